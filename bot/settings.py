@@ -1,0 +1,31 @@
+"""The one validated settings object; every value can come from a LINLI_* environment variable."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nlu.loader import NluPaths
+
+
+def _packaged_nlu_data() -> Path:
+    return Path(str(files("nlu") / "data"))
+
+
+class Settings(BaseSettings):
+    """Linli's configuration. Defaults run everything locally with no setup."""
+
+    model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore")
+
+    home: Path = Field(default=Path("var"),
+                       description="folder for state: trained models, caches, the database")
+    nlu_data: Path = Field(default_factory=_packaged_nlu_data,
+                           description="folder of Rasa-format NLU training data")
+
+    @property
+    def nlu_paths(self) -> NluPaths:
+        return NluPaths(data=self.nlu_data, model=self.home / "models" / "nlu",
+                        cache=self.home / "cache")

@@ -1,0 +1,301 @@
+"""Rule-based entity extraction with normalised values: locations, ticket ids, phones, counts,
+dates, times and lookup-table entities (events).
+
+Rules beat a sequence tagger here: these entities have a closed shape, their values must be
+normalised (三号楼 → "3") and residents' wording of them is far more regular than their wording of
+what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from nlu.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, to_digits
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An entity found in clean text: [start, end) offsets into that text."""
+
+    entity: str
+    start: int
+    end: int
+    value: str
+    extractor: str
+
+
+_CN = f"[{CHINESE_NUMERAL_CHARS}]"
+_NUM = rf"(?:\d+|{_CN}+)"
+_NOT_DIGIT_BEFORE = r"(?<![\d\w-])"
+_DIGIT_READING = "[零〇一二三四五六七八九]"
+
+_TRIPLE = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\s?(\d{3,4})(?![\d.:/-])")
+_PAIR = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—]\s?(\d{3,4})(?![\d.:/-])")
+_BUILDING_ZH = re.compile(rf"({_NUM})\s?(?:号楼|號樓|号院楼|栋|棟|幢|座|#楼|#|号\s?楼)")
+_BUILDING_EN = re.compile(
+    r"\b(?:building|bldg|bld|block|blk|tower)\.?\s?(?:no\.?\s?|#\s?)?(\d{1,3})\b"
+    r"|\b(?:no\.?\s?|#)(\d{1,3})\s?(?:building|bldg|block)\b"
+    r"|\b(\d{1,3})(?:st|nd|rd|th)?\s(?:building|bldg|block)\b"
+)
+_UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞|门(?![禁口卫铃锁把框窗]))")
+_UNIT_EN = re.compile(r"\b(?:unit|entrance)\s?#?\s?(\d{1,4})\b")
+_ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产]))")
+_ROOM_EN = re.compile(r"(?:\b(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)(\d{2,4})\b")
+# A bare room number right after a building or unit ("12号楼1单元302", "block 4, 1202").
+_ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?!\d)(?:\s?号(?!楼))?")
+_ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?)\s?(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
+
+_TICKET = re.compile(r"(?<![a-z0-9])(bx|ts|jj)[\s-]?(\d{8})[\s-]?(\d{4})(?!\d)")
+_PHONE = re.compile(
+    r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8})(?!\d)"
+)
+
+_CN_SMALL = "一二两三四五六七八九十"
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+               "eight": 8, "nine": 9, "ten": 10}
+_COUNT_ZH = re.compile(rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?(?:个人|口人|位|名|口|个)(?![月小钟])")
+_COUNT_ME = re.compile(r"(?:算|加|报|带)上?我一个|我一个人")
+_COUNT_EN = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s"
+    r"(?:people|persons|person|ppl|of us|adults|kids|children|guests|pax)\b"
+)
+
+_WEEKDAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+_WEEKDAYS_EN = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2,
+                "wed": 2, "thursday": 3, "thu": 3, "thurs": 3, "friday": 4, "fri": 4,
+                "saturday": 5, "sat": 5, "sunday": 6, "sun": 6, "weekend": 5}
+_MONTHS_EN = {m: i + 1 for i, m in enumerate(
+    "jan feb mar apr may jun jul aug sep oct nov dec".split())}
+_RELATIVE_DAYS = {"今天": 0, "今儿": 0, "今日": 0, "明天": 1, "明儿": 1, "明日": 1, "后天": 2,
+                  "大后天": 3, "昨天": -1, "前天": -2, "today": 0, "tonight": 0,
+                  "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1}
+_DATE_RELATIVE = re.compile(r"大后天|今天|今儿|今日|明天|明儿|明日|后天|昨天|前天"
+                            r"|\b(?:today|tonight|tomorrow|tmrw|tmr|yesterday)\b")
+_DATE_WEEKDAY_ZH = re.compile(r"(下下|下个?|这个?|本|上个?)?(?:周|星期|礼拜)([一二三四五六日天末])")
+_DATE_WEEKDAY_EN = re.compile(
+    r"\b(next|this|coming|last)?\s?(monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|weekend|mon|tues|tue|wed|thurs|thu|fri|sat|sun)\b")
+_DATE_MD_ZH = re.compile(rf"(?:(\d{{4}})\s?年\s?)?(\d{{1,2}}|{_CN}{{1,3}})\s?月\s?(\d{{1,2}}|{_CN}{{1,3}})\s?[日号]")
+_DATE_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_DATE_MD_EN = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s(\d{1,2})(?:st|nd|rd|th)?\b"
+    r"|\b(\d{1,2})(?:st|nd|rd|th)?\s(?:of\s)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+
+_TIME_ZH = re.compile(
+    rf"(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜)?\s?(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?[点點时]"
+    rf"(?:\s?(半|一刻|三刻|\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?分?)?")
+_TIME_CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-3])[:：]([0-5]\d)(?:\s?(am|pm|a\.m\.|p\.m\.))?(?![\d:])")
+_TIME_EN = re.compile(r"\b(\d{1,2})\s?(am|pm|a\.m\.|p\.m\.|o'clock)(?![a-z])")
+_AFTERNOON = ("下午", "傍晚", "晚上", "夜里", "pm", "p.m.")
+
+
+def _spans_overlap(start: int, end: int, taken: Iterable[tuple[int, int]]) -> bool:
+    return any(start < t_end and t_start < end for t_start, t_end in taken)
+
+
+def _number(text: str) -> str | None:
+    value = to_digits(text)
+    return value if value is not None and 0 < int(value) < 10000 else None
+
+
+class _Collector:
+    """Gathers non-overlapping entities; earlier, more specific rules win."""
+
+    def __init__(self) -> None:
+        self.found: list[Found] = []
+
+    def add(self, entity: str, start: int, end: int, value: str | None, extractor: str) -> bool:
+        if value is None or _spans_overlap(start, end, ((f.start, f.end) for f in self.found)):
+            return False
+        self.found.append(Found(entity, start, end, value, extractor))
+        return True
+
+    def has(self, entity: str) -> bool:
+        return any(f.entity == entity for f in self.found)
+
+    def end_of(self, *entities: str) -> int | None:
+        ends = [f.end for f in self.found if f.entity in entities]
+        return max(ends) if ends else None
+
+
+def _locations(text: str, out: _Collector) -> None:
+    name = "LocationExtractor"
+    for m in _TRIPLE.finditer(text):
+        for group, entity in ((1, "building"), (2, "unit"), (3, "room")):
+            out.add(entity, m.start(group), m.end(group), _number(m.group(group)), name)
+    for pattern, entity in ((_BUILDING_ZH, "building"), (_BUILDING_EN, "building"),
+                            (_UNIT_ZH, "unit")):
+        for m in pattern.finditer(text):
+            out.add(entity, m.start(), m.end(), _number(next(g for g in m.groups() if g)), name)
+    for m in _UNIT_EN.finditer(text):
+        # "unit 1202" is a flat in Western usage; "unit 2" is an entrance (单元).
+        entity = "room" if len(m.group(1)) >= 3 else "unit"
+        out.add(entity, m.start(), m.end(), _number(m.group(1)), name)
+    for pattern in (_ROOM_ZH, _ROOM_EN):
+        for m in pattern.finditer(text):
+            out.add("room", m.start(), m.end(), _number(m.group(1)), name)
+    if not out.has("room"):
+        after = out.end_of("building", "unit")
+        if after is not None and (m := _ROOM_AFTER.match(text, after)):
+            out.add("room", m.start(1), m.end(), _number(m.group(1)), name)
+    if not out.has("room") and (m := _ROOM_AT_HOME.search(text)):
+        out.add("room", m.start(1), m.end(1), _number(m.group(1)), name)
+    if not out.has("building") and not out.has("room"):
+        for m in _PAIR.finditer(text):
+            if out.add("building", m.start(1), m.end(1), _number(m.group(1)), name):
+                out.add("room", m.start(2), m.end(2), _number(m.group(2)), name)
+
+
+def _identifiers(text: str, out: _Collector) -> None:
+    for m in _TICKET.finditer(text):
+        value = f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
+        out.add("ticket_id", m.start(), m.end(), value, "RegexEntityExtractor")
+    for m in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(1))
+        out.add("phone", m.start(), m.end(), digits, "RegexEntityExtractor")
+
+
+def _small_number(text: str) -> int | None:
+    if text in _EN_NUMBERS:
+        return _EN_NUMBERS[text]
+    return chinese_to_int(text)
+
+
+def _counts(text: str, out: _Collector) -> None:
+    name = "CountExtractor"
+    for m in _COUNT_ME.finditer(text):
+        out.add("count", m.start(), m.end(), "1", name)
+    for pattern in (_COUNT_ZH, _COUNT_EN):
+        for m in pattern.finditer(text):
+            n = _small_number(m.group(1))
+            if n is not None and 0 < n <= 50:
+                out.add("count", m.start(), m.end(), str(n), name)
+
+
+def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:
+    this_week = today + dt.timedelta(days=weekday - today.weekday())
+    if modifier.startswith(("下下",)):
+        return this_week + dt.timedelta(days=14)
+    if modifier.startswith(("下", "next")):
+        return this_week + dt.timedelta(days=7)
+    if modifier.startswith(("上", "last")):
+        return this_week - dt.timedelta(days=7)
+    if modifier.startswith(("这", "本", "this")):
+        return this_week
+    return this_week if this_week >= today else this_week + dt.timedelta(days=7)
+
+
+def _month_day(today: dt.date, month: int, day: int, year: int | None = None) -> str | None:
+    try:
+        date = dt.date(year or today.year, month, day)
+    except ValueError:
+        return None
+    if year is None and date < today - dt.timedelta(days=60):
+        date = date.replace(year=today.year + 1)  # "1月5号" said in December means next January
+    return date.isoformat()
+
+
+def _dates(text: str, out: _Collector, today: dt.date) -> None:
+    name = "DateExtractor"
+    for m in _DATE_ISO.finditer(text):
+        out.add("date", m.start(), m.end(),
+                _month_day(today, int(m.group(2)), int(m.group(3)), int(m.group(1))), name)
+    for m in _DATE_MD_ZH.finditer(text):
+        month, day = chinese_to_int(m.group(2)), chinese_to_int(m.group(3))
+        if month and day:
+            year = int(m.group(1)) if m.group(1) else None
+            out.add("date", m.start(), m.end(), _month_day(today, month, day, year), name)
+    for m in _DATE_MD_EN.finditer(text):
+        month_name = m.group(1) or m.group(4)
+        day = int(m.group(2) or m.group(3))
+        out.add("date", m.start(), m.end(), _month_day(today, _MONTHS_EN[month_name], day), name)
+    for m in _DATE_RELATIVE.finditer(text):
+        days = _RELATIVE_DAYS[m.group(0)]
+        out.add("date", m.start(), m.end(), (today + dt.timedelta(days=days)).isoformat(), name)
+    for m in _DATE_WEEKDAY_ZH.finditer(text):
+        date = _next_weekday(today, _WEEKDAYS_ZH[m.group(2)], m.group(1) or "")
+        out.add("date", m.start(), m.end(), date.isoformat(), name)
+    for m in _DATE_WEEKDAY_EN.finditer(text):
+        date = _next_weekday(today, _WEEKDAYS_EN[m.group(2)], m.group(1) or "")
+        out.add("date", m.start(), m.end(), date.isoformat(), name)
+
+
+def _hour_minute(hour: int, minute: int, period: str | None) -> str | None:
+    if period in _AFTERNOON and hour < 12:
+        hour += 12
+    elif period in ("am", "a.m.", "凌晨", "早上", "早晨", "上午") and hour == 12:
+        hour = 0
+    elif period == "中午" and hour < 6:
+        hour += 12
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _times(text: str, out: _Collector) -> None:
+    name = "TimeExtractor"
+    for m in _TIME_CLOCK.finditer(text):
+        out.add("time", m.start(), m.end(),
+                _hour_minute(int(m.group(1)), int(m.group(2)), m.group(3)), name)
+    for m in _TIME_EN.finditer(text):
+        out.add("time", m.start(), m.end(), _hour_minute(int(m.group(1)), 0, m.group(2)), name)
+    for m in _TIME_ZH.finditer(text):
+        hour = chinese_to_int(m.group(2))
+        minute_text = m.group(3)
+        minutes = {"半": 30, "一刻": 15, "三刻": 45}
+        minute = minutes.get(minute_text or "", None)
+        if minute is None:
+            minute = chinese_to_int(minute_text) if minute_text else 0
+        if hour is not None and minute is not None:
+            out.add("time", m.start(), m.end(), _hour_minute(hour, minute, m.group(1)), name)
+
+
+class LookupExtractor:
+    """Finds the longest listed surface forms (lookup tables), mapping them through synonyms."""
+
+    def __init__(self, tables: Mapping[str, Iterable[str]], synonyms: Mapping[str, str]) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._synonyms = dict(synonyms)
+        for entity, items in tables.items():
+            words = sorted({w.lower() for w in items if w.strip()}, key=len, reverse=True)
+            if words:
+                alternatives = "|".join(re.escape(w) for w in words)
+                self._patterns.append(
+                    (entity, re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")))
+
+    def extract(self, text: str, out: _Collector) -> None:
+        for entity, pattern in self._patterns:
+            for m in pattern.finditer(text):
+                value = self._synonyms.get(m.group(0), m.group(0))
+                out.add(entity, m.start(), m.end(), value, "LookupExtractor")
+
+
+class EntityExtractor:
+    """All rule-based extractors in priority order."""
+
+    def __init__(self, lookups: LookupExtractor | None = None,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        self._lookups = lookups
+        self._today = today
+
+    def extract(self, text: str) -> list[Found]:
+        """Entities in clean (lower-cased, NFKC) text, sorted by position."""
+        out = _Collector()
+        _identifiers(text, out)
+        _dates(text, out, self._today())
+        _times(text, out)
+        _locations(text, out)
+        _counts(text, out)
+        if self._lookups is not None:
+            self._lookups.extract(text, out)
+        return sorted(out.found, key=lambda f: (f.start, f.entity))
+
+
+def iter_location_values(found: Iterable[Found]) -> Iterator[tuple[str, str]]:
+    """(entity, value) pairs of the building/unit/room entities among ``found``."""
+    for f in found:
+        if f.entity in ("building", "unit", "room"):
+            yield f.entity, f.value

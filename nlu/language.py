@@ -1,0 +1,104 @@
+"""Language identification: script rules first, langdetect (seeded) only where they cannot decide.
+
+langdetect alone is unreliable on short chat text — it calls "ok" Slovenian and short Chinese
+Korean — so every decision that a writing system can settle is settled by the script.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+
+SUPPORTED = ("zh", "en")
+UNDETERMINED = "und"
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_TIBETAN = re.compile(r"[\u0f00-\u0fff]")
+_MONGOLIAN = re.compile(r"[\u1800-\u18af]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# Letters Uyghur writes and Arabic, Persian and Urdu do not (ې ۆ ۇ ۈ ۋ ە).
+_UYGHUR = re.compile(r"[\u06d0\u06c6\u06c7\u06c8\u06cb\u06d5]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Cyrillic alphabets told apart by their own letters; langdetect confuses them on short text.
+_CYRILLIC_LETTERS = (("kk", re.compile(r"[әғқңұһ]")), ("uk", re.compile(r"[іїєґ]")),
+                     ("mn", re.compile(r"[өү]")))
+_LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_OTHER_LETTER = re.compile(r"[^\W\d_a-z]")
+
+# Words residents type in English chats that langdetect mislabels when they stand alone.
+_ENGLISH_WORDS = frozenset("""
+a about after again all am an and any anyone are as asap at back bad be been bldg block blk broken
+but by bye can cancel cant can't chinese come could day did do does don't done down english
+flat fix fixed for from get go good got had has have hello help here hey hi how i if in is it its
+it's just know let lift light lights like lol me mine my need no nope not now of off oh ok okay on
+one or our out please pls plz power problem really room see should so some sorry still stop sure
+thank thanks that the them there they this thx to today tomorrow too ty up us very wait want was
+water we well what when where which who why will with work working yeah yep yes yet you your
+""".split())
+
+
+class LanguageDetector:
+    """Tells zh, en, another ISO 639-1 code, or ``und`` for text without letters."""
+
+    def __init__(self, english_vocabulary: Iterable[str] = ()) -> None:
+        self._english = _ENGLISH_WORDS | {w.lower() for w in english_vocabulary}
+        self._factory_lock = threading.Lock()
+        self._loaded = False
+
+    def warm_up(self) -> None:
+        """Load langdetect's profiles now rather than on the first unusual message."""
+        with self._factory_lock:
+            if self._loaded:
+                return
+            from langdetect import DetectorFactory, detector_factory
+
+            DetectorFactory.seed = 0  # langdetect is random by default; a parse must not be
+            detector_factory.init_factory()
+            self._loaded = True
+
+    def detect(self, text: str) -> str:
+        """Language of ``text``, which should already be cleaned (lower-case, NFKC)."""
+        if _HAN.search(text):
+            if _KANA.search(text):
+                return "ja"
+            hangul = len(_HANGUL.findall(text))
+            return "ko" if hangul > len(_HAN.findall(text)) else "zh"
+        for pattern, code in ((_KANA, "ja"), (_HANGUL, "ko"), (_TIBETAN, "bo"),
+                              (_MONGOLIAN, "mn")):
+            if pattern.search(text):
+                return code
+        if _CYRILLIC.search(text):
+            return next((code for code, letters in _CYRILLIC_LETTERS if letters.search(text)), "ru")
+        if _ARABIC.search(text):
+            return "ug" if _UYGHUR.search(text) else self._langdetect(text, default="ar")
+        words = _LATIN_WORD.findall(text)
+        other_letters = _OTHER_LETTER.search(_LATIN_WORD.sub(" ", text))
+        if not words and not other_letters:
+            return UNDETERMINED
+        if words and not other_letters:
+            known = sum(1 for w in words if w in self._english)
+            # Short Latin text and text made mostly of English words is English; langdetect
+            # only gets to overrule on longer text it is sure about.
+            if len(words) < 4 or known * 2 >= len(words):
+                return "en"
+            return self._langdetect(text, default="en", min_probability=0.95)
+        return self._langdetect(text, default=UNDETERMINED)
+
+    def _langdetect(self, text: str, default: str, min_probability: float = 0.5) -> str:
+        from langdetect import detector_factory
+        from langdetect.lang_detect_exception import LangDetectException
+
+        self.warm_up()
+        try:
+            detector = detector_factory._factory.create()  # the seeded, shared factory
+            detector.append(text)
+            ranked = detector.get_probabilities()
+        except LangDetectException:
+            return default
+        if not ranked or ranked[0].prob < min_probability:
+            return default
+        code: str = ranked[0].lang.split("-")[0]
+        return "zh" if code == "zh" else code

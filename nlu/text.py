@@ -1,0 +1,63 @@
+"""Cleaning raw message text while keeping a map back to the original character offsets."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+#: The model only ever sees this many characters; longer text is truncated, never rejected.
+MAX_MODEL_CHARS = 1000
+
+# Zero-width and bidi controls are invisible but break tokenisation and regexes.
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """Normalised text plus, for every character of it, its offset in the original text."""
+
+    text: str
+    offsets: tuple[int, ...]
+    original_length: int
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of the clean text back to the original text."""
+        if start >= len(self.offsets):
+            return self.original_length, self.original_length
+        last = self.offsets[end - 1] + 1 if end > start else self.offsets[start]
+        return self.offsets[start], last
+
+
+def clean(raw: str, limit: int | None = None) -> CleanText:
+    """NFKC-fold, lower-case and strip control and zero-width characters from ``raw``.
+
+    Full-width digits and letters become ASCII (３栋 → 3栋), line breaks and tabs become spaces,
+    runs of spaces collapse to one. ``limit`` truncates the *clean* text.
+    """
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(raw):
+        if char in _INVISIBLE:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp") or char.isspace():
+            folded = " "
+        elif category in ("Cs", "Co", "Cn"):
+            continue
+        else:
+            folded = unicodedata.normalize("NFKC", char).lower()
+        for piece in folded:
+            if piece == " " and (not chars or chars[-1] == " "):
+                continue
+            chars.append(piece)
+            offsets.append(index)
+        if limit is not None and len(chars) >= limit:
+            del chars[limit:], offsets[limit:]
+            break
+    while chars and chars[-1] == " ":
+        chars.pop()
+        offsets.pop()
+    return CleanText("".join(chars), tuple(offsets), len(raw))
