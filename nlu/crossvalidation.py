@@ -7,7 +7,7 @@ from typing import Any
 
 from nlu.evaluation import score
 from nlu.pipeline import NluPipeline, build_featurizer
-from nlu.training import Progress, train
+from nlu.training import Progress, lookup_tables, train
 from nlu.trainingdata import TrainingData
 
 
@@ -16,7 +16,7 @@ def cross_validate(data: TrainingData, folds: int, cache: Path,
     """Train on k-1 folds, parse the held-out fold, and score all held-out parses together."""
     from sklearn.model_selection import StratifiedKFold
 
-    featurizer = build_featurizer(data.lookups, data.synonyms, cache)
+    featurizer = build_featurizer(lookup_tables(data), data.synonyms, cache)
     examples = data.examples
     results: list[dict[str, Any]] = [{} for _ in examples]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)

@@ -36,17 +36,17 @@ _TRIPLE = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\
 _PAIR = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—]\s?(\d{3,4})(?![\d.:/-])")
 _BUILDING_ZH = re.compile(rf"({_NUM})\s?(?:号楼|號樓|号院楼|栋|棟|幢|座|#楼|#|号\s?楼)")
 _BUILDING_EN = re.compile(
-    r"\b(?:building|bldg|bld|block|blk|tower)\.?\s?(?:no\.?\s?|#\s?)?(\d{1,3})\b"
-    r"|\b(?:no\.?\s?|#)(\d{1,3})\s?(?:building|bldg|block)\b"
+    r"(?<![a-z])(?:building|bldg|bld|block|blk|tower)\.?\s?(?:no\.?\s?|#\s?)?(\d{1,3})(?!\d)"
+    r"|(?<![a-z])(?:no\.?\s?|#)(\d{1,3})\s?(?:building|bldg|block)\b"
     r"|\b(\d{1,3})(?:st|nd|rd|th)?\s(?:building|bldg|block)\b"
 )
 _UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞|门(?![禁口卫铃锁把框窗]))")
-_UNIT_EN = re.compile(r"\b(?:unit|entrance)\s?#?\s?(\d{1,4})\b")
+_UNIT_EN = re.compile(r"(?<![a-z])(?:unit|entrance)\s?#?\s?(\d{1,4})(?!\d)")
 _ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产]))")
-_ROOM_EN = re.compile(r"(?:\b(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)(\d{2,4})\b")
+_ROOM_EN = re.compile(r"(?:(?<![a-z])(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)(\d{2,4})(?!\d)")
 # A bare room number right after a building or unit ("12号楼1单元302", "block 4, 1202").
 _ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?!\d)(?:\s?号(?!楼))?")
-_ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?)\s?(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
+_ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?|门牌号?|房号)\s?(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
 
 _TICKET = re.compile(r"(?<![a-z0-9])(bx|ts|jj)[\s-]?(\d{8})[\s-]?(\d{4})(?!\d)")
 _PHONE = re.compile(
@@ -56,7 +56,7 @@ _PHONE = re.compile(
 _CN_SMALL = "一二两三四五六七八九十"
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10}
-_COUNT_ZH = re.compile(rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?(?:个人|口人|位|名|口|个)(?![月小钟])")
+_COUNT_ZH = re.compile(rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?(?:个人|口人|位|名|口)(?![月小钟])")
 _COUNT_ME = re.compile(r"(?:算|加|报|带)上?我一个|我一个人")
 _COUNT_EN = re.compile(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s"
@@ -74,9 +74,15 @@ _RELATIVE_DAYS = {"今天": 0, "今儿": 0, "今日": 0, "明天": 1, "明儿": 
                   "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1}
 _DATE_RELATIVE = re.compile(r"大后天|今天|今儿|今日|明天|明儿|明日|后天|昨天|前天"
                             r"|\b(?:today|tonight|tomorrow|tmrw|tmr|yesterday)\b")
+_DATE_PERIOD = re.compile(r"(下下|下个?|这个?|本|上个?)(周|星期|礼拜|月)(?![一二三四五六日天末])"
+                          r"|\b(next|this|coming|last) (week|month)\b")
+_HOLIDAYS = {"元旦": (1, 1), "new year's day": (1, 1), "劳动节": (5, 1), "五一": (5, 1),
+             "国庆": (10, 1), "国庆节": (10, 1), "national day": (10, 1), "圣诞": (12, 25),
+             "圣诞节": (12, 25), "christmas": (12, 25), "儿童节": (6, 1), "六一": (6, 1)}
+_DATE_HOLIDAY = re.compile("|".join(sorted(map(re.escape, _HOLIDAYS), key=len, reverse=True)))
 _DATE_WEEKDAY_ZH = re.compile(r"(下下|下个?|这个?|本|上个?)?(?:周|星期|礼拜)([一二三四五六日天末])")
 _DATE_WEEKDAY_EN = re.compile(
-    r"\b(next|this|coming|last)?\s?(monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"\b(?:(next|this|coming|last)\s)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|weekend|mon|tues|tue|wed|thurs|thu|fri|sat|sun)\b")
 _DATE_MD_ZH = re.compile(rf"(?:(\d{{4}})\s?年\s?)?(\d{{1,2}}|{_CN}{{1,3}})\s?月\s?(\d{{1,2}}|{_CN}{{1,3}})\s?[日号]")
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
@@ -188,6 +194,18 @@ def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:
     return this_week if this_week >= today else this_week + dt.timedelta(days=7)
 
 
+def _period_start(today: dt.date, modifier: str, period: str) -> str:
+    """First day of the week or month a phrase such as 下周 or "this month" names."""
+    step = 2 if modifier.startswith("下下") else 1 if modifier.startswith(("下", "next",
+                                                                          "coming")) else (
+        -1 if modifier.startswith(("上", "last")) else 0)
+    if period in ("月", "month"):
+        month_index = today.year * 12 + today.month - 1 + step
+        return dt.date(month_index // 12, month_index % 12 + 1, 1).isoformat()
+    monday = today - dt.timedelta(days=today.weekday())
+    return (monday + dt.timedelta(weeks=step)).isoformat()
+
+
 def _month_day(today: dt.date, month: int, day: int, year: int | None = None) -> str | None:
     try:
         date = dt.date(year or today.year, month, day)
@@ -215,6 +233,11 @@ def _dates(text: str, out: _Collector, today: dt.date) -> None:
     for m in _DATE_RELATIVE.finditer(text):
         days = _RELATIVE_DAYS[m.group(0)]
         out.add("date", m.start(), m.end(), (today + dt.timedelta(days=days)).isoformat(), name)
+    for m in _DATE_HOLIDAY.finditer(text):
+        out.add("date", m.start(), m.end(), _month_day(today, *_HOLIDAYS[m.group(0)]), name)
+    for m in _DATE_PERIOD.finditer(text):
+        modifier, period = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        out.add("date", m.start(), m.end(), _period_start(today, modifier, period), name)
     for m in _DATE_WEEKDAY_ZH.finditer(text):
         date = _next_weekday(today, _WEEKDAYS_ZH[m.group(2)], m.group(1) or "")
         out.add("date", m.start(), m.end(), date.isoformat(), name)
@@ -249,6 +272,9 @@ def _times(text: str, out: _Collector) -> None:
         minute = minutes.get(minute_text or "", None)
         if minute is None:
             minute = chinese_to_int(minute_text) if minute_text else 0
+        bare = not m.group(1) and not minute_text and not m.group(2).isdigit()
+        if bare and not text.startswith("钟", m.end()):
+            continue  # "远一点", "快一点": "a little", not one o'clock
         if hour is not None and minute is not None:
             out.add("time", m.start(), m.end(), _hour_minute(hour, minute, m.group(1)), name)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from nlu.features import USER_DICTIONARY
 from nlu.model import META_FILE, PIPELINE_VERSION, NluModel
 from nlu.pipeline import NluPipeline, build_featurizer
-from nlu.training import Progress, train
+from nlu.training import Progress, lookup_tables, train
 from nlu.trainingdata import data_files, fingerprint, load
 
 
@@ -40,7 +40,7 @@ def is_stale(paths: NluPaths) -> bool:
 def train_and_save(paths: NluPaths, progress: Progress = lambda _: None) -> NluPipeline:
     """Train on the data folder and save the model."""
     data = load(paths.data)
-    featurizer = build_featurizer(data.lookups, data.synonyms, paths.cache)
+    featurizer = build_featurizer(lookup_tables(data), data.synonyms, paths.cache)
     model = train(data, featurizer, fingerprint=data_fingerprint(paths.data), progress=progress)
     model.save(paths.model)
     progress(f"model saved to {paths.model}")

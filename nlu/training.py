@@ -127,6 +127,16 @@ def english_vocabulary(examples: Sequence[Example]) -> list[str]:
     return sorted(words)
 
 
+def lookup_tables(data: TrainingData) -> dict[str, list[str]]:
+    """Lookup tables plus the annotated surface forms of lookup entities (events)."""
+    tables = {name: list(items) for name, items in data.lookups.items()}
+    for example in data.examples:
+        for span in example.spans:
+            if span.entity in tables:
+                tables[span.entity].append(example.text[span.start:span.end])
+    return {name: sorted(set(items)) for name, items in tables.items()}
+
+
 def train(data: TrainingData, featurizer: Featurizer, *, fingerprint: str = "",
           folds: int = 5, progress: Progress = lambda _: None) -> NluModel:
     """Train intent and category classifiers on ``data``."""
@@ -175,7 +185,7 @@ def train(data: TrainingData, featurizer: Featurizer, *, fingerprint: str = "",
         "cross_validated_accuracy": round(cv_accuracy, 4),
         "out_of_scope_threshold": threshold,
         "english_vocabulary": english_vocabulary(examples),
-        "lookups": data.lookups,
+        "lookups": lookup_tables(data),
         "synonyms": data.synonyms,
     }
     return NluModel(vectorizer, intents, categories, meta)

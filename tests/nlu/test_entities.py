@@ -1,0 +1,80 @@
+import datetime as dt
+
+import pytest
+
+from nlu.entities import EntityExtractor, LookupExtractor
+from nlu.text import clean
+
+TODAY = dt.date(2026, 12, 1)  # a Tuesday
+
+
+@pytest.fixture(scope="module")
+def extractor() -> EntityExtractor:
+    lookups = LookupExtractor({"event": ["包饺子", "movie night", "太极拳"]},
+                              {"太极拳": "tai_chi", "包饺子": "dumplings"})
+    return EntityExtractor(lookups, today=lambda: TODAY)
+
+
+def found(extractor: EntityExtractor, text: str) -> list[tuple[str, str]]:
+    return [(f.entity, f.value) for f in extractor.extract(clean(text).text)]
+
+
+@pytest.mark.parametrize(("text", "entities"), [
+    ("3栋电梯又坏了", [("building", "3")]),
+    ("三号楼停水了", [("building", "3")]),
+    ("十二栋", [("building", "12")]),
+    ("二十九幢门口", [("building", "29")]),
+    ("3#楼", [("building", "3")]),
+    ("12号楼1单元302卫生间下水道堵了", [("building", "12"), ("unit", "1"), ("room", "302")]),
+    ("十二号楼一单元六零二", [("building", "12"), ("unit", "1"), ("room", "602")]),
+    ("三号楼二单元501室", [("building", "3"), ("unit", "2"), ("room", "501")]),
+    ("3-2-501", [("building", "3"), ("unit", "2"), ("room", "501")]),
+    ("3-501 no power", [("building", "3"), ("room", "501")]),
+    ("Building 4 apt 1202", [("building", "4"), ("room", "1202")]),
+    ("lift in block 9 is dead", [("building", "9")]),
+    ("我在block 17住 unit 2", [("building", "17"), ("unit", "2")]),
+    ("unit 1202 has no water", [("room", "1202")]),
+    ("flat 501", [("room", "501")]),
+    ("我家502漏水", [("room", "502")]),
+    ("4号楼3门", [("building", "4"), ("unit", "3")]),
+    ("3楼的灯坏了", []),  # a floor, not a building
+    ("5栋的3楼", [("building", "5")]),
+    ("2026-12-05 那天", [("date", "2026-12-05")]),
+])
+def test_locations_and_dates(extractor: EntityExtractor, text: str,
+                             entities: list[tuple[str, str]]) -> None:
+    assert found(extractor, text) == entities
+
+
+@pytest.mark.parametrize(("text", "entities"), [
+    ("BX-20261121-0042到哪一步了", [("ticket_id", "BX-20261121-0042")]),
+    ("撤销bx202611210042", [("ticket_id", "BX-20261121-0042")]),
+    ("电话138 1234 5678", [("phone", "13812345678")]),
+    ("call me on 010-62345678", [("phone", "01062345678")]),
+    ("我们家3个人参加", [("count", "3")]),
+    ("两位", [("count", "2")]),
+    ("算我一个", [("count", "1")]),
+    ("4 people for movie night", [("count", "4"), ("event", "movie night")]),
+    ("一个多月了", []),
+    ("明天下午3点", [("date", "2026-12-02"), ("time", "15:00")]),
+    ("周六上午十点半包饺子", [("date", "2026-12-05"), ("time", "10:30"),
+                         ("event", "dumplings")]),
+    ("下周三", [("date", "2026-12-09")]),
+    ("12月5号", [("date", "2026-12-05")]),
+    ("1月3号", [("date", "2027-01-03")]),
+    ("next saturday 7pm", [("date", "2026-12-12"), ("time", "19:00")]),
+    ("at 19:30 tomorrow", [("time", "19:30"), ("date", "2026-12-02")]),
+    ("挪远一点", []),
+    ("太极拳", [("event", "tai_chi")]),
+])
+def test_identifiers_counts_dates_events(extractor: EntityExtractor, text: str,
+                                         entities: list[tuple[str, str]]) -> None:
+    assert found(extractor, text) == entities
+
+
+def test_no_overlapping_entities(extractor: EntityExtractor) -> None:
+    result = extractor.extract(clean("BX-20261121-0042 13812345678 3-2-501 12月5号").text)
+    spans = sorted((f.start, f.end) for f in result)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert {f.entity for f in result} == {"ticket_id", "phone", "building", "unit", "room",
+                                          "date"}
