@@ -32,7 +32,8 @@ _NUM = rf"(?:\d+|{_CN}+)"
 _NOT_DIGIT_BEFORE = r"(?<![\d\w-])"
 _DIGIT_READING = "[零〇一二三四五六七八九]"
 
-_TRIPLE = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\s?(\d{3,4})(?![\d.:/-])")
+_TRIPLE = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\s?(\d{3,4})"
+                     r"(?![\d.:/-])")
 _PAIR = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—]\s?(\d{3,4})(?![\d.:/-])")
 _BUILDING_ZH = re.compile(rf"({_NUM})\s?(?:号楼|號樓|号院楼|栋|棟|幢|座|#楼|#|号\s?楼)")
 _BUILDING_EN = re.compile(
@@ -43,10 +44,13 @@ _BUILDING_EN = re.compile(
 _UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞|门(?![禁口卫铃锁把框窗]))")
 _UNIT_EN = re.compile(r"(?<![a-z])(?:unit|entrance)\s?#?\s?(\d{1,4})(?!\d)")
 _ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产]))")
-_ROOM_EN = re.compile(r"(?:(?<![a-z])(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)(\d{2,4})(?!\d)")
+_ROOM_EN = re.compile(r"(?:(?<![a-z])(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)"
+                      r"(\d{2,4})(?!\d)")
 # A bare room number right after a building or unit ("12号楼1单元302", "block 4, 1202").
-_ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?!\d)(?:\s?号(?!楼))?")
-_ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?|门牌号?|房号)\s?(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
+_ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?!\d)"
+                         rf"(?:\s?号(?!楼))?")
+_ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?|门牌号?|房号)\s?"
+                           rf"(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
 
 _TICKET = re.compile(r"(?<![a-z0-9])(bx|ts|jj)[\s-]?(\d{8})[\s-]?(\d{4})(?!\d)")
 _PHONE = re.compile(
@@ -68,7 +72,7 @@ _WEEKDAYS_EN = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wedne
                 "wed": 2, "thursday": 3, "thu": 3, "thurs": 3, "friday": 4, "fri": 4,
                 "saturday": 5, "sat": 5, "sunday": 6, "sun": 6, "weekend": 5}
 _MONTHS_EN = {m: i + 1 for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split())}
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _RELATIVE_DAYS = {"今天": 0, "今儿": 0, "今日": 0, "明天": 1, "明儿": 1, "明日": 1, "后天": 2,
                   "大后天": 3, "昨天": -1, "前天": -2, "today": 0, "tonight": 0,
                   "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1}
@@ -84,7 +88,8 @@ _DATE_WEEKDAY_ZH = re.compile(r"(下下|下个?|这个?|本|上个?)?(?:周|星�
 _DATE_WEEKDAY_EN = re.compile(
     r"\b(?:(next|this|coming|last)\s)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|weekend|mon|tues|tue|wed|thurs|thu|fri|sat|sun)\b")
-_DATE_MD_ZH = re.compile(rf"(?:(\d{{4}})\s?年\s?)?(\d{{1,2}}|{_CN}{{1,3}})\s?月\s?(\d{{1,2}}|{_CN}{{1,3}})\s?[日号]")
+_DATE_MD_ZH = re.compile(rf"(?:(\d{{4}})\s?年\s?)?(\d{{1,2}}|{_CN}{{1,3}})\s?月"
+                         rf"\s?(\d{{1,2}}|{_CN}{{1,3}})\s?[日号]")
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _DATE_MD_EN = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s(\d{1,2})(?:st|nd|rd|th)?\b"
@@ -93,7 +98,8 @@ _DATE_MD_EN = re.compile(
 _TIME_ZH = re.compile(
     rf"(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜)?\s?(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?[点點时]"
     rf"(?:\s?(半|一刻|三刻|\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?分?)?")
-_TIME_CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-3])[:：]([0-5]\d)(?:\s?(am|pm|a\.m\.|p\.m\.))?(?![\d:])")
+_TIME_CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-3])[:：]([0-5]\d)"
+                         r"(?:\s?(am|pm|a\.m\.|p\.m\.))?(?![\d:])")
 _TIME_EN = re.compile(r"\b(\d{1,2})\s?(am|pm|a\.m\.|p\.m\.|o'clock)(?![a-z])")
 _AFTERNOON = ("下午", "傍晚", "晚上", "夜里", "pm", "p.m.")
 
@@ -145,10 +151,10 @@ def _locations(text: str, out: _Collector) -> None:
             out.add("room", m.start(), m.end(), _number(m.group(1)), name)
     if not out.has("room"):
         after = out.end_of("building", "unit")
-        if after is not None and (m := _ROOM_AFTER.match(text, after)):
-            out.add("room", m.start(1), m.end(), _number(m.group(1)), name)
-    if not out.has("room") and (m := _ROOM_AT_HOME.search(text)):
-        out.add("room", m.start(1), m.end(1), _number(m.group(1)), name)
+        if after is not None and (bare := _ROOM_AFTER.match(text, after)):
+            out.add("room", bare.start(1), bare.end(), _number(bare.group(1)), name)
+    if not out.has("room") and (home := _ROOM_AT_HOME.search(text)):
+        out.add("room", home.start(1), home.end(1), _number(home.group(1)), name)
     if not out.has("building") and not out.has("room"):
         for m in _PAIR.finditer(text):
             if out.add("building", m.start(1), m.end(1), _number(m.group(1)), name):
@@ -269,7 +275,7 @@ def _times(text: str, out: _Collector) -> None:
         hour = chinese_to_int(m.group(2))
         minute_text = m.group(3)
         minutes = {"半": 30, "一刻": 15, "三刻": 45}
-        minute = minutes.get(minute_text or "", None)
+        minute = minutes.get(minute_text or "")
         if minute is None:
             minute = chinese_to_int(minute_text) if minute_text else 0
         bare = not m.group(1) and not minute_text and not m.group(2).isdigit()

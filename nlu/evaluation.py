@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nlu.trainingdata import Example, Span
 from nlu.training import CATEGORY_INTENTS
+from nlu.trainingdata import Example, Span
 
 Parse = Callable[[str], dict[str, Any]]
 LOCATION = ("building", "unit", "room")
@@ -52,8 +52,8 @@ def score(examples: Sequence[Example], results: Sequence[dict[str, Any]]) -> dic
     labels = sorted({e.intent for e in examples} | {r["intent"]["name"] for r in results})
     pairs = [(e.intent, r["intent"]["name"]) for e, r in zip(examples, results, strict=True)]
     matrix = [[0] * len(labels) for _ in labels]
-    for gold, guess in pairs:
-        matrix[labels.index(gold)][labels.index(guess)] += 1
+    for true_label, predicted_label in pairs:
+        matrix[labels.index(true_label)][labels.index(predicted_label)] += 1
     per_intent = {}
     for i, label in enumerate(labels):
         per_intent[label] = _prf(matrix[i][i], sum(row[i] for row in matrix), sum(matrix[i]))

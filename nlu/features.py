@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -58,7 +59,7 @@ class Analyzer:
         """All feature names of ``text`` (repeats count), plus the types of entities found."""
         words = self.words(text)
         out = [f"w={w}" for w in words]
-        out.extend(f"b={a}|{b}" for a, b in zip(words, words[1:], strict=False))
+        out.extend(f"b={a}|{b}" for a, b in itertools.pairwise(words))
         for m in _TOKEN.finditer(text):
             if m.lastgroup == "han":
                 run = m.group()
@@ -98,7 +99,7 @@ class Vectorizer:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self.idf[index]
+        weights = ((1.0 + np.log(tf)) * self.idf[index]).astype(np.float32)
         weights /= np.linalg.norm(weights)
         return index, weights
 

@@ -32,14 +32,15 @@ _OTHER_LETTER = re.compile(r"[^\W\d_a-z]")
 
 # Words residents type in English chats that langdetect mislabels when they stand alone.
 _ENGLISH_WORDS = frozenset("""
-a about after again all am an and any anyone are as asap at back bad be been bldg block blk broken
-but by bye can cancel cant can't chinese come could day did do does don't done down english
-flat fix fixed for from get go good got had has have hello help here hey hi how i if in is it its
-it's just know let lift light lights like lol me mine my need no nope not now of off oh ok okay on
-one or our out please pls plz power problem really room see should so some sorry still stop sure
-thank thanks that the them there they this thx to today tomorrow too ty up us very wait want was
-water we well what when where which who why will with work working yeah yep yes yet you your
-""".split())
+a about after again all am an and any anyone are as asap at back bad be been bldg block blk
+broken but by bye can cancel cant can't chinese come could day did do does don't done down
+english flat fix fixed for from get go good got had has have hello help here hey hi how i if
+in is it its it's just know let lift light lights like lol me mine my need no nope not now of
+off oh ok okay on one or our out please pls plz power problem really room see should so some
+sorry still stop sure thank thanks that the them there they this thx to today tomorrow too ty
+up us very wait want was water we well what when where which who why will with work working
+yeah yep yes yet you your
+""".split())  # noqa: SIM905 — a word list reads best as text
 
 
 # Languages langdetect may answer with once the script rules have not decided: those a Chinese
@@ -99,7 +100,7 @@ class LanguageDetector:
             # only gets to overrule on longer text it is sure about.
             if len(words) < 4 or known * 2 >= len(words):
                 return "en"
-            return self._langdetect(text, default="en", min_probability=0.95)
+            return self._langdetect(text, default="en", min_probability=0.8)
         return self._langdetect(text, default=UNDETERMINED)
 
     def _langdetect(self, text: str, default: str, min_probability: float = 0.5) -> str:

@@ -1,4 +1,4 @@
-"""Reading NLU data in Rasa 3.x YAML: intents with annotated examples, synonyms, lookups, regexes."""
+"""Reading NLU data in Rasa 3.x YAML: annotated intent examples, synonyms, lookups, regexes."""
 
 from __future__ import annotations
 

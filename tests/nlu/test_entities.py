@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -75,6 +76,6 @@ def test_identifiers_counts_dates_events(extractor: EntityExtractor, text: str,
 def test_no_overlapping_entities(extractor: EntityExtractor) -> None:
     result = extractor.extract(clean("BX-20261121-0042 13812345678 3-2-501 12月5号").text)
     spans = sorted((f.start, f.end) for f in result)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
     assert {f.entity for f in result} == {"ticket_id", "phone", "building", "unit", "room",
                                           "date"}

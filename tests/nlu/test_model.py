@@ -26,7 +26,7 @@ def test_a_model_file_holding_objects_is_refused(pipeline: NluPipeline, tmp_path
     pipeline.model.save(tmp_path)
     arrays = dict(np.load(tmp_path / MODEL_FILE, allow_pickle=False))
     arrays["idf"] = np.array([object()], dtype=object)  # would need pickle to load
-    np.savez(tmp_path / MODEL_FILE, **arrays)  # type: ignore[arg-type]
+    np.savez(tmp_path / MODEL_FILE, **arrays)
     with pytest.raises(ValueError, match="pickle"):
         NluModel.load(tmp_path)
 

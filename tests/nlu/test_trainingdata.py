@@ -29,7 +29,7 @@ def test_parse_example_with_json_and_short_annotations() -> None:
 def test_bad_files_are_reported_with_their_name(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    hi\n')
-    with pytest.raises(TrainingDataError, match="bad.yml"):
+    with pytest.raises(TrainingDataError, match=r"bad\.yml"):
         load(bad)
 
 

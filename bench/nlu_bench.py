@@ -1,0 +1,200 @@
+"""NLU benchmark: training time, parse latency, throughput, memory and model size — and, when a
+Rasa 3.6 environment is present, Rasa trained with config/config.yml on the same data, scored on
+the same test split, side by side.
+
+    python bench/nlu_bench.py [--rasa /tmp/rasa39env] [--skip-rasa]
+
+Prints a Markdown table; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "nlu" / "data"
+TEST = DATA / "test"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def latencies(parse: Callable[[str], Any], texts: list[str], rounds: int) -> list[float]:
+    """Milliseconds per call, every text parsed ``rounds`` times."""
+    out = []
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            parse(text)
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def rss_after_loading(home: Path) -> float:
+    """Resident memory (MB) of a fresh process that has loaded the model and parsed once."""
+    code = ("from bot.settings import Settings; from nlu.loader import load_pipeline;"
+            "p = load_pipeline(Settings().nlu_paths); p.parse('3栋电梯坏了'); p.parse('hello');"
+            "print([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, LINLI_HOME=str(home)),
+                         cwd=REPO, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def linli_row(home: Path) -> dict[str, Any]:
+    from bot.settings import Settings
+    from nlu.evaluation import evaluate
+    from nlu.loader import load_pipeline, train_and_save
+    from nlu.model import META_FILE, MODEL_FILE
+    from nlu.trainingdata import load
+
+    settings = Settings(home=home)
+    started = time.perf_counter()
+    train_and_save(settings.nlu_paths)
+    training = time.perf_counter() - started
+    pipeline = load_pipeline(settings.nlu_paths)
+    examples = load(TEST).examples
+    texts = [e.text for e in examples]
+    report = evaluate(pipeline.parse, examples)
+    timings = latencies(pipeline.parse, texts, rounds=5)
+    started = time.perf_counter()
+    batch = texts * 10
+    for text in batch:
+        pipeline.parse(text)
+    throughput = len(batch) / (time.perf_counter() - started)
+    model = settings.nlu_paths.model
+    size = (model / MODEL_FILE).stat().st_size + (model / META_FILE).stat().st_size
+    return {"system": "Linli", "training_s": training, "report": report,
+            "p50_ms": percentile(timings, 50), "p99_ms": percentile(timings, 99),
+            "throughput": throughput, "rss_mb": rss_after_loading(home),
+            "model_mb": size / 1e6}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rasa_row(rasa_env: Path, work: Path) -> dict[str, Any]:
+    """Rasa 3.6: train with config/config.yml on the training files, parse over HTTP."""
+    from nlu.evaluation import score
+    from nlu.trainingdata import load
+
+    env = dict(os.environ,
+               LD_LIBRARY_PATH=f"{rasa_env}/root/usr/lib/x86_64-linux-gnu:"
+                               f"{rasa_env}/root/lib/x86_64-linux-gnu",
+               PYTHONHOME=f"{rasa_env}/root/usr", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               TF_CPP_MIN_LOG_LEVEL="3", PATH=f"{rasa_env}/venv/bin:{os.environ['PATH']}")
+    rasa = str(rasa_env / "venv" / "bin" / "rasa")
+    data = work / "nlu"
+    data.mkdir(parents=True)
+    for file in DATA.glob("*.yml"):  # the training files only, never test/
+        shutil.copy(file, data / file.name)
+    started = time.perf_counter()
+    subprocess.run([rasa, "train", "nlu", "--config", str(REPO / "config" / "config.yml"),
+                    "--nlu", str(data), "--out", str(work / "models"), "--fixed-model-name",
+                    "nlu"], cwd=REPO, env=env, check=True, capture_output=True)
+    training = time.perf_counter() - started
+    port = _free_port()
+    server = subprocess.Popen([rasa, "run", "--enable-api", "-m", str(work / "models"),
+                               "--port", str(port), "-i", "127.0.0.1"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/model/parse"
+
+        def parse(text: str) -> dict[str, Any]:
+            request = urllib.request.Request(
+                url, data=json.dumps({"text": text}).encode(),
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                result: dict[str, Any] = json.loads(response.read())
+                return result
+
+        deadline = time.time() + 300
+        while True:
+            try:
+                parse("hi")
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError("rasa server did not start") from None
+                time.sleep(2)
+        examples = load(TEST).examples
+        results = []
+        for example in examples:
+            result = parse(example.text)
+            if result["intent"]["name"] == "nlu_fallback":
+                result["intent"]["name"] = "out_of_scope"
+            result.setdefault("language", "zh")
+            results.append(result)
+        report = score(examples, results)
+        timings = latencies(parse, [e.text for e in examples], rounds=1)
+        rss = 0.0
+        with Path(f"/proc/{server.pid}/status").open() as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    rss = int(line.split()[1]) / 1024
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    size = sum(f.stat().st_size for f in (work / "models").glob("*"))
+    return {"system": "Rasa 3.6 (config/config.yml)", "training_s": training, "report": report,
+            "p50_ms": percentile(timings, 50), "p99_ms": percentile(timings, 99),
+            "throughput": 1000 / statistics.mean(timings), "rss_mb": rss,
+            "model_mb": size / 1e6}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("| system | intent acc | intent macro-F1 | category acc | location exact | "
+            "language acc | train s | parse p50 ms | parse p99 ms | msg/s | RSS MB | model MB |")
+    lines = [head, "|" + "---|" * 12]
+    for r in rows:
+        rep = r["report"]
+        lines.append(
+            f"| {r['system']} | {rep['intent']['accuracy']:.3f} | {rep['intent']['macro_f1']:.3f}"
+            f" | {rep['category']['accuracy']} | {rep['location_exact_match']['accuracy']} | "
+            f"{rep['language']['accuracy']} | {r['training_s']:.1f} | {r['p50_ms']:.3f} | "
+            f"{r['p99_ms']:.3f} | {r['throughput']:.0f} | {r['rss_mb']:.0f} | "
+            f"{r['model_mb']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa", type=Path, default=Path("/tmp/rasa39env"),
+                        help="Rasa environment made by shared/tools/rasa39-setup.sh")
+    parser.add_argument("--skip-rasa", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [linli_row(Path(tmp) / "linli")]
+        if not args.skip_rasa and (args.rasa / "venv" / "bin" / "rasa").exists():
+            rows.append(rasa_row(args.rasa, Path(tmp) / "rasa"))
+        elif not args.skip_rasa:
+            print(f"(no Rasa environment at {args.rasa}: Linli only)", file=sys.stderr)
+    print(f"NLU benchmark {time.strftime('%Y-%m-%d')}, test split {TEST.relative_to(REPO)}, "
+          f"{os.cpu_count()} CPUs\n")
+    print(table(rows))
+    if len(rows) == 2:
+        ratio = rows[1]["p50_ms"] / rows[0]["p50_ms"]
+        print(f"\nLinli parses {ratio:.0f}x faster (p50) and trains "
+              f"{rows[1]['training_s'] / rows[0]['training_s']:.0f}x faster than Rasa.")
+
+
+if __name__ == "__main__":
+    main()
