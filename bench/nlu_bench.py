@@ -91,28 +91,36 @@ def _free_port() -> int:
         return port
 
 
-def rasa_row(rasa_env: Path, work: Path) -> dict[str, Any]:
-    """Rasa 3.6: train with config/config.yml on the training files, parse over HTTP."""
+def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,
+             trained_seconds: float = 0.0) -> dict[str, Any]:
+    """Rasa 3.6: train with config/config.yml on the training files, parse over HTTP.
+
+    ``trained``: a model folder already trained that way (its training time given), to reuse.
+    """
     from nlu.evaluation import score
     from nlu.trainingdata import load
 
+    # The Rasa environment also needs jieba (`pip install jieba` in it) for JiebaTokenizer.
     env = dict(os.environ,
                LD_LIBRARY_PATH=f"{rasa_env}/root/usr/lib/x86_64-linux-gnu:"
                                f"{rasa_env}/root/lib/x86_64-linux-gnu",
                PYTHONHOME=f"{rasa_env}/root/usr", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                TF_CPP_MIN_LOG_LEVEL="3", PATH=f"{rasa_env}/venv/bin:{os.environ['PATH']}")
     rasa = str(rasa_env / "venv" / "bin" / "rasa")
-    data = work / "nlu"
-    data.mkdir(parents=True)
-    for file in DATA.glob("*.yml"):  # the training files only, never test/
-        shutil.copy(file, data / file.name)
-    started = time.perf_counter()
-    subprocess.run([rasa, "train", "nlu", "--config", str(REPO / "config" / "config.yml"),
-                    "--nlu", str(data), "--out", str(work / "models"), "--fixed-model-name",
-                    "nlu"], cwd=REPO, env=env, check=True, capture_output=True)
-    training = time.perf_counter() - started
+    models = trained or work / "models"
+    training = trained_seconds
+    if trained is None:
+        data = work / "nlu"
+        data.mkdir(parents=True)
+        for file in DATA.glob("*.yml"):  # the training files only, never test/
+            shutil.copy(file, data / file.name)
+        started = time.perf_counter()
+        subprocess.run([rasa, "train", "nlu", "--config", str(REPO / "config" / "config.yml"),
+                        "--nlu", str(data), "--out", str(models), "--fixed-model-name", "nlu"],
+                       cwd=REPO, env=env, check=True, capture_output=True)
+        training = time.perf_counter() - started
     port = _free_port()
-    server = subprocess.Popen([rasa, "run", "--enable-api", "-m", str(work / "models"),
+    server = subprocess.Popen([rasa, "run", "--enable-api", "-m", str(models),
                                "--port", str(port), "-i", "127.0.0.1"], cwd=REPO, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -153,7 +161,7 @@ def rasa_row(rasa_env: Path, work: Path) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    size = sum(f.stat().st_size for f in (work / "models").glob("*"))
+    size = sum(f.stat().st_size for f in models.glob("*"))
     return {"system": "Rasa 3.6 (config/config.yml)", "training_s": training, "report": report,
             "p50_ms": percentile(timings, 50), "p99_ms": percentile(timings, 99),
             "throughput": 1000 / statistics.mean(timings), "rss_mb": rss,
@@ -180,11 +188,16 @@ def main() -> None:
     parser.add_argument("--rasa", type=Path, default=Path("/tmp/rasa39env"),
                         help="Rasa environment made by shared/tools/rasa39-setup.sh")
     parser.add_argument("--skip-rasa", action="store_true")
+    parser.add_argument("--rasa-model", type=Path, help="reuse a Rasa model folder trained "
+                        "with config/config.yml on nlu/data (skips Rasa training)")
+    parser.add_argument("--rasa-training-seconds", type=float, default=0.0,
+                        help="how long that training took, for the table")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = [linli_row(Path(tmp) / "linli")]
         if not args.skip_rasa and (args.rasa / "venv" / "bin" / "rasa").exists():
-            rows.append(rasa_row(args.rasa, Path(tmp) / "rasa"))
+            rows.append(rasa_row(args.rasa, Path(tmp) / "rasa", args.rasa_model,
+                                 args.rasa_training_seconds))
         elif not args.skip_rasa:
             print(f"(no Rasa environment at {args.rasa}: Linli only)", file=sys.stderr)
     print(f"NLU benchmark {time.strftime('%Y-%m-%d')}, test split {TEST.relative_to(REPO)}, "
