@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
 from pathlib import Path
 
 import pytest
@@ -10,8 +10,6 @@ import pytest
 from bot.settings import Settings
 from nlu.loader import train_and_save
 from nlu.pipeline import NluPipeline
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +29,6 @@ def pipeline(settings: Settings) -> NluPipeline:
 
 
 @pytest.fixture
-def linli_env(linli_home: Path, pipeline: NluPipeline,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def linli_env(linli_home: Path, pipeline: NluPipeline) -> dict[str, str]:
     """Environment for running the ``linli`` command against the session's trained model."""
-    import os
-
-    env = dict(os.environ, LINLI_HOME=str(linli_home))
-    yield env
+    return dict(os.environ, LINLI_HOME=str(linli_home))
