@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from nlu.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, to_digits
+from nlu.text import alternation
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,14 +290,9 @@ class LookupExtractor:
     """Finds the longest listed surface forms (lookup tables), mapping them through synonyms."""
 
     def __init__(self, tables: Mapping[str, Iterable[str]], synonyms: Mapping[str, str]) -> None:
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._patterns = [(entity, pattern) for entity, items in tables.items()
+                          if (pattern := alternation(items)) is not None]
         self._synonyms = dict(synonyms)
-        for entity, items in tables.items():
-            words = sorted({w.lower() for w in items if w.strip()}, key=len, reverse=True)
-            if words:
-                alternatives = "|".join(re.escape(w) for w in words)
-                self._patterns.append(
-                    (entity, re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")))
 
     def extract(self, text: str, out: _Collector) -> None:
         for entity, pattern in self._patterns:

@@ -7,13 +7,15 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+from nlu.text import alternation
 
 _TOKEN = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
@@ -55,8 +57,10 @@ class Analyzer:
                 tokens.append(m.group())
         return tokens
 
-    def features(self, text: str, entity_types: Iterable[str] = ()) -> list[str]:
-        """All feature names of ``text`` (repeats count), plus the types of entities found."""
+    def features(self, text: str, entity_types: Iterable[str] = (),
+                 cues: Iterable[str] = ()) -> list[str]:
+        """All feature names of ``text`` (repeats count), the types of entities found in it and
+        the lookup tables it touches."""
         words = self.words(text)
         out = [f"w={w}" for w in words]
         out.extend(f"b={a}|{b}" for a, b in itertools.pairwise(words))
@@ -70,7 +74,19 @@ class Analyzer:
                 for n in (3, 4, 5):
                     out.extend(f"c={padded[i:i + n]}" for i in range(len(padded) - n + 1))
         out.extend(f"e={t}" for t in sorted(set(entity_types)))
+        out.extend(f"l={c}" for c in cues)
         return out
+
+
+class CueFeaturizer:
+    """Which lookup tables (cue lexicons such as ``cue_danger``) a clean text touches."""
+
+    def __init__(self, tables: Mapping[str, Iterable[str]]) -> None:
+        self._tables = [(name, pattern) for name, items in sorted(tables.items())
+                        if (pattern := alternation(items)) is not None]
+
+    def __call__(self, text: str) -> list[str]:
+        return [name for name, pattern in self._tables if pattern.search(text)]
 
 
 class Vectorizer:

@@ -15,7 +15,7 @@ from nlu.features import Vectorizer
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 #: Bump when features or model layout change, so old models are retrained rather than misread.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 @dataclass(slots=True)

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 
 from nlu.entities import EntityExtractor, Found, LookupExtractor
-from nlu.features import Analyzer
+from nlu.features import Analyzer, CueFeaturizer
 from nlu.language import SUPPORTED, UNDETERMINED, LanguageDetector
 from nlu.model import NluModel
-from nlu.text import MAX_MODEL_CHARS, clean
 from nlu.training import CATEGORY_INTENTS, OUT_OF_SCOPE, Featurizer
 
 ParseResult = dict[str, Any]
 RANKING_SIZE = 10
+CUE_PREFIX = "cue_"
 # Weight left on the zh/en classifier for a message in a language the bot does not serve: the
 # classifier never saw such text, so most of the mass goes to out_of_scope.
 _FOREIGN_TRUST = 0.2
@@ -26,9 +26,15 @@ _FOREIGN_TRUST = 0.2
 def build_featurizer(lookups: dict[str, list[str]], synonyms: dict[str, str],
                      cache_dir: Path | None = None,
                      today: Callable[[], dt.date] = dt.date.today) -> Featurizer:
-    """The analyzer and entity extractors, configured from training data lookups."""
-    extractor = EntityExtractor(LookupExtractor(lookups, synonyms), today=today)
-    return Featurizer(Analyzer(cache_dir), extractor)
+    """The analyzer and entity extractors, configured from training data lookups.
+
+    Lookup tables named ``cue_*`` are lexicons that only feed the classifiers; the others (such
+    as ``event``) also yield entities.
+    """
+    entity_tables = {name: items for name, items in lookups.items()
+                     if not name.startswith(CUE_PREFIX)}
+    extractor = EntityExtractor(LookupExtractor(entity_tables, synonyms), today=today)
+    return Featurizer(Analyzer(cache_dir), extractor, CueFeaturizer(lookups))
 
 
 class NluPipeline:
@@ -43,10 +49,8 @@ class NluPipeline:
     def parse(self, text: str) -> ParseResult:
         """Parse one message. Never raises on any string input."""
         text = text if isinstance(text, str) else str(text)
-        cleaned = clean(text, MAX_MODEL_CHARS)
+        cleaned, found, features = self.featurizer.analyse(text)
         language = self.languages.detect(cleaned.text)
-        found = self.featurizer.extractor.extract(cleaned.text)
-        features = self.featurizer.analyzer.features(cleaned.text, [f.entity for f in found])
         index, values = self.model.vectorizer.transform_one(features)
 
         ranking = self._intent_probabilities(index, values, language, bool(cleaned.text))

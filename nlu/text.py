@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: The model only ever sees this many characters; longer text is truncated, never rejected.
@@ -61,3 +63,13 @@ def clean(raw: str, limit: int | None = None) -> CleanText:
         chars.pop()
         offsets.pop()
     return CleanText("".join(chars), tuple(offsets), len(raw))
+
+
+def alternation(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex matching any of ``phrases`` (clean text), longest first, never inside a Latin
+    word or number ("bye" not in "byebye123", but 拜拜 anywhere)."""
+    words = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    body = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")

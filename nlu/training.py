@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from nlu.entities import EntityExtractor
-from nlu.features import Analyzer, Vectorizer
+from nlu.entities import EntityExtractor, Found
+from nlu.features import Analyzer, CueFeaturizer, Vectorizer
 from nlu.model import PIPELINE_VERSION, LinearClassifier, NluModel
-from nlu.text import MAX_MODEL_CHARS, clean
+from nlu.text import MAX_MODEL_CHARS, CleanText, clean
 from nlu.trainingdata import Example, TrainingData
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -36,11 +36,18 @@ class Featurizer:
 
     analyzer: Analyzer
     extractor: EntityExtractor
+    cues: CueFeaturizer
+
+    def analyse(self, text: str) -> tuple[CleanText, list[Found], list[str]]:
+        """The clean text, the entities in it and its feature names."""
+        cleaned = clean(text, MAX_MODEL_CHARS)
+        found = self.extractor.extract(cleaned.text)
+        features = self.analyzer.features(cleaned.text, [f.entity for f in found],
+                                          self.cues(cleaned.text))
+        return cleaned, found, features
 
     def __call__(self, text: str) -> list[str]:
-        cleaned = clean(text, MAX_MODEL_CHARS).text
-        types = [f.entity for f in self.extractor.extract(cleaned)]
-        return self.analyzer.features(cleaned, types)
+        return self.analyse(text)[2]
 
 
 def _fit(features: csr_matrix, labels: Sequence[str]) -> LinearClassifier:
