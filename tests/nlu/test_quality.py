@@ -20,9 +20,7 @@ def report(pipeline: NluPipeline) -> dict[str, Any]:
 
 
 def test_intent_macro_f1(report: dict[str, Any]) -> None:
-    # Regression floor at what the pipeline reaches today (0.931 on 2026-12-01). Issue #2 asks
-    # for 0.95; that target is open and tracked there — raise this floor as the data grows.
-    assert report["intent"]["macro_f1"] >= 0.92, report["intent"]["errors"]
+    assert report["intent"]["macro_f1"] >= 0.95, report["intent"]["errors"]
 
 
 def test_language_accuracy_is_perfect(report: dict[str, Any]) -> None:
