@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from nlu.evaluation import score
-from nlu.pipeline import NluPipeline, build_featurizer
+from nlu.featurizer import build_featurizer
+from nlu.pipeline import NluPipeline
 from nlu.training import Progress, lookup_tables, train
 from nlu.trainingdata import TrainingData
 

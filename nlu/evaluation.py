@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nlu.training import CATEGORY_INTENTS
+from nlu.intents import CATEGORY_INTENTS
 from nlu.trainingdata import Example, Span
 
 Parse = Callable[[str], dict[str, Any]]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlu.features import USER_DICTIONARY
+from nlu.featurizer import build_featurizer
 from nlu.model import META_FILE, PIPELINE_VERSION, NluModel
-from nlu.pipeline import NluPipeline, build_featurizer
+from nlu.pipeline import NluPipeline
 from nlu.training import Progress, lookup_tables, train
 from nlu.trainingdata import data_files, fingerprint, load
 

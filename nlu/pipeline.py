@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nlu.entities import EntityExtractor, Found, LookupExtractor
-from nlu.features import Analyzer, CueFeaturizer
+from nlu.entities import Found
+from nlu.featurizer import Featurizer
+from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
 from nlu.language import SUPPORTED, UNDETERMINED, LanguageDetector
 from nlu.model import NluModel
-from nlu.training import CATEGORY_INTENTS, OUT_OF_SCOPE, Featurizer
 
 ParseResult = dict[str, Any]
 RANKING_SIZE = 10
-CUE_PREFIX = "cue_"
 # Weight left on the zh/en classifier for a message in a language the bot does not serve: the
 # classifier never saw such text, so most of the mass goes to out_of_scope.
 _FOREIGN_TRUST = 0.2
-
-
-def build_featurizer(lookups: dict[str, list[str]], synonyms: dict[str, str],
-                     cache_dir: Path | None = None,
-                     today: Callable[[], dt.date] = dt.date.today) -> Featurizer:
-    """The analyzer and entity extractors, configured from training data lookups.
-
-    Lookup tables named ``cue_*`` are lexicons that only feed the classifiers; the others (such
-    as ``event``) also yield entities.
-    """
-    entity_tables = {name: items for name, items in lookups.items()
-                     if not name.startswith(CUE_PREFIX)}
-    extractor = EntityExtractor(LookupExtractor(entity_tables, synonyms), today=today)
-    return Featurizer(Analyzer(cache_dir), extractor, CueFeaturizer(lookups))
 
 
 class NluPipeline:

@@ -6,20 +6,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from nlu.entities import EntityExtractor, Found
-from nlu.features import Analyzer, CueFeaturizer, Vectorizer
+from nlu.features import Vectorizer
+from nlu.featurizer import Featurizer
+from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
 from nlu.model import PIPELINE_VERSION, LinearClassifier, NluModel
-from nlu.text import MAX_MODEL_CHARS, CleanText, clean
 from nlu.trainingdata import Example, TrainingData
 
-OUT_OF_SCOPE = "out_of_scope"
-CATEGORY_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"})
 _REGULARISATION = 1.0
 _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -28,26 +25,6 @@ if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Featurizer:
-    """Clean text → entities → feature names; the same path at training and parse time."""
-
-    analyzer: Analyzer
-    extractor: EntityExtractor
-    cues: CueFeaturizer
-
-    def analyse(self, text: str) -> tuple[CleanText, list[Found], list[str]]:
-        """The clean text, the entities in it and its feature names."""
-        cleaned = clean(text, MAX_MODEL_CHARS)
-        found = self.extractor.extract(cleaned.text)
-        features = self.analyzer.features(cleaned.text, [f.entity for f in found],
-                                          self.cues(cleaned.text))
-        return cleaned, found, features
-
-    def __call__(self, text: str) -> list[str]:
-        return self.analyse(text)[2]
 
 
 def _fit(features: csr_matrix, labels: Sequence[str]) -> LinearClassifier:

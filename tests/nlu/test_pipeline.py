@@ -6,12 +6,8 @@ from typing import Any
 
 import pytest
 
+from nlu.intents import INTENTS
 from nlu.pipeline import NluPipeline
-
-INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "bot_help", "report_repair",
-           "file_complaint", "report_emergency", "ticket_status", "ticket_cancel", "event_list",
-           "event_signup", "event_cancel", "ask_faq", "make_suggestion", "request_human",
-           "register_household", "set_language", "out_of_scope"}
 
 
 def entity_values(result: dict[str, Any]) -> dict[str, str]:
@@ -52,7 +48,7 @@ def test_result_has_rasa_parse_shape(pipeline: NluPipeline) -> None:
     assert result["text"] == "3栋电梯坏了" and result["language"] == "zh"
     ranking = result["intent_ranking"]
     assert ranking[0] == result["intent"]
-    assert {r["name"] for r in ranking} <= INTENTS and len(ranking) == 10
+    assert {r["name"] for r in ranking} <= set(INTENTS) and len(ranking) == 10
     confidences = [r["confidence"] for r in ranking]
     assert confidences == sorted(confidences, reverse=True) and 0 < sum(confidences) <= 1.0001
     building = next(e for e in result["entities"] if e["entity"] == "building")
