@@ -26,7 +26,8 @@ def _predicted_entities(result: dict[str, Any]) -> set[tuple[str, str]]:
     for e in result["entities"]:
         if e["entity"] == "category":
             continue
-        value = str(e.get("text", "")).lower() if e["entity"] in _SURFACE_ENTITIES else e["value"]
+        surface = result["text"][e["start"]:e["end"]].lower()
+        value = surface if e["entity"] in _SURFACE_ENTITIES else e["value"]
         out.add((e["entity"], str(value)))
     return out
 

@@ -40,7 +40,7 @@ class NluPipeline:
         if intent != OUT_OF_SCOPE and confidence < self.model.out_of_scope_threshold:
             ranking = [(OUT_OF_SCOPE, confidence)] + [r for r in ranking if r[0] != OUT_OF_SCOPE]
             intent = OUT_OF_SCOPE
-        entities = [self._entity(f, cleaned.span(f.start, f.end), text) for f in found]
+        entities = [self._entity(f, cleaned.span(f.start, f.end)) for f in found]
         if intent in CATEGORY_INTENTS and self.model.categories.labels:
             entities.append(self._category(index, values))
         return {
@@ -74,7 +74,7 @@ class NluPipeline:
                 "extractor": "CategoryClassifier"}
 
     @staticmethod
-    def _entity(found: Found, span: tuple[int, int], original: str) -> dict[str, Any]:
+    def _entity(found: Found, span: tuple[int, int]) -> dict[str, Any]:
         start, end = span
         return {"entity": found.entity, "start": start, "end": end, "value": found.value,
-                "text": original[start:end], "extractor": found.extractor}
+                "extractor": found.extractor}
