@@ -32,15 +32,21 @@ _CN = f"[{CHINESE_NUMERAL_CHARS}]"
 _NUM = rf"(?:\d+|{_CN}+)"
 _NOT_DIGIT_BEFORE = r"(?<![\d\w-])"
 _DIGIT_READING = "[零〇一二三四五六七八九]"
+# A room number read aloud digit by digit always has a zero in it: 七零二, 一二零三, 一零零二.
+_SPOKEN_ROOM = ("[一二三四五六七八九](?:[零〇][一二三四五六七八九]"
+                "|[一二三四五六七八九零〇][零〇][一二三四五六七八九])")
+# Or positionally: 一千二百零二, 五百零一.
+_POSITIONAL_ROOM = "[一二三四五六七八九][千百][零〇一二三四五六七八九十百]{1,5}"
 
-_TRIPLE = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\s?(\d{3,4})"
-                     r"(?![\d.:/-])")
-_PAIR = re.compile(r"(?<![\d.:/-])(\d{1,2})\s?[-—]\s?(\d{3,4})(?![\d.:/-])")
+# Trailing punctuation may follow ("I'm in 7-2-603."), another number part may not.
+_TRIPLE = re.compile(r"(?<![\d./-])(\d{1,2})\s?[-—_/]\s?(\d{1,2})\s?[-—_/]\s?(\d{3,4})"
+                     r"(?!\d|[.:/-]\d)")
+_PAIR = re.compile(r"(?<![\d./-])(\d{1,2})\s?[-—]\s?(\d{3,4})(?!\d|[.:/-]\d)")
 _BUILDING_ZH = re.compile(rf"({_NUM})\s?(?:号楼|號樓|号院楼|栋|棟|幢|座|#楼|#|号\s?楼)")
 _BUILDING_EN = re.compile(
     r"(?<![a-z])(?:building|bldg|bld|block|blk|tower)\.?\s?(?:no\.?\s?|#\s?)?(\d{1,3})(?!\d)"
     r"|(?<![a-z])(?:no\.?\s?|#)(\d{1,3})\s?(?:building|bldg|block)\b"
-    r"|\b(\d{1,3})(?:st|nd|rd|th)?\s(?:building|bldg|block)\b"
+    r"|\b(\d{1,2})(?:st|nd|rd|th)\s(?:building|bldg|block)\b"
 )
 _UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞|门(?![禁口卫铃锁把框窗]))")
 _UNIT_EN = re.compile(r"(?<![a-z])(?:unit|entrance)\s?#?\s?(\d{1,4})(?!\d)")
@@ -48,8 +54,11 @@ _ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产
 _ROOM_EN = re.compile(r"(?:(?<![a-z])(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)"
                       r"(\d{2,4})(?!\d)")
 # A bare room number right after a building or unit ("12号楼1单元302", "block 4, 1202").
-_ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?!\d)"
-                         rf"(?:\s?号(?!楼))?")
+_ROOM_AFTER = re.compile(rf"[\s,，的、/-]{{0,2}}"
+                         rf"(\d{{3,4}}|{_POSITIONAL_ROOM}|{_DIGIT_READING}{{3,4}})"
+                         rf"(?![\d楼层])(?:\s?号(?!楼))?")
+_ROOM_SPOKEN = re.compile(rf"(?<![{CHINESE_NUMERAL_CHARS}])({_SPOKEN_ROOM})"
+                          rf"(?![{CHINESE_NUMERAL_CHARS}楼层栋幢号单])")
 _ROOM_AT_HOME = re.compile(rf"(?:我家|我住|家里|住在?|门牌号?|房号)\s?"
                            rf"(\d{{3,4}}|{_DIGIT_READING}{{3,4}})(?![\d栋楼幢号座])")
 
@@ -156,6 +165,8 @@ def _locations(text: str, out: _Collector) -> None:
             out.add("room", bare.start(1), bare.end(), _number(bare.group(1)), name)
     if not out.has("room") and (home := _ROOM_AT_HOME.search(text)):
         out.add("room", home.start(1), home.end(1), _number(home.group(1)), name)
+    for spoken in _ROOM_SPOKEN.finditer(text):
+        out.add("room", spoken.start(1), spoken.end(1), _number(spoken.group(1)), name)
     if not out.has("building") and not out.has("room"):
         for m in _PAIR.finditer(text):
             if out.add("building", m.start(1), m.end(1), _number(m.group(1)), name):

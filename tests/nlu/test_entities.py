@@ -41,6 +41,14 @@ def found(extractor: EntityExtractor, text: str) -> list[tuple[str, str]]:
     ("3楼的灯坏了", []),  # a floor, not a building
     ("5栋的3楼", [("building", "5")]),
     ("2026-12-05 那天", [("date", "2026-12-05")]),
+    ("住户信息：5-3-601，", [("building", "5"), ("unit", "3"), ("room", "601")]),
+    ("I'm in 7-2-603. nobody came", [("building", "7"), ("unit", "2"), ("room", "603")]),
+    ("flat 903 block 12", [("room", "903"), ("building", "12")]),
+    ("七零二有人晕倒了", [("room", "702")]),
+    ("不对 是三零二 不是二零三", [("room", "302"), ("room", "203")]),
+    ("二十五号楼一千二百零二", [("building", "25"), ("room", "1202")]),
+    ("九号楼一单元一零三一楼不用爬", [("building", "9"), ("unit", "1"), ("room", "103")]),
+    ("3.5-2-1", []),
 ])
 def test_locations_and_dates(extractor: EntityExtractor, text: str,
                              entities: list[tuple[str, str]]) -> None:
