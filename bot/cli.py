@@ -13,10 +13,14 @@ import typer
 from bot.settings import Settings
 
 app = typer.Typer(help="Linli (邻里): a resident-services bot for urban communities.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
 nlu_app = typer.Typer(help="Train, evaluate and try the language-understanding model.",
                       no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+community_app = typer.Typer(help="The community: grids, buildings, people.", no_args_is_help=True)
+app.add_typer(community_app, name="community")
 
 
 def _progress() -> Any:
@@ -123,6 +127,50 @@ def shell() -> None:
         entities = ", ".join(f"{e['entity']}={e['value']}" for e in result["entities"])
         typer.echo(f"  [{result['language']}] {result['intent']['name']} "
                    f"({result['intent']['confidence']:.2f}){'  ' + entities if entities else ''}")
+
+
+def _import_community(path: Path) -> None:
+    import yaml
+
+    from store.community import CommunityFileError, import_community, parse_community
+    from store.database import make_engine, session_factory, transaction
+    from store.migrate import upgrade
+
+    try:
+        spec = parse_community(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, CommunityFileError) as error:
+        raise _fail(f"{path}: {error}") from None
+    engine = make_engine(Settings().database)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        report = import_community(session, spec)
+    typer.echo(f"community {report.community}: {report.grids} grids, {report.buildings} "
+               f"buildings, {report.people} people")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from store.database import make_engine
+    from store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(make_engine(settings.database))
+    typer.echo(f"database is up to date: {settings.database}")
+
+
+@community_app.command("import")
+def community_import(
+    file: Annotated[Path, typer.Argument(help="community YAML (see config/community.demo.yml)")],
+) -> None:
+    """Load or update a community from a YAML file."""
+    _import_community(file)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo community (config/community.demo.yml)."""
+    _import_community(Settings().config_dir / "community.demo.yml")
 
 
 def main() -> None:

@@ -24,6 +24,14 @@ class Settings(BaseSettings):
                        description="folder for state: trained models, caches, the database")
     nlu_data: Path = Field(default_factory=_packaged_nlu_data,
                            description="folder of Rasa-format NLU training data")
+    config_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "config",
+                             description="responses, FAQ, demo community, Rasa project files")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: a "
+                                     "SQLite file in LINLI_HOME")
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'linli.db'}"
 
     @property
     def nlu_paths(self) -> NluPaths:

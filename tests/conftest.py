@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from nlu.loader import train_and_save
 from nlu.pipeline import NluPipeline
+from store.database import make_engine, session_factory
+from store.migrate import upgrade
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +39,44 @@ def pipeline(settings: Settings) -> NluPipeline:
 def linli_env(linli_home: Path, pipeline: NluPipeline) -> dict[str, str]:
     """Environment for running the ``linli`` command against the session's trained model."""
     return dict(os.environ, LINLI_HOME=str(linli_home))
+
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_engine(schema: str) -> Engine:
+    """An engine whose connections live in their own schema of the test database."""
+    engine = make_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        if os.environ.get("CI"):
+            raise  # CI has a PostgreSQL server; not reaching it is a failure, not a skip
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
+    engine.dispose()
+    return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database: a SQLite file, or a fresh schema in PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'linli.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = _postgres_engine(schema)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with make_engine(POSTGRES_URL).begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)

@@ -66,3 +66,21 @@ def test_shell_answers_each_line(linli_env: dict[str, str]) -> None:
     assert run.returncode == 0, run.stderr
     assert "report_repair" in run.stdout and "building=3" in run.stdout
     assert "greet" in run.stdout
+
+
+def test_demo_loads_the_demo_community_and_can_run_again(linli_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    env = dict(linli_env, LINLI_HOME=str(tmp_path))
+    for _ in range(2):
+        run = linli(env, "demo")
+        assert run.returncode == 0, run.stderr
+        assert "3 grids, 15 buildings" in run.stdout
+    assert (tmp_path / "linli.db").exists()
+
+
+def test_bad_community_file_is_a_clear_error(linli_env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "community.yml"
+    bad.write_text("grids: []\n", encoding="utf-8")
+    run = linli(dict(linli_env, LINLI_HOME=str(tmp_path)), "community", "import", str(bad))
+    assert run.returncode == 2
+    assert "community" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,182 @@
+"""Loading a community (grids, buildings, people, households) from YAML, idempotently."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import (
+    Building,
+    ChatIdentity,
+    Community,
+    Grid,
+    Household,
+    Person,
+    PersonRole,
+    Role,
+)
+
+_HOME = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+
+
+class CommunityFileError(ValueError):
+    """The community file is not valid; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommunitySpec(_Strict):
+    code: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+
+
+class PersonSpec(_Strict):
+    key: str
+    name: str
+    phone: str | None = None
+    roles: list[Role] = Field(default_factory=lambda: [Role.RESIDENT])
+    language: str | None = None
+    on_duty: bool = False
+    home: str | None = Field(default=None, description='"building-unit-room", e.g. "3-2-501"')
+    identities: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("home")
+    @classmethod
+    def _home_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _HOME.match(value):
+            raise ValueError('home must look like "3-2-501" (building-unit-room)')
+        return value
+
+
+class GridSpec(_Strict):
+    code: str
+    name: str
+    grid_member: str | None = None
+    supervisor: str | None = None
+    buildings: list[str]
+
+
+class CommunityFile(_Strict):
+    community: CommunitySpec
+    people: list[PersonSpec] = Field(default_factory=list)
+    grids: list[GridSpec]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    community: str
+    grids: int
+    buildings: int
+    people: int
+
+
+def parse_community(document: Any) -> CommunityFile:
+    try:
+        spec = CommunityFile.model_validate(document)
+    except ValidationError as error:
+        raise CommunityFileError(str(error)) from None
+    keys = {p.key for p in spec.people}
+    for grid in spec.grids:
+        for role, key in (("grid_member", grid.grid_member), ("supervisor", grid.supervisor)):
+            if key is not None and key not in keys:
+                raise CommunityFileError(f"grid {grid.code}: {role} {key!r} is not in people")
+    numbers = [b for g in spec.grids for b in g.buildings]
+    if len(numbers) != len(set(numbers)):
+        raise CommunityFileError("a building belongs to more than one grid")
+    for person in spec.people:
+        if person.home and person.home.split("-")[0] not in numbers:
+            raise CommunityFileError(f"{person.key}: building of {person.home} is in no grid")
+    return spec
+
+
+def import_community(session: Session, spec: CommunityFile) -> ImportReport:
+    """Create or update the community described by ``spec``. The caller commits."""
+    community = session.scalar(select(Community).where(Community.code == spec.community.code))
+    if community is None:
+        community = Community(code=spec.community.code, name=spec.community.name)
+        session.add(community)
+    community.name = spec.community.name
+    community.timezone = spec.community.timezone
+    community.default_language = spec.community.default_language
+    session.flush()
+
+    buildings: dict[str, Building] = {}
+    grids: dict[str, Grid] = {}
+    for grid_spec in spec.grids:
+        grid = session.scalar(select(Grid).where(Grid.community_id == community.id,
+                                                 Grid.code == grid_spec.code))
+        if grid is None:
+            grid = Grid(community_id=community.id, code=grid_spec.code, name=grid_spec.name)
+            session.add(grid)
+        grid.name = grid_spec.name
+        session.flush()
+        grids[grid_spec.code] = grid
+        for number in grid_spec.buildings:
+            building = session.scalar(select(Building).where(
+                Building.community_id == community.id, Building.number == number))
+            if building is None:
+                building = Building(community_id=community.id, number=number, grid_id=grid.id)
+                session.add(building)
+            building.grid_id = grid.id
+            buildings[number] = building
+    session.flush()
+
+    people: dict[str, Person] = {}
+    for person_spec in spec.people:
+        identity = {"shell": person_spec.key, **person_spec.identities}
+        person = _person_by_identity(session, "shell", identity["shell"])
+        if person is None:
+            person = Person(community_id=community.id, name=person_spec.name)
+            session.add(person)
+        person.name = person_spec.name
+        person.phone = person_spec.phone
+        person.language = person_spec.language
+        person.on_duty = person_spec.on_duty
+        wanted = set(person_spec.roles)
+        person.roles = [r for r in person.roles if r.role in wanted] + [
+            PersonRole(role=role) for role in dict.fromkeys(person_spec.roles)
+            if not person.has_role(role)]
+        if person_spec.home:
+            number, unit, room = person_spec.home.split("-")
+            person.household = household(session, buildings[number], unit, room)
+        session.flush()
+        for channel, external_id in identity.items():
+            if _person_by_identity(session, channel, external_id) is None:
+                session.add(ChatIdentity(person_id=person.id, channel=channel,
+                                         external_id=external_id))
+        people[person_spec.key] = person
+
+    for grid_spec in spec.grids:
+        grid = grids[grid_spec.code]
+        grid.grid_member_id = people[grid_spec.grid_member].id if grid_spec.grid_member else None
+        grid.supervisor_id = people[grid_spec.supervisor].id if grid_spec.supervisor else None
+    session.flush()
+    return ImportReport(community.code, len(grids), len(buildings), len(people))
+
+
+def household(session: Session, building: Building, unit: str | None,
+              room: str | None) -> Household:
+    """The household at building/unit/room, created if new."""
+    found = session.scalar(select(Household).where(
+        Household.building_id == building.id,
+        Household.unit.is_(None) if unit is None else Household.unit == unit,
+        Household.room.is_(None) if room is None else Household.room == room))
+    if found is None:
+        found = Household(building_id=building.id, unit=unit, room=room)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _person_by_identity(session: Session, channel: str, external_id: str) -> Person | None:
+    return session.scalar(select(Person).join(ChatIdentity).where(
+        ChatIdentity.channel == channel, ChatIdentity.external_id == external_id))

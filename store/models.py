@@ -1,0 +1,309 @@
+"""The database schema as typed SQLAlchemy models. Nothing is ever deleted: rows change state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    # Named constraints let Alembic alter them on SQLite and drop them in any order.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s"})
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: DateTime(timezone=True),
+                                                     dict[str, Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    GRID_MEMBER = "grid_member"
+    SUPERVISOR = "supervisor"
+    STREET_CONTACT = "street_contact"
+    STAFF = "staff"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class TicketKind(enum.StrEnum):
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+    EMERGENCY = "emergency"
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    DUPLICATE = "duplicate"
+    REOPENED = "reopened"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries, or the recipient is unreachable
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    # Stored as plain strings (no database enum type) so adding a value needs no migration.
+    return Enum(kind, native_enum=False, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class Community(Base):
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
+    default_language: Mapped[str] = mapped_column(String(8), default="zh")
+
+    grids: Mapped[list[Grid]] = relationship(back_populates="community")
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str | None] = mapped_column(String(8))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    roles: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan",
+                                                   lazy="selectin")
+    identities: Mapped[list[ChatIdentity]] = relationship(back_populates="person")
+    household: Mapped[Household | None] = relationship()
+
+    def has_role(self, role: Role) -> bool:
+        return any(r.role == role for r in self.roles)
+
+
+class PersonRole(Base):
+    __tablename__ = "person_role"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), primary_key=True)
+
+
+class ChatIdentity(Base):
+    """Who a person is on a channel: a Telegram user id, a REST sender id, a shell login."""
+
+    __tablename__ = "chat_identity"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class Grid(Base):
+    __tablename__ = "grid"
+    __table_args__ = (UniqueConstraint("community_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    # person → household → building → grid → person is a cycle: these keys are added last.
+    grid_member_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", use_alter=True))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", use_alter=True))
+
+    community: Mapped[Community] = relationship(back_populates="grids")
+    buildings: Mapped[list[Building]] = relationship(back_populates="grid")
+    grid_member: Mapped[Person | None] = relationship(foreign_keys=[grid_member_id])
+    supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])
+
+
+class Building(Base):
+    __tablename__ = "building"
+    __table_args__ = (UniqueConstraint("community_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
+    number: Mapped[str] = mapped_column(String(10))  # "3" for 3号楼, as the NLU normalises it
+    name: Mapped[str | None] = mapped_column(String(100))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+
+    grid: Mapped[Grid] = relationship(back_populates="buildings")
+
+
+class Household(Base):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("building_id", "unit", "room"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    unit: Mapped[str | None] = mapped_column(String(10))
+    room: Mapped[str | None] = mapped_column(String(10))
+
+    building: Mapped[Building] = relationship()
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (Index("ix_ticket_open_by_place", "building_id", "category", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # BX-20261121-0042
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    kind: Mapped[TicketKind] = mapped_column(_enum(TicketKind))
+    category: Mapped[str] = mapped_column(String(30))
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), index=True)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    # 0 grid member, 1 supervisor, 2 street (吹哨)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    unit: Mapped[str | None] = mapped_column(String(10))
+    room: Mapped[str | None] = mapped_column(String(10))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    respond_by: Mapped[dt.datetime | None]
+    resolve_by: Mapped[dt.datetime | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    rating: Mapped[int | None]  # 1-5; 0 means "not solved"
+
+    building: Mapped[Building | None] = relationship()
+    reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket",
+                                                     order_by="TicketEvent.id")
+
+
+class TicketEvent(Base):
+    """Every change to a ticket: who, when, from, to, note."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # created, status, note, escalated, ...
+    from_status: Mapped[TicketStatus | None] = mapped_column(_enum(TicketStatus))
+    to_status: Mapped[TicketStatus | None] = mapped_column(_enum(TicketStatus))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketSubscriber(Base):
+    """Residents who reported the same problem and want to hear about it."""
+
+    __tablename__ = "ticket_subscriber"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+
+
+class TranscriptMessage(Base):
+    """Every message in and out, with its parse. A channel's message id is processed once."""
+
+    __tablename__ = "transcript"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),
+                      Index("ix_transcript_chat", "channel", "chat_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    parse: Mapped[dict[str, Any] | None]
+    answered: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A notification to deliver, written in the same transaction as the change behind it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[dict[str, Any] | None]
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus),
+                                                 default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class ConversationState(Base):
+    """The flow a (chat, person) is in, so a restart loses nothing."""
+
+    __tablename__ = "conversation_state"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "person_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    person_key: Mapped[str] = mapped_column(String(100))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TicketCounter(Base):
+    """Per-prefix, per-day sequence for human-friendly ticket numbers."""
+
+    __tablename__ = "ticket_counter"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # 20261121
+    value: Mapped[int] = mapped_column(default=0)
