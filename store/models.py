@@ -260,6 +260,7 @@ class TranscriptMessage(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     parse: Mapped[dict[str, Any] | None]
     answered: Mapped[bool] = mapped_column(default=False)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("transcript.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

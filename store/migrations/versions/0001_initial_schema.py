@@ -174,8 +174,10 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('parse', sa.JSON(), nullable=True),
     sa.Column('answered', sa.Boolean(), nullable=False),
+    sa.Column('reply_to_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_transcript_person_id_person')),
+    sa.ForeignKeyConstraint(['reply_to_id'], ['transcript.id'], name=op.f('fk_transcript_reply_to_id_transcript')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transcript')),
     sa.UniqueConstraint('channel', 'external_id', name=op.f('uq_transcript_channel_external_id'))
     )

@@ -1,0 +1,74 @@
+"""The base of every Linli action: one transaction per run, errors become polite replies."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABCMeta, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.runtime import Runtime, current
+from store.database import transaction
+from store.models import Person
+
+log = logging.getLogger(__name__)
+Events = list[dict[str, Any]]
+
+
+class ActionRefusedError(Exception):
+    """A step that cannot be done for a reason the user should hear: ``response`` says it."""
+
+    def __init__(self, response: str, **values: Any) -> None:
+        super().__init__(response)
+        self.response = response
+        self.values = values
+
+
+class Turn:
+    """What an action works with during one run: the session, the person, their language."""
+
+    def __init__(self, runtime: Runtime, session: Session, tracker: Tracker,
+                 dispatcher: CollectingDispatcher) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.tracker = tracker
+        self.dispatcher = dispatcher
+        self.language: str = tracker.get_slot("language") or "zh"
+        person_id = tracker.get_slot("person_id")
+        person = session.get(Person, int(person_id)) if person_id is not None else None
+        if person is None:
+            raise ActionRefusedError("utter_internal_error")
+        self.person: Person = person
+
+    def say(self, response: str, **values: Any) -> None:
+        self.dispatcher.utter_message(response=response, **values)
+
+    def entity(self, name: str) -> str | None:
+        value = next(self.tracker.get_latest_entity_values(name), None)
+        return str(value) if value is not None else None
+
+
+class LinliAction(Action, metaclass=ABCMeta):
+    """Subclasses implement ``act``; this runs it in one transaction and translates failures.
+
+    Abstract, so rasa_sdk's executor registers only the concrete actions.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    def act(self, turn: Turn) -> Events: ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> Events:
+        runtime = current()
+        try:
+            with transaction(runtime.sessions) as session:
+                return self.act(Turn(runtime, session, tracker, dispatcher))
+        except ActionRefusedError as failure:
+            dispatcher.utter_message(response=failure.response, **failure.values)
+            return []

@@ -1,0 +1,82 @@
+"""Where a problem is: from the message, the resident's registered household, or asked."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from store.community import household
+from store.models import Building, Person
+
+
+def building_by_number(session: Session, person: Person, number: str | None) -> Building | None:
+    if not number:
+        return None
+    return session.scalar(select(Building).where(Building.community_id == person.community_id,
+                                                 Building.number == number.lstrip("0")))
+
+
+def building_numbers(session: Session, person: Person) -> str:
+    numbers = session.scalars(select(Building.number).where(
+        Building.community_id == person.community_id)).all()
+    ordered = sorted(numbers, key=lambda n: int(n) if n.isdigit() else 10**6)
+    return f"{ordered[0]}–{ordered[-1]}" if ordered else ""
+
+
+def place_text(building: str | None, unit: str | None, room: str | None, language: str) -> str:
+    """"3号楼2单元501" / "Block 3, unit 2, flat 501"."""
+    if not building:
+        return ""
+    if language == "en":
+        parts = [f"Block {building}"] + ([f"unit {unit}"] if unit else []) + (
+            [f"flat {room}"] if room else [])
+        return ", ".join(parts)
+    return f"{building}号楼" + (f"{unit}单元" if unit else "") + (room or "")
+
+
+class PrefillLocation(LinliAction):
+    """Take building/unit/room from the message, else from the registered household."""
+
+    def name(self) -> str:
+        return "action_prefill_location"
+
+    def act(self, turn: Turn) -> Events:
+        if turn.tracker.get_slot("building") or turn.person.household is None:
+            return []
+        home = turn.person.household
+        return [SlotSet("building", home.building.number), SlotSet("unit", home.unit),
+                SlotSet("room", home.room)]
+
+
+class ValidateBuilding(LinliAction):
+    """Accept the building slot only if that building is in the community."""
+
+    def name(self) -> str:
+        return "action_validate_building"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("building")
+        if building_by_number(turn.session, turn.person, number) is not None:
+            return []
+        turn.say("utter_ask_building_again",
+                 buildings=building_numbers(turn.session, turn.person))
+        return [SlotSet("building", None)]
+
+
+class RegisterHousehold(LinliAction):
+    """Bind the resident to building/unit/room."""
+
+    def name(self) -> str:
+        return "action_register_household"
+
+    def act(self, turn: Turn) -> Events:
+        slots = turn.tracker.get_slot
+        building = building_by_number(turn.session, turn.person, slots("building"))
+        if building is None:
+            raise ActionRefusedError("utter_ask_household")
+        turn.person.household = household(turn.session, building, slots("unit"), slots("room"))
+        turn.say("utter_household_registered",
+                 place=place_text(building.number, slots("unit"), slots("room"), turn.language))
+        return []

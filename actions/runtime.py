@@ -1,0 +1,55 @@
+"""What actions need from the outside world, set once by the composition root.
+
+rasa_sdk constructs actions without arguments, so they reach the database, clock and texts
+through this runtime. ``linli serve`` and the tests call ``configure``; the stand-alone action
+server (``python -m rasa_sdk --actions actions``) builds one from the settings on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.responses import Responses
+from store.tickets import Deadlines
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(slots=True)
+class Runtime:
+    sessions: sessionmaker[Session]
+    responses: Responses
+    timezone: dt.tzinfo
+    clock: Callable[[], dt.datetime] = _utcnow
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    duplicate_window: dt.timedelta = dt.timedelta(hours=24)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.timezone)
+
+
+_current: Runtime | None = None
+
+
+def configure(runtime: Runtime) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    """The configured runtime, built from the settings if nobody configured one."""
+    global _current
+    if _current is None:
+        from bot.wiring import build_runtime  # only the stand-alone action server gets here
+
+        _current = build_runtime()
+    return _current

@@ -1,0 +1,1 @@
+"""Flows: YAML definitions of multi-step conversations and the runner that executes them."""

@@ -1,0 +1,53 @@
+"""Reading flows.yml into typed steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class FlowDefinitionError(ValueError):
+    """flows.yml is not valid; the message names the flow and step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: str  # action | utter | collect | link
+    name: str
+    ask: str | None = None
+    validate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    steps: tuple[Step, ...]
+    description: str = ""
+
+
+def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
+    for kind in ("action", "utter", "collect", "link"):
+        if kind in raw:
+            if kind == "collect" and "ask" not in raw:
+                raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
+            return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"))
+    raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
+
+
+def load_flows(path: Path) -> dict[str, Flow]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    flows = {name: Flow(name, tuple(_step(name, i, s) for i, s in enumerate(spec["steps"])),
+                        spec.get("description", ""))
+             for name, spec in document["flows"].items()}
+    for flow in flows.values():
+        for step in flow.steps:
+            if step.kind == "link" and step.name not in flows:
+                raise FlowDefinitionError(f"{flow.name}: link to unknown flow {step.name}")
+    return flows
+
+
+def packaged_flows() -> Path:
+    return Path(__file__).resolve().parent / "flows.yml"

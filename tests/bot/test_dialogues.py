@@ -1,0 +1,195 @@
+"""Conversations with Linli, as residents have them, on SQLite and PostgreSQL.
+
+Each dialogue is a list of (what the resident says, fragments the reply must contain).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.responses import Responses
+from actions.runtime import Runtime
+from bot.conversation import ConversationService, Incoming
+from bot.wiring import build_service
+from nlu.pipeline import NluPipeline
+from store.community import import_community, parse_community
+from store.database import transaction
+from store.models import OutboxMessage, Person, Ticket, TicketStatus
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+NOW = dt.datetime(2026, 11, 21, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
+Dialogue = list[tuple[str, list[str]]]
+
+
+@pytest.fixture
+def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> ConversationService:
+    with transaction(sessions) as session:
+        import_community(session, parse_community(
+            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))))
+    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
+                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
+    return build_service(runtime, pipeline)
+
+
+Talk = Callable[[str], list[str]]
+
+
+def talker(service: ConversationService, who: str, channel: str = "shell") -> Talk:
+    counter = iter(range(1_000_000))
+
+    def say(text: str) -> list[str]:
+        replies = asyncio.run(service.handle(Incoming(channel, who, who, text,
+                                                      message_id=f"{who}-{next(counter)}")))
+        return [r["text"] for r in replies]
+
+    return say
+
+
+def converse(talk: Talk, dialogue: Dialogue) -> None:
+    for said, expected in dialogue:
+        replied = "\n".join(talk(said))
+        for fragment in expected:
+            assert fragment in replied, f"{said!r} → {replied!r}; expected {fragment!r}"
+
+
+def test_repair_with_full_address_is_routed_at_once(service: ConversationService,
+                                                    sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("12号楼1单元302卫生间下水道堵了",
+         ["BX-20261121-0001", "刘洋", "11-22 09:30", "下水"]),
+    ])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.status == TicketStatus.ASSIGNED
+        assert (ticket.unit, ticket.room, ticket.category) == ("1", "302", "drainage")
+        note = session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == "liu_yang"))
+        assert note is not None and "BX-20261121-0001" in note.text and "下水道" in note.text
+
+
+def test_missing_building_is_asked_and_validated(service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("电梯又坏了", ["几号楼"]),
+        ("99", ["没找到这栋楼", "1–15"]),
+        ("7", ["BX-20261121-0001", "王芳"]),
+    ])
+
+
+def test_registered_household_fills_the_location(service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("家里停水了", ["BX-20261121-0001", "张伟", "3号楼2单元501"]),
+    ])
+
+
+def test_english_resident_gets_english(service: ConversationService) -> None:
+    converse(talker(service, "anna"), [
+        ("hi", ["Linli"]),
+        ("no power in my flat since this morning", ["BX-20261121-0001", "Block 9", "王芳"]),
+        ("what's the status of my ticket", ["BX-20261121-0001", "assigned to the grid member"]),
+    ])
+
+
+def test_second_report_of_the_same_problem_joins_the_first(service: ConversationService
+                                                           ) -> None:
+    converse(talker(service, "li_shushu"), [("12栋电梯坏了", ["BX-20261121-0001"])])
+    converse(talker(service, "neighbour"), [("12号楼电梯不动了", ["已经有邻居报过了",
+                                                           "BX-20261121-0001"])])
+
+
+def test_emergency_answers_with_safety_first_and_alerts_everyone(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    replies = talker(service, "he_dama")("着火了 1号楼 快来人")
+    assert "119" in replies[0] and "120" in replies[0] and "110" in replies[0]
+    assert "JJ-20261121-0001" in replies[-1]
+    with sessions() as session:
+        alerted = set(session.scalars(select(OutboxMessage.chat_id)))
+    assert {"zhang_wei", "li_na", "zhao_min"} <= alerted  # grid member, supervisor, on duty
+
+
+def test_cancel_in_the_middle_of_a_question(service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("楼道灯坏了", ["几号楼"]),
+        ("算了", ["已取消"]),
+        ("你好", ["邻里"]),
+    ])
+
+
+def test_status_mid_report_then_continue(service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("下水道堵了", ["几号楼"]),
+        ("我的工单怎么样了", ["没有报修或投诉记录", "几号楼"]),
+        ("5", ["BX-20261121-0001"]),
+    ])
+
+
+def test_someone_elses_ticket_is_not_revealed(service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [("12栋电梯坏了", ["BX-20261121-0001"])])
+    converse(talker(service, "anna"), [
+        ("BX-20261121-0001 status?", ["can't find that ticket"]),
+    ])
+
+
+def test_withdraw_own_ticket(service: ConversationService,
+                             sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("家里停水了", ["BX-20261121-0001"]),
+        ("不用修了 已经好了 撤销吧", ["已撤销 BX-20261121-0001"]),
+    ])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.status == TicketStatus.CANCELLED
+
+
+def test_register_household_then_report(service: ConversationService) -> None:
+    converse(talker(service, "new_resident"), [
+        ("我住8栋2单元1101", ["8号楼2单元1101"]),
+        ("马桶堵了", ["BX-20261121-0001", "王芳"]),
+    ])
+
+
+def test_switching_language(service: ConversationService, sessions: sessionmaker[Session]
+                            ) -> None:
+    converse(talker(service, "wang_aiyi"), [("English please", ["English"])])
+    with sessions() as session:
+        person = session.scalar(select(Person).where(Person.name == "王阿姨"))
+        assert person is not None and person.language == "en"
+
+
+@pytest.mark.parametrize("said", ["", "   ", "😀" * 3, "x" * 10_000, "<b>3栋</b>\x00\x1b[31m"])
+def test_bad_input_gets_an_answer(service: ConversationService, said: str) -> None:
+    replies = talker(service, "walk_in")(said)
+    assert replies and all(r.strip() for r in replies)
+    assert not any("Traceback" in r or "Error" in r for r in replies)
+
+
+def test_unsupported_language_gets_both_languages_and_a_person(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    replies = talker(service, "visitor")("Bonjour, l'ascenseur est en panne depuis hier")
+    assert "只会中文和英文" in replies[0] and "Chinese and English" in replies[0]
+    with sessions() as session:
+        assert "zhao_min" in set(session.scalars(select(OutboxMessage.chat_id)))
+
+
+def test_same_message_id_is_processed_once(service: ConversationService,
+                                           sessions: sessionmaker[Session]) -> None:
+    message = Incoming("rest", "u1", "u1", "3栋停电了", message_id="m-1")
+    first = asyncio.run(service.handle(message))
+    again = asyncio.run(service.handle(message))
+    assert first == again
+    with sessions() as session:
+        assert len(session.scalars(select(Ticket)).all()) == 1
+
+
+def test_notifications_reach_the_grid_member_when_they_next_write(
+        service: ConversationService) -> None:
+    talker(service, "li_shushu")("12号楼电梯坏了")
+    replies = talker(service, "liu_yang")("你好")
+    assert any("【新工单】BX-20261121-0001" in r for r in replies)
