@@ -22,8 +22,9 @@ class SetLanguage(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         text = str(turn.tracker.latest_message.get("text", "")).lower()
-        wanted = next((code for code, words in _LANGUAGE_WORDS.items()
-                       if any(w in text for w in words)), None)
+        wanted = turn.entity("language") or next(
+            (code for code, words in _LANGUAGE_WORDS.items() if any(w in text for w in words)),
+            None)
         if wanted is None:
             turn.dispatcher.utter_message(
                 response="utter_ask_language",

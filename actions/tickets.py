@@ -35,7 +35,11 @@ def _open(turn: Turn, kind: TicketKind) -> Opened:
 
 def _ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
     local = turn.runtime.local
+    place = place_text(ticket.building.number if ticket.building else None, ticket.unit,
+                       ticket.room, language)
+    category = turn.runtime.responses.label("category", ticket.category, language)
     return {
+        "summary": f"{place} · {category}" if place else category,
         "ticket": ticket.number,
         "place": place_text(ticket.building.number if ticket.building else None, ticket.unit,
                             ticket.room, language),

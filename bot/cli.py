@@ -111,39 +111,68 @@ def nlu_parse(
 
 
 @app.command()
-def shell() -> None:
-    """Chat with Linli in the terminal (for now: shows how each message is understood)."""
-    from nlu.loader import ensure_pipeline
+def shell(
+    who: Annotated[str, typer.Option("--as", help="demo person to chat as, e.g. wang_aiyi "
+                                     "(resident), anna (English), zhang_wei (grid member)")]
+    = "wang_aiyi",
+) -> None:
+    """Chat with Linli in the terminal as a person of the community."""
+    import asyncio
 
-    pipeline = ensure_pipeline(Settings().nlu_paths, _progress())
-    typer.echo("Linli 邻里 — type a message (Ctrl-D to quit). 输入消息，Ctrl-D 退出。")
+    from bot.conversation import Incoming
+    from bot.wiring import prepare
+
+    _, service = prepare(Settings(), _progress())
+    typer.echo(f"Linli 邻里 — chatting as {who}. Type a message; a number picks a button; "
+               "Ctrl-D quits. 输入消息，数字选按钮，Ctrl-D 退出。")
+    buttons: list[dict[str, str]] = []
+    turn = 0
     while True:
         try:
             line = input("you> ")
         except (EOFError, KeyboardInterrupt):
             typer.echo()
             return
-        result = pipeline.parse(line)
-        entities = ", ".join(f"{e['entity']}={e['value']}" for e in result["entities"])
-        typer.echo(f"  [{result['language']}] {result['intent']['name']} "
-                   f"({result['intent']['confidence']:.2f}){'  ' + entities if entities else ''}")
+        if line.strip().isdigit() and 0 < int(line) <= len(buttons):
+            line = buttons[int(line) - 1]["payload"]
+        turn += 1
+        replies = asyncio.run(service.handle(Incoming("shell", who, who, line,
+                                                      message_id=f"{who}-{time.time()}-{turn}")))
+        buttons = []
+        for reply in replies:
+            typer.echo("linli> " + reply["text"].replace("\n", "\n       "))
+            for button in reply.get("buttons", []):
+                buttons.append(button)
+                typer.echo(f"       [{len(buttons)}] {button['title']}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
+) -> None:
+    """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat."""
+    import uvicorn
+
+    from bot.rest import create_app
+    from bot.wiring import prepare
+
+    pipeline, service = prepare(Settings(), _progress())
+    typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
+               f"http://{host}:{port}/webhooks/rest/webhook")
+    uvicorn.run(create_app(service, pipeline), host=host, port=port, log_level="warning")
 
 
 def _import_community(path: Path) -> None:
     import yaml
 
-    from store.community import CommunityFileError, import_community, parse_community
-    from store.database import make_engine, session_factory, transaction
-    from store.migrate import upgrade
+    from bot.wiring import build_runtime, load_community_file
+    from store.community import CommunityFileError
 
     try:
-        spec = parse_community(yaml.safe_load(path.read_text(encoding="utf-8")))
+        report = load_community_file(build_runtime(Settings()), path)
     except (OSError, yaml.YAMLError, CommunityFileError) as error:
         raise _fail(f"{path}: {error}") from None
-    engine = make_engine(Settings().database)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        report = import_community(session, spec)
     typer.echo(f"community {report.community}: {report.grids} grids, {report.buildings} "
                f"buildings, {report.people} people")
 

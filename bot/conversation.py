@@ -8,7 +8,9 @@ runner answers; replies and notifications waiting for this chat go back to the c
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.runner import Context, FlowRunner, Reply
+from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
 from store.database import transaction
 from store.models import (
@@ -34,6 +37,28 @@ from store.outbox import buttons_of, mark_sent, pending_for
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 10_000
+
+
+_PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+
+
+def button_payload(text: str, language: str) -> dict[str, Any] | None:
+    """Rasa's button payload ``/intent{"entity": "value"}`` as a parse, or None."""
+    match = _PAYLOAD.match(text.strip())
+    if match is None or match.group("intent") not in INTENTS:
+        return None
+    try:
+        values = json.loads(match.group("entities") or "{}")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(values, dict):
+        return None
+    entities = [{"entity": str(k), "value": str(v), "extractor": "payload"}
+                for k, v in values.items() if isinstance(v, str | int)]
+    intent = {"name": match.group("intent"), "confidence": 1.0}
+    chosen = values.get("language")
+    return {"text": text, "language": chosen if chosen in SUPPORTED else language,
+            "intent": intent, "entities": entities, "intent_ranking": [intent]}
 
 
 class Parser(Protocol):
@@ -121,7 +146,7 @@ class ConversationService:
         saved_language = self._language_of(person_id)
         if not text.strip():
             return [self.runner.say("utter_empty", {"language": saved_language})]
-        parse = self.nlu.parse(text)
+        parse = button_payload(text, saved_language) or self.nlu.parse(text)
         parse["message_id"] = incoming.message_id or str(inbound_id)
         language = parse["language"]
         with transaction(self.sessions) as session:

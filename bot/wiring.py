@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,9 @@ from bot.settings import Settings
 from flows.definitions import load_flows, packaged_flows
 from flows.executor import ActionCaller, InProcessActions
 from flows.runner import FlowRunner
-from store.database import make_engine, session_factory
+from nlu.pipeline import NluPipeline
+from store.community import ImportReport, import_community, parse_community
+from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
 from store.models import Community
 
@@ -39,3 +42,28 @@ def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,
     runner = FlowRunner(load_flows(flows_file or packaged_flows()),
                         actions or InProcessActions(), runtime.responses)
     return ConversationService(runtime.sessions, nlu, runner, runtime.clock)
+
+
+def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPipeline,
+                                                                           ConversationService]:
+    """Everything a chat needs: the NLU (trained if stale), the database (migrated, demo
+    community loaded if it holds none) and the conversation service."""
+    from nlu.loader import ensure_pipeline
+
+    pipeline = ensure_pipeline(settings.nlu_paths, progress)
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        empty = session.scalar(select(Community).limit(1)) is None
+    if empty:
+        load_community_file(runtime, settings.config_dir / "community.demo.yml")
+        progress("no community in the database: loaded the demo community")
+    return pipeline, build_service(runtime, pipeline)
+
+
+def load_community_file(runtime: Runtime, path: Path) -> ImportReport:
+    """Validate and import a community YAML file (raises CommunityFileError, OSError)."""
+    import yaml
+
+    spec = parse_community(yaml.safe_load(path.read_text(encoding="utf-8")))
+    with transaction(runtime.sessions) as session:
+        return import_community(session, spec)

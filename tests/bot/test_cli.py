@@ -61,11 +61,14 @@ def test_train_shows_progress(linli_env: dict[str, str], tmp_path: Path) -> None
     assert (tmp_path / "models" / "nlu" / "model.npz").exists()
 
 
-def test_shell_answers_each_line(linli_env: dict[str, str]) -> None:
-    run = linli(linli_env, "shell", stdin="3栋停水了\nhello\n")
+def test_shell_chats_as_a_demo_person(linli_env: dict[str, str], tmp_path: Path) -> None:
+    env = dict(linli_env, LINLI_HOME=str(tmp_path))
+    run = linli(env, "shell", "--as", "wang_aiyi", stdin="你好\n家里停水了\n")
     assert run.returncode == 0, run.stderr
-    assert "report_repair" in run.stdout and "building=3" in run.stdout
-    assert "greet" in run.stdout
+    assert "邻里小助手" in run.stdout
+    assert "BX-" in run.stdout and "张伟" in run.stdout  # her grid member, from her household
+    grid_member = linli(env, "shell", "--as", "zhang_wei", stdin="你好\n")
+    assert "【新工单】" in grid_member.stdout
 
 
 def test_demo_loads_the_demo_community_and_can_run_again(linli_env: dict[str, str],

@@ -1,0 +1,94 @@
+"""HTTP: Rasa's REST channel, /model/parse, health, metrics and the web chat page."""
+
+from __future__ import annotations
+
+import time
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from bot.conversation import ConversationService, Incoming, Parser
+
+
+class RestMessage(BaseModel):
+    """Rasa REST channel input; ``message_id`` (optional) makes retries harmless."""
+
+    sender: str | int
+    message: str | None = ""
+    message_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ParseRequest(BaseModel):
+    text: str = Field(max_length=100_000)
+
+
+class Metrics:
+    """A few counters in Prometheus text format."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.turn_seconds = 0.0
+        self.parses = 0
+
+    def render(self) -> str:
+        return "\n".join([
+            "# HELP linli_messages_total Messages answered on the REST channel.",
+            "# TYPE linli_messages_total counter", f"linli_messages_total {self.messages}",
+            "# HELP linli_turn_seconds_sum Time spent answering them.",
+            "# TYPE linli_turn_seconds_sum counter", f"linli_turn_seconds_sum {self.turn_seconds}",
+            "# HELP linli_parse_total Calls to /model/parse.",
+            "# TYPE linli_parse_total counter", f"linli_parse_total {self.parses}",
+        ]) + "\n"
+
+
+def create_app(service: ConversationService, nlu: Parser) -> FastAPI:
+    """The HTTP application over an already wired conversation service."""
+    app = FastAPI(title="Linli", docs_url=None, redoc_url=None)
+    metrics = Metrics()
+
+    @app.post("/webhooks/rest/webhook")
+    async def rest_webhook(body: RestMessage) -> list[dict[str, Any]]:
+        """Rasa's REST channel: one message in, the bot's messages out."""
+        started = time.perf_counter()
+        sender = str(body.sender)
+        replies = await service.handle(Incoming("rest", sender, sender, body.message or "",
+                                                message_id=body.message_id))
+        metrics.messages += 1
+        metrics.turn_seconds += time.perf_counter() - started
+        return [{"recipient_id": sender, **reply} for reply in replies]
+
+    @app.post("/model/parse")
+    async def model_parse(body: ParseRequest) -> dict[str, Any]:
+        """The NLU parse of a text, as Rasa's /model/parse returns it."""
+        metrics.parses += 1
+        return nlu.parse(body.text)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            with service.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "degraded", "database": "unavailable"},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics")
+    async def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/")
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    @app.get("/chat")
+    async def chat() -> HTMLResponse:
+        """A small web chat that talks to the REST channel."""
+        return HTMLResponse((files("bot") / "static" / "chat.html").read_text(encoding="utf-8"))
+
+    return app
