@@ -3,7 +3,7 @@ language) and config/labels.yml; this module picks the variation and fills the p
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +14,13 @@ import yaml
 LANGUAGES = ("zh", "en")
 
 
-class _Blank(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""  # a placeholder with no value renders empty rather than failing a turn
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _fill(template: str, values: Mapping[str, Any]) -> str:
+    """Replace {name} placeholders; one with no value renders empty rather than failing a turn.
+    JSON in button payloads ({"ticket_id": ...}) is left alone."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "") or ""), template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,8 @@ class Responses:
         if not variations:
             raise KeyError(f"no response {name!r} in config/domain.yml")
         chosen = next((v for v in variations if _matches(v, language)), variations[0])
-        text = string.Formatter().vformat(chosen.get("text", ""), (), _Blank(values))
-        buttons = [{"title": b["title"], "payload": b["payload"]}
+        text = _fill(chosen.get("text", ""), values)
+        buttons = [{"title": _fill(b["title"], values), "payload": _fill(b["payload"], values)}
                    for b in chosen.get("buttons", [])]
         return Rendered(text, buttons)
 

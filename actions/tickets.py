@@ -33,7 +33,7 @@ def _open(turn: Turn, kind: TicketKind) -> Opened:
                        duplicate_window=turn.runtime.duplicate_window)
 
 
-def _ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
+def ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
     local = turn.runtime.local
     place = place_text(ticket.building.number if ticket.building else None, ticket.unit,
                        ticket.room, language)
@@ -57,7 +57,7 @@ def _ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
 def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Person]) -> None:
     for person in dict.fromkeys(people):
         notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
-               **_ticket_values(turn, ticket, person.language or "zh"))
+               **ticket_values(turn, ticket, person.language or "zh"))
 
 
 def _on_duty_staff(turn: Turn) -> list[Person]:
@@ -76,7 +76,7 @@ class OpenTicket(LinliAction):
         kind = KINDS.get(turn.tracker.get_slot("flow_intent") or "", TicketKind.REPAIR)
         opened = _open(turn, kind)
         ticket = opened.ticket
-        values = _ticket_values(turn, ticket, turn.language)
+        values = ticket_values(turn, ticket, turn.language)
         if opened.duplicate:
             turn.say("utter_ticket_duplicate", **values)
             return RESET
@@ -106,7 +106,7 @@ class Emergency(LinliAction):
         people = [p for p in (grid.grid_member if grid else None,
                               grid.supervisor if grid else None) if p is not None]
         _tell_handlers(turn, ticket, "utter_notify_emergency", people + _on_duty_staff(turn))
-        turn.say("utter_emergency_logged", **_ticket_values(turn, ticket, turn.language))
+        turn.say("utter_emergency_logged", **ticket_values(turn, ticket, turn.language))
         return RESET
 
 
@@ -127,7 +127,7 @@ class TicketStatusAction(LinliAction):
             raise ActionRefusedError("utter_no_tickets")
         for ticket in mine[:3]:
             last = ticket.events[-1].at if ticket.events else ticket.created_at
-            turn.say("utter_ticket_status", **_ticket_values(turn, ticket, turn.language),
+            turn.say("utter_ticket_status", **ticket_values(turn, ticket, turn.language),
                      updated=turn.runtime.local(last).strftime("%m-%d %H:%M"))
         return []
 
@@ -156,7 +156,7 @@ class CancelTicket(LinliAction):
                               f"\"{t.number}\"}}"} for t in own_open[:5]])
                 return []
             ticket = own_open[0]
-        values = _ticket_values(turn, ticket, turn.language)
+        values = ticket_values(turn, ticket, turn.language)
         try:
             change_status(turn.session, ticket, TicketStatus.CANCELLED, actor=turn.person,
                           now=turn.runtime.now(), note="withdrawn by the resident")
@@ -166,5 +166,5 @@ class CancelTicket(LinliAction):
         if ticket.assignee is not None:
             notify(turn, ticket.assignee, "utter_notify_status",
                    f"ticket:{ticket.number}:cancelled:{ticket.assignee.id}",
-                   **_ticket_values(turn, ticket, ticket.assignee.language or "zh"))
+                   **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
         return []

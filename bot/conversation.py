@@ -40,16 +40,31 @@ MAX_TEXT = 10_000
 
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+_COMMAND = re.compile(r"^/(?P<intent>[a-z_]+)(?:\s+(?P<ticket>[A-Za-z]{2}-?\d{8}-?\d{4}))?"
+                      r"(?:\s+(?P<note>.+))?$", re.DOTALL)
+#: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
+COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate"})
 
 
 def button_payload(text: str, language: str) -> dict[str, Any] | None:
-    """Rasa's button payload ``/intent{"entity": "value"}`` as a parse, or None."""
-    match = _PAYLOAD.match(text.strip())
-    if match is None or match.group("intent") not in INTENTS:
-        return None
-    try:
-        values = json.loads(match.group("entities") or "{}")
-    except json.JSONDecodeError:
+    """Rasa's button payload ``/intent{"entity": "value"}`` or a work command
+    ``/resolve BX-20261121-0042 replaced the pipe`` as a parse; None for anything else."""
+    stripped = text.strip()
+    match = _PAYLOAD.match(stripped)
+    values: Any
+    if match is not None and match.group("intent") in {*INTENTS, *COMMANDS}:
+        try:
+            values = json.loads(match.group("entities") or "{}")
+        except json.JSONDecodeError:
+            return None
+    elif (command := _COMMAND.match(stripped)) and command.group("intent") in COMMANDS:
+        match = command
+        values = {k: v for k, v in (("ticket_id", command.group("ticket")),
+                                    ("note", command.group("note"))) if v}
+        if "ticket_id" in values:
+            digits = re.sub(r"\D", "", values["ticket_id"])
+            values["ticket_id"] = f"{values['ticket_id'][:2].upper()}-{digits[:8]}-{digits[8:]}"
+    else:
         return None
     if not isinstance(values, dict):
         return None

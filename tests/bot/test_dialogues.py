@@ -6,6 +6,7 @@ Each dialogue is a list of (what the resident says, fragments the reply must con
 from __future__ import annotations
 
 import asyncio
+import itertools
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -43,8 +44,11 @@ def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> Conversat
 Talk = Callable[[str], list[str]]
 
 
+_MESSAGE_IDS = itertools.count()
+
+
 def talker(service: ConversationService, who: str, channel: str = "shell") -> Talk:
-    counter = iter(range(1_000_000))
+    counter = _MESSAGE_IDS
 
     def say(text: str) -> list[str]:
         replies = asyncio.run(service.handle(Incoming(channel, who, who, text,
@@ -193,3 +197,60 @@ def test_notifications_reach_the_grid_member_when_they_next_write(
     talker(service, "li_shushu")("12号楼电梯坏了")
     replies = talker(service, "liu_yang")("你好")
     assert any("【新工单】BX-20261121-0001" in r for r in replies)
+
+
+def first_ticket(sessions: sessionmaker[Session]) -> Ticket:
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket).order_by(Ticket.id))
+        assert ticket is not None
+        return ticket
+
+
+def test_grid_member_works_the_ticket_and_the_resident_rates_it(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    resident, grid_member = talker(service, "wang_aiyi"), talker(service, "zhang_wei")
+    converse(resident, [("楼道灯不亮了", ["BX-20261121-0001", "张伟"])])
+    converse(grid_member, [
+        ("/queue", ["BX-20261121-0001", "楼道灯不亮了"]),
+        ('/accept{"ticket_id": "BX-20261121-0001"}', ["网格员已接单"]),
+        ("/note BX-20261121-0001 明早带灯泡过去", ["已在 BX-20261121-0001 添加备注"]),
+        ("/resolve BX-20261121-0001 换了声控灯", ["已处理完"]),
+    ])
+    converse(resident, [
+        ("你好", ["接单", "已经处理好了", "换了声控灯", "打个分"]),
+        ('/rate{"ticket_id": "BX-20261121-0001", "rating": "5"}', ["谢谢您的评价", "已办结"]),
+    ])
+    assert first_ticket(sessions).status == TicketStatus.CLOSED
+
+
+def test_not_solved_reopens_and_low_rating_alerts_the_supervisor(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    resident, grid_member = talker(service, "wang_aiyi"), talker(service, "zhang_wei")
+    resident("下水道堵了")
+    grid_member("/resolve BX-20261121-0001")
+    converse(resident, [('/rate{"ticket_id": "BX-20261121-0001", "rating": "0"}',
+                         ["重新打开"])])
+    assert first_ticket(sessions).status == TicketStatus.ASSIGNED
+    converse(grid_member, [("你好", ["【重新打开】BX-20261121-0001"]),
+                           ("/resolve BX-20261121-0001 又通了一遍", ["已处理完"])])
+    converse(resident, [('/rate{"ticket_id": "BX-20261121-0001", "rating": "2"}',
+                         ["已办结"])])
+    converse(talker(service, "li_na"), [("你好", ["【低分】BX-20261121-0001", "2"])])
+
+
+def test_others_cannot_touch_a_ticket(service: ConversationService) -> None:
+    talker(service, "wang_aiyi")("下水道堵了")
+    converse(talker(service, "liu_yang"), [("/resolve BX-20261121-0001", ["没有处理这个工单的权限"])])
+    converse(talker(service, "anna"), [('/rate{"ticket_id": "BX-20261121-0001", "rating": "5"}',
+                                        ["can't find that ticket"])])
+    converse(talker(service, "wang_aiyi"), [("/queue", ["没有处理这个工单的权限"])])
+
+
+def test_escalation_goes_to_supervisor_then_street(service: ConversationService) -> None:
+    talker(service, "wang_aiyi")("楼下天天半夜有人喝酒吵闹")
+    converse(talker(service, "zhang_wei"), [
+        ("/escalate TS-20261121-0001", ["网格督导员"]),
+        ("/escalate TS-20261121-0001", ["街道"]),
+    ])
+    converse(talker(service, "li_na"), [("你好", ["【上报】"])])
+    converse(talker(service, "chen_jie"), [("你好", ["【上报】"])])
