@@ -6,8 +6,8 @@ Each dialogue is a list of (what the resident says, fragments the reply must con
 from __future__ import annotations
 
 import asyncio
-import itertools
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
