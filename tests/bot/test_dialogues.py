@@ -240,7 +240,8 @@ def test_not_solved_reopens_and_low_rating_alerts_the_supervisor(
 
 def test_others_cannot_touch_a_ticket(service: ConversationService) -> None:
     talker(service, "wang_aiyi")("下水道堵了")
-    converse(talker(service, "liu_yang"), [("/resolve BX-20261121-0001", ["没有处理这个工单的权限"])])
+    converse(talker(service, "liu_yang"), [
+        ("/resolve BX-20261121-0001", ["没有处理这个工单的权限"])])
     converse(talker(service, "anna"), [('/rate{"ticket_id": "BX-20261121-0001", "rating": "5"}',
                                         ["can't find that ticket"])])
     converse(talker(service, "wang_aiyi"), [("/queue", ["没有处理这个工单的权限"])])
