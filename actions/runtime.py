@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.faq_index import FaqIndex
 from actions.responses import Responses
 from store.tickets import Deadlines
 
@@ -29,6 +30,7 @@ class Runtime:
     clock: Callable[[], dt.datetime] = _utcnow
     deadlines: Deadlines = field(default_factory=Deadlines)
     duplicate_window: dt.timedelta = dt.timedelta(hours=24)
+    faq: FaqIndex | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()

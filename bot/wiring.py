@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from actions.faq_index import FaqIndex
 from actions.responses import Responses
 from actions.runtime import Runtime, configure
 from bot.conversation import ConversationService, Parser
@@ -31,8 +32,9 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     with sessions() as session:
         community = session.scalar(select(Community).limit(1))
     timezone = ZoneInfo(community.timezone if community else "Asia/Shanghai")
+    faq_file = settings.config_dir / "faq.yml"
     return Runtime(sessions=sessions, responses=Responses.load(settings.config_dir),
-                   timezone=timezone)
+                   timezone=timezone, faq=FaqIndex.load(faq_file) if faq_file.exists() else None)
 
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,

@@ -19,6 +19,7 @@ class Step:
     name: str
     ask: str | None = None
     validate: str | None = None
+    from_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,8 @@ def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
         if kind in raw:
             if kind == "collect" and "ask" not in raw:
                 raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
-            return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"))
+            return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"),
+                        bool(raw.get("from_text", False)))
     raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
 
 

@@ -75,7 +75,7 @@ class FlowRunner:
                 stack.clear()
                 self._clear_flow_slots(slots)
                 return [self.say("utter_flow_cancelled", slots)]
-            if self._fill(waiting.name, context.parse, slots):
+            if self._fill(waiting, context.parse, slots):
                 stack[-1]["step"] += 1
                 if waiting.validate:
                     await self.run_action(waiting.validate, slots, context, replies)
@@ -150,7 +150,13 @@ class FlowRunner:
         return None
 
     @staticmethod
-    def _fill(slot: str, parse: dict[str, Any], slots: dict[str, Any]) -> bool:
+    def _fill(step: Step, parse: dict[str, Any], slots: dict[str, Any]) -> bool:
+        slot = step.name
+        if step.from_text:
+            text = str(parse.get("text", "")).strip()
+            if text:
+                slots[slot] = text
+            return bool(text)
         found = {e["entity"]: e["value"] for e in parse.get("entities", [])
                  if e["entity"] in ENTITY_SLOTS}
         if slot == "building" and slot not in found:
@@ -166,7 +172,7 @@ class FlowRunner:
 
     @staticmethod
     def _clear_flow_slots(slots: dict[str, Any]) -> None:
-        for name in (*ENTITY_SLOTS, "flow_intent", "report_text"):
+        for name in (*ENTITY_SLOTS, "flow_intent", "report_text", "suggestion"):
             slots.pop(name, None)
 
     def say(self, response: str, slots: Mapping[str, Any], **values: Any) -> Reply:

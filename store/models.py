@@ -308,3 +308,31 @@ class TicketCounter(Base):
     prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)  # 20261121
     value: Mapped[int] = mapped_column(default=0)
+
+
+class Suggestion(Base):
+    """A resident's idea for the community (共谋)."""
+
+    __tablename__ = "suggestion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Question(Base):
+    """A question the FAQ could not answer, kept for staff to answer and to grow the FAQ."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    answered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

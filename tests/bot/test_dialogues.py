@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.faq_index import FaqIndex
 from actions.responses import Responses
 from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
@@ -24,7 +25,7 @@ from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
 from store.community import import_community, parse_community
 from store.database import transaction
-from store.models import OutboxMessage, Person, Ticket, TicketStatus
+from store.models import OutboxMessage, Person, Suggestion, Ticket, TicketStatus
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = dt.datetime(2026, 11, 21, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
@@ -37,7 +38,8 @@ def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> Conversat
         import_community(session, parse_community(
             yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))))
     runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
-                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
+                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW,
+                      faq=FaqIndex.load(CONFIG / "faq.yml"))
     return build_service(runtime, pipeline)
 
 
@@ -255,3 +257,27 @@ def test_escalation_goes_to_supervisor_then_street(service: ConversationService)
     ])
     converse(talker(service, "li_na"), [("你好", ["【上报】"])])
     converse(talker(service, "chen_jie"), [("你好", ["【上报】"])])
+
+
+def test_questions_are_answered_from_the_faq(service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [("请问居委会几点上班", ["8:30"])])
+    converse(talker(service, "anna"), [("how do I get a parking permit?", ["Parking permits"])])
+
+
+def test_a_question_the_faq_cannot_answer_goes_to_staff(service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("请问社区能不能开那个房屋产权的公证啊", ["工作人员会回复"])])
+    converse(talker(service, "zhao_min"), [("你好", ["【转人工】", "公证"])])
+
+
+def test_suggestion_given_at_once_or_asked_for(service: ConversationService,
+                                               sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("建议在3号楼门口多放几张长椅，老人能歇歇脚", ["谢谢您的建议"])])
+    converse(talker(service, "anna"), [
+        ("I have a suggestion", ["what's your idea"]),
+        ("a bike shed near block 9 please", ["Thanks for the idea"]),
+    ])
+    with sessions() as session:
+        texts = sorted(s.text for s in session.scalars(select(Suggestion)))
+    assert texts == ["a bike shed near block 9 please", "建议在3号楼门口多放几张长椅，老人能歇歇脚"]
