@@ -9,7 +9,7 @@ from store.models import Person
 from store.outbox import enqueue
 
 
-def notify(turn: Turn, person: Person, response: str, key: str, **values: Any) -> None:
+def notify(turn: Turn, person: Person, response: str, key: str, /, **values: Any) -> None:
     """Queue ``response`` for ``person`` in their language, once per ``key``."""
     language = person.language or "zh"
     labelled = {k: turn.runtime.responses.label(k.removesuffix("_code"), v, language)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from store.models import (
     Building,
     ChatIdentity,
     Community,
+    Event,
     Grid,
     Household,
     Person,
@@ -65,10 +68,20 @@ class GridSpec(_Strict):
     buildings: list[str]
 
 
+class EventSpec(_Strict):
+    key: str
+    title: dict[str, str]
+    place: str
+    in_days: int = Field(ge=0, description="days after the import; keeps the demo current")
+    at: str = Field(pattern=r"^\d{1,2}:\d{2}$")
+    capacity: int = Field(default=30, ge=1)
+
+
 class CommunityFile(_Strict):
     community: CommunitySpec
     people: list[PersonSpec] = Field(default_factory=list)
     grids: list[GridSpec]
+    events: list[EventSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +111,25 @@ def parse_community(document: Any) -> CommunityFile:
     return spec
 
 
-def import_community(session: Session, spec: CommunityFile) -> ImportReport:
+def _import_events(session: Session, community: Community, events: list[EventSpec],
+                   today: dt.date) -> None:
+    zone = ZoneInfo(community.timezone)
+    for spec in events:
+        hour, minute = (int(part) for part in spec.at.split(":"))
+        day = today + dt.timedelta(days=spec.in_days)
+        starts = dt.datetime.combine(day, dt.time(hour, minute), zone)
+        exists = session.scalar(select(Event).where(
+            Event.community_id == community.id, Event.key == spec.key, Event.starts_at >= starts
+            - dt.timedelta(days=1), Event.starts_at <= starts + dt.timedelta(days=1)))
+        if exists is None:
+            session.add(Event(community_id=community.id, key=spec.key,
+                              title_zh=spec.title.get("zh", spec.key),
+                              title_en=spec.title.get("en", spec.key), place=spec.place,
+                              starts_at=starts, capacity=spec.capacity))
+
+
+def import_community(session: Session, spec: CommunityFile,
+                     today: dt.date | None = None) -> ImportReport:
     """Create or update the community described by ``spec``. The caller commits."""
     community = session.scalar(select(Community).where(Community.code == spec.community.code))
     if community is None:
@@ -159,6 +190,7 @@ def import_community(session: Session, spec: CommunityFile) -> ImportReport:
         grid = grids[grid_spec.code]
         grid.grid_member_id = people[grid_spec.grid_member].id if grid_spec.grid_member else None
         grid.supervisor_id = people[grid_spec.supervisor].id if grid_spec.supervisor else None
+    _import_events(session, community, spec.events, today or dt.date.today())
     session.flush()
     return ImportReport(community.code, len(grids), len(buildings), len(people))
 

@@ -336,3 +336,42 @@ class Question(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     answered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SignupStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Event(Base):
+    """A community activity residents can sign up for (共建)."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("community_id", "key", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    key: Mapped[str] = mapped_column(String(40))  # the NLU's event value, e.g. "dumplings"
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[dt.datetime]
+    capacity: Mapped[int] = mapped_column(default=30)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+    def title(self, language: str) -> str:
+        return self.title_en if language == "en" else self.title_zh
+
+
+class EventSignup(Base):
+    __tablename__ = "event_signup"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    count: Mapped[int] = mapped_column(default=1)
+    status: Mapped[SignupStatus] = mapped_column(_enum(SignupStatus))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -36,7 +36,8 @@ Dialogue = list[tuple[str, list[str]]]
 def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> ConversationService:
     with transaction(sessions) as session:
         import_community(session, parse_community(
-            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))))
+            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
+            today=NOW.date())
     runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
                       timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW,
                       faq=FaqIndex.load(CONFIG / "faq.yml"))
@@ -281,3 +282,22 @@ def test_suggestion_given_at_once_or_asked_for(service: ConversationService,
     with sessions() as session:
         texts = sorted(s.text for s in session.scalars(select(Suggestion)))
     assert texts == ["a bike shed near block 9 please", "建议在3号楼门口多放几张长椅，老人能歇歇脚"]
+
+
+def test_events_list_signup_waitlist_and_promotion(service: ConversationService) -> None:
+    # The demo clean-up has 3 places.
+    converse(talker(service, "wang_aiyi"), [
+        ("最近有什么活动", ["邻里包饺子", "露天电影之夜", "还剩 3 个名额"]),
+        ("志愿者大扫除我们家2个人参加", ["报名成功", "共 2 人"]),
+    ])
+    converse(talker(service, "anna"), [
+        ('/event_signup{"event": "cleanup"}', ["You're in"]),
+    ])
+    converse(talker(service, "raj"), [
+        ("sign me up for the volunteer cleanup", ["full", "number 1 on the waitlist"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [("大扫除去不了了 帮我取消", ["已取消"])])
+    converse(talker(service, "raj"), [("hi", ["you're now confirmed"])])
+    converse(talker(service, "anna"), [
+        ('/event_signup{"event": "cleanup"}', ["already signed up", "confirmed"]),
+    ])

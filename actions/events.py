@@ -1,0 +1,112 @@
+"""Community activities: what's on, signing up (with a waitlist), cancelling."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.notify import notify
+from store.events import cancel, find, seats_taken, sign_up, signups_of, upcoming
+from store.models import Event, EventSignup, Person, SignupStatus
+
+WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+
+
+def _when(turn: Turn, event: Event, language: str) -> str:
+    local = turn.runtime.local(event.starts_at)
+    if language == "en":
+        return f"{WEEKDAYS['en'][local.weekday()]} {local:%d %b %H:%M}"
+    return f"{local.month}月{local.day}日（周{WEEKDAYS['zh'][local.weekday()]}）{local:%H:%M}"
+
+
+def _values(turn: Turn, event: Event, language: str) -> dict[str, str]:
+    return {"title": event.title(language), "when": _when(turn, event, language),
+            "place": event.place, "key": event.key,
+            "left": str(max(event.capacity - seats_taken(turn.session, event), 0))}
+
+
+class ListEvents(LinliAction):
+    """Upcoming activities, each with a sign-up button."""
+
+    def name(self) -> str:
+        return "action_list_events"
+
+    def act(self, turn: Turn) -> Events:
+        events = upcoming(turn.session, turn.person.community_id, turn.runtime.now())
+        if not events:
+            raise ActionRefusedError("utter_events_none")
+        for event in events[:6]:
+            turn.say("utter_event_item", **_values(turn, event, turn.language))
+        return []
+
+
+class SignUp(LinliAction):
+    """Sign the resident (and the people they bring) up, or put them on the waitlist."""
+
+    def name(self) -> str:
+        return "action_event_signup"
+
+    def act(self, turn: Turn) -> Events:
+        now = turn.runtime.now()
+        name = turn.entity("event")
+        event = find(turn.session, turn.person.community_id, now, name) if name else None
+        if event is None:
+            events = upcoming(turn.session, turn.person.community_id, now)
+            if len(events) != 1:
+                if not events:
+                    raise ActionRefusedError("utter_events_none")
+                turn.dispatcher.utter_message(response="utter_event_which", buttons=[
+                    {"title": e.title(turn.language),
+                     "payload": f'/event_signup{{"event": "{e.key}"}}'} for e in events[:6]])
+                return []
+            event = events[0]
+        count_text = turn.entity("count") or "1"
+        count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
+        result = sign_up(turn.session, event, turn.person, count, now)
+        values = _values(turn, event, turn.language)
+        if result.already:
+            turn.say("utter_event_already", **values, status=turn.runtime.responses.label(
+                "signup", result.signup.status.value, turn.language))
+        elif result.signup.status == SignupStatus.CONFIRMED:
+            turn.say("utter_event_signed_up", **values, count=str(count))
+        else:
+            position = turn.session.scalar(select(func.count()).select_from(EventSignup).where(
+                EventSignup.event_id == event.id,
+                EventSignup.status == SignupStatus.WAITLISTED,
+                EventSignup.id <= result.signup.id))
+            turn.say("utter_event_waitlisted", **values, position=str(position))
+        return []
+
+
+class CancelSignup(LinliAction):
+    """Cancel one of the resident's sign-ups; promote the waitlist and tell them."""
+
+    def name(self) -> str:
+        return "action_event_cancel"
+
+    def act(self, turn: Turn) -> Events:
+        now = turn.runtime.now()
+        mine = list(signups_of(turn.session, turn.person, now))
+        name = turn.entity("event")
+        if name:
+            event = find(turn.session, turn.person.community_id, now, name)
+            mine = [s for s in mine if event is not None and s.event_id == event.id]
+        if not mine:
+            raise ActionRefusedError("utter_event_not_signed")
+        if len(mine) > 1:
+            events = [turn.session.get(Event, s.event_id) for s in mine]
+            turn.dispatcher.utter_message(response="utter_event_which_cancel", buttons=[
+                {"title": e.title(turn.language),
+                 "payload": f'/event_cancel{{"event": "{e.key}"}}'} for e in events if e])
+            return []
+        signup = mine[0]
+        event = turn.session.get(Event, signup.event_id)
+        assert event is not None
+        for promoted in cancel(turn.session, signup, now):
+            person = turn.session.get(Person, promoted.person_id)
+            if person is not None:
+                notify(turn, person, "utter_notify_promoted",
+                       f"event:{event.id}:promoted:{promoted.id}",
+                       **_values(turn, event, person.language or "zh"))
+        turn.say("utter_event_cancelled", **_values(turn, event, turn.language))
+        return []

@@ -1,0 +1,89 @@
+"""Community events: upcoming list, sign-up within capacity with a waitlist, cancellation that
+promotes the waitlist. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Event, EventSignup, Person, SignupStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    signup: EventSignup
+    already: bool
+
+
+def upcoming(session: Session, community_id: int, now: dt.datetime,
+             within: dt.timedelta = dt.timedelta(days=30)) -> Sequence[Event]:
+    return session.scalars(select(Event).where(
+        Event.community_id == community_id, Event.cancelled.is_(False),
+        Event.starts_at >= now, Event.starts_at <= now + within).order_by(Event.starts_at)).all()
+
+
+def find(session: Session, community_id: int, now: dt.datetime, name: str) -> Event | None:
+    """The next event whose key or title matches ``name`` (an NLU event value or words)."""
+    lowered = name.lower()
+    for event in upcoming(session, community_id, now, dt.timedelta(days=365)):
+        if lowered in (event.key.lower(), event.title_zh.lower(), event.title_en.lower()) or (
+                lowered in event.title_zh.lower() or lowered in event.title_en.lower()):
+            return event
+    return None
+
+
+def seats_taken(session: Session, event: Event) -> int:
+    return int(session.scalar(select(func.coalesce(func.sum(EventSignup.count), 0)).where(
+        EventSignup.event_id == event.id, EventSignup.status == SignupStatus.CONFIRMED)) or 0)
+
+
+def sign_up(session: Session, event: Event, person: Person, count: int,
+            now: dt.datetime) -> SignupResult:
+    """Confirm if there is room for ``count`` people, otherwise put them on the waitlist."""
+    signup = session.scalar(select(EventSignup).where(EventSignup.event_id == event.id,
+                                                      EventSignup.person_id == person.id))
+    if signup is not None and signup.status != SignupStatus.CANCELLED:
+        return SignupResult(signup, already=True)
+    room = seats_taken(session, event) + count <= event.capacity
+    status = SignupStatus.CONFIRMED if room else SignupStatus.WAITLISTED
+    if signup is None:
+        signup = EventSignup(event_id=event.id, person_id=person.id, count=count, status=status,
+                             created_at=now, updated_at=now)
+        session.add(signup)
+    else:
+        signup.count, signup.status, signup.updated_at = count, status, now
+    session.flush()
+    return SignupResult(signup, already=False)
+
+
+def signups_of(session: Session, person: Person, now: dt.datetime) -> Sequence[EventSignup]:
+    """A person's active sign-ups for events still to come."""
+    return session.scalars(select(EventSignup).join(Event).where(
+        EventSignup.person_id == person.id, EventSignup.status != SignupStatus.CANCELLED,
+        Event.starts_at >= now).order_by(Event.starts_at)).all()
+
+
+def cancel(session: Session, signup: EventSignup, now: dt.datetime) -> list[EventSignup]:
+    """Cancel a sign-up; return the waitlisted sign-ups promoted into the freed places."""
+    was_confirmed = signup.status == SignupStatus.CONFIRMED
+    signup.status, signup.updated_at = SignupStatus.CANCELLED, now
+    session.flush()
+    if not was_confirmed:
+        return []
+    event = session.get(Event, signup.event_id)
+    assert event is not None
+    free = event.capacity - seats_taken(session, event)
+    promoted = []
+    for waiting in session.scalars(select(EventSignup).where(
+            EventSignup.event_id == event.id, EventSignup.status == SignupStatus.WAITLISTED)
+            .order_by(EventSignup.created_at, EventSignup.id)):
+        if waiting.count <= free:
+            waiting.status, waiting.updated_at = SignupStatus.CONFIRMED, now
+            free -= waiting.count
+            promoted.append(waiting)
+    session.flush()
+    return promoted
