@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from store.database import make_engine
 from store.migrate import alembic_config, upgrade
 from store.models import Base
 
@@ -21,3 +24,10 @@ def test_upgrade_twice_is_harmless(engine: Engine) -> None:
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
+
+
+def test_urls_with_percent_signs_migrate(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a%20b.db'}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

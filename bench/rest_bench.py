@@ -1,0 +1,139 @@
+"""REST channel benchmark: 20 concurrent simulated residents running mixed scripted
+conversations against a real `linli serve`, over real HTTP, on SQLite and on PostgreSQL.
+
+    python bench/rest_bench.py [--residents 20] [--turns 40] [--skip-postgres]
+
+Prints messages/s and turn latency p50/p99 per database; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+SCRIPTS = [
+    ["你好", "12号楼电梯又坏了", "我的工单怎么样了", "谢谢", "拜拜"],
+    ["hi", "no water in block 9 since this morning", "any update on my ticket?", "thanks"],
+    ["楼上天天半夜蹦迪 5号楼", "居委会几点上班", "好的", "再见"],
+    ["3栋停电了", "算了", "最近有什么活动", "谢谢啦"],
+    ["how do I get a parking permit", "what can you do", "bye"],
+    ["下水道堵了", "7", "我的工单到哪一步了", "辛苦了"],
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def resident(client: httpx.AsyncClient, url: str, index: int, turns: int,
+                   timings: list[float]) -> None:
+    script = SCRIPTS[index % len(SCRIPTS)]
+    sender = f"bench-{index}-{uuid.uuid4().hex[:6]}"
+    for turn in range(turns):
+        text = script[turn % len(script)]
+        started = time.perf_counter()
+        reply = await client.post(url, json={"sender": sender, "message": text,
+                                             "message_id": f"{sender}-{turn}"})
+        reply.raise_for_status()
+        timings.append((time.perf_counter() - started) * 1000)
+
+
+async def load(base: str, residents: int, turns: int) -> tuple[float, list[float]]:
+    timings: list[float] = []
+    limits = httpx.Limits(max_connections=residents)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(resident(client, f"{base}/webhooks/rest/webhook", i, turns,
+                                        timings) for i in range(residents)))
+        elapsed = time.perf_counter() - started
+    return len(timings) / elapsed, timings
+
+
+def serve(home: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, LINLI_HOME=str(home))
+    if database_url:
+        env["LINLI_DATABASE_URL"] = database_url
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline or server.poll() is not None:
+            server.terminate()
+            raise RuntimeError("linli serve did not start")
+        time.sleep(0.5)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def run(label: str, home: Path, database_url: str | None, residents: int,
+        turns: int) -> str:
+    server, base = serve(home, database_url)
+    try:
+        asyncio.run(load(base, 2, 3))  # warm up
+        rate, timings = asyncio.run(load(base, residents, turns))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return (f"| {label} | {residents} | {len(timings)} | {rate:.0f} | "
+            f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=20)
+    parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        rows.append(run("SQLite", home, None, args.residents, args.turns))
+        if not args.skip_postgres:
+            from sqlalchemy import create_engine, text
+
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(POSTGRES)
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+                rows.append(run("PostgreSQL", home, url, args.residents, args.turns))
+            finally:
+                with admin.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    print(f"REST benchmark {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
+          f"one `linli serve` process\n")
+    print("| database | residents | messages | messages/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
