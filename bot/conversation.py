@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,6 +92,18 @@ class Incoming:
     display_name: str | None = None
 
 
+@dataclass(slots=True)
+class _Turn:
+    """What one turn carries between its two transactions."""
+
+    inbound_id: int
+    person_id: int
+    language: str  # the reply language: the message's, else the saved one
+    state: dict[str, Any] | None
+    known_language: bool
+    parse: dict[str, Any] | None = None
+
+
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], nlu: Parser, runner: FlowRunner,
                  clock: Callable[[], dt.datetime]) -> None:
@@ -105,20 +117,19 @@ class ConversationService:
         now = self.clock()
         # PostgreSQL text cannot hold NUL; keep a visible mark of it rather than fail the turn
         text = (incoming.text or "").replace("\x00", "\ufffd")[:MAX_TEXT]
-        stored = self._store_incoming(incoming, text, now)
-        if stored is None:  # this channel message was handled before: answer the same again
+        turn = self._store_incoming(incoming, text, now)
+        if turn is None:  # this channel message was handled before: answer the same again
             return self._previous_replies(incoming)
-        inbound_id, person_id = stored
         try:
-            replies = await self._answer(incoming, text, inbound_id, person_id, now)
+            replies = await self._answer(incoming, text, turn, now)
         except Exception:
             log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
-            language = self._language_of(person_id)
-            replies = [self.runner.say("utter_internal_error", {"language": language})]
-        return self._finish(incoming, inbound_id, person_id, replies, now)
+            turn.state = None  # keep the conversation where it was
+            replies = [self.runner.say("utter_internal_error", {"language": turn.language})]
+        return self._finish(incoming, turn, replies, now)
 
-    def _store_incoming(self, incoming: Incoming, text: str,
-                        now: dt.datetime) -> tuple[int, int] | None:
+    def _store_incoming(self, incoming: Incoming, text: str, now: dt.datetime) -> _Turn | None:
+        """Store the message before anything else; load who sent it and where they were."""
         try:
             with transaction(self.sessions) as session:
                 person = self._person(session, incoming, now)
@@ -128,9 +139,21 @@ class ConversationService:
                     direction=Direction.IN, text=text, at=now)
                 session.add(message)
                 session.flush()
-                return message.id, person.id
+                language = person.language or session.scalar(
+                    select(Community.default_language).where(
+                        Community.id == person.community_id)) or "zh"
+                row = session.scalar(self._state_query(incoming))
+                return _Turn(message.id, person.id, language, dict(row.state) if row else {},
+                             known_language=person.language is not None)
         except IntegrityError:
             return None
+
+    @staticmethod
+    def _state_query(incoming: Incoming) -> Select[ConversationState]:
+        return select(ConversationState).where(
+            ConversationState.channel == incoming.channel,
+            ConversationState.chat_id == incoming.chat_id,
+            ConversationState.person_key == incoming.sender)
 
     def _person(self, session: Session, incoming: Incoming, now: dt.datetime) -> Person:
         person = session.scalar(select(Person).join(ChatIdentity).where(
@@ -149,32 +172,21 @@ class ConversationService:
                                  external_id=incoming.sender))
         return person
 
-    def _language_of(self, person_id: int) -> str:
-        with self.sessions() as session:
-            person = session.get(Person, person_id)
-            community = session.get(Community, person.community_id) if person else None
-            return (person.language if person and person.language else
-                    community.default_language if community else "zh")
-
-    async def _answer(self, incoming: Incoming, text: str, inbound_id: int, person_id: int,
+    async def _answer(self, incoming: Incoming, text: str, turn: _Turn,
                       now: dt.datetime) -> list[Reply]:
-        saved_language = self._language_of(person_id)
         if not text.strip():
-            return [self.runner.say("utter_empty", {"language": saved_language})]
-        parse = button_payload(text, saved_language) or self.nlu.parse(text)
-        parse["message_id"] = incoming.message_id or str(inbound_id)
+            return [self.runner.say("utter_empty", {"language": turn.language})]
+        parse = button_payload(text, turn.language) or self.nlu.parse(text)
+        parse["message_id"] = incoming.message_id or str(turn.inbound_id)
+        turn.parse = parse
         language = parse["language"]
-        with transaction(self.sessions) as session:
-            message = session.get(TranscriptMessage, inbound_id)
-            if message is not None:
-                message.parse, message.language = parse, language
-            person = session.get(Person, person_id)
-            if person is not None and language in SUPPORTED and person.language is None:
-                person.language = language
         if language not in SUPPORTED and language != UNDETERMINED:
-            return await self._unsupported(incoming, person_id, parse, now)
-        reply_language = language if language in SUPPORTED else saved_language
-        return await self._run_flow(incoming, person_id, parse, reply_language, now)
+            return await self._unsupported(incoming, turn.person_id, parse, now)
+        if language in SUPPORTED:
+            turn.language = language
+        context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now)
+        assert turn.state is not None
+        return await self.runner.handle(turn.state, context)
 
     async def _unsupported(self, incoming: Incoming, person_id: int, parse: dict[str, Any],
                            now: dt.datetime) -> list[Reply]:
@@ -185,46 +197,39 @@ class ConversationService:
                                       context, [])
         return [self.runner.say("utter_unsupported_language", {"language": "zh"})]
 
-    async def _run_flow(self, incoming: Incoming, person_id: int, parse: dict[str, Any],
-                        language: str, now: dt.datetime) -> list[Reply]:
-        key = self._sender_key(incoming)
-        with transaction(self.sessions) as session:
-            row = session.scalar(select(ConversationState).where(
-                ConversationState.channel == incoming.channel,
-                ConversationState.chat_id == incoming.chat_id,
-                ConversationState.person_key == incoming.sender))
-            state = dict(row.state) if row else {}
-        replies = await self.runner.handle(state, Context(key, person_id, language, parse, now))
-        with transaction(self.sessions) as session:
-            row = session.scalar(select(ConversationState).where(
-                ConversationState.channel == incoming.channel,
-                ConversationState.chat_id == incoming.chat_id,
-                ConversationState.person_key == incoming.sender))
-            if row is None:
-                session.add(ConversationState(channel=incoming.channel, chat_id=incoming.chat_id,
-                                              person_key=incoming.sender, state=state,
-                                              updated_at=now))
-            else:
-                row.state = state
-                row.updated_at = now
-        return replies
-
     @staticmethod
     def _sender_key(incoming: Incoming) -> str:
         return f"{incoming.channel}:{incoming.chat_id}:{incoming.sender}"
 
-    def _finish(self, incoming: Incoming, inbound_id: int, person_id: int,
-                replies: list[Reply], now: dt.datetime) -> list[dict[str, Any]]:
+    def _finish(self, incoming: Incoming, turn: _Turn, replies: list[Reply],
+                now: dt.datetime) -> list[dict[str, Any]]:
+        """One transaction: the parse, the new state, the replies, and the chat's mailbox."""
         out = [r.as_dict() for r in replies]
         with transaction(self.sessions) as session:
-            for reply in out:
-                session.add(TranscriptMessage(
-                    channel=incoming.channel, chat_id=incoming.chat_id, person_id=person_id,
-                    direction=Direction.OUT, text=reply["text"], reply_to_id=inbound_id, at=now,
-                    parse={"buttons": reply["buttons"]} if "buttons" in reply else None))
-            message = session.get(TranscriptMessage, inbound_id)
+            message = session.get(TranscriptMessage, turn.inbound_id)
             if message is not None:
                 message.answered = True
+                if turn.parse is not None:
+                    message.parse, message.language = turn.parse, turn.parse["language"]
+            if turn.parse is not None and not turn.known_language and \
+                    turn.parse["language"] in SUPPORTED:
+                person = session.get(Person, turn.person_id)
+                if person is not None and person.language is None:
+                    person.language = turn.parse["language"]
+            if turn.state is not None:
+                row = session.scalar(self._state_query(incoming))
+                if row is None:
+                    session.add(ConversationState(
+                        channel=incoming.channel, chat_id=incoming.chat_id,
+                        person_key=incoming.sender, state=turn.state, updated_at=now))
+                else:
+                    row.state, row.updated_at = turn.state, now
+            for reply in out:
+                session.add(TranscriptMessage(
+                    channel=incoming.channel, chat_id=incoming.chat_id,
+                    person_id=turn.person_id, direction=Direction.OUT, text=reply["text"],
+                    reply_to_id=turn.inbound_id, at=now,
+                    parse={"buttons": reply["buttons"]} if "buttons" in reply else None))
             out.extend(self._mailbox(session, incoming, now))
         return out
 

@@ -106,8 +106,7 @@ class Person(Base):
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    roles: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan",
-                                                   lazy="selectin")
+    roles: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan")
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="person")
     household: Mapped[Household | None] = relationship()
 
