@@ -30,6 +30,7 @@ class AnswerFaq(LinliAction):
                 Person.community_id == turn.person.community_id, Person.on_duty.is_(True),
                 PersonRole.role == Role.STAFF):
             notify(turn, staff, "utter_notify_handoff", f"question:{question.id}:{staff.id}",
-                   reporter=turn.person.name, place="FAQ", text=text)
+                   reporter=turn.person.name, place="FAQ", text=text,
+                   person_id=str(turn.person.id))
         turn.say("utter_faq_no_answer")
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
-from actions.base import Events, LinliAction, Turn
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import place_text
 from actions.notify import notify
 from store.models import Person, PersonRole, Role
@@ -54,7 +54,28 @@ class RequestHuman(LinliAction):
         for person in staff:
             notify(turn, person, "utter_notify_handoff",
                    f"handoff:{turn.person.id}:{message_id}:{person.id}",
-                   reporter=turn.person.name, place=place, text=text)
+                   reporter=turn.person.name, place=place, text=text,
+                   person_id=str(turn.person.id))
         if not turn.tracker.get_slot("handoff_quiet"):
             turn.say("utter_human_handoff", staff="、".join(p.name for p in staff))
+        return []
+
+
+class RelayReply(LinliAction):
+    """Staff answer a resident who asked for a person: ``/reply 15 text`` reaches them."""
+
+    def name(self) -> str:
+        return "action_relay_reply"
+
+    def act(self, turn: Turn) -> Events:
+        if not turn.person.has_role(Role.STAFF):
+            raise ActionRefusedError("utter_not_allowed")
+        target, text = turn.entity("person"), turn.entity("note")
+        resident = turn.session.get(Person, int(target)) if target and target.isdigit() else None
+        if resident is None or resident.community_id != turn.person.community_id or not text:
+            raise ActionRefusedError("utter_ask_reply")
+        message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
+        notify(turn, resident, "utter_staff_reply", f"reply:{turn.person.id}:{message_id}",
+               staff=turn.person.name, text=text)
+        turn.say("utter_reply_sent", resident=resident.name)
         return []

@@ -42,21 +42,26 @@ MAX_TEXT = 10_000
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
 _COMMAND = re.compile(r"^/(?P<intent>[a-z_]+)(?:\s+(?P<ticket>[A-Za-z]{2}-?\d{8}-?\d{4}))?"
                       r"(?:\s+(?P<note>.+))?$", re.DOTALL)
+_REPLY = re.compile(r"^/(?P<intent>reply)\s+(?P<person>\d+)\s+(?P<note>.+)$", re.DOTALL)
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
-COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate"})
+COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
+                      "reply"})
 
 
 def button_payload(text: str, language: str) -> dict[str, Any] | None:
     """Rasa's button payload ``/intent{"entity": "value"}`` or a work command
     ``/resolve BX-20261121-0042 replaced the pipe`` as a parse; None for anything else."""
     stripped = text.strip()
-    match = _PAYLOAD.match(stripped)
+    match: re.Match[str] | None = _PAYLOAD.match(stripped)
     values: Any
     if match is not None and match.group("intent") in {*INTENTS, *COMMANDS}:
         try:
             values = json.loads(match.group("entities") or "{}")
         except json.JSONDecodeError:
             return None
+    elif reply := _REPLY.match(stripped):
+        match = reply
+        values = {"person": reply.group("person"), "note": reply.group("note")}
     elif (command := _COMMAND.match(stripped)) and command.group("intent") in COMMANDS:
         match = command
         values = {k: v for k, v in (("ticket_id", command.group("ticket")),

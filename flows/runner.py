@@ -18,7 +18,7 @@ ENTITY_SLOTS = ("building", "unit", "room", "category", "ticket_id")
 #: Intents that may interrupt a question in progress (then the question is asked again).
 INTERRUPTING = frozenset({"report_emergency", "ticket_status", "request_human", "bot_help",
                           "set_language", "ticket_cancel", "queue", "accept", "progress",
-                          "resolve", "note", "escalate", "rate"})
+                          "resolve", "note", "escalate", "rate", "reply"})
 _CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
                      re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")

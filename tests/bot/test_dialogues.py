@@ -244,10 +244,10 @@ def test_not_solved_reopens_and_low_rating_alerts_the_supervisor(
 def test_others_cannot_touch_a_ticket(service: ConversationService) -> None:
     talker(service, "wang_aiyi")("下水道堵了")
     converse(talker(service, "liu_yang"), [
-        ("/resolve BX-20261121-0001", ["没有处理这个工单的权限"])])
+        ("/resolve BX-20261121-0001", ["没有做这件事的权限"])])
     converse(talker(service, "anna"), [('/rate{"ticket_id": "BX-20261121-0001", "rating": "5"}',
                                         ["can't find that ticket"])])
-    converse(talker(service, "wang_aiyi"), [("/queue", ["没有处理这个工单的权限"])])
+    converse(talker(service, "wang_aiyi"), [("/queue", ["没有做这件事的权限"])])
 
 
 def test_escalation_goes_to_supervisor_then_street(service: ConversationService) -> None:
@@ -301,3 +301,19 @@ def test_events_list_signup_waitlist_and_promotion(service: ConversationService)
     converse(talker(service, "anna"), [
         ('/event_signup{"event": "cleanup"}', ["already signed up", "confirmed"]),
     ])
+
+
+def test_staff_reply_reaches_the_resident_who_asked_for_a_person(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "anna"), [("can I talk to a real person please", ["赵敏"])])
+    with sessions() as session:
+        anna = session.scalar(select(Person).where(Person.name == "Anna Smith"))
+        assert anna is not None
+        anna_id = anna.id
+    staff = talker(service, "zhao_min")
+    converse(staff, [("你好", ["【转人工】Anna Smith", f"/reply {anna_id}"]),
+                     (f"/reply {anna_id} 您好，我明天上午给您打电话 / I'll call you tomorrow",
+                      ["已转达给Anna Smith"])])
+    converse(talker(service, "anna"), [("ok", ["from the community office",
+                                              "I'll call you tomorrow"])])
+    converse(talker(service, "wang_aiyi"), [(f"/reply {anna_id} hi", ["没有做这件事的权限"])])
