@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: a "
                                      "SQLite file in LINLI_HOME")
 
+    action_endpoint: str | None = Field(default=None, description="rasa_sdk action server "
+                                        "webhook URL; default: run the actions in-process")
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'linli.db'}"

@@ -14,7 +14,7 @@ from actions.runtime import Runtime, configure
 from bot.conversation import ConversationService, Parser
 from bot.settings import Settings
 from flows.definitions import load_flows, packaged_flows
-from flows.executor import ActionCaller, InProcessActions
+from flows.executor import ActionCaller, HttpActions, InProcessActions
 from flows.runner import FlowRunner
 from nlu.pipeline import NluPipeline
 from store.community import ImportReport, import_community, parse_community
@@ -59,7 +59,8 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
     if empty:
         load_community_file(runtime, settings.config_dir / "community.demo.yml")
         progress("no community in the database: loaded the demo community")
-    return pipeline, build_service(runtime, pipeline)
+    actions = HttpActions(settings.action_endpoint) if settings.action_endpoint else None
+    return pipeline, build_service(runtime, pipeline, actions=actions)
 
 
 def load_community_file(runtime: Runtime, path: Path) -> ImportReport:

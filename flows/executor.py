@@ -26,3 +26,23 @@ class InProcessActions:
         if result is None:
             return {"events": [], "responses": []}
         return {"events": result.events, "responses": result.responses}
+
+
+class HttpActions:
+    """An action server speaking rasa_sdk's webhook protocol (``python -m rasa_sdk``)."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self._url = url
+        self._timeout = timeout
+
+    async def __call__(self, name: str, tracker: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        # A client per call: callers such as the shell run each turn in a new event loop.
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            response = await client.post(self._url, json={
+                "next_action": name, "sender_id": tracker["sender_id"], "tracker": tracker,
+                "domain": {}, "version": "3.6.0"})
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return {"events": result.get("events", []), "responses": result.get("responses", [])}
