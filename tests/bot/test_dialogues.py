@@ -317,3 +317,48 @@ def test_staff_reply_reaches_the_resident_who_asked_for_a_person(
     converse(talker(service, "anna"), [("ok", ["from the community office",
                                               "I'll call you tomorrow"])])
     converse(talker(service, "wang_aiyi"), [(f"/reply {anna_id} hi", ["没有做这件事的权限"])])
+
+
+ENGLISH: dict[str, Dialogue] = {
+    "repair asks for the building": [
+        ("the lights in the stairwell are out", ["Which building"]),
+        ("block 4", ["BX-20261121-0001", "张伟"]),
+    ],
+    "complaint": [
+        ("people keep parking in the fire lane outside block 12, every single night",
+         ["complaint", "TS-20261121-0001", "刘洋"]),
+    ],
+    "emergency": [
+        ("help!! there's smoke pouring out of the bin room in block 2",
+         ["Fire 119", "Ambulance 120", "Police 110"]),
+    ],
+    "cancel mid-question": [
+        ("my toilet is blocked", ["Which building"]),
+        ("never mind", ["cancelled"]),
+    ],
+    "register then report": [
+        ("I live in block 8 unit 2 flat 1101", ["Block 8, unit 2, flat 1101"]),
+        ("no hot water", ["BX-20261121-0001", "王芳"]),
+    ],
+    "withdraw": [
+        ("the lift in block 7 is broken again", ["BX-20261121-0001"]),
+        ("please cancel my repair request, it's working now", ["withdrawn"]),
+    ],
+    "events": [
+        ("any events coming up?", ["Neighbourhood dumpling making", "places left"]),
+        ("sign me up for the outdoor movie night, 3 people", ["You're in", "3 people"]),
+        ("can't make it to the movie night after all", ["cancelled"]),
+    ],
+    "status with nothing on record": [
+        ("any news on my ticket?", ["no repairs or complaints on record"]),
+    ],
+    "help and goodbye": [
+        ("what can you do", ["report a repair"]),
+        ("ok bye then", ["Bye"]),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(ENGLISH))
+def test_english_dialogues(service: ConversationService, name: str) -> None:
+    converse(talker(service, f"en-{name.replace(' ', '-')}"), ENGLISH[name])
