@@ -13,10 +13,10 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.runner import Context, FlowRunner, Reply
@@ -33,7 +33,10 @@ from store.models import (
     Role,
     TranscriptMessage,
 )
-from store.outbox import buttons_of, mark_sent, pending_for
+from store.outbox import buttons_of, enqueue, mark_sent, pending_for
+
+if TYPE_CHECKING:
+    from bot.spool import Spool
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 10_000
@@ -111,18 +114,27 @@ class _Turn:
 
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], nlu: Parser, runner: FlowRunner,
-                 clock: Callable[[], dt.datetime]) -> None:
+                 clock: Callable[[], dt.datetime], spool: Spool | None = None) -> None:
         self.sessions = sessions
         self.nlu = nlu
         self.runner = runner
         self.clock = clock
+        self.spool = spool
 
     async def handle(self, incoming: Incoming) -> list[dict[str, Any]]:
         """Answer one message; the replies are plain dicts ``{"text", "buttons"?}``."""
+        return await self._handle(incoming, spool_if_down=self.spool is not None)
+
+    async def _handle(self, incoming: Incoming, spool_if_down: bool) -> list[dict[str, Any]]:
         now = self.clock()
         # PostgreSQL text cannot hold NUL; keep a visible mark of it rather than fail the turn
         text = (incoming.text or "").replace("\x00", "\ufffd")[:MAX_TEXT]
-        turn = self._store_incoming(incoming, text, now)
+        try:
+            turn = self._store_incoming(incoming, text, now)
+        except OperationalError:
+            if not spool_if_down:
+                raise
+            return self._keep_for_later(incoming, text)
         if turn is None:  # this channel message was handled before: answer the same again
             return self._previous_replies(incoming)
         try:
@@ -132,6 +144,46 @@ class ConversationService:
             turn.state = None  # keep the conversation where it was
             replies = [self.runner.say("utter_internal_error", {"language": turn.language})]
         return self._finish(incoming, turn, replies, now)
+
+    def _keep_for_later(self, incoming: Incoming, text: str) -> list[dict[str, Any]]:
+        """The database is unreachable: spool the message and say it will be answered."""
+        assert self.spool is not None
+        self.spool.append(incoming)
+        log.warning("database unavailable: spooled %s:%s", incoming.channel, incoming.chat_id)
+        language = self.nlu.parse(text)["language"] if text.strip() else "und"
+        reply = self.runner.say("utter_saved_for_later",
+                                {"language": language if language in SUPPORTED else "zh"})
+        return [reply.as_dict()]
+
+    async def replay_spooled(self) -> int:
+        """Answer the messages kept while the database was down; the answers wait in the
+        outbox for each chat. Returns how many were handled; the rest stay spooled."""
+        if self.spool is None:
+            return 0
+        handled = 0
+        pending = self.spool.take()
+        for position, incoming in enumerate(pending):
+            try:
+                replies = await self._handle(incoming, spool_if_down=False)
+                self._post(incoming, replies)
+            except OperationalError:
+                for left in pending[position:]:
+                    self.spool.append(left)
+                break
+            handled += 1
+        return handled
+
+    def _post(self, incoming: Incoming, replies: list[dict[str, Any]]) -> None:
+        with transaction(self.sessions) as session:
+            person = session.scalar(select(Person).join(ChatIdentity).where(
+                ChatIdentity.channel == incoming.channel,
+                ChatIdentity.external_id == incoming.sender))
+            if person is None:
+                return
+            for index, reply in enumerate(replies):
+                enqueue(session, person=person, text=reply["text"],
+                        key=f"late:{incoming.channel}:{incoming.message_id}:{index}",
+                        now=self.clock(), buttons=reply.get("buttons"))
 
     def _store_incoming(self, incoming: Incoming, text: str, now: dt.datetime) -> _Turn | None:
         """Store the message before anything else; load who sent it and where they were."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import AsyncIterator
 from importlib.resources import files
 from typing import Any
 
@@ -12,6 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from bot.conversation import ConversationService, Incoming, Parser
+
+log = logging.getLogger(__name__)
 
 
 class RestMessage(BaseModel):
@@ -46,9 +52,25 @@ class Metrics:
         ]) + "\n"
 
 
+async def _replay_forever(service: ConversationService, interval: float = 5.0) -> None:
+    """Answer messages spooled while the database was down, once it is back."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await service.replay_spooled()
+        except Exception:
+            log.exception("replaying spooled messages failed")
+
+
 def create_app(service: ConversationService, nlu: Parser) -> FastAPI:
     """The HTTP application over an already wired conversation service."""
-    app = FastAPI(title="Linli", docs_url=None, redoc_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        replay = asyncio.create_task(_replay_forever(service))
+        yield
+        replay.cancel()
+
+    app = FastAPI(title="Linli", docs_url=None, redoc_url=None, lifespan=lifespan)
     metrics = Metrics()
 
     @app.post("/webhooks/rest/webhook")

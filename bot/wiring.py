@@ -13,6 +13,7 @@ from actions.responses import Responses
 from actions.runtime import Runtime, configure
 from bot.conversation import ConversationService, Parser
 from bot.settings import Settings
+from bot.spool import Spool
 from flows.definitions import load_flows, packaged_flows
 from flows.executor import ActionCaller, HttpActions, InProcessActions
 from flows.runner import FlowRunner
@@ -38,12 +39,13 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,
-                  actions: ActionCaller | None = None) -> ConversationService:
+                  actions: ActionCaller | None = None,
+                  spool: Spool | None = None) -> ConversationService:
     """The conversation service over ``runtime``'s database, with in-process actions."""
     configure(runtime)
     runner = FlowRunner(load_flows(flows_file or packaged_flows()),
                         actions or InProcessActions(), runtime.responses)
-    return ConversationService(runtime.sessions, nlu, runner, runtime.clock)
+    return ConversationService(runtime.sessions, nlu, runner, runtime.clock, spool)
 
 
 def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPipeline,
@@ -60,7 +62,8 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
         load_community_file(runtime, settings.config_dir / "community.demo.yml")
         progress("no community in the database: loaded the demo community")
     actions = HttpActions(settings.action_endpoint) if settings.action_endpoint else None
-    return pipeline, build_service(runtime, pipeline, actions=actions)
+    spool = Spool(settings.home / "spool" / "inbox.jsonl")
+    return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool)
 
 
 def load_community_file(runtime: Runtime, path: Path) -> ImportReport:
