@@ -65,12 +65,14 @@ async def load(base: str, residents: int, turns: int) -> tuple[float, list[float
     return len(timings) / elapsed, timings
 
 
-def serve(home: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def serve(home: Path, database_url: str | None,
+          workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, LINLI_HOME=str(home))
     if database_url:
         env["LINLI_DATABASE_URL"] = database_url
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port),
+                               "--workers", str(workers)],
                               cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -93,15 +95,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(label: str, home: Path, database_url: str | None, residents: int,
-        turns: int) -> str:
-    server, base = serve(home, database_url)
+        turns: int, workers: int) -> str:
+    server, base = serve(home, database_url, workers)
     try:
         asyncio.run(load(base, 2, 3))  # warm up
         rate, timings = asyncio.run(load(base, residents, turns))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return (f"| {label} | {residents} | {len(timings)} | {rate:.0f} | "
+    return (f"| {label} | {workers} | {residents} | {len(timings)} | {rate:.0f} | "
             f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
 
 
@@ -110,11 +112,14 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=20)
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="worker process counts to measure")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        rows.append(run("SQLite", home, None, args.residents, args.turns))
+        for workers in args.workers:
+            rows.append(run("SQLite", home, None, args.residents, args.turns, workers))
         if not args.skip_postgres:
             from sqlalchemy import create_engine, text
 
@@ -124,14 +129,16 @@ def main() -> None:
                 connection.execute(text(f'CREATE SCHEMA "{schema}"'))
             try:
                 url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-                rows.append(run("PostgreSQL", home, url, args.residents, args.turns))
+                for workers in args.workers:
+                    rows.append(run("PostgreSQL", home, url, args.residents, args.turns,
+                                    workers))
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     print(f"REST benchmark {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
-          f"one `linli serve` process\n")
-    print("| database | residents | messages | messages/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
+          f"`linli serve --workers N`\n")
+    print("| database | workers | residents | messages | messages/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -150,6 +150,7 @@ def shell(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
 ) -> None:
     """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat."""
     import uvicorn
@@ -157,10 +158,16 @@ def serve(
     from bot.rest import create_app
     from bot.wiring import prepare
 
+    # Prepared once here (trains a stale model, migrates, loads the demo), so that workers
+    # only load what is ready.
     pipeline, service = prepare(Settings(), _progress())
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook")
-    uvicorn.run(create_app(service, pipeline), host=host, port=port, log_level="warning")
+    if workers > 1:
+        uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(service, pipeline), host=host, port=port, log_level="warning")
 
 
 def _import_community(path: Path) -> None:

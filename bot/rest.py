@@ -62,6 +62,15 @@ async def _replay_forever(service: ConversationService, interval: float = 5.0) -
             log.exception("replaying spooled messages failed")
 
 
+def app_from_settings() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (each worker process wires its own service)."""
+    from bot.settings import Settings
+    from bot.wiring import prepare
+
+    pipeline, service = prepare(Settings(), lambda message: log.info("%s", message))
+    return create_app(service, pipeline)
+
+
 def create_app(service: ConversationService, nlu: Parser) -> FastAPI:
     """The HTTP application over an already wired conversation service."""
     @contextlib.asynccontextmanager
