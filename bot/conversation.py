@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -263,24 +263,25 @@ class ConversationService:
         """One transaction: the parse, the new state, the replies, and the chat's mailbox."""
         out = [r.as_dict() for r in replies]
         with transaction(self.sessions) as session:
-            message = session.get(TranscriptMessage, turn.inbound_id)
-            if message is not None:
-                message.answered = True
-                if turn.parse is not None:
-                    message.parse, message.language = turn.parse, turn.parse["language"]
+            answered: dict[str, Any] = {"answered": True}
+            if turn.parse is not None:
+                answered.update(parse=turn.parse, language=turn.parse["language"])
+            session.execute(update(TranscriptMessage).where(
+                TranscriptMessage.id == turn.inbound_id).values(**answered))
             if turn.parse is not None and not turn.known_language and \
                     turn.parse["language"] in SUPPORTED:
-                person = session.get(Person, turn.person_id)
-                if person is not None and person.language is None:
-                    person.language = turn.parse["language"]
-            if turn.state is not None:
-                row = session.scalar(self._state_query(incoming))
-                if row is None:
-                    session.add(ConversationState(
-                        channel=incoming.channel, chat_id=incoming.chat_id,
-                        person_key=incoming.sender, state=turn.state, updated_at=now))
-                else:
-                    row.state, row.updated_at = turn.state, now
+                session.execute(update(Person).where(
+                    Person.id == turn.person_id, Person.language.is_(None)).values(
+                    language=turn.parse["language"]))
+            if turn.state is not None and not session.execute(
+                    update(ConversationState).where(
+                        ConversationState.channel == incoming.channel,
+                        ConversationState.chat_id == incoming.chat_id,
+                        ConversationState.person_key == incoming.sender)
+                    .values(state=turn.state, updated_at=now)).rowcount:  # type: ignore[attr-defined]
+                session.add(ConversationState(
+                    channel=incoming.channel, chat_id=incoming.chat_id,
+                    person_key=incoming.sender, state=turn.state, updated_at=now))
             for reply in out:
                 session.add(TranscriptMessage(
                     channel=incoming.channel, chat_id=incoming.chat_id,
