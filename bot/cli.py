@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -160,14 +161,22 @@ def serve(
 
     # Prepared once here (trains a stale model, migrates, loads the demo), so that workers
     # only load what is ready.
-    pipeline, service = prepare(Settings(), _progress())
+    settings = Settings()
+    pipeline, service = prepare(settings, _progress())
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    if settings.telegram_token:
+        from bot.wiring import run_telegram
+
+        background.append(lambda: run_telegram(settings, service))
+        typer.echo("Telegram: polling for updates")
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook")
-    if workers > 1:
+    if workers > 1 and not background:
         uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
     else:
-        uvicorn.run(create_app(service, pipeline), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(service, pipeline, background), host=host, port=port,
+                    log_level="warning")
 
 
 def _import_community(path: Path) -> None:

@@ -301,6 +301,27 @@ class ConversationService:
             mark_sent(message, now)
         return delivered
 
+    def remember_group_message(self, chat_id: str, sender: str, text: str,
+                               message_id: str) -> int:
+        """Keep a group message that will be continued privately; returns its reference."""
+        with transaction(self.sessions) as session:
+            message = TranscriptMessage(channel="telegram-group", chat_id=chat_id,
+                                        external_id=message_id, direction=Direction.IN,
+                                        text=text[:MAX_TEXT], at=self.clock(),
+                                        parse={"sender": sender})
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def original_text(self, reference: int, sender: str) -> str | None:
+        """The group message behind a deep link, only for the person who wrote it."""
+        with self.sessions() as session:
+            message = session.get(TranscriptMessage, reference)
+            if message is None or message.channel != "telegram-group" or \
+                    (message.parse or {}).get("sender") != sender:
+                return None
+            return message.text
+
     def _previous_replies(self, incoming: Incoming) -> list[dict[str, Any]]:
         with self.sessions() as session:
             inbound = session.scalar(select(TranscriptMessage.id).where(

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -68,16 +68,20 @@ def app_from_settings() -> FastAPI:
     from bot.wiring import prepare
 
     pipeline, service = prepare(Settings(), lambda message: log.info("%s", message))
-    return create_app(service, pipeline)
+    return create_app(service, pipeline)  # Telegram runs in the first process only
 
 
-def create_app(service: ConversationService, nlu: Parser) -> FastAPI:
+def create_app(service: ConversationService, nlu: Parser,
+               background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> FastAPI:
     """The HTTP application over an already wired conversation service."""
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        replay = asyncio.create_task(_replay_forever(service))
+        tasks = [asyncio.create_task(_replay_forever(service))]
+        tasks += [asyncio.create_task(job()) for job in background]
         yield
-        replay.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(title="Linli", docs_url=None, redoc_url=None, lifespan=lifespan)
     metrics = Metrics()

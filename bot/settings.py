@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: a "
                                      "SQLite file in LINLI_HOME")
 
+    telegram_token: str | None = Field(default=None, description="bot token from BotFather; "
+                                       "Telegram runs only when it is set")
+    telegram_base_url: str | None = Field(default=None, description="another Bot API server, "
+                                          "e.g. http://127.0.0.1:8081/bot (tests, local API)")
     action_endpoint: str | None = Field(default=None, description="rasa_sdk action server "
                                         "webhook URL; default: run the actions in-process")
 

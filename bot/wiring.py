@@ -73,3 +73,31 @@ def load_community_file(runtime: Runtime, path: Path) -> ImportReport:
     spec = parse_community(yaml.safe_load(path.read_text(encoding="utf-8")))
     with transaction(runtime.sessions) as session:
         return import_community(session, spec)
+
+
+async def run_telegram(settings: Settings, service: ConversationService) -> None:
+    """Telegram until cancelled: polling for updates and delivering the outbox."""
+    from bot.delivery import DeliveryWorker
+    from bot.telegram import (
+        RateLimiter,
+        TelegramChannel,
+        TelegramFrontend,
+        add_handlers,
+        build_application,
+    )
+
+    assert settings.telegram_token
+    application = build_application(settings.telegram_token, settings.telegram_base_url)
+    channel = TelegramChannel(application, service.sessions, RateLimiter(), service.clock)
+    await application.initialize()
+    add_handlers(application, TelegramFrontend(service, channel, application.bot.username))
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(drop_pending_updates=False)
+    worker = DeliveryWorker(service.sessions, {"telegram": channel}, service.clock)
+    try:
+        await worker.run_forever(interval=0.5)
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()

@@ -375,3 +375,15 @@ class EventSignup(Base):
     status: Mapped[SignupStatus] = mapped_column(_enum(SignupStatus))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Button(Base):
+    """An inline button sent to one person: Telegram's 64-byte callback data carries only its
+    id, and a press is honoured only from the person it was sent to."""
+
+    __tablename__ = "button"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,293 @@
+"""Telegram: python-telegram-bot (v22) plugged into the conversation service.
+
+Private chats get everything the REST channel can do, with inline keyboards. In groups Linli
+speaks only when addressed or when a message is confidently a service request, never shows
+personal details there, and continues privately through a deep link. Outgoing notifications
+go through ``TelegramChannel`` at Telegram's rate limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation import ConversationService, Incoming
+from bot.delivery import DeliveryError
+from store.buttons import payload_for, register
+from store.database import transaction
+from store.models import ChatIdentity
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_MESSAGE = 4096
+#: In a group, a message that is not addressed to the bot is answered only when the NLU is at
+#: least this sure it is a service request.
+GROUP_CONFIDENCE = 0.8
+GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"})
+_COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
+             "cancel": "cancel"}
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split at paragraph, then line, then sentence boundaries to fit Telegram's limit."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = limit
+        for separator in ("\n\n", "\n", "。", ". ", "! ", "? ", " "):
+            position = window.rfind(separator)
+            if position > limit // 2:
+                cut = position + len(separator.rstrip() or separator)
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest.rstrip())
+    return [p for p in parts if p]
+
+
+class RateLimiter:
+    """Telegram's limits: ~30 messages/s per bot, 1/s per private chat, 20/min per group."""
+
+    def __init__(self, per_second: int = 30, private_interval: float = 1.0,
+                 group_per_minute: int = 20) -> None:
+        self.per_second = per_second
+        self.private_interval = private_interval
+        self.group_per_minute = group_per_minute
+        self._recent: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = defaultdict(deque)
+        self._lock = asyncio.Lock()
+
+    def _wait(self, chat_id: int, now: float) -> float:
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        history = self._chats[chat_id]
+        window, allowed = (60.0, self.group_per_minute) if chat_id < 0 else (
+            self.private_interval, 1)
+        while history and now - history[0] >= window:
+            history.popleft()
+        waits = [0.0]
+        if len(self._recent) >= self.per_second:
+            waits.append(1.0 - (now - self._recent[0]))
+        if len(history) >= allowed:
+            waits.append(window - (now - history[0]))
+        return max(waits)
+
+    async def acquire(self, chat_id: int) -> None:
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                wait = self._wait(chat_id, now)
+                if wait <= 0:
+                    self._recent.append(now)
+                    self._chats[chat_id].append(now)
+                    return
+            await asyncio.sleep(wait + 0.001)
+
+
+class TelegramChannel:
+    """Sends outbox messages to Telegram chats, paced and with errors translated."""
+
+    name = CHANNEL
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
+                 sessions: sessionmaker[Session], limiter: RateLimiter,
+                 clock: Callable[[], dt.datetime]) -> None:
+        self.application = application
+        self.sessions = sessions
+        self.limiter = limiter
+        self.clock = clock
+
+    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]]) -> None:
+        chat = int(chat_id)
+        markup = self.keyboard(chat, buttons)
+        chunks = split_text(text)
+        try:
+            for index, chunk in enumerate(chunks):
+                await self.limiter.acquire(chat)
+                await self.application.bot.send_message(
+                    chat, chunk, reply_markup=markup if index == len(chunks) - 1 else None)
+        except RetryAfter as error:
+            retry = error.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
+            raise DeliveryError(str(error), retry_after=dt.timedelta(seconds=seconds)) from None
+        except Forbidden as error:
+            raise DeliveryError(str(error), permanent=True) from None
+        except BadRequest as error:
+            raise DeliveryError(str(error), permanent=True) from None
+        except (TimedOut, NetworkError) as error:
+            raise DeliveryError(str(error)) from None
+
+    def keyboard(self, chat_id: int, buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
+        """Inline buttons whose callback data is a short id bound to the chat's person."""
+        if not buttons:
+            return None
+        with transaction(self.sessions) as session:
+            person_id = session.scalar(select(ChatIdentity.person_id).where(
+                ChatIdentity.channel == CHANNEL, ChatIdentity.external_id == str(chat_id)))
+            if person_id is None:
+                return None
+            ids = [register(session, person_id, b["payload"], self.clock()) for b in buttons]
+        rows = [[InlineKeyboardButton(b["title"], callback_data=f"b{i}")]
+                for b, i in zip(buttons, ids, strict=True)]
+        return InlineKeyboardMarkup(rows)
+
+
+class TelegramFrontend:
+    """The handlers: thin functions from Telegram updates to the conversation service."""
+
+    def __init__(self, service: ConversationService, channel: TelegramChannel,
+                 bot_username: str) -> None:
+        self.service = service
+        self.channel = channel
+        self.bot_username = bot_username
+
+    async def _reply(self, update: Update, text: str, sender: int, chat: int) -> None:
+        replies = await self.service.handle(Incoming(
+            CHANNEL, str(chat), str(sender), text, message_id=f"u{update.update_id}",
+            display_name=update.effective_user.full_name if update.effective_user else None))
+        for reply in replies:
+            for index, chunk in enumerate(parts := split_text(reply["text"])):
+                markup = self.channel.keyboard(chat, reply.get("buttons", [])) \
+                    if index == len(parts) - 1 else None
+                await self.channel.limiter.acquire(chat)
+                await self.channel.application.bot.send_message(chat, chunk,
+                                                                reply_markup=markup)
+
+    async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A resident writes to the bot privately."""
+        assert update.effective_message and update.effective_user and update.effective_chat
+        await self._reply(update, update.effective_message.text or "", update.effective_user.id,
+                          update.effective_chat.id)
+
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/help, /mytickets, /language, /cancel."""
+        assert update.effective_message and update.effective_user and update.effective_chat
+        name = (update.effective_message.text or "/").split()[0][1:].split("@")[0]
+        await self._reply(update, _COMMANDS.get(name, "/bot_help"), update.effective_user.id,
+                          update.effective_chat.id)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start, with a deep-link payload that continues a group report privately."""
+        assert update.effective_message and update.effective_user and update.effective_chat
+        payload = context.args[0] if context.args else ""
+        text = "你好"
+        if re.fullmatch(r"g\d+", payload):
+            original = self.service.original_text(int(payload[1:]), str(update.effective_user.id))
+            text = original or text
+        await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline button: answered at once, honoured only from the person it was sent to."""
+        query = update.callback_query
+        assert query is not None and update.effective_user is not None
+        await query.answer()  # before any slow work: the user sees the press was received
+        match = re.fullmatch(r"b(\d{1,12})", query.data or "")
+        user = update.effective_user.id
+        with self.service.sessions() as session:
+            person_id = session.scalar(select(ChatIdentity.person_id).where(
+                ChatIdentity.channel == CHANNEL, ChatIdentity.external_id == str(user)))
+            payload = payload_for(session, int(match.group(1)), person_id) \
+                if match and person_id is not None else None
+        if payload is None:
+            log.warning("refused callback %r from %s", query.data, user)
+            return
+        if query.message is not None:
+            await query.edit_message_reply_markup(reply_markup=None)
+        await self._reply(update, payload, user, user)
+
+    async def group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group message: answered only when addressed or a confident service request."""
+        message = update.effective_message
+        assert message and update.effective_user and update.effective_chat
+        text = message.text or ""
+        addressed = f"@{self.bot_username}".lower() in text.lower() or (
+            message.reply_to_message is not None and message.reply_to_message.from_user
+            is not None and message.reply_to_message.from_user.username == self.bot_username)
+        parse = self.service.nlu.parse(text)
+        intent = parse["intent"]["name"]
+        confident = intent in GROUP_INTENTS and parse["intent"]["confidence"] >= GROUP_CONFIDENCE
+        if not (addressed or confident):
+            return  # chit-chat between neighbours is left alone
+        english = parse["language"] == "en"
+        stored = self.service.remember_group_message(
+            str(update.effective_chat.id), str(update.effective_user.id), text,
+            f"u{update.update_id}")
+        link = f"https://t.me/{self.bot_username}?start=g{stored}"
+        key = "utter_group_emergency" if intent == "report_emergency" else "utter_group_ack"
+        reply = self.service.runner.say(key, {"language": "en" if english else "zh"})
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            "私聊继续 Continue privately", url=link)]])
+        await self.channel.limiter.acquire(update.effective_chat.id)
+        await message.reply_text(reply.text, reply_markup=markup)
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message: the original was already handled; say how to correct it."""
+        message = update.effective_message
+        assert message is not None and update.effective_chat is not None
+        reply = self.service.runner.say("utter_received_edit", {"language": "zh"})
+        await self.channel.limiter.acquire(update.effective_chat.id)
+        await message.reply_text(reply.text)
+
+    async def other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, voice, stickers, locations, documents: a sensible answer, nothing lost."""
+        message = update.effective_message
+        assert message and update.effective_user and update.effective_chat
+        kind = ("photo" if message.photo else "voice" if message.voice or message.audio else
+                "sticker" if message.sticker else "location" if message.location else
+                "document")
+        caption = message.caption or ""
+        reply = self.service.runner.say(f"utter_received_{kind}", {"language": "zh"})
+        if caption:
+            await self._reply(update, caption, update.effective_user.id,
+                              update.effective_chat.id)
+            return
+        await self.channel.limiter.acquire(update.effective_chat.id)
+        await message.reply_text(reply.text)
+
+
+def build_application(token: str, base_url: str | None,
+                      ) -> Application[Any, Any, Any, Any, Any, Any]:
+    builder = Application.builder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    return builder.build()
+
+
+def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
+                 frontend: TelegramFrontend) -> None:
+    """Wire the handlers, by hand and in one place."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("start", frontend.start, filters=private))
+    application.add_handler(CommandHandler(list(_COMMANDS), frontend.command, filters=private))
+    application.add_handler(CallbackQueryHandler(frontend.button))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
+                                           frontend.private_text))
+    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND,
+                                           frontend.group_text))
+    application.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, frontend.edited))
+    application.add_handler(MessageHandler(
+        private & (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.Sticker.ALL
+                   | filters.LOCATION | filters.Document.ALL), frontend.other))
+
