@@ -29,7 +29,7 @@ def test_serve_talks_to_telegram(emulator: Emulator, linli_home: Path, pipeline:
     home = tmp_path / "home"
     (home / "models").mkdir(parents=True)
     # reuse the session's trained model instead of training again
-    os.symlink(linli_home / "models" / "nlu", home / "models" / "nlu")
+    (home / "models" / "nlu").symlink_to(linli_home / "models" / "nlu")
     env = dict(os.environ, LINLI_HOME=str(home), LINLI_TELEGRAM_TOKEN=emulator.token,
                LINLI_TELEGRAM_BASE_URL=emulator.base_url)
     server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
