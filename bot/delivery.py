@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -52,49 +53,74 @@ class DeliveryReport:
 
 class DeliveryWorker:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel],
-                 clock: Callable[[], dt.datetime], batch: int = 50) -> None:
+                 clock: Callable[[], dt.datetime], batch: int = 500,
+                 concurrency: int = 64) -> None:
         self.sessions = sessions
         self.channels = channels
         self.clock = clock
         self.batch = batch
+        self.concurrency = concurrency
 
     async def run_once(self) -> DeliveryReport:
-        """Try every due message once."""
-        sent = failed = retrying = 0
+        """Try every due message once: chats in parallel (the channel paces them), each
+        chat's messages in order."""
+        outcomes: list[str] = []
+        limit = asyncio.Semaphore(self.concurrency)
         for name, channel in self.channels.items():
             with self.sessions() as session:
-                ids = [m.id for m in due(session, name, self.clock(), self.batch)]
-            for message_id in ids:
-                outcome = await self._deliver(channel, message_id)
-                sent += outcome == "sent"
-                failed += outcome == "failed"
-                retrying += outcome == "retry"
-        return DeliveryReport(sent, failed, retrying)
+                by_chat: dict[str, list[int]] = defaultdict(list)
+                for message in due(session, name, self.clock(), self.batch):
+                    by_chat[message.chat_id].append(message.id)
+
+            async def one_chat(ids: list[int], channel: Channel = channel) -> None:
+                async with limit:
+                    for message_id in ids:
+                        outcome = await self._deliver(channel, message_id)
+                        outcomes.append(outcome)
+                        if outcome == "retry":
+                            break  # keep the chat's order: the rest wait for the next round
+
+            await asyncio.gather(*(one_chat(ids) for ids in by_chat.values()))
+        return DeliveryReport(outcomes.count("sent"), outcomes.count("failed"),
+                              outcomes.count("retry"))
 
     async def _deliver(self, channel: Channel, message_id: int) -> str:
-        with self.sessions() as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is None or message.status != "pending":
-                return "skipped"  # another worker got there first
-            chat_id, text, buttons = message.chat_id, message.text, buttons_of(message)
+        # Database work runs in a thread so the event loop keeps the channel's pace.
+        claimed = await asyncio.to_thread(self._load, message_id)
+        if claimed is None:
+            return "skipped"  # another worker got there first
+        chat_id, text, buttons = claimed
         try:
             await channel.send(chat_id, text, buttons)
         except DeliveryError as error:
-            with transaction(self.sessions) as session:
-                row = session.get(OutboxMessage, message_id)
-                assert row is not None
-                mark_failed(row, self.clock(), str(error), retry_after=error.retry_after,
-                            permanent=error.permanent)
-                if error.permanent and row.person_id is not None:
-                    person = session.get(Person, row.person_id)
-                    if person is not None:
-                        person.unreachable = True
-                return "failed" if row.status == "failed" else "retry"
+            return await asyncio.to_thread(self._record_failure, message_id, error)
+        await asyncio.to_thread(self._record_sent, message_id)
+        return "sent"
+
+    def _load(self, message_id: int) -> tuple[str, str, list[dict[str, str]]] | None:
+        with self.sessions() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.status != "pending":
+                return None
+            return message.chat_id, message.text, buttons_of(message)
+
+    def _record_sent(self, message_id: int) -> None:
         with transaction(self.sessions) as session:
             row = session.get(OutboxMessage, message_id)
             assert row is not None
             mark_sent(row, self.clock())
-        return "sent"
+
+    def _record_failure(self, message_id: int, error: DeliveryError) -> str:
+        with transaction(self.sessions) as session:
+            row = session.get(OutboxMessage, message_id)
+            assert row is not None
+            mark_failed(row, self.clock(), str(error), retry_after=error.retry_after,
+                        permanent=error.permanent)
+            if error.permanent and row.person_id is not None:
+                person = session.get(Person, row.person_id)
+                if person is not None:
+                    person.unreachable = True
+            return "failed" if row.status == "failed" else "retry"
 
     async def run_forever(self, interval: float = 1.0) -> None:
         """Deliver until cancelled; an unexpected error is logged and the loop goes on."""
