@@ -54,7 +54,9 @@ class DeliveryReport:
 class DeliveryWorker:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel],
                  clock: Callable[[], dt.datetime], batch: int = 500,
-                 concurrency: int = 64) -> None:
+                 concurrency: int = 64,
+                 on_unreachable: Callable[[Session, Person], None] | None = None) -> None:
+        self.on_unreachable = on_unreachable
         self.sessions = sessions
         self.channels = channels
         self.clock = clock
@@ -118,8 +120,10 @@ class DeliveryWorker:
                         permanent=error.permanent)
             if error.permanent and row.person_id is not None:
                 person = session.get(Person, row.person_id)
-                if person is not None:
+                if person is not None and not person.unreachable:
                     person.unreachable = True
+                    if self.on_unreachable is not None:
+                        self.on_unreachable(session, person)
             return "failed" if row.status == "failed" else "retry"
 
     async def run_forever(self, interval: float = 1.0) -> None:

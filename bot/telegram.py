@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import re
 import time
 from collections import defaultdict, deque
@@ -266,6 +267,8 @@ class TelegramFrontend:
 
 def build_application(token: str, base_url: str | None,
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
+    # Opt in to PTB 23's behaviour now: durations such as RetryAfter.retry_after as timedelta.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     builder = Application.builder().token(token)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from actions.faq_index import FaqIndex
 from actions.responses import Responses
 from actions.runtime import Runtime, configure
+from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService, Parser
 from bot.settings import Settings
 from bot.spool import Spool
@@ -21,7 +24,8 @@ from nlu.pipeline import NluPipeline
 from store.community import ImportReport, import_community, parse_community
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
-from store.models import Community
+from store.models import Community, Person, PersonRole, Role
+from store.outbox import enqueue
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -94,10 +98,28 @@ async def run_telegram(settings: Settings, service: ConversationService) -> None
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(drop_pending_updates=False)
-    worker = DeliveryWorker(service.sessions, {"telegram": channel}, service.clock)
+    worker = DeliveryWorker(service.sessions, {"telegram": channel}, service.clock,
+                            on_unreachable=tell_staff_unreachable())
     try:
         await worker.run_forever(interval=0.5)
     finally:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+
+
+def tell_staff_unreachable() -> Callable[[Session, Person], None]:
+    """Delivery hook: when someone blocks the bot, the staff on duty are told (outbox)."""
+    responses = current_runtime().responses
+
+    def hook(session: Session, person: Person) -> None:
+        staff = session.scalars(select(Person).join(PersonRole).where(
+            Person.community_id == person.community_id, Person.on_duty.is_(True),
+            PersonRole.role == Role.STAFF)).all()
+        for member in staff:
+            text = responses.render("utter_notify_unreachable", member.language or "zh",
+                                    name=person.name, phone=person.phone or "").text
+            enqueue(session, person=member, text=text, now=dt.datetime.now(dt.UTC),
+                    key=f"unreachable:{person.id}:{member.id}")
+
+    return hook

@@ -42,7 +42,8 @@ class Analyzer:
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._jieba.tmp_dir = str(cache_dir)
-        self._jieba.load_userdict(str(USER_DICTIONARY))
+        with USER_DICTIONARY.open("rb") as dictionary:  # jieba leaves a path's file open
+            self._jieba.load_userdict(dictionary)
 
     def words(self, text: str) -> list[str]:
         """Word tokens; numbers become a shape token such as ``<num3>``."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService
+from bot.delivery import DeliveryReport, DeliveryWorker
 from bot.telegram import (
     RateLimiter,
     TelegramChannel,
@@ -20,10 +24,12 @@ from bot.telegram import (
     build_application,
     split_text,
 )
+from bot.wiring import tell_staff_unreachable
 from store.database import transaction
-from store.models import ChatIdentity, Person, Ticket, TicketStatus
+from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketStatus
+from store.outbox import enqueue
 from tests.bot.test_dialogues import NOW, service  # noqa: F401 — the wired service fixture
-from tests.telegram.emulator import Emulator
+from tests.telegram.emulator import Emulator, Fault
 
 WANG, ZHANG, STRANGER, GROUP = 1001, 2001, 3001, -100500
 
@@ -78,8 +84,6 @@ def test_private_report_with_buttons_for_the_grid_member(
     emulator.user_says(WANG, "家里下水道堵了")
     emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, WANG))
     # The grid member's notification is in the outbox, sent through the Telegram channel.
-    from bot.delivery import DeliveryWorker
-
     worker = DeliveryWorker(sessions, {"telegram": telegram}, lambda: NOW)
     asyncio.run(worker.run_once())
     note = emulator.wait_for(lambda: [s for s in emulator.to(ZHANG) if "新工单" in s.text])[0]
@@ -136,3 +140,110 @@ def test_long_messages_are_split_at_sensible_places() -> None:
     assert all(len(p) <= 4096 for p in parts) and len(parts) >= 2
     assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", text)  # nothing lost
     assert all(p.endswith(("。", ".")) for p in parts)  # cut at sentence ends
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def queue_notice(sessions: sessionmaker[Session], user: int, text: str) -> None:
+    with transaction(sessions) as session:
+        person = Person(community_id=1, name=f"tg {user}")
+        session.add(person)
+        session.flush()
+        session.add(ChatIdentity(person_id=person.id, channel="telegram",
+                                 external_id=str(user)))
+        session.flush()
+        enqueue(session, person=person, text=text, key=f"notice:{user}", now=NOW)
+
+
+def deliver_rounds(emulator: Emulator, sessions: sessionmaker[Session], clock: ManualClock,
+                   steps: list[float], **worker_options: Any) -> list[DeliveryReport]:
+    """Run delivery rounds with a real PTB bot, advancing the clock by each step first."""
+
+    async def run() -> list[DeliveryReport]:
+        application = build_application(emulator.token, emulator.base_url)
+        await application.initialize()
+        channel = TelegramChannel(application, sessions, RateLimiter(private_interval=0.01),
+                                  clock)
+        worker = DeliveryWorker(sessions, {"telegram": channel}, clock, **worker_options)
+        reports = []
+        for step in steps:
+            clock.now += dt.timedelta(seconds=step)
+            reports.append(await worker.run_once())
+        await application.shutdown()
+        return reports
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_429_storm_delays_only_its_chat(emulator: Emulator, service: ConversationService,  # noqa: F811
+                                          sessions: sessionmaker[Session]) -> None:
+    for user in (5001, 5002, 5003):
+        queue_notice(sessions, user, f"停水通知 {user}")
+    emulator.fail_next("sendMessage", 5001, Fault(429, "Too Many Requests: retry after 3",
+                                                  retry_after=3), times=2)
+    clock = ManualClock()
+    deliver_rounds(emulator, sessions, clock, [0])
+    assert {s.chat_id for s in emulator.sent} == {5002, 5003}
+    deliver_rounds(emulator, sessions, clock, [2])
+    assert len(emulator.to(5001)) == 0  # retry_after not over yet
+    deliver_rounds(emulator, sessions, clock, [3, 3])
+    assert [s.text for s in emulator.to(5001)] == ["停水通知 5001"]
+    assert len(emulator.sent) == 3  # nothing doubled
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_user_who_blocked_the_bot_is_not_retried_and_staff_hear_of_it(
+        emulator: Emulator, service: ConversationService,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
+    queue_notice(sessions, 6001, "活动提醒")
+    emulator.fail_next("sendMessage", 6001, Fault(403, "Forbidden: bot was blocked by the user"))
+    first, later = deliver_rounds(emulator, sessions, ManualClock(), [0, 3600],
+                                  on_unreachable=tell_staff_unreachable())
+    assert first.failed == 1 and later.sent == 0
+    assert emulator.to(6001) == []
+    with sessions() as session:
+        person = session.scalar(select(Person).where(Person.name == "tg 6001"))
+        assert person is not None and person.unreachable
+        staff_note = session.scalar(select(OutboxMessage.text).where(
+            OutboxMessage.chat_id == "zhao_min"))
+        assert staff_note is not None and "tg 6001" in staff_note
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_restart_in_the_middle_of_a_conversation_loses_nothing(
+        service: ConversationService, emulator: Emulator,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
+    def run_bot(until: Callable[[], bool]) -> None:
+        application = build_application(emulator.token, emulator.base_url)
+        channel = TelegramChannel(application, sessions, RateLimiter(private_interval=0.01),
+                                  lambda: NOW)
+        add_handlers(application, TelegramFrontend(service, channel, emulator.username))
+
+        async def run() -> None:
+            await application.initialize()
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.02, timeout=1)
+            deadline = time.monotonic() + 20
+            while not until() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+
+        asyncio.run(run())
+
+    emulator.user_says(7001, "电梯又坏了")
+    run_bot(lambda: "几号楼" in texts(emulator, 7001))
+    emulator.user_says(7001, "7")
+    run_bot(lambda: "BX-" in texts(emulator, 7001))  # a new process picks up the question
+    assert texts(emulator, 7001).count("几号楼") == 1  # no update answered twice
+    with sessions() as session:
+        assert session.scalar(select(Ticket.number)) == "BX-20261121-0001"
