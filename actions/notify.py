@@ -9,7 +9,8 @@ from store.models import Person
 from store.outbox import enqueue
 
 
-def notify(turn: Turn, person: Person, response: str, key: str, /, **values: Any) -> None:
+def notify(turn: Turn, person: Person, response: str, key: str, /, *,
+           photo: str | None = None, **values: Any) -> None:
     """Queue ``response`` for ``person`` in their language, once per ``key``."""
     language = person.language or "zh"
     labelled = {k: turn.runtime.responses.label(k.removesuffix("_code"), v, language)
@@ -18,4 +19,4 @@ def notify(turn: Turn, person: Person, response: str, key: str, /, **values: Any
         response, language, **{k: v for k, v in values.items() if not k.endswith("_code")},
         **{k.removesuffix("_code") + "_name": v for k, v in labelled.items()})
     enqueue(turn.session, person=person, text=rendered.text, key=key, now=turn.runtime.now(),
-            buttons=rendered.buttons or None)
+            buttons=rendered.buttons or None, photo=photo)

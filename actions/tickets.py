@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import building_by_number, place_text
 from actions.notify import notify
-from store.models import Person, PersonRole, Role, Ticket, TicketKind, TicketStatus
+from store.models import (
+    Person,
+    PersonRole,
+    Role,
+    Ticket,
+    TicketAttachment,
+    TicketKind,
+    TicketStatus,
+)
 from store.tickets import OPEN, Opened, TicketError, by_number, change_status, open_ticket
 from store.tickets import reported_by as tickets_reported_by
 
@@ -18,19 +28,35 @@ KIND_NAMES = {TicketKind.REPAIR: {"zh": "报修", "en": "repair request"},
               TicketKind.COMPLAINT: {"zh": "投诉", "en": "complaint"},
               TicketKind.EMERGENCY: {"zh": "紧急情况", "en": "emergency"}}
 RESET = [SlotSet("building", None), SlotSet("unit", None), SlotSet("room", None),
-         SlotSet("category", None)]
+         SlotSet("category", None), SlotSet("attachments", None)]
+#: A photo sent on its own within this long after a report belongs to that report.
+PHOTO_WINDOW = dt.timedelta(minutes=30)
 
 
 def _open(turn: Turn, kind: TicketKind) -> Opened:
     slots = turn.tracker.get_slot
     building = building_by_number(turn.session, turn.person, slots("building"))
     text = turn.tracker.get_slot("report_text") or turn.tracker.latest_message.get("text", "")
-    return open_ticket(turn.session, reporter=turn.person, kind=kind,
-                       category=slots("category") or "other", text=text[:2000],
-                       language=turn.language, building=building, unit=slots("unit"),
-                       room=slots("room"), now=turn.runtime.now(),
-                       deadlines=turn.runtime.deadlines,
-                       duplicate_window=turn.runtime.duplicate_window)
+    opened = open_ticket(turn.session, reporter=turn.person, kind=kind,
+                         category=slots("category") or "other", text=text[:2000],
+                         language=turn.language, building=building, unit=slots("unit"),
+                         room=slots("room"), now=turn.runtime.now(),
+                         deadlines=turn.runtime.deadlines,
+                         duplicate_window=turn.runtime.duplicate_window)
+    attach(turn, opened.ticket, list(slots("attachments") or []))
+    return opened
+
+
+def attach(turn: Turn, ticket: Ticket, file_ids: list[str]) -> None:
+    channel = str(turn.tracker.get_slot("channel") or "telegram")
+    for file_id in file_ids:
+        turn.session.add(TicketAttachment(ticket_id=ticket.id, channel=channel,
+                                          file_id=file_id, created_at=turn.runtime.now()))
+
+
+def first_photo(turn: Turn) -> str | None:
+    photos = turn.tracker.get_slot("attachments") or []
+    return str(photos[0]) if photos else None
 
 
 def ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
@@ -55,9 +81,10 @@ def ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
 
 
 def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Person]) -> None:
+    photo = first_photo(turn)
     for person in dict.fromkeys(people):
         notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
-               **ticket_values(turn, ticket, person.language or "zh"))
+               photo=photo, **ticket_values(turn, ticket, person.language or "zh"))
 
 
 def _on_duty_staff(turn: Turn) -> list[Person]:
@@ -168,3 +195,32 @@ class CancelTicket(LinliAction):
                    f"ticket:{ticket.number}:cancelled:{ticket.assignee.id}",
                    **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
         return []
+
+
+class AttachPhoto(LinliAction):
+    """A photo without words: add it to the report just made, or keep it for the next one."""
+
+    def name(self) -> str:
+        return "action_attach_photo"
+
+    def act(self, turn: Turn) -> Events:
+        photos = list(turn.tracker.get_slot("attachments") or [])
+        recent = [t for t in tickets_reported_by(turn.session, turn.person, open_only=True)
+                  if t.reporter_id == turn.person.id
+                  and turn.runtime.now() - _aware(t.created_at) <= PHOTO_WINDOW]
+        if not recent or not photos:
+            turn.say("utter_received_photo")
+            return []
+        ticket = recent[0]
+        attach(turn, ticket, photos)
+        if ticket.assignee is not None:
+            notify(turn, ticket.assignee, "utter_notify_photo",
+                   f"ticket:{ticket.number}:photo:{photos[0]}", photo=photos[0],
+                   **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
+        turn.say("utter_photo_attached", ticket=ticket.number)
+        return [SlotSet("attachments", None)]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

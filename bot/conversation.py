@@ -98,6 +98,7 @@ class Incoming:
     text: str
     message_id: str | None = None
     display_name: str | None = None
+    attachments: tuple[str, ...] = ()  # channel file ids of photos sent with the message
 
 
 @dataclass(slots=True)
@@ -231,6 +232,13 @@ class ConversationService:
 
     async def _answer(self, incoming: Incoming, text: str, turn: _Turn,
                       now: dt.datetime) -> list[Reply]:
+        assert turn.state is not None
+        slots = turn.state.setdefault("slots", {})
+        slots["channel"] = incoming.channel
+        if incoming.attachments:
+            slots["attachments"] = [*(slots.get("attachments") or []), *incoming.attachments]
+            if not text.strip():
+                return await self._photo_only(incoming, turn, now)
         if not text.strip():
             return [self.runner.say("utter_empty", {"language": turn.language})]
         parse = button_payload(text, turn.language) or self.nlu.parse(text)
@@ -244,6 +252,18 @@ class ConversationService:
         context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now)
         assert turn.state is not None
         return await self.runner.handle(turn.state, context)
+
+    async def _photo_only(self, incoming: Incoming, turn: _Turn,
+                          now: dt.datetime) -> list[Reply]:
+        assert turn.state is not None
+        slots = turn.state["slots"]
+        slots.update(language=turn.language, person_id=turn.person_id)
+        parse = {"text": "", "intent": {"name": "report_repair", "confidence": 0.0},
+                 "entities": [], "language": turn.language}
+        replies: list[Reply] = []
+        context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now)
+        await self.runner.run_action("action_attach_photo", slots, context, replies)
+        return replies
 
     async def _unsupported(self, incoming: Incoming, person_id: int, parse: dict[str, Any],
                            now: dt.datetime) -> list[Reply]:

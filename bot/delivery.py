@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.database import transaction
 from store.models import OutboxMessage, Person
-from store.outbox import buttons_of, due, mark_failed, mark_sent
+from store.outbox import buttons_of, due, mark_failed, mark_sent, photo_of
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]]) -> None: ...
+    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]],
+                   photo: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +92,21 @@ class DeliveryWorker:
         claimed = await asyncio.to_thread(self._load, message_id)
         if claimed is None:
             return "skipped"  # another worker got there first
-        chat_id, text, buttons = claimed
+        chat_id, text, buttons, photo = claimed
         try:
-            await channel.send(chat_id, text, buttons)
+            await channel.send(chat_id, text, buttons, photo)
         except DeliveryError as error:
             return await asyncio.to_thread(self._record_failure, message_id, error)
         await asyncio.to_thread(self._record_sent, message_id)
         return "sent"
 
-    def _load(self, message_id: int) -> tuple[str, str, list[dict[str, str]]] | None:
+    def _load(self, message_id: int
+              ) -> tuple[str, str, list[dict[str, str]], str | None] | None:
         with self.sessions() as session:
             message = session.get(OutboxMessage, message_id)
             if message is None or message.status != "pending":
                 return None
-            return message.chat_id, message.text, buttons_of(message)
+            return message.chat_id, message.text, buttons_of(message), photo_of(message)
 
     def _record_sent(self, message_id: int) -> None:
         with transaction(self.sessions) as session:

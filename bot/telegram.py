@@ -117,11 +117,15 @@ class TelegramChannel:
         self.limiter = limiter
         self.clock = clock
 
-    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]]) -> None:
+    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]],
+                   photo: str | None = None) -> None:
         chat = int(chat_id)
         markup = self.keyboard(chat, buttons)
         chunks = split_text(text)
         try:
+            if photo is not None:  # the photo first, so the buttons stay under the text
+                await self.limiter.acquire(chat)
+                await self.application.bot.send_photo(chat, photo)
             for index, chunk in enumerate(chunks):
                 await self.limiter.acquire(chat)
                 await self.application.bot.send_message(
@@ -161,10 +165,12 @@ class TelegramFrontend:
         self.channel = channel
         self.bot_username = bot_username
 
-    async def _reply(self, update: Update, text: str, sender: int, chat: int) -> None:
+    async def _reply(self, update: Update, text: str, sender: int, chat: int,
+                     attachments: tuple[str, ...] = ()) -> None:
         replies = await self.service.handle(Incoming(
             CHANNEL, str(chat), str(sender), text, message_id=f"u{update.update_id}",
-            display_name=update.effective_user.full_name if update.effective_user else None))
+            display_name=update.effective_user.full_name if update.effective_user else None,
+            attachments=attachments))
         for reply in replies:
             for index, chunk in enumerate(parts := split_text(reply["text"])):
                 markup = self.channel.keyboard(chat, reply.get("buttons", [])) \
@@ -256,11 +262,15 @@ class TelegramFrontend:
                 "sticker" if message.sticker else "location" if message.location else
                 "document")
         caption = message.caption or ""
-        reply = self.service.runner.say(f"utter_received_{kind}", {"language": "zh"})
+        if message.photo:  # kept on the report (largest size's file id), with or without words
+            await self._reply(update, caption, update.effective_user.id,
+                              update.effective_chat.id, (message.photo[-1].file_id,))
+            return
         if caption:
             await self._reply(update, caption, update.effective_user.id,
                               update.effective_chat.id)
             return
+        reply = self.service.runner.say(f"utter_received_{kind}", {"language": "zh"})
         await self.channel.limiter.acquire(update.effective_chat.id)
         await message.reply_text(reply.text)
 

@@ -387,3 +387,15 @@ class Button(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TicketAttachment(Base):
+    """A photo or file a resident sent with a report (a channel file id; nothing copied)."""
+
+    __tablename__ = "ticket_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

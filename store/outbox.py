@@ -32,7 +32,8 @@ def address_of(session: Session, person: Person) -> tuple[str, str] | None:
 
 
 def enqueue(session: Session, *, person: Person, text: str, key: str, now: dt.datetime,
-            buttons: list[dict[str, str]] | None = None) -> OutboxMessage | None:
+            buttons: list[dict[str, str]] | None = None,
+            photo: str | None = None) -> OutboxMessage | None:
     """Queue ``text`` for ``person`` once per ``key``; returns None if already queued."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return None
@@ -40,7 +41,8 @@ def enqueue(session: Session, *, person: Person, text: str, key: str, now: dt.da
     message = OutboxMessage(
         dedupe_key=key, person_id=person.id, channel=address[0] if address else "none",
         chat_id=address[1] if address else "", text=text,
-        buttons={"buttons": buttons} if buttons else None, created_at=now, next_attempt_at=now,
+        buttons={"buttons": buttons or [], **({"photo": photo} if photo else {})}
+        if buttons or photo else None, created_at=now, next_attempt_at=now,
         status=OutboxStatus.PENDING if address and not person.unreachable else
         OutboxStatus.FAILED,
         last_error=None if address and not person.unreachable else "no way to reach this person")
@@ -83,3 +85,9 @@ def mark_failed(message: OutboxMessage, now: dt.datetime, error: str, *,
 
 def buttons_of(message: OutboxMessage) -> list[dict[str, Any]]:
     return list((message.buttons or {}).get("buttons", []))
+
+
+def photo_of(message: OutboxMessage) -> str | None:
+    """A channel file id to send with the text, if any."""
+    photo = (message.buttons or {}).get("photo")
+    return str(photo) if photo else None

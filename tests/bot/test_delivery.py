@@ -31,7 +31,8 @@ class FakeChannel:
         self.sent: list[tuple[str, str]] = []
         self.failures: dict[str, list[DeliveryError]] = {}
 
-    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]]) -> None:
+    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]],
+                   photo: str | None = None) -> None:
         queued = self.failures.get(chat_id)
         if queued:
             raise queued.pop(0)

@@ -26,7 +26,14 @@ from bot.telegram import (
 )
 from bot.wiring import tell_staff_unreachable
 from store.database import transaction
-from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketStatus
+from store.models import (
+    ChatIdentity,
+    OutboxMessage,
+    Person,
+    Ticket,
+    TicketAttachment,
+    TicketStatus,
+)
 from store.outbox import enqueue
 from tests.bot.test_dialogues import NOW, service  # noqa: F401 — the wired service fixture
 from tests.telegram.emulator import Emulator, Fault
@@ -247,3 +254,25 @@ def test_a_restart_in_the_middle_of_a_conversation_loses_nothing(
     assert texts(emulator, 7001).count("几号楼") == 1  # no update answered twice
     with sessions() as session:
         assert session.scalar(select(Ticket.number)) == "BX-20261121-0001"
+
+
+PHOTO = [{"file_id": "small-1", "file_unique_id": "s1", "width": 90, "height": 90},
+         {"file_id": "large-1", "file_unique_id": "l1", "width": 1280, "height": 960}]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_photos_are_kept_on_the_ticket_and_shown_to_the_grid_member(
+        telegram: TelegramChannel, emulator: Emulator, sessions: sessionmaker[Session]) -> None:
+    emulator.user_sends(WANG, "photo", PHOTO)
+    emulator.wait_for(lambda: "照片收到了" in texts(emulator, WANG))
+    emulator.user_says(WANG, "楼道灯坏了")
+    emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, WANG))
+    emulator.user_sends(WANG, "photo", [{**PHOTO[1], "file_id": "large-2"}])
+    emulator.wait_for(lambda: "照片已附在工单 BX-20261121-0001" in texts(emulator, WANG))
+    with sessions() as session:
+        files = session.scalars(select(TicketAttachment.file_id).order_by(
+            TicketAttachment.id)).all()
+    assert files == ["large-1", "large-2"]
+    deliver_rounds(emulator, sessions, ManualClock(), [0, 2])
+    photos = [s.text for s in emulator.sent if s.method == "sendPhoto" and s.chat_id == ZHANG]
+    assert len(photos) == 2
