@@ -87,7 +87,7 @@ class Emulator:
                          "username": self.username}}
         return self._push({"message": message})
 
-    def user_sends(self, user_id: int, kind: str, payload: dict[str, Any]) -> int:
+    def user_sends(self, user_id: int, kind: str, payload: dict[str, Any] | list[Any]) -> int:
         """Queue a non-text message (photo, sticker, voice, location, document)."""
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": {"id": user_id, "type": "private"},
