@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from flows.runner import Context, FlowRunner, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
+from store.community import nearest_building
 from store.database import transaction
 from store.models import (
     ChatIdentity,
@@ -320,6 +321,26 @@ class ConversationService:
             delivered.append({"text": message.text, **({"buttons": buttons} if buttons else {})})
             mark_sent(message, now)
         return delivered
+
+    def waiting_for(self, channel: str, chat_id: str, sender: str) -> str | None:
+        """The slot the conversation is asking this person for, if any."""
+        with self.sessions() as session:
+            row = session.scalar(self._state_query(Incoming(channel, chat_id, sender, "")))
+            step = self.runner.waiting_step(list((row.state if row else {}).get("stack", [])))
+            return step.name if step is not None else None
+
+    def building_near(self, channel: str, sender: str, latitude: float,
+                      longitude: float) -> str | None:
+        """The number of the community building at a shared location, if any."""
+        with self.sessions() as session:
+            community_id = session.scalar(select(Person.community_id).join(ChatIdentity).where(
+                ChatIdentity.channel == channel, ChatIdentity.external_id == sender))
+            if community_id is None:
+                community_id = session.scalar(select(Community.id).order_by(Community.id))
+            if community_id is None:
+                return None
+            building = nearest_building(session, community_id, latitude, longitude)
+            return building.number if building is not None else None
 
     def remember_group_message(self, chat_id: str, sender: str, text: str,
                                message_id: str) -> int:

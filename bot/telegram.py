@@ -270,6 +270,21 @@ class TelegramFrontend:
             await self._reply(update, caption, update.effective_user.id,
                               update.effective_chat.id)
             return
+        if message.location is not None:
+            user, chat = str(update.effective_user.id), str(update.effective_chat.id)
+            number = self.service.building_near(CHANNEL, user, message.location.latitude,
+                                                message.location.longitude)
+            if number is not None and self.service.waiting_for(CHANNEL, chat, user) == \
+                    "building":
+                await self._reply(update, number, update.effective_user.id,
+                                  update.effective_chat.id)  # answers "which building?"
+                return
+            kind = "location_near" if number is not None else "location"
+            reply = self.service.runner.say(f"utter_received_{kind}",
+                                            {"language": "zh", "building": number or ""})
+            await self.channel.limiter.acquire(update.effective_chat.id)
+            await message.reply_text(reply.text)
+            return
         reply = self.service.runner.say(f"utter_received_{kind}", {"language": "zh"})
         await self.channel.limiter.acquire(update.effective_chat.id)
         await message.reply_text(reply.text)

@@ -68,7 +68,7 @@ class FlowRunner:
         intent = context.parse["intent"]["name"]
         confidence = float(context.parse["intent"].get("confidence", 0.0))
 
-        waiting = self._waiting_step(stack)
+        waiting = self.waiting_step(stack)
         if waiting is not None:
             if _CANCEL.search(context.parse.get("text", "")) or (
                     intent == "deny" and confidence >= INTERRUPT_CONFIDENCE):
@@ -112,7 +112,7 @@ class FlowRunner:
             if frame["step"] >= len(flow.steps):
                 stack.pop()
                 if stack:  # back to an interrupted question: ask it again
-                    waiting = self._waiting_step(stack)
+                    waiting = self.waiting_step(stack)
                     if waiting is not None:
                         replies.append(self.say(waiting.ask or "utter_default", slots))
                         return
@@ -138,7 +138,7 @@ class FlowRunner:
                 stack[-1] = {"flow": step.name, "step": 0}
         self._clear_flow_slots(slots)
 
-    def _waiting_step(self, stack: list[dict[str, Any]]) -> Step | None:
+    def waiting_step(self, stack: list[dict[str, Any]]) -> Step | None:
         if not stack:
             return None
         frame = stack[-1]

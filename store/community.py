@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,8 @@ class CommunityFile(_Strict):
     people: list[PersonSpec] = Field(default_factory=list)
     grids: list[GridSpec]
     events: list[EventSpec] = Field(default_factory=list)
+    coordinates: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="building number → (latitude, longitude)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,8 @@ def import_community(session: Session, spec: CommunityFile,
                 building = Building(community_id=community.id, number=number, grid_id=grid.id)
                 session.add(building)
             building.grid_id = grid.id
+            if number in spec.coordinates:
+                building.latitude, building.longitude = spec.coordinates[number]
             buildings[number] = building
     session.flush()
 
@@ -212,3 +217,24 @@ def household(session: Session, building: Building, unit: str | None,
 def _person_by_identity(session: Session, channel: str, external_id: str) -> Person | None:
     return session.scalar(select(Person).join(ChatIdentity).where(
         ChatIdentity.channel == channel, ChatIdentity.external_id == external_id))
+
+
+def nearest_building(session: Session, community_id: int, latitude: float, longitude: float,
+                     within_metres: float = 80.0) -> Building | None:
+    """The building closest to a shared location, if one is near enough to be meant."""
+    best: tuple[float, Building] | None = None
+    for building in session.scalars(select(Building).where(
+            Building.community_id == community_id, Building.latitude.is_not(None))):
+        assert building.latitude is not None and building.longitude is not None
+        distance = _metres(latitude, longitude, building.latitude, building.longitude)
+        if distance <= within_metres and (best is None or distance < best[0]):
+            best = (distance, building)
+    return best[1] if best else None
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))

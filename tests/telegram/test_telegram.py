@@ -276,3 +276,16 @@ def test_photos_are_kept_on_the_ticket_and_shown_to_the_grid_member(
     deliver_rounds(emulator, sessions, ManualClock(), [0, 2])
     photos = [s.text for s in emulator.sent if s.method == "sendPhoto" and s.chat_id == ZHANG]
     assert len(photos) == 2
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_shared_location_answers_which_building(telegram: TelegramChannel,
+                                                  emulator: Emulator) -> None:
+    emulator.user_says(STRANGER, "电梯又不动了")
+    emulator.wait_for(lambda: "几号楼" in texts(emulator, STRANGER))
+    # building 7 stands at (39.9609, 116.4109) in the demo community
+    emulator.user_sends(STRANGER, "location", {"latitude": 39.96092, "longitude": 116.41093})
+    emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, STRANGER))
+    assert "王芳" in texts(emulator, STRANGER)
+    emulator.user_sends(STRANGER, "location", {"latitude": 39.96001, "longitude": 116.41002})
+    emulator.wait_for(lambda: "1号楼附近" in texts(emulator, STRANGER))
