@@ -164,18 +164,24 @@ def serve(
     settings = Settings()
     pipeline, service = prepare(settings, _progress())
     background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    telegram = None
     if settings.telegram_token:
+        from bot.telegram import build_application
         from bot.wiring import run_telegram
 
-        background.append(lambda: run_telegram(settings, service))
-        typer.echo("Telegram: polling for updates")
+        telegram = build_application(settings.telegram_token, settings.telegram_base_url)
+        background.append(lambda: run_telegram(settings, service, telegram))
+        typer.echo("Telegram: " + ("webhook " + settings.telegram_webhook_url
+                                   if settings.telegram_webhook_url else "polling for updates"))
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook")
     if workers > 1 and not background:
         uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
     else:
-        uvicorn.run(create_app(service, pipeline, background), host=host, port=port,
+        webhook = (telegram, settings.telegram_webhook_secret) \
+            if telegram is not None and settings.telegram_webhook_url else None
+        uvicorn.run(create_app(service, pipeline, background, webhook), host=host, port=port,
                     log_level="warning")
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -72,7 +72,8 @@ def app_from_settings() -> FastAPI:
 
 
 def create_app(service: ConversationService, nlu: Parser,
-               background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> FastAPI:
+               background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+               telegram_webhook: tuple[Any, str | None] | None = None) -> FastAPI:
     """The HTTP application over an already wired conversation service."""
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +117,20 @@ def create_app(service: ConversationService, nlu: Parser,
     @app.get("/metrics")
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    if telegram_webhook is not None:
+        application, secret = telegram_webhook
+
+        @app.post("/telegram/webhook")
+        async def telegram_update(request: Request) -> JSONResponse:
+            """Telegram's webhook: checked against the secret, queued for the handlers."""
+            from telegram import Update
+
+            if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+                return JSONResponse({"ok": False}, status_code=403)
+            update = Update.de_json(await request.json(), application.bot)
+            await application.update_queue.put(update)
+            return JSONResponse({"ok": True})
 
     @app.get("/")
     async def home() -> RedirectResponse:

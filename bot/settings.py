@@ -33,6 +33,10 @@ class Settings(BaseSettings):
                                        "Telegram runs only when it is set")
     telegram_base_url: str | None = Field(default=None, description="another Bot API server, "
                                           "e.g. http://127.0.0.1:8081/bot (tests, local API)")
+    telegram_webhook_url: str | None = Field(default=None, description="public HTTPS URL of "
+                                             "this server's /telegram/webhook; polling if unset")
+    telegram_webhook_secret: str | None = Field(default=None, description="secret Telegram "
+                                                "sends with every webhook call")
     action_endpoint: str | None = Field(default=None, description="rasa_sdk action server "
                                         "webhook URL; default: run the actions in-process")
 

@@ -193,13 +193,17 @@ class TelegramFrontend:
                           update.effective_chat.id)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/start, with a deep-link payload that continues a group report privately."""
+        """/start, with a deep-link payload: g<ref> continues a group report privately,
+        t<ticket> shows that ticket (to its reporter only)."""
         assert update.effective_message and update.effective_user and update.effective_chat
         payload = context.args[0] if context.args else ""
         text = "你好"
         if re.fullmatch(r"g\d+", payload):
             original = self.service.original_text(int(payload[1:]), str(update.effective_user.id))
             text = original or text
+        elif ticket := re.fullmatch(r"t([A-Z]{2})(\d{8})(\d{4})", payload):
+            number = "-".join(ticket.groups())
+            text = f'/ticket_status{{"ticket_id": "{number}"}}'
         await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -79,31 +80,31 @@ def load_community_file(runtime: Runtime, path: Path) -> ImportReport:
         return import_community(session, spec)
 
 
-async def run_telegram(settings: Settings, service: ConversationService) -> None:
-    """Telegram until cancelled: polling for updates and delivering the outbox."""
+async def run_telegram(settings: Settings, service: ConversationService,
+                       application: Any) -> None:
+    """Telegram until cancelled: updates by polling (or the webhook route feeds them), and the
+    outbox delivered at Telegram's limits."""
     from bot.delivery import DeliveryWorker
-    from bot.telegram import (
-        RateLimiter,
-        TelegramChannel,
-        TelegramFrontend,
-        add_handlers,
-        build_application,
-    )
+    from bot.telegram import RateLimiter, TelegramChannel, TelegramFrontend, add_handlers
 
-    assert settings.telegram_token
-    application = build_application(settings.telegram_token, settings.telegram_base_url)
     channel = TelegramChannel(application, service.sessions, RateLimiter(), service.clock)
     await application.initialize()
     add_handlers(application, TelegramFrontend(service, channel, application.bot.username))
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(drop_pending_updates=False)
+    if settings.telegram_webhook_url:
+        await application.bot.set_webhook(settings.telegram_webhook_url,
+                                          secret_token=settings.telegram_webhook_secret)
+    else:
+        assert application.updater is not None
+        await application.bot.delete_webhook()
+        await application.updater.start_polling(drop_pending_updates=False)
     worker = DeliveryWorker(service.sessions, {"telegram": channel}, service.clock,
                             on_unreachable=tell_staff_unreachable())
     try:
         await worker.run_forever(interval=0.5)
     finally:
-        await application.updater.stop()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
         await application.stop()
         await application.shutdown()
 

@@ -17,6 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,6 +55,7 @@ class Emulator:
     faults: dict[tuple[str, int | None], deque[Fault]] = field(
         default_factory=lambda: defaultdict(deque))
     rate_limited: int = 0
+    webhook: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -129,11 +131,18 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}/bot"
 
     # ---- the HTTP side -----------------------------------------------------------------------
+
     def _push(self, update: dict[str, Any]) -> int:
         with self._lock:
             update_id = next(self._update_ids)
-            self._updates.append({"update_id": update_id, **update})
-            return update_id
+            body = {"update_id": update_id, **update}
+            if self.webhook is None:
+                self._updates.append(body)
+                return update_id
+            hook = dict(self.webhook)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook.get("secret_token") or ""}
+        httpx.post(hook["url"], json=body, headers=headers, timeout=10).raise_for_status()
+        return update_id
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith("application/json"):
@@ -195,6 +204,14 @@ class Emulator:
         return {"id": BOT_ID, "is_bot": True, "first_name": "Linli", "username": self.username,
                 "can_join_groups": True, "can_read_all_group_messages": False,
                 "supports_inline_queries": False}
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = {"url": str(params["url"]), "secret_token": params.get("secret_token")}
+        return True
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
 
     async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

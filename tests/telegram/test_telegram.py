@@ -289,3 +289,15 @@ def test_a_shared_location_answers_which_building(telegram: TelegramChannel,
     assert "王芳" in texts(emulator, STRANGER)
     emulator.user_sends(STRANGER, "location", {"latitude": 39.96001, "longitude": 116.41002})
     emulator.wait_for(lambda: "1号楼附近" in texts(emulator, STRANGER))
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_deep_link_opens_the_reporters_ticket_only(telegram: TelegramChannel,
+                                                     emulator: Emulator) -> None:
+    emulator.user_says(WANG, "家里停水了")
+    emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, WANG))
+    command = [{"type": "bot_command", "offset": 0, "length": 6}]
+    emulator.user_says(WANG, "/start tBX202611210001", entities=command)
+    emulator.wait_for(lambda: "已派给网格员" in texts(emulator, WANG))
+    emulator.user_says(STRANGER, "/start tBX202611210001", entities=command)
+    emulator.wait_for(lambda: "没有找到您名下的这个单号" in texts(emulator, STRANGER))
