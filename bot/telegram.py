@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
@@ -44,6 +44,7 @@ MAX_MESSAGE = 4096
 #: least this sure it is a service request.
 GROUP_CONFIDENCE = 0.8
 GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"})
+WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note")
 _COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
              "cancel": "cancel"}
 
@@ -167,10 +168,16 @@ class TelegramFrontend:
 
     async def _reply(self, update: Update, text: str, sender: int, chat: int,
                      attachments: tuple[str, ...] = ()) -> None:
-        replies = await self.service.handle(Incoming(
+        await self._send(chat, await self._answer(update, text, sender, chat, attachments))
+
+    async def _answer(self, update: Update, text: str, sender: int, chat: int,
+                      attachments: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return await self.service.handle(Incoming(
             CHANNEL, str(chat), str(sender), text, message_id=f"u{update.update_id}",
             display_name=update.effective_user.full_name if update.effective_user else None,
             attachments=attachments))
+
+    async def _send(self, chat: int, replies: list[dict[str, Any]]) -> None:
         for reply in replies:
             for index, chunk in enumerate(parts := split_text(reply["text"])):
                 markup = self.channel.keyboard(chat, reply.get("buttons", [])) \
@@ -180,10 +187,14 @@ class TelegramFrontend:
                                                                 reply_markup=markup)
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A resident writes to the bot privately."""
-        assert update.effective_message and update.effective_user and update.effective_chat
-        await self._reply(update, update.effective_message.text or "", update.effective_user.id,
-                          update.effective_chat.id)
+        """Someone writes to the bot privately; a reply to a relayed message answers it."""
+        message = update.effective_message
+        assert message and update.effective_user and update.effective_chat
+        text = message.text or ""
+        relayed = message.reply_to_message.text if message.reply_to_message else None
+        if relayed and (target := re.search(r"/reply (\d+)", relayed)):
+            text = f"/reply {target.group(1)} {text}"
+        await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help, /mytickets, /language, /cancel."""
@@ -221,9 +232,17 @@ class TelegramFrontend:
         if payload is None:
             log.warning("refused callback %r from %s", query.data, user)
             return
-        if query.message is not None:
-            await query.edit_message_reply_markup(reply_markup=None)
-        await self._reply(update, payload, user, user)
+        replies = await self._answer(update, payload, user, user)
+        message = query.message
+        if payload.startswith(WORK_COMMANDS) and replies and isinstance(message, Message):
+            # The ticket message itself shows the new state; its buttons stay until resolved.
+            keep = None if payload.startswith(("/resolve", "/escalate")) else message.reply_markup
+            await query.edit_message_text(f"{message.text or ''}\n\n— {replies[0]['text']}",
+                                          reply_markup=keep)
+            replies = replies[1:]
+        elif message is not None:
+            await query.edit_message_reply_markup(reply_markup=None)  # one answer per question
+        await self._send(user, replies)
 
     async def group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group message: answered only when addressed or a confident service request."""

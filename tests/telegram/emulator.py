@@ -83,11 +83,20 @@ class Emulator:
         if entities:
             message["entities"] = entities
         if reply_to_bot:
+            last = next((s.text for s in reversed(self.sent) if s.chat_id == chat["id"]), "…")
             message["reply_to_message"] = {
-                "message_id": 1, "date": int(time.time()), "chat": chat, "text": "…",
+                "message_id": 1, "date": int(time.time()), "chat": chat, "text": last,
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Linli",
                          "username": self.username}}
         return self._push({"message": message})
+
+    def user_edits(self, user_id: int, text: str) -> int:
+        """Queue an edited private message."""
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "edit_date": int(time.time()), "chat": {"id": user_id, "type": "private"},
+                   "from": {"id": user_id, "is_bot": False, "first_name": "Resident"},
+                   "text": text}
+        return self._push({"edited_message": message})
 
     def user_sends(self, user_id: int, kind: str, payload: dict[str, Any] | list[Any]) -> int:
         """Queue a non-text message (photo, sticker, voice, location, document)."""

@@ -91,8 +91,7 @@ def test_private_report_with_buttons_for_the_grid_member(
     emulator.user_says(WANG, "家里下水道堵了")
     emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, WANG))
     # The grid member's notification is in the outbox, sent through the Telegram channel.
-    worker = DeliveryWorker(sessions, {"telegram": telegram}, lambda: NOW)
-    asyncio.run(worker.run_once())
+    deliver_rounds(emulator, sessions, ManualClock(), [0])
     note = emulator.wait_for(lambda: [s for s in emulator.to(ZHANG) if "新工单" in s.text])[0]
     titles = [row[0]["text"] for row in note.reply_markup["inline_keyboard"]]
     assert "✅ 接单" in titles
@@ -106,10 +105,24 @@ def test_private_report_with_buttons_for_the_grid_member(
         assert session.scalar(select(Ticket.status)) == TicketStatus.ASSIGNED
 
     emulator.user_presses(ZHANG, accept, note)
-    emulator.wait_for(lambda: "网格员已接单" in texts(emulator, ZHANG))
+    edit = emulator.wait_for(lambda: [e for e in emulator.edits if "网格员已接单" in
+                                      str(e.get("text", ""))])[0]
+    assert edit["text"].startswith(note.text)  # the ticket message shows its new state
     with sessions() as session:
         assert session.scalar(select(Ticket.status)) == TicketStatus.ACKNOWLEDGED
     assert len(emulator.answered_callbacks) == 3
+
+    resolve = next(row[0]["callback_data"] for row in note.reply_markup["inline_keyboard"]
+                   if "已解决" in row[0]["text"])
+    emulator.user_presses(ZHANG, resolve, note)
+    emulator.wait_for(lambda: [e for e in emulator.edits if "已处理完" in str(e.get("text", ""))])
+    deliver_rounds(emulator, sessions, ManualClock(), [0])  # the resident's rating question
+    question = emulator.wait_for(lambda: [s for s in emulator.to(WANG) if "打个分" in s.text])[0]
+    five = question.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    emulator.user_presses(WANG, five, question)
+    emulator.wait_for(lambda: "谢谢您的评价" in texts(emulator, WANG))
+    with sessions() as session:
+        assert session.scalar(select(Ticket.status)) == TicketStatus.CLOSED
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -301,3 +314,31 @@ def test_a_deep_link_opens_the_reporters_ticket_only(telegram: TelegramChannel,
     emulator.wait_for(lambda: "已派给网格员" in texts(emulator, WANG))
     emulator.user_says(STRANGER, "/start tBX202611210001", entities=command)
     emulator.wait_for(lambda: "没有找到您名下的这个单号" in texts(emulator, STRANGER))
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_staff_answer_a_handed_over_resident_by_replying(
+        telegram: TelegramChannel, emulator: Emulator, sessions: sessionmaker[Session]) -> None:
+    staff_user = 2501
+    with transaction(sessions) as session:
+        zhao = session.scalar(select(Person).where(Person.name == "赵敏"))
+        assert zhao is not None
+        session.add(ChatIdentity(person_id=zhao.id, channel="telegram",
+                                 external_id=str(staff_user)))
+    emulator.user_says(STRANGER, "我要找真人 电话打不通")
+    emulator.wait_for(lambda: "赵敏" in texts(emulator, STRANGER))
+    deliver_rounds(emulator, sessions, ManualClock(), [0])
+    relayed = emulator.wait_for(lambda: [s for s in emulator.to(staff_user)
+                                         if "转人工" in s.text])[0]
+    emulator.user_says(staff_user, "您好，我马上给您回电话", reply_to_bot=True)
+    # the emulator's reply_to_message carries the relayed text
+    emulator.wait_for(lambda: "已转达" in texts(emulator, staff_user))
+    deliver_rounds(emulator, sessions, ManualClock(), [0])
+    emulator.wait_for(lambda: "马上给您回电话" in texts(emulator, STRANGER))
+    assert "/reply" in relayed.text
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_an_edited_message_gets_an_answer(telegram: TelegramChannel, emulator: Emulator) -> None:
+    emulator.user_edits(STRANGER, "改一下：是4号楼")
+    emulator.wait_for(lambda: "修改了消息" in texts(emulator, STRANGER))
