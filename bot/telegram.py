@@ -313,11 +313,11 @@ class TelegramFrontend:
         await message.reply_text(reply.text)
 
 
-def build_application(token: str, base_url: str | None,
+def build_application(token: str, base_url: str | None, timeout: float = 10.0,
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
     # Opt in to PTB 23's behaviour now: durations such as RetryAfter.retry_after as timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    builder = Application.builder().token(token)
+    builder = Application.builder().token(token).read_timeout(timeout).write_timeout(timeout)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     return builder.build()

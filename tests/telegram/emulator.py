@@ -42,6 +42,7 @@ class Fault:
     code: int
     description: str
     retry_after: int | None = None
+    delay: float = 0.0  # answer this late (a timeout, if longer than the client waits)
 
 
 @dataclass
@@ -192,6 +193,7 @@ class Emulator:
         for key in ((method, chat_id), (method, None)):
             if self.faults.get(key):
                 fault = self.faults[key].popleft()
+                await asyncio.sleep(fault.delay)
                 body: dict[str, Any] = {"ok": False, "error_code": fault.code,
                                         "description": fault.description}
                 if fault.retry_after is not None:

@@ -186,7 +186,7 @@ def deliver_rounds(emulator: Emulator, sessions: sessionmaker[Session], clock: M
     """Run delivery rounds with a real PTB bot, advancing the clock by each step first."""
 
     async def run() -> list[DeliveryReport]:
-        application = build_application(emulator.token, emulator.base_url)
+        application = build_application(emulator.token, emulator.base_url, timeout=1.0)
         await application.initialize()
         channel = TelegramChannel(application, sessions, RateLimiter(private_interval=0.01),
                                   clock)
@@ -342,3 +342,18 @@ def test_staff_answer_a_handed_over_resident_by_replying(
 def test_an_edited_message_gets_an_answer(telegram: TelegramChannel, emulator: Emulator) -> None:
     emulator.user_edits(STRANGER, "改一下：是4号楼")
     emulator.wait_for(lambda: "修改了消息" in texts(emulator, STRANGER))
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("fault", [Fault(502, "Bad Gateway"),
+                                   Fault(500, "Internal Server Error"),
+                                   Fault(200, "slow", delay=2.0)])
+def test_server_errors_and_timeouts_are_retried(emulator: Emulator,
+                                                service: ConversationService,  # noqa: F811
+                                                sessions: sessionmaker[Session],
+                                                fault: Fault) -> None:
+    queue_notice(sessions, 8001, "明早停电")
+    emulator.fail_next("sendMessage", 8001, fault)
+    first, second = deliver_rounds(emulator, sessions, ManualClock(), [0, 5])
+    assert first.retrying == 1 and second.sent == 1
+    assert [s.text for s in emulator.to(8001)] == ["明早停电"]
