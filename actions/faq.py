@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from actions.base import Events, LinliAction, Turn
 from actions.notify import notify
-from store.models import Person, PersonRole, Question, Role
+from store.models import Question
+from store.people import on_duty_staff
 
 
 class AnswerFaq(LinliAction):
@@ -26,9 +27,7 @@ class AnswerFaq(LinliAction):
                             created_at=turn.runtime.now())
         turn.session.add(question)
         turn.session.flush()
-        for staff in turn.session.query(Person).join(PersonRole).filter(
-                Person.community_id == turn.person.community_id, Person.on_duty.is_(True),
-                PersonRole.role == Role.STAFF):
+        for staff in on_duty_staff(turn.session, turn.person.community_id):
             notify(turn, staff, "utter_notify_handoff", f"question:{question.id}:{staff.id}",
                    reporter=turn.person.name, place="FAQ", text=text,
                    person_id=str(turn.person.id))

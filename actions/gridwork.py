@@ -6,6 +6,7 @@ from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.tickets import ticket_values
 from store.models import Person, Role, Ticket, TicketStatus
+from store.people import with_role
 from store.tickets import (
     TicketError,
     add_note,
@@ -100,8 +101,7 @@ class UpdateTicket(LinliAction):
         if level == 1:
             targets = [grid.supervisor] if grid and grid.supervisor else []
         else:
-            targets = [p for p in turn.session.query(Person).filter(
-                Person.community_id == ticket.community_id) if p.has_role(Role.STREET_CONTACT)]
+            targets = list(with_role(turn.session, ticket.community_id, Role.STREET_CONTACT))
         for person in targets:
             notify(turn, person, "utter_notify_escalated",
                    f"ticket:{ticket.number}:escalated:{level}:{person.id}",

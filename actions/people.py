@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
-from sqlalchemy import select
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import place_text
 from actions.notify import notify
-from store.models import Person, PersonRole, Role
+from store.models import Person, Role
+from store.people import on_duty_staff
 
 _LANGUAGE_WORDS = {"en": ("英", "english", "eng"), "zh": ("中", "汉", "普通话", "chinese",
                                                           "mandarin")}
@@ -43,9 +43,7 @@ class RequestHuman(LinliAction):
         return "action_request_human"
 
     def act(self, turn: Turn) -> Events:
-        staff = list(turn.session.scalars(select(Person).join(PersonRole).where(
-            Person.community_id == turn.person.community_id, Person.on_duty.is_(True),
-            PersonRole.role == Role.STAFF)))
+        staff = on_duty_staff(turn.session, turn.person.community_id)
         home = turn.person.household
         place = place_text(home.building.number, home.unit, home.room,
                            turn.language) if home else ""

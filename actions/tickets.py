@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from rasa_sdk.events import SlotSet
-from sqlalchemy import select
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import building_by_number, place_text
 from actions.notify import notify
 from store.models import (
     Person,
-    PersonRole,
-    Role,
     Ticket,
     TicketAttachment,
     TicketKind,
     TicketStatus,
 )
+from store.people import on_duty_staff
 from store.tickets import OPEN, Opened, TicketError, by_number, change_status, open_ticket
 from store.tickets import reported_by as tickets_reported_by
 
@@ -88,9 +86,7 @@ def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Perso
 
 
 def _on_duty_staff(turn: Turn) -> list[Person]:
-    return list(turn.session.scalars(select(Person).join(PersonRole).where(
-        Person.community_id == turn.person.community_id, Person.on_duty.is_(True),
-        PersonRole.role == Role.STAFF)))
+    return list(on_duty_staff(turn.session, turn.person.community_id))
 
 
 class OpenTicket(LinliAction):

@@ -25,8 +25,9 @@ from nlu.pipeline import NluPipeline
 from store.community import ImportReport, import_community, parse_community
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
-from store.models import Community, Person, PersonRole, Role
+from store.models import Community, Person
 from store.outbox import enqueue
+from store.people import on_duty_staff
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -114,10 +115,7 @@ def tell_staff_unreachable() -> Callable[[Session, Person], None]:
     responses = current_runtime().responses
 
     def hook(session: Session, person: Person) -> None:
-        staff = session.scalars(select(Person).join(PersonRole).where(
-            Person.community_id == person.community_id, Person.on_duty.is_(True),
-            PersonRole.role == Role.STAFF)).all()
-        for member in staff:
+        for member in on_duty_staff(session, person.community_id):
             text = responses.render("utter_notify_unreachable", member.language or "zh",
                                     name=person.name, phone=person.phone or "").text
             enqueue(session, person=member, text=text, now=dt.datetime.now(dt.UTC),
