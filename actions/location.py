@@ -80,3 +80,20 @@ class RegisterHousehold(LinliAction):
         turn.say("utter_household_registered",
                  place=place_text(building.number, slots("unit"), slots("room"), turn.language))
         return []
+
+
+class AskBuilding(LinliAction):
+    """Which building? With a button for each, so nobody has to type (elderly residents)."""
+
+    def name(self) -> str:
+        return "action_ask_building"
+
+    def act(self, turn: Turn) -> Events:
+        numbers = sorted(turn.session.scalars(select(Building.number).where(
+            Building.community_id == turn.person.community_id)),
+            key=lambda n: int(n) if n.isdigit() else 10**6)
+        label = "Block {}" if turn.language == "en" else "{}号楼"
+        turn.dispatcher.utter_message(
+            response="utter_ask_building",
+            buttons=[{"title": label.format(n), "payload": n} for n in numbers[:40]])
+        return []

@@ -152,9 +152,11 @@ class TelegramChannel:
             if person_id is None:
                 return None
             ids = [register(session, person_id, b["payload"], self.clock()) for b in buttons]
-        rows = [[InlineKeyboardButton(b["title"], callback_data=f"b{i}")]
+        keys = [InlineKeyboardButton(b["title"], callback_data=f"b{i}")
                 for b, i in zip(buttons, ids, strict=True)]
-        return InlineKeyboardMarkup(rows)
+        # Many short choices (building numbers) share rows; longer ones get a row each.
+        per_row = 5 if len(keys) > 3 and all(len(b["title"]) <= 6 for b in buttons) else 1
+        return InlineKeyboardMarkup([keys[i:i + per_row] for i in range(0, len(keys), per_row)])
 
 
 class TelegramFrontend:

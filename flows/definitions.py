@@ -20,6 +20,7 @@ class Step:
     ask: str | None = None
     validate: str | None = None
     from_text: bool = False
+    ask_action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
             if kind == "collect" and "ask" not in raw:
                 raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
             return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"),
-                        bool(raw.get("from_text", False)))
+                        bool(raw.get("from_text", False)), raw.get("ask_action"))
     raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
 
 

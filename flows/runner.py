@@ -86,7 +86,9 @@ class FlowRunner:
                     and intent in self.flows:
                 stack.append({"flow": intent, "step": 0})
             else:
-                return [self.say(waiting.ask or "utter_default", slots)]
+                replies = []
+                await self._ask(waiting, slots, context, replies)
+                return replies
         elif intent in self.flows:
             self._start(intent, context, slots, stack)
         else:
@@ -114,13 +116,13 @@ class FlowRunner:
                 if stack:  # back to an interrupted question: ask it again
                     waiting = self.waiting_step(stack)
                     if waiting is not None:
-                        replies.append(self.say(waiting.ask or "utter_default", slots))
+                        await self._ask(waiting, slots, context, replies)
                         return
                 continue
             step = flow.steps[frame["step"]]
             if step.kind == "collect":
                 if slots.get(step.name) is None:
-                    replies.append(self.say(step.ask or "utter_default", slots))
+                    await self._ask(step, slots, context, replies)
                     return
                 frame["step"] += 1
                 if step.validate:
@@ -137,6 +139,14 @@ class FlowRunner:
             elif step.kind == "link":
                 stack[-1] = {"flow": step.name, "step": 0}
         self._clear_flow_slots(slots)
+
+    async def _ask(self, step: Step, slots: dict[str, Any], context: Context,
+                   replies: list[Reply]) -> None:
+        """Ask for a slot: an action when the choices depend on data, else the response."""
+        if step.ask_action:
+            await self.run_action(step.ask_action, slots, context, replies)
+        else:
+            replies.append(self.say(step.ask or "utter_default", slots))
 
     def waiting_step(self, stack: list[dict[str, Any]]) -> Step | None:
         if not stack:

@@ -93,7 +93,8 @@ def test_private_report_with_buttons_for_the_grid_member(
     # The grid member's notification is in the outbox, sent through the Telegram channel.
     deliver_rounds(emulator, sessions, ManualClock(), [0])
     note = emulator.wait_for(lambda: [s for s in emulator.to(ZHANG) if "新工单" in s.text])[0]
-    titles = [row[0]["text"] for row in note.reply_markup["inline_keyboard"]]
+    keys = [key for row in note.reply_markup["inline_keyboard"] for key in row]
+    titles = [key["text"] for key in keys]
     assert "✅ 接单" in titles
     accept = note.reply_markup["inline_keyboard"][0][0]["callback_data"]
     assert len(accept.encode()) <= 64
@@ -112,8 +113,7 @@ def test_private_report_with_buttons_for_the_grid_member(
         assert session.scalar(select(Ticket.status)) == TicketStatus.ACKNOWLEDGED
     assert len(emulator.answered_callbacks) == 3
 
-    resolve = next(row[0]["callback_data"] for row in note.reply_markup["inline_keyboard"]
-                   if "已解决" in row[0]["text"])
+    resolve = next(key["callback_data"] for key in keys if "已解决" in key["text"])
     emulator.user_presses(ZHANG, resolve, note)
     emulator.wait_for(lambda: [e for e in emulator.edits if "已处理完" in str(e.get("text", ""))])
     deliver_rounds(emulator, sessions, ManualClock(), [0])  # the resident's rating question
@@ -357,3 +357,16 @@ def test_server_errors_and_timeouts_are_retried(emulator: Emulator,
     first, second = deliver_rounds(emulator, sessions, ManualClock(), [0, 5])
     assert first.retrying == 1 and second.sent == 1
     assert [s.text for s in emulator.to(8001)] == ["明早停电"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_building_question_has_a_button_per_building(telegram: TelegramChannel,
+                                                         emulator: Emulator) -> None:
+    emulator.user_says(STRANGER, "楼道灯坏了")
+    question = emulator.wait_for(lambda: [s for s in emulator.to(STRANGER)
+                                          if "几号楼" in s.text])[0]
+    rows = question.reply_markup["inline_keyboard"]
+    assert [key["text"] for key in rows[1]] == ["6号楼", "7号楼", "8号楼", "9号楼", "10号楼"]
+    emulator.user_presses(STRANGER, rows[1][1]["callback_data"], question)
+    emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, STRANGER))
+    assert "王芳" in texts(emulator, STRANGER)  # building 7's grid member
