@@ -6,7 +6,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,24 @@ class FaqEntry:
     answers: Mapping[str, str]
 
 
-def _dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    return sum(w * b.get(g, 0.0) for g, w in a.items())
+Postings = dict[str, list[tuple[int, float]]]
+
+
+def _postings(vectors: Iterable[Mapping[str, float]]) -> Postings:
+    postings: Postings = {}
+    for document, vector in enumerate(vectors):
+        for gram, weight in vector.items():
+            postings.setdefault(gram, []).append((document, weight))
+    return postings
+
+
+def _scores(query: Mapping[str, float], postings: Postings) -> dict[int, float]:
+    """Cosine similarity of ``query`` with every document sharing a gram with it."""
+    scores: dict[int, float] = {}
+    for gram, weight in query.items():
+        for document, other in postings.get(gram, ()):
+            scores[document] = scores.get(document, 0.0) + weight * other
+    return scores
 
 
 class FaqIndex:
@@ -61,8 +77,10 @@ class FaqIndex:
         for grams in whole:
             df.update(grams.keys())
         self._idf = {g: math.log((1 + len(whole)) / (1 + n)) + 1 for g, n in df.items()}
-        self._phrasings = [(index, self._vector(grams)) for index, grams in phrasings]
-        self._wholes = [self._vector(grams) for grams in whole]
+        # Inverted indexes: a question only touches the phrasings that share a gram with it.
+        self._owner = [index for index, _ in phrasings]
+        self._phrasing_postings = _postings(self._vector(grams) for _, grams in phrasings)
+        self._whole_postings = _postings(self._vector(grams) for grams in whole)
 
     @classmethod
     def load(cls, path: Path) -> FaqIndex:
@@ -77,10 +95,11 @@ class FaqIndex:
         """The closest entry and its similarity, or None if nothing is close enough."""
         query = self._vector(_grams(question))
         closest = [0.0] * len(self.entries)
-        for index, vector in self._phrasings:
-            closest[index] = max(closest[index], _dot(query, vector))
-        scored = [((closest[i] + _dot(query, whole)) / 2, i) for i, whole in
-                  enumerate(self._wholes)]
+        for phrasing, similarity in _scores(query, self._phrasing_postings).items():
+            owner = self._owner[phrasing]
+            closest[owner] = max(closest[owner], similarity)
+        whole = _scores(query, self._whole_postings)
+        scored = [((closest[i] + whole.get(i, 0.0)) / 2, i) for i in range(len(self.entries))]
         if not scored:
             return None
         score, index = max(scored)
