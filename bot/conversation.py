@@ -8,6 +8,7 @@ runner answers; replies and notifications waiting for this chat go back to the c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -100,6 +101,41 @@ class Incoming:
     message_id: str | None = None
     display_name: str | None = None
     attachments: tuple[str, ...] = ()  # channel file ids of photos sent with the message
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The statements every turn runs, built once: building SQLAlchemy expressions costs more
+    than executing these small statements on SQLite."""
+
+    person: Select[Person]
+    state: Select[ConversationState]
+    save_state: Update
+    answered: Update
+    answered_with_parse: Update
+    first_language: Update
+
+
+@functools.cache
+def _statements() -> _Statements:
+    # Parameter names differ from column names, which UPDATE reserves for its SET values.
+    same_chat = (ConversationState.channel == bindparam("b_channel"),
+                 ConversationState.chat_id == bindparam("b_chat_id"),
+                 ConversationState.person_key == bindparam("b_key"))
+    inbound = update(TranscriptMessage).where(TranscriptMessage.id == bindparam("b_id"))
+    return _Statements(
+        person=select(Person).join(ChatIdentity).where(
+            ChatIdentity.channel == bindparam("channel"),
+            ChatIdentity.external_id == bindparam("sender")),
+        state=select(ConversationState).where(*same_chat),
+        save_state=update(ConversationState).where(*same_chat).values(
+            state=bindparam("b_state"), updated_at=bindparam("b_updated_at")),
+        answered=inbound.values(answered=True),
+        answered_with_parse=inbound.values(answered=True, parse=bindparam("b_parse"),
+                                           language=bindparam("b_language")),
+        first_language=update(Person).where(
+            Person.id == bindparam("b_id"), Person.language.is_(None)).values(
+            language=bindparam("b_language")))
 
 
 @dataclass(slots=True)
@@ -201,22 +237,20 @@ class ConversationService:
                 language = person.language or session.scalar(
                     select(Community.default_language).where(
                         Community.id == person.community_id)) or "zh"
-                row = session.scalar(self._state_query(incoming))
+                row = self._state_of(session, incoming)
                 return _Turn(message.id, person.id, language, dict(row.state) if row else {},
                              known_language=person.language is not None)
         except IntegrityError:
             return None
 
-    @staticmethod
-    def _state_query(incoming: Incoming) -> Select[ConversationState]:
-        return select(ConversationState).where(
-            ConversationState.channel == incoming.channel,
-            ConversationState.chat_id == incoming.chat_id,
-            ConversationState.person_key == incoming.sender)
+    def _state_of(self, session: Session, incoming: Incoming) -> ConversationState | None:
+        return session.scalar(_statements().state, {
+            "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
+            "b_key": incoming.sender})
 
     def _person(self, session: Session, incoming: Incoming, now: dt.datetime) -> Person:
-        person = session.scalar(select(Person).join(ChatIdentity).where(
-            ChatIdentity.channel == incoming.channel, ChatIdentity.external_id == incoming.sender))
+        person = session.scalar(_statements().person, {"channel": incoming.channel,
+                                                       "sender": incoming.sender})
         if person is not None:
             return person
         community = session.scalar(select(Community).order_by(Community.id).limit(1))
@@ -284,31 +318,32 @@ class ConversationService:
         """One transaction: the parse, the new state, the replies, and the chat's mailbox."""
         out = [r.as_dict() for r in replies]
         with transaction(self.sessions) as session:
-            answered: dict[str, Any] = {"answered": True}
+            statements = _statements()
             if turn.parse is not None:
-                answered.update(parse=turn.parse, language=turn.parse["language"])
-            session.execute(update(TranscriptMessage).where(
-                TranscriptMessage.id == turn.inbound_id).values(**answered))
+                session.execute(statements.answered_with_parse, {
+                    "b_id": turn.inbound_id, "b_parse": turn.parse,
+                    "b_language": turn.parse["language"]})
+            else:
+                session.execute(statements.answered, {"b_id": turn.inbound_id})
             if turn.parse is not None and not turn.known_language and \
                     turn.parse["language"] in SUPPORTED:
-                session.execute(update(Person).where(
-                    Person.id == turn.person_id, Person.language.is_(None)).values(
-                    language=turn.parse["language"]))
-            if turn.state is not None and not session.execute(
-                    update(ConversationState).where(
-                        ConversationState.channel == incoming.channel,
-                        ConversationState.chat_id == incoming.chat_id,
-                        ConversationState.person_key == incoming.sender)
-                    .values(state=turn.state, updated_at=now)).rowcount:  # type: ignore[attr-defined]
+                session.execute(statements.first_language, {
+                    "b_id": turn.person_id, "b_language": turn.parse["language"]})
+            if turn.state is not None and not session.execute(statements.save_state, {
+                    "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
+                    "b_key": incoming.sender, "b_state": turn.state,
+                    "b_updated_at": now}).rowcount:  # type: ignore[attr-defined]
                 session.add(ConversationState(
                     channel=incoming.channel, chat_id=incoming.chat_id,
                     person_key=incoming.sender, state=turn.state, updated_at=now))
-            for reply in out:
-                session.add(TranscriptMessage(
-                    channel=incoming.channel, chat_id=incoming.chat_id,
-                    person_id=turn.person_id, direction=Direction.OUT, text=reply["text"],
-                    reply_to_id=turn.inbound_id, at=now,
-                    parse={"buttons": reply["buttons"]} if "buttons" in reply else None))
+            if out:  # one multi-row INSERT for the replies
+                session.execute(insert(TranscriptMessage), [
+                    {"channel": incoming.channel, "chat_id": incoming.chat_id,
+                     "person_id": turn.person_id, "direction": Direction.OUT,
+                     "text": reply["text"], "reply_to_id": turn.inbound_id, "at": now,
+                     "answered": False,
+                     "parse": {"buttons": reply["buttons"]} if "buttons" in reply else None}
+                    for reply in out])
             out.extend(self._mailbox(session, incoming, now))
         return out
 
@@ -325,7 +360,7 @@ class ConversationService:
     def waiting_for(self, channel: str, chat_id: str, sender: str) -> str | None:
         """The slot the conversation is asking this person for, if any."""
         with self.sessions() as session:
-            row = session.scalar(self._state_query(Incoming(channel, chat_id, sender, "")))
+            row = self._state_of(session, Incoming(channel, chat_id, sender, ""))
             step = self.runner.waiting_step(list((row.state if row else {}).get("stack", [])))
             return step.name if step is not None else None
 
