@@ -8,13 +8,15 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.runtime import Runtime, current
 from store.database import transaction
-from store.models import Person
+from store.models import ChatIdentity, Community, Person, PersonRole, Role
 
 log = logging.getLogger(__name__)
+RASA_CHANNEL = "rasa"
 Events = list[dict[str, Any]]
 
 
@@ -36,12 +38,31 @@ class Turn:
         self.session = session
         self.tracker = tracker
         self.dispatcher = dispatcher
-        self.language: str = tracker.get_slot("language") or "zh"
+        self.language: str = tracker.get_slot("language") or str(
+            (tracker.latest_message or {}).get("language") or "zh")
         person_id = tracker.get_slot("person_id")
-        person = session.get(Person, int(person_id)) if person_id is not None else None
+        person = session.get(Person, int(person_id)) if person_id is not None else \
+            self._by_sender(tracker.sender_id)
         if person is None:
             raise ActionRefusedError("utter_internal_error")
         self.person: Person = person
+
+    def _by_sender(self, sender_id: str | None) -> Person | None:
+        """Under Rasa itself (no Linli runner to set person_id) the sender is the resident on
+        Rasa's channel; a new sender is registered as a resident of the first community."""
+        if not sender_id:
+            return None
+        person = self.session.scalar(select(Person).join(ChatIdentity).where(
+            ChatIdentity.channel == RASA_CHANNEL, ChatIdentity.external_id == sender_id))
+        community_id = self.session.scalar(select(Community.id).order_by(Community.id))
+        if person is None and community_id is not None:
+            person = Person(community_id=community_id, name=sender_id,
+                            roles=[PersonRole(role=Role.RESIDENT)])
+            self.session.add(person)
+            self.session.flush()
+            self.session.add(ChatIdentity(person_id=person.id, channel=RASA_CHANNEL,
+                                          external_id=sender_id))
+        return person
 
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)

@@ -63,3 +63,23 @@ def test_a_report_through_the_action_server(action_server: tuple[str, Settings],
     created = say("7", "3")
     assert "BX-" in created and "王芳" in created
     assert "已派给网格员" in say("我的工单怎么样了", "4")
+
+
+def test_rasa_style_calls_without_linli_slots(action_server: tuple[str, Settings]) -> None:
+    """Rasa itself calls the actions with only its own slots: the sender is the resident."""
+    url, _ = action_server
+    tracker = {"sender_id": "rasa-user-1", "slots": {"building": "7", "category": "elevator"},
+               "latest_message": {"text": "7号楼电梯坏了", "language": "zh",
+                                  "intent": {"name": "report_repair", "confidence": 0.99},
+                                  "entities": []},
+               "events": [], "paused": False, "followup_action": None, "active_loop": {},
+               "latest_action_name": None}
+    created = httpx.post(url, json={"next_action": "action_open_ticket",
+                                    "sender_id": "rasa-user-1", "tracker": tracker,
+                                    "domain": {}, "version": "3.6.21"}).json()
+    assert created["responses"][0]["response"] == "utter_ticket_created"
+    assert created["responses"][0]["grid_member"] == "王芳"
+    status = httpx.post(url, json={"next_action": "action_ticket_status",
+                                   "sender_id": "rasa-user-1", "tracker": tracker,
+                                   "domain": {}, "version": "3.6.21"}).json()
+    assert status["responses"][0]["ticket"] == created["responses"][0]["ticket"]
