@@ -89,6 +89,56 @@ def serve(home: Path, database_url: str | None,
         time.sleep(0.5)
 
 
+def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
+    """The same conversations against Rasa 3.6's REST channel, with Linli's actions on a
+    rasa_sdk action server (``bench/rasa_project.py`` builds the project; train it first)."""
+    sys.path.insert(0, str(REPO))
+    from bench.rasa_project import write
+    from bot.settings import Settings
+    from bot.wiring import build_runtime, load_community_file
+
+    home = project / "linli-home"
+    settings = Settings(home=home)
+    load_community_file(build_runtime(settings), settings.config_dir / "community.demo.yml")
+    action_port, rasa_port = free_port(), free_port()
+    write(project, f"http://127.0.0.1:{action_port}/webhook")
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+        cwd=REPO, env=dict(os.environ, LINLI_HOME=str(home)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ,
+               LD_LIBRARY_PATH=f"{rasa_env}/root/usr/lib/x86_64-linux-gnu:"
+                               f"{rasa_env}/root/lib/x86_64-linux-gnu",
+               PYTHONHOME=f"{rasa_env}/root/usr", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    rasa = subprocess.Popen(
+        [str(rasa_env / "venv" / "bin" / "rasa"), "run", "-m", str(project / "models"),
+         "--credentials", str(project / "credentials.yml"), "--endpoints",
+         str(project / "endpoints.yml"), "--port", str(rasa_port), "-i", "127.0.0.1"],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{rasa_port}"
+    try:
+        deadline = time.time() + 600
+        while True:
+            try:
+                if httpx.get(f"{base}/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or rasa.poll() is not None:
+                raise RuntimeError("rasa run did not start")
+            time.sleep(1)
+        asyncio.run(load(base, 2, 3))
+        rate, timings = asyncio.run(load(base, residents, turns))
+    finally:
+        rasa.terminate()
+        actions.terminate()
+        rasa.wait(timeout=60)
+        actions.wait(timeout=30)
+    return (f"| Rasa 3.6 REST + Linli actions | 1 | {residents} | {len(timings)} | {rate:.0f} | "
+            f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -114,6 +164,10 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="worker process counts to measure")
+    parser.add_argument("--rasa-project", type=Path,
+                        help="a folder made by bench/rasa_project.py with a trained model in "
+                             "models/: also run the conversations against Rasa")
+    parser.add_argument("--rasa", type=Path, default=Path("/tmp/rasa39env"))
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,9 +189,12 @@ def main() -> None:
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    if args.rasa_project:
+        rows.append(rasa_run(args.rasa_project, args.rasa, args.residents, args.turns))
     print(f"REST benchmark {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
           f"`linli serve --workers N`\n")
-    print("| database | workers | residents | messages | messages/s | p50 ms | p99 ms |")
+    print("| system / database | workers | residents | messages | messages/s | p50 ms "
+          "| p99 ms |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
