@@ -29,7 +29,7 @@ class AnswerFaq(LinliAction):
         turn.session.flush()
         for staff in on_duty_staff(turn.session, turn.person.community_id):
             notify(turn, staff, "utter_notify_handoff", f"question:{question.id}:{staff.id}",
-                   reporter=turn.person.name, place="FAQ", text=text,
+                   reporter=turn.person.name, place="FAQ", message=text,
                    person_id=str(turn.person.id))
         turn.say("utter_faq_no_answer")
         return []

@@ -52,7 +52,7 @@ class RequestHuman(LinliAction):
         for person in staff:
             notify(turn, person, "utter_notify_handoff",
                    f"handoff:{turn.person.id}:{message_id}:{person.id}",
-                   reporter=turn.person.name, place=place, text=text,
+                   reporter=turn.person.name, place=place, message=text,
                    person_id=str(turn.person.id))
         if not turn.tracker.get_slot("handoff_quiet"):
             turn.say("utter_human_handoff", staff="、".join(p.name for p in staff))
@@ -74,6 +74,6 @@ class RelayReply(LinliAction):
             raise ActionRefusedError("utter_ask_reply")
         message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
         notify(turn, resident, "utter_staff_reply", f"reply:{turn.person.id}:{message_id}",
-               staff=turn.person.name, text=text)
+               staff=turn.person.name, message=text)
         turn.say("utter_reply_sent", resident=resident.name)
         return []

@@ -73,7 +73,7 @@ def ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
         "respond_by": local(ticket.respond_by).strftime("%m-%d %H:%M") if ticket.respond_by
         else "",
         "status": turn.runtime.responses.label("status", ticket.status.value, language),
-        "text": ticket.text, "reporter": ticket.reporter.name,
+        "report": ticket.text, "reporter": ticket.reporter.name,
         "phone": ticket.reporter.phone or "",
     }
 
