@@ -21,6 +21,7 @@ class Step:
     validate: str | None = None
     from_text: bool = False
     ask_action: str | None = None
+    unless: str | None = None  # skip the step when this slot is already set
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,8 @@ def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
             if kind == "collect" and "ask" not in raw:
                 raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
             return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"),
-                        bool(raw.get("from_text", False)), raw.get("ask_action"))
+                        bool(raw.get("from_text", False)), raw.get("ask_action"),
+                        raw.get("unless"))
     raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
 
 

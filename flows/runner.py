@@ -132,6 +132,8 @@ class FlowRunner:
                         return
                 continue
             frame["step"] += 1
+            if step.unless and slots.get(step.unless) is not None:
+                continue
             if step.kind == "utter":
                 replies.append(self.say(step.name, slots))
             elif step.kind == "action":
