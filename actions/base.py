@@ -54,8 +54,10 @@ class Turn:
             return None
         person = self.session.scalar(select(Person).join(ChatIdentity).where(
             ChatIdentity.channel == RASA_CHANNEL, ChatIdentity.external_id == sender_id))
+        if person is not None:
+            return person
         community_id = self.session.scalar(select(Community.id).order_by(Community.id))
-        if person is None and community_id is not None:
+        if community_id is not None:
             person = Person(community_id=community_id, name=sender_id,
                             roles=[PersonRole(role=Role.RESIDENT)])
             self.session.add(person)

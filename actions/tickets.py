@@ -85,8 +85,6 @@ def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Perso
                photo=photo, **ticket_values(turn, ticket, person.language or "zh"))
 
 
-def _on_duty_staff(turn: Turn) -> list[Person]:
-    return list(on_duty_staff(turn.session, turn.person.community_id))
 
 
 class OpenTicket(LinliAction):
@@ -105,7 +103,8 @@ class OpenTicket(LinliAction):
             return RESET
         turn.say("utter_ticket_created" if ticket.assignee else "utter_ticket_created_unassigned",
                  **values)
-        handlers = [ticket.assignee] if ticket.assignee else _on_duty_staff(turn)
+        handlers = [ticket.assignee] if ticket.assignee else list(
+            on_duty_staff(turn.session, turn.person.community_id))
         _tell_handlers(turn, ticket, "utter_notify_new_ticket", handlers)
         return RESET
 
@@ -128,7 +127,8 @@ class Emergency(LinliAction):
         grid = ticket.building.grid if ticket.building else None
         people = [p for p in (grid.grid_member if grid else None,
                               grid.supervisor if grid else None) if p is not None]
-        _tell_handlers(turn, ticket, "utter_notify_emergency", people + _on_duty_staff(turn))
+        _tell_handlers(turn, ticket, "utter_notify_emergency",
+                       people + list(on_duty_staff(turn.session, turn.person.community_id)))
         turn.say("utter_emergency_logged", **ticket_values(turn, ticket, turn.language))
         return RESET
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script: make the project importable
+
+from bench.common import percentile, start_server  # noqa: E402
+
 DATA = REPO / "nlu" / "data"
 TEST = DATA / "test"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def latencies(parse: Callable[[str], Any], texts: list[str], rounds: int) -> list[float]:
@@ -95,23 +93,18 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
+def _parses(base: str) -> bool:
+    try:
+        _post_json(f"{base}/model/parse", {"text": "hi"})
+    except OSError:
+        return False
+    return True
+
+
 def _serve(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a server on a free port and wait until /model/parse answers."""
-    port = _free_port()
-    server = subprocess.Popen([part.replace("{port}", str(port)) for part in command],
-                              cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/model/parse"
-    deadline = time.time() + 300
-    while True:
-        try:
-            _post_json(url, {"text": "hi"})
-            return server, url
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.terminate()
-                raise RuntimeError(f"{command[0]} did not start") from None
-            time.sleep(1)
+    """Start a server and wait until /model/parse answers; returns it and that URL."""
+    server, base = start_server(command, REPO, env, _parses)
+    return server, f"{base}/model/parse"
 
 
 def http_latencies(command: list[str], env: dict[str, str], texts: list[str]) -> list[float]:
@@ -122,13 +115,6 @@ def http_latencies(command: list[str], env: dict[str, str], texts: list[str]) ->
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,10 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script: make the project importable
+
+from bench.common import answers, free_port, percentile, start_server  # noqa: E402
+
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 SCRIPTS = [
@@ -32,13 +35,6 @@ SCRIPTS = [
     ["how do I get a parking permit", "what can you do", "bye"],
     ["下水道堵了", "7", "我的工单到哪一步了", "辛苦了"],
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def resident(client: httpx.AsyncClient, url: str, index: int, turns: int,
@@ -67,32 +63,17 @@ async def load(base: str, residents: int, turns: int) -> tuple[float, list[float
 
 def serve(home: Path, database_url: str | None,
           workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = dict(os.environ, LINLI_HOME=str(home))
     if database_url:
         env["LINLI_DATABASE_URL"] = database_url
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port),
-                               "--workers", str(workers)],
-                              cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline or server.poll() is not None:
-            server.terminate()
-            raise RuntimeError("linli serve did not start")
-        time.sleep(0.5)
+    return start_server([sys.executable, "-m", "bot", "serve", "--port", "{port}",
+                         "--workers", str(workers)], REPO, env,
+                        lambda base: answers(f"{base}/healthz"))
 
 
 def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
     """The same conversations against Rasa 3.6's REST channel, with Linli's actions on a
     rasa_sdk action server (``bench/rasa_project.py`` builds the project; train it first)."""
-    sys.path.insert(0, str(REPO))
     from bench.rasa_project import write
     from bot.settings import Settings
     from bot.wiring import build_runtime, load_community_file
@@ -100,7 +81,7 @@ def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
     home = project / "linli-home"
     settings = Settings(home=home)
     load_community_file(build_runtime(settings), settings.config_dir / "community.demo.yml")
-    action_port, rasa_port = free_port(), free_port()
+    action_port = free_port()
     write(project, f"http://127.0.0.1:{action_port}/webhook")
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
@@ -111,23 +92,16 @@ def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
                                f"{rasa_env}/root/lib/x86_64-linux-gnu",
                PYTHONHOME=f"{rasa_env}/root/usr", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                TF_CPP_MIN_LOG_LEVEL="3")
-    rasa = subprocess.Popen(
-        [str(rasa_env / "venv" / "bin" / "rasa"), "run", "-m", str(project / "models"),
-         "--credentials", str(project / "credentials.yml"), "--endpoints",
-         str(project / "endpoints.yml"), "--port", str(rasa_port), "-i", "127.0.0.1"],
-        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{rasa_port}"
     try:
-        deadline = time.time() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or rasa.poll() is not None:
-                raise RuntimeError("rasa run did not start")
-            time.sleep(1)
+        rasa, base = start_server(
+            [str(rasa_env / "venv" / "bin" / "rasa"), "run", "-m", str(project / "models"),
+             "--credentials", str(project / "credentials.yml"), "--endpoints",
+             str(project / "endpoints.yml"), "--port", "{port}", "-i", "127.0.0.1"],
+            project, env, lambda url: answers(f"{url}/"), timeout=600)
+    except RuntimeError:
+        actions.terminate()
+        raise
+    try:
         asyncio.run(load(base, 2, 3))
         rate, timings = asyncio.run(load(base, residents, turns))
     finally:
@@ -137,11 +111,6 @@ def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
         actions.wait(timeout=30)
     return (f"| Rasa 3.6 REST + Linli actions | 1 | {residents} | {len(timings)} | {rate:.0f} | "
             f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def run(label: str, home: Path, database_url: str | None, residents: int,

@@ -181,12 +181,7 @@ class TelegramFrontend:
 
     async def _send(self, chat: int, replies: list[dict[str, Any]]) -> None:
         for reply in replies:
-            for index, chunk in enumerate(parts := split_text(reply["text"])):
-                markup = self.channel.keyboard(chat, reply.get("buttons", [])) \
-                    if index == len(parts) - 1 else None
-                await self.channel.limiter.acquire(chat)
-                await self.channel.application.bot.send_message(chat, chunk,
-                                                                reply_markup=markup)
+            await self.channel.send(str(chat), reply["text"], reply.get("buttons", []))
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Someone writes to the bot privately; a reply to a relayed message answers it."""
