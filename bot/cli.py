@@ -22,6 +22,8 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 community_app = typer.Typer(help="The community: grids, buildings, people.", no_args_is_help=True)
 app.add_typer(community_app, name="community")
+report_app = typer.Typer(help="Reports on the community's service.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 def _progress() -> Any:
@@ -222,6 +224,71 @@ def community_import(
 def demo() -> None:
     """Load the demo community (config/community.demo.yml)."""
     _import_community(Settings().config_dir / "community.demo.yml")
+
+
+@report_app.command("rates")
+def report_rates(
+    since: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD", help="first day, inclusive, a local date of the community; "
+        "default 30 days before --until")] = None,
+    until: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD", help="day after the last, exclusive; default tomorrow, so "
+        "today is included")] = None,
+    grid: Annotated[str | None, typer.Option(help="one grid's code, e.g. G1; default the "
+                                             "whole community")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+) -> None:
+    """The three rates (响应率, 解决率, 满意率) of the tickets opened in a period."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from bot.wiring import build_runtime
+    from store.models import Community, Grid
+    from store.rates import rates
+
+    with build_runtime(Settings()).sessions() as session:
+        community = session.scalar(select(Community).order_by(Community.id).limit(1))
+        if community is None:
+            raise _fail("no community in the database: load one with `linli community import "
+                        "FILE` (or `linli demo`)")
+        zone = ZoneInfo(community.timezone)
+        try:
+            last = (dt.date.fromisoformat(until) if until
+                    else dt.datetime.now(zone).date() + dt.timedelta(days=1))
+            first = dt.date.fromisoformat(since) if since else last - dt.timedelta(days=30)
+        except ValueError as error:
+            raise _fail(f"--since and --until take dates like 2026-11-01 ({error})") from None
+        if first >= last:
+            raise _fail(f"--since {first} must be before --until {last}")
+        grids = {g.code: g for g in session.scalars(
+            select(Grid).where(Grid.community_id == community.id).order_by(Grid.code))}
+        if grid is not None and grid not in grids:
+            raise _fail(f"unknown grid {grid!r}; the grids of {community.code} are: "
+                        f"{', '.join(grids) or 'none'}")
+        chosen = grids[grid] if grid is not None else None
+        as_of = dt.datetime.now(dt.UTC)
+        result = rates(session, community.id, dt.datetime.combine(first, dt.time(), zone),
+                       dt.datetime.combine(last, dt.time(), zone), as_of,
+                       chosen.id if chosen else None)
+    lines = (("响应率", "response", result.response), ("解决率", "resolution", result.resolution),
+             ("满意率", "satisfaction", result.satisfaction))
+    if as_json:
+        typer.echo(json.dumps({
+            "community": community.code, "grid": grid, "timezone": community.timezone,
+            "since": first.isoformat(), "until": last.isoformat(), "as_of": as_of.isoformat(),
+            "opened": result.opened, **{name: {"numerator": rate.numerator,
+                                              "denominator": rate.denominator,
+                                              "value": rate.value} for _, name, rate in lines}},
+            ensure_ascii=False))
+        return
+    scope = f"grid {chosen.code} {chosen.name}" if chosen else "all grids"
+    typer.echo(f"{community.name} ({community.code}) · {scope} · {first} to "
+               f"{last - dt.timedelta(days=1)} · {result.opened} tickets opened")
+    for zh, name, rate in lines:
+        shown = "–" if rate.value is None else f"{rate.value:.1%}"
+        typer.echo(f"{zh} {name:<12}{shown:>6}   {rate.numerator}/{rate.denominator}")
 
 
 def main() -> None:
