@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
+from actions.runtime import Runtime
 from store.events import cancel, find, seats_taken, sign_up, signups_of, upcoming
 from store.models import Event, EventSignup, Person, SignupStatus
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
-def _when(turn: Turn, event: Event, language: str) -> str:
-    local = turn.runtime.local(event.starts_at)
+def _when(runtime: Runtime, event: Event, language: str) -> str:
+    local = runtime.local(event.starts_at)
     if language == "en":
         return f"{WEEKDAYS['en'][local.weekday()]} {local:%d %b %H:%M}"
     return f"{local.month}月{local.day}日（周{WEEKDAYS['zh'][local.weekday()]}）{local:%H:%M}"
 
 
-def _values(turn: Turn, event: Event, language: str) -> dict[str, str]:
-    return {"title": event.title(language), "when": _when(turn, event, language),
+def event_values(runtime: Runtime, session: Session, event: Event,
+                 language: str) -> dict[str, Any]:
+    """An event's fields as response placeholders, in ``language``."""
+    return {"title": event.title(language), "when": _when(runtime, event, language),
             "place": event.place, "key": event.key,
-            "left": str(max(event.capacity - seats_taken(turn.session, event), 0))}
+            "left": str(max(event.capacity - seats_taken(session, event), 0))}
+
+
+def _values(turn: Turn, event: Event, language: str) -> dict[str, Any]:
+    return event_values(turn.runtime, turn.session, event, language)
 
 
 class ListEvents(LinliAction):

@@ -51,7 +51,7 @@ class GridQueue(LinliAction):
         if not tickets:
             raise ActionRefusedError("utter_queue_empty")
         for ticket in tickets[:10]:
-            turn.say("utter_queue_item", **ticket_values(turn, ticket, turn.language))
+            turn.say("utter_queue_item", **ticket_values(turn.runtime, ticket, turn.language))
         return []
 
 
@@ -81,18 +81,14 @@ class UpdateTicket(LinliAction):
                           note=note)
         except TicketError:
             raise ActionRefusedError("utter_ticket_cannot_cancel",
-                                     **ticket_values(turn, ticket, turn.language)) from None
-        turn.say("utter_ticket_updated", **ticket_values(turn, ticket, turn.language))
+                                     **ticket_values(turn.runtime, ticket, turn.language)) from None
+        turn.say("utter_ticket_updated", **ticket_values(turn.runtime, ticket, turn.language))
+        # A resolution is told now; the satisfaction poll follows from the scheduler.
         for person in subscribers(turn.session, ticket):
-            values = ticket_values(turn, ticket, person.language or "zh")
-            if ticket.status == TicketStatus.RESOLVED:
-                notify(turn, person, "utter_ask_rating",
-                       f"ticket:{ticket.number}:rate:{ticket.resolved_at}:{person.id}",
-                       **values, note=note or "")
-            else:
-                notify(turn, person, "utter_notify_status",
-                       f"ticket:{ticket.number}:{ticket.status}:{person.id}", **values,
-                       note=note or "")
+            notify(turn, person, "utter_notify_status",
+                   f"ticket:{ticket.number}:{ticket.status}:{ticket.resolved_at}:{person.id}",
+                   **ticket_values(turn.runtime, ticket, person.language or "zh"),
+                   note=note or "")
         return []
 
     @staticmethod
@@ -105,7 +101,7 @@ class UpdateTicket(LinliAction):
         for person in targets:
             notify(turn, person, "utter_notify_escalated",
                    f"ticket:{ticket.number}:escalated:{level}:{person.id}",
-                   **ticket_values(turn, ticket, person.language or "zh"))
+                   **ticket_values(turn.runtime, ticket, person.language or "zh"))
         turn.say("utter_ticket_escalated", ticket=ticket.number,
                  level_name=_LEVELS[level]["en" if turn.language == "en" else "zh"])
 
@@ -123,7 +119,7 @@ class RecordRating(LinliAction):
         if ticket is None or turn.person.id not in {p.id for p in subscribers(turn.session,
                                                                               ticket)}:
             raise ActionRefusedError("utter_ticket_not_found")
-        values = ticket_values(turn, ticket, turn.language)
+        values = ticket_values(turn.runtime, ticket, turn.language)
         if ticket.status != TicketStatus.RESOLVED or not (rating_text or "").isdigit():
             raise ActionRefusedError("utter_rating_not_needed", **values)
         rating = int(rating_text or 0)
@@ -137,7 +133,7 @@ class RecordRating(LinliAction):
             if ticket.assignee is not None:
                 notify(turn, ticket.assignee, "utter_notify_reopened",
                        f"ticket:{ticket.number}:reopened:{now.isoformat()}",
-                       **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
+                       **ticket_values(turn.runtime, ticket, ticket.assignee.language or "zh"))
             turn.say("utter_rating_reopened", **values)
             return []
         change_status(turn.session, ticket, TicketStatus.CLOSED, actor=turn.person, now=now,
@@ -145,6 +141,6 @@ class RecordRating(LinliAction):
         if rating <= 2 and grid is not None and grid.supervisor is not None:
             notify(turn, grid.supervisor, "utter_notify_low_rating",
                    f"ticket:{ticket.number}:low-rating", rating=str(rating),
-                   **ticket_values(turn, ticket, grid.supervisor.language or "zh"))
+                   **ticket_values(turn.runtime, ticket, grid.supervisor.language or "zh"))
         turn.say("utter_rating_thanks", **values)
         return []

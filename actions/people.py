@@ -74,6 +74,6 @@ class RelayReply(LinliAction):
             raise ActionRefusedError("utter_ask_reply")
         message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
         notify(turn, resident, "utter_staff_reply", f"reply:{turn.person.id}:{message_id}",
-               staff=turn.person.name, message=text)
+               urgent=True, staff=turn.person.name, message=text)  # answers their own message
         turn.say("utter_reply_sent", resident=resident.name)
         return []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions.faq_index import FaqIndex
 from actions.responses import Responses
+from store.policy import SchedulePolicy
 from store.tickets import Deadlines
 
 
@@ -31,6 +32,7 @@ class Runtime:
     deadlines: Deadlines = field(default_factory=Deadlines)
     duplicate_window: dt.timedelta = dt.timedelta(hours=24)
     faq: FaqIndex | None = None
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
 
     def now(self) -> dt.datetime:
         return self.clock()

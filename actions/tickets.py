@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from rasa_sdk.events import SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import building_by_number, place_text
 from actions.notify import notify
+from actions.runtime import Runtime
 from store.models import (
     Person,
     Ticket,
@@ -57,22 +59,23 @@ def first_photo(turn: Turn) -> str | None:
     return str(photos[0]) if photos else None
 
 
-def ticket_values(turn: Turn, ticket: Ticket, language: str) -> dict[str, str]:
-    local = turn.runtime.local
+def ticket_values(runtime: Runtime, ticket: Ticket, language: str) -> dict[str, Any]:
+    """A ticket's fields as response placeholders, in ``language``."""
+    local = runtime.local
     place = place_text(ticket.building.number if ticket.building else None, ticket.unit,
                        ticket.room, language)
-    category = turn.runtime.responses.label("category", ticket.category, language)
+    category = runtime.responses.label("category", ticket.category, language)
     return {
         "summary": f"{place} · {category}" if place else category,
         "ticket": ticket.number,
         "place": place_text(ticket.building.number if ticket.building else None, ticket.unit,
                             ticket.room, language),
-        "category_name": turn.runtime.responses.label("category", ticket.category, language),
+        "category_name": runtime.responses.label("category", ticket.category, language),
         "kind_name": KIND_NAMES[ticket.kind][language if language in ("zh", "en") else "zh"],
         "grid_member": ticket.assignee.name if ticket.assignee else "",
         "respond_by": local(ticket.respond_by).strftime("%m-%d %H:%M") if ticket.respond_by
         else "",
-        "status": turn.runtime.responses.label("status", ticket.status.value, language),
+        "status": runtime.responses.label("status", ticket.status.value, language),
         "report": ticket.text, "reporter": ticket.reporter.name,
         "phone": ticket.reporter.phone or "",
     }
@@ -82,9 +85,8 @@ def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Perso
     photo = first_photo(turn)
     for person in dict.fromkeys(people):
         notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
-               photo=photo, **ticket_values(turn, ticket, person.language or "zh"))
-
-
+               photo=photo, urgent=ticket.kind == TicketKind.EMERGENCY,
+               **ticket_values(turn.runtime, ticket, person.language or "zh"))
 
 
 class OpenTicket(LinliAction):
@@ -97,7 +99,7 @@ class OpenTicket(LinliAction):
         kind = KINDS.get(turn.tracker.get_slot("flow_intent") or "", TicketKind.REPAIR)
         opened = _open(turn, kind)
         ticket = opened.ticket
-        values = ticket_values(turn, ticket, turn.language)
+        values = ticket_values(turn.runtime, ticket, turn.language)
         if opened.duplicate:
             turn.say("utter_ticket_duplicate", **values)
             return RESET
@@ -129,7 +131,7 @@ class Emergency(LinliAction):
                               grid.supervisor if grid else None) if p is not None]
         _tell_handlers(turn, ticket, "utter_notify_emergency",
                        people + list(on_duty_staff(turn.session, turn.person.community_id)))
-        turn.say("utter_emergency_logged", **ticket_values(turn, ticket, turn.language))
+        turn.say("utter_emergency_logged", **ticket_values(turn.runtime, ticket, turn.language))
         return RESET
 
 
@@ -150,7 +152,7 @@ class TicketStatusAction(LinliAction):
             raise ActionRefusedError("utter_no_tickets")
         for ticket in mine[:3]:
             last = ticket.events[-1].at if ticket.events else ticket.created_at
-            turn.say("utter_ticket_status", **ticket_values(turn, ticket, turn.language),
+            turn.say("utter_ticket_status", **ticket_values(turn.runtime, ticket, turn.language),
                      updated=turn.runtime.local(last).strftime("%m-%d %H:%M"))
         return []
 
@@ -179,7 +181,7 @@ class CancelTicket(LinliAction):
                               f"\"{t.number}\"}}"} for t in own_open[:5]])
                 return []
             ticket = own_open[0]
-        values = ticket_values(turn, ticket, turn.language)
+        values = ticket_values(turn.runtime, ticket, turn.language)
         try:
             change_status(turn.session, ticket, TicketStatus.CANCELLED, actor=turn.person,
                           now=turn.runtime.now(), note="withdrawn by the resident")
@@ -189,7 +191,7 @@ class CancelTicket(LinliAction):
         if ticket.assignee is not None:
             notify(turn, ticket.assignee, "utter_notify_status",
                    f"ticket:{ticket.number}:cancelled:{ticket.assignee.id}",
-                   **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
+                   **ticket_values(turn.runtime, ticket, ticket.assignee.language or "zh"))
         return []
 
 
@@ -212,7 +214,7 @@ class AttachPhoto(LinliAction):
         if ticket.assignee is not None:
             notify(turn, ticket.assignee, "utter_notify_photo",
                    f"ticket:{ticket.number}:photo:{photos[0]}", photo=photos[0],
-                   **ticket_values(turn, ticket, ticket.assignee.language or "zh"))
+                   **ticket_values(turn.runtime, ticket, ticket.assignee.language or "zh"))
         turn.say("utter_photo_attached", ticket=ticket.number)
         return [SlotSet("attachments", None)]
 

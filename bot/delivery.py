@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.calendar import QuietHours
 from store.database import transaction
 from store.models import OutboxMessage, Person
 from store.outbox import buttons_of, due, mark_failed, mark_sent, photo_of
@@ -56,8 +57,10 @@ class DeliveryWorker:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel],
                  clock: Callable[[], dt.datetime], batch: int = 500,
                  concurrency: int = 64,
-                 on_unreachable: Callable[[Session, Person], None] | None = None) -> None:
+                 on_unreachable: Callable[[Session, Person], None] | None = None,
+                 quiet: QuietHours | None = None) -> None:
         self.on_unreachable = on_unreachable
+        self.quiet = quiet
         self.sessions = sessions
         self.channels = channels
         self.clock = clock
@@ -69,10 +72,13 @@ class DeliveryWorker:
         chat's messages in order."""
         outcomes: list[str] = []
         limit = asyncio.Semaphore(self.concurrency)
+        now = self.clock()
+        # In quiet hours only urgent messages go; the rest wait, in order, until morning.
+        urgent_only = self.quiet is not None and self.quiet.is_quiet(now)
         for name, channel in self.channels.items():
             with self.sessions() as session:
                 by_chat: dict[str, list[int]] = defaultdict(list)
-                for message in due(session, name, self.clock(), self.batch):
+                for message in due(session, name, now, self.batch, urgent_only):
                     by_chat[message.chat_id].append(message.id)
 
             async def one_chat(ids: list[int], channel: Channel = channel) -> None:

@@ -28,6 +28,7 @@ from store.migrate import upgrade
 from store.models import Community, Person
 from store.outbox import enqueue
 from store.people import on_duty_staff
+from store.policy import SchedulePolicy
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -40,8 +41,10 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         community = session.scalar(select(Community).limit(1))
     timezone = ZoneInfo(community.timezone if community else "Asia/Shanghai")
     faq_file = settings.config_dir / "faq.yml"
+    policy = SchedulePolicy.load(settings.config_dir / "schedule.yml")
     return Runtime(sessions=sessions, responses=Responses.load(settings.config_dir),
-                   timezone=timezone, faq=FaqIndex.load(faq_file) if faq_file.exists() else None)
+                   timezone=timezone, faq=FaqIndex.load(faq_file) if faq_file.exists() else None,
+                   policy=policy, deadlines=policy.deadline_rules(timezone))
 
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,

@@ -13,16 +13,40 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
+    false,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Moments stored in UTC and read back timezone-aware on every database: SQLite keeps no
+    offset, so without this a +08:00 moment and a UTC one would compare by wall time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None,
+                           dialect: Dialect) -> dt.datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # naive values are taken to be UTC already
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None,
+                             dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -32,7 +56,7 @@ class Base(DeclarativeBase):
         "ck": "ck_%(table_name)s_%(constraint_name)s",
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s"})
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: DateTime(timezone=True),
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime(),
                                                      dict[str, Any]: JSON}
 
 
@@ -182,7 +206,11 @@ class Household(Base):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_open_by_place", "building_id", "category", "status"),)
+    __table_args__ = (Index("ix_ticket_open_by_place", "building_id", "category", "status"),
+                      # The scheduler's sweeps: few open tickets among many closed ones.
+                      Index("ix_ticket_status_respond_by", "status", "respond_by"),
+                      Index("ix_ticket_status_resolve_by", "status", "resolve_by"),
+                      Index("ix_ticket_status_resolved_at", "status", "resolved_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # BX-20261121-0042
@@ -208,6 +236,12 @@ class Ticket(Base):
     resolved_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     rating: Mapped[int | None]  # 1-5; 0 means "not solved"
+    # How far the scheduler has gone, so that a step is taken once (see bot/scheduler/jobs.py):
+    # response 1 = grid member reminded, 2 = supervisor told; resolution 1 = street told (吹哨);
+    # poll 1 = asked, 2 = reminded, 3 = closed without an answer.
+    response_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolution_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    poll_step: Mapped[int] = mapped_column(default=0, server_default="0")
 
     building: Mapped[Building | None] = relationship()
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
@@ -284,6 +318,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # Pushed even in quiet hours: emergencies and answers to the person's own messages.
+    urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The notice run (or other bulk send) this row belongs to, for its delivery report.
+    batch: Mapped[str | None] = mapped_column(String(60), index=True)
 
 
 class ConversationState(Base):
@@ -398,4 +436,93 @@ class TicketAttachment(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     file_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ChatGroup(Base):
+    """A group chat of the community the bot is in, for notices to "the community groups"."""
+
+    __tablename__ = "chat_group"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NoticeStatus(enum.StrEnum):
+    AWAITING_CONFIRMATION = "to_confirm"
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Notice(Base):
+    """A staff notice: one text per language, an audience, and when (once or by crontab)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_due", "status", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    texts: Mapped[dict[str, Any]]  # {"zh": "...", "en": "..."}
+    # all, grid:A, building:3, groups, language:en
+    audience: Mapped[str] = mapped_column(String(60))
+    cron: Mapped[str | None] = mapped_column(String(100))  # None: once, at next_run_at
+    status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus))
+    next_run_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None]
+
+
+class NoticeRun(Base):
+    """One sending of a notice; unique per due time, so two sweeps cannot send it twice."""
+
+    __tablename__ = "notice_run"
+    __table_args__ = (UniqueConstraint("notice_id", "due_at"),
+                      Index("ix_notice_run_unreported", "reported_at", "ran_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
+    due_at: Mapped[dt.datetime]
+    ran_at: Mapped[dt.datetime]
+    recipients: Mapped[int] = mapped_column(default=0)
+    missed: Mapped[bool] = mapped_column(default=False)  # too late to send: skipped
+    reported_at: Mapped[dt.datetime | None]
+
+
+class ScheduledStep(Base):
+    """A scheduled step done once per reference: a day's digest, an event's 24-hour reminder."""
+
+    __tablename__ = "scheduled_step"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(60), primary_key=True)
+    done_at: Mapped[dt.datetime]
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler: the holder renews the lease; when it lapses another takes it."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[dt.datetime]
+
+
+class Media(Base):
+    """An image Linli made (a digest chart), served by an unguessable token."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,10 @@ from store.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
 
 #: Where a person is reached, most preferred first.
 CHANNEL_PREFERENCE = ("telegram", "rest", "shell")
+#: Channels the delivery worker pushes to; the others deliver when the person next writes.
+PUSH_CHANNELS = frozenset({"telegram"})
 MAX_ATTEMPTS = 8
+UNREACHABLE = "no way to reach this person"
 
 
 def address_of(session: Session, person: Person) -> tuple[str, str] | None:
@@ -32,30 +35,46 @@ def address_of(session: Session, person: Person) -> tuple[str, str] | None:
 
 
 def enqueue(session: Session, *, person: Person, text: str, key: str, now: dt.datetime,
-            buttons: list[dict[str, str]] | None = None,
-            photo: str | None = None) -> OutboxMessage | None:
-    """Queue ``text`` for ``person`` once per ``key``; returns None if already queued."""
+            buttons: list[dict[str, str]] | None = None, photo: str | None = None,
+            urgent: bool = False, batch: str | None = None) -> OutboxMessage | None:
+    """Queue ``text`` for ``person`` once per ``key``; returns None if already queued.
+    ``urgent`` messages are pushed even in quiet hours; ``batch`` groups a bulk send."""
+    address = address_of(session, person)
+    reachable = address is not None and not person.unreachable
+    return enqueue_chat(session, channel=address[0] if address else "none",
+                        chat_id=address[1] if address else "", person=person, text=text, key=key,
+                        now=now, buttons=buttons, photo=photo, urgent=urgent, batch=batch,
+                        error=None if reachable else UNREACHABLE)
+
+
+def enqueue_chat(session: Session, *, channel: str, chat_id: str, text: str, key: str,
+                 now: dt.datetime, person: Person | None = None,
+                 buttons: list[dict[str, str]] | None = None, photo: str | None = None,
+                 urgent: bool = False, batch: str | None = None,
+                 error: str | None = None) -> OutboxMessage | None:
+    """Queue ``text`` for a chat (a person's, or a group's); failed at once with ``error``."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return None
-    address = address_of(session, person)
     message = OutboxMessage(
-        dedupe_key=key, person_id=person.id, channel=address[0] if address else "none",
-        chat_id=address[1] if address else "", text=text,
+        dedupe_key=key, person_id=person.id if person else None, channel=channel,
+        chat_id=chat_id, text=text,
         buttons={"buttons": buttons or [], **({"photo": photo} if photo else {})}
         if buttons or photo else None, created_at=now, next_attempt_at=now,
-        status=OutboxStatus.PENDING if address and not person.unreachable else
-        OutboxStatus.FAILED,
-        last_error=None if address and not person.unreachable else "no way to reach this person")
+        status=OutboxStatus.FAILED if error else OutboxStatus.PENDING, last_error=error,
+        urgent=urgent, batch=batch)
     session.add(message)
     return message
 
 
-def due(session: Session, channel: str, now: dt.datetime, limit: int = 100
-        ) -> Sequence[OutboxMessage]:
+def due(session: Session, channel: str, now: dt.datetime, limit: int = 100,
+        urgent_only: bool = False) -> Sequence[OutboxMessage]:
     """Pending messages for ``channel`` whose next attempt is due, oldest first."""
-    return session.scalars(select(OutboxMessage).where(
+    query = select(OutboxMessage).where(
         OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING,
-        OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.id).limit(limit)).all()
+        OutboxMessage.next_attempt_at <= now)
+    if urgent_only:
+        query = query.where(OutboxMessage.urgent.is_(True))
+    return session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
 
 
 def pending_for(session: Session, channel: str, chat_id: str) -> Sequence[OutboxMessage]:

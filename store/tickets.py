@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.calendar import WorkCalendar
 from store.models import (
     Building,
     Person,
@@ -56,25 +57,54 @@ class TicketError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """How long until a response and a resolution are due, and how long after a missed
+    response the supervisor is told. ``working_time`` deadlines that fall outside working
+    hours move to the start of the next working period (顺延)."""
+
+    respond: dt.timedelta
+    resolve: dt.timedelta
+    escalate_after: dt.timedelta
+    working_time: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Deadlines:
-    """How long until a response and a resolution are due, per kind and category."""
+    """Deadline rules per kind and category (DESIGN.md: tickets), and the work calendar."""
 
-    emergency_respond: dt.timedelta = dt.timedelta(minutes=15)
-    emergency_resolve: dt.timedelta = dt.timedelta(hours=24)
-    utility_respond: dt.timedelta = dt.timedelta(hours=2)
-    utility_resolve: dt.timedelta = dt.timedelta(hours=24)
-    default_respond: dt.timedelta = dt.timedelta(hours=24)
-    default_resolve: dt.timedelta = dt.timedelta(days=7)
-    overrides: Mapping[str, tuple[dt.timedelta, dt.timedelta]] = field(default_factory=dict)
+    emergency: DeadlineRule = DeadlineRule(dt.timedelta(minutes=15), dt.timedelta(hours=24),
+                                           dt.timedelta(minutes=15))
+    utility: DeadlineRule = DeadlineRule(dt.timedelta(hours=2), dt.timedelta(hours=24),
+                                         dt.timedelta(hours=1))
+    default: DeadlineRule = DeadlineRule(dt.timedelta(hours=24), dt.timedelta(days=7),
+                                         dt.timedelta(hours=4), working_time=True)
+    categories: Mapping[str, DeadlineRule] = field(default_factory=dict)
+    calendar: WorkCalendar | None = None
 
-    def for_ticket(self, kind: TicketKind, category: str) -> tuple[dt.timedelta, dt.timedelta]:
-        if category in self.overrides:
-            return self.overrides[category]
+    def rule(self, kind: TicketKind, category: str) -> DeadlineRule:
         if kind == TicketKind.EMERGENCY:
-            return self.emergency_respond, self.emergency_resolve
-        if category in UTILITIES:
-            return self.utility_respond, self.utility_resolve
-        return self.default_respond, self.default_resolve
+            return self.emergency
+        if category in self.categories:
+            return self.categories[category]
+        return self.utility if category in UTILITIES else self.default
+
+    def _moved(self, rule: DeadlineRule, moment: dt.datetime) -> dt.datetime:
+        if rule.working_time and self.calendar is not None:
+            return self.calendar.next_working(moment)
+        return moment
+
+    def due(self, kind: TicketKind, category: str,
+            now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """(respond_by, resolve_by) for a ticket opened ``now``."""
+        rule = self.rule(kind, category)
+        return self._moved(rule, now + rule.respond), self._moved(rule, now + rule.resolve)
+
+    def supervisor_due(self, ticket: Ticket) -> dt.datetime | None:
+        """When an unanswered ticket goes to the supervisor."""
+        if ticket.respond_by is None:
+            return None
+        rule = self.rule(ticket.kind, ticket.category)
+        return self._moved(rule, ticket.respond_by + rule.escalate_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +158,14 @@ def open_ticket(session: Session, *, reporter: Person, kind: TicketKind, categor
                                     kind="subscribed", note=text))
         return Opened(duplicate, duplicate=True)
 
-    respond, resolve = deadlines.for_ticket(kind, category)
+    respond_by, resolve_by = deadlines.due(kind, category, now)
     assignee = building.grid.grid_member if building is not None else None
     ticket = Ticket(
         number=next_number(session, kind, now), community_id=reporter.community_id, kind=kind,
         category=category, status=TicketStatus.ASSIGNED if assignee else TicketStatus.NEW,
         priority="urgent" if kind == TicketKind.EMERGENCY else "normal", text=text,
         language=language, building=building, unit=unit, room=room, reporter=reporter,
-        assignee=assignee, created_at=now, respond_by=now + respond, resolve_by=now + resolve)
+        assignee=assignee, created_at=now, respond_by=respond_by, resolve_by=resolve_by)
     session.add(ticket)
     session.flush()
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=reporter.id, kind="created",
@@ -164,6 +194,7 @@ def change_status(session: Session, ticket: Ticket, to: TicketStatus, *, actor: 
         ticket.closed_at = now
     if to == TicketStatus.REOPENED:
         ticket.resolved_at = None
+        ticket.poll_step = 0  # the next resolution gets its own satisfaction poll
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id if actor else None,
                             kind="status", from_status=from_status, to_status=to, note=note))
 
@@ -175,11 +206,14 @@ def add_note(session: Session, ticket: Ticket, *, actor: Person, now: dt.datetim
 
 
 def escalate(session: Session, ticket: Ticket, *, actor: Person | None, now: dt.datetime,
-             note: str | None = None) -> int:
-    """Raise the escalation level (grid member → supervisor → street) and record it."""
-    if ticket.escalation_level >= 2:
-        raise TicketError("already_escalated", f"{ticket.number} is already with the street")
-    ticket.escalation_level += 1
+             note: str | None = None, to_level: int | None = None) -> int:
+    """Raise the escalation level (grid member → supervisor → street) by one, or straight to
+    ``to_level`` (a missed resolution deadline goes to the street), and record it."""
+    target = ticket.escalation_level + 1 if to_level is None else to_level
+    if ticket.escalation_level >= 2 or target <= ticket.escalation_level:
+        raise TicketError("already_escalated", f"{ticket.number} is already at level "
+                          f"{ticket.escalation_level}")
+    ticket.escalation_level = min(target, 2)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id if actor else None,
                             kind="escalated", note=note or f"level {ticket.escalation_level}"))
     return ticket.escalation_level

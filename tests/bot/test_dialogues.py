@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions.faq_index import FaqIndex
 from actions.responses import Responses
 from actions.runtime import Runtime
+from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService, Incoming
+from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
 from store.community import import_community, parse_community
@@ -219,8 +221,10 @@ def test_grid_member_works_the_ticket_and_the_resident_rates_it(
         ("/note BX-20261121-0001 明早带灯泡过去", ["已在 BX-20261121-0001 添加备注"]),
         ("/resolve BX-20261121-0001 换了声控灯", ["已处理完"]),
     ])
+    converse(resident, [("你好", ["接单", "已处理完。换了声控灯"])])
+    Jobs(current_runtime()).sweep(NOW + dt.timedelta(minutes=10))  # the satisfaction poll
     converse(resident, [
-        ("你好", ["接单", "已经处理好了", "换了声控灯", "打个分"]),
+        ("好的", ["已经处理好了", "打个分"]),
         ('/rate{"ticket_id": "BX-20261121-0001", "rating": "5"}', ["谢谢您的评价", "已办结"]),
     ])
     assert first_ticket(sessions).status == TicketStatus.CLOSED

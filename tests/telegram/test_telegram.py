@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryReport, DeliveryWorker
+from bot.scheduler.jobs import Jobs
 from bot.telegram import (
     RateLimiter,
     TelegramChannel,
@@ -116,7 +118,8 @@ def test_private_report_with_buttons_for_the_grid_member(
     resolve = next(key["callback_data"] for key in keys if "已解决" in key["text"])
     emulator.user_presses(ZHANG, resolve, note)
     emulator.wait_for(lambda: [e for e in emulator.edits if "已处理完" in str(e.get("text", ""))])
-    deliver_rounds(emulator, sessions, ManualClock(), [0])  # the resident's rating question
+    Jobs(current_runtime()).sweep(NOW + dt.timedelta(minutes=10))  # the satisfaction poll
+    deliver_rounds(emulator, sessions, ManualClock(), [0])
     question = emulator.wait_for(lambda: [s for s in emulator.to(WANG) if "打个分" in s.text])[0]
     five = question.reply_markup["inline_keyboard"][0][0]["callback_data"]
     emulator.user_presses(WANG, five, question)

@@ -1,0 +1,366 @@
+"""The scheduler's jobs. Every due item lives on a database row (a ticket's deadlines, a
+notice's next run, an event's start), so a job finds what is due by querying, claims each step
+with a conditional update or a unique row, and writes notifications through the outbox in the
+same transaction: a job that runs twice, or in two processes, sends once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from actions.events import event_values
+from actions.notify import notify_person
+from actions.runtime import Runtime
+from actions.tickets import ticket_values
+from bot.scheduler.digest import send_digests
+from store import notices
+from store.database import transaction
+from store.models import (
+    Building,
+    Community,
+    Event,
+    EventSignup,
+    Grid,
+    Notice,
+    NoticeRun,
+    Person,
+    Role,
+    SignupStatus,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from store.notices import Audience
+from store.outbox import enqueue_chat
+from store.people import on_duty_staff, with_role
+from store.steps import claim
+from store.tickets import OPEN, change_status, escalate, subscribers
+
+log = logging.getLogger(__name__)
+CHUNK = 200
+LEVEL_NAMES = {1: ("网格督导员", "supervisor"), 2: ("街道（吹哨）", "street office")}
+MISSED = {"respond": ("受理", "respond"), "resolve": ("办结", "resolve")}
+
+
+def _level_name(level: int, language: str) -> str:
+    zh, en = LEVEL_NAMES[level]
+    return en if language == "en" else zh
+
+
+def _load_tickets(session: Session, ids: Sequence[int]) -> Sequence[Ticket]:
+    return session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(
+        selectinload(Ticket.building).selectinload(Building.grid).selectinload(Grid.supervisor),
+        selectinload(Ticket.assignee), selectinload(Ticket.reporter)).order_by(Ticket.id)).all()
+
+
+class Jobs:
+    """One sweep runs every job once for the moment ``now``; each returns what it did."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.policy = runtime.policy
+        self.zone = runtime.timezone
+
+    def sweep(self, now: dt.datetime) -> Counter[str]:
+        """Everything due at ``now``. One job failing does not stop the others."""
+        done: Counter[str] = Counter()
+        jobs: Sequence[Callable[[dt.datetime], Counter[str]]] = (
+            self.response_deadlines, self.supervisor_escalations, self.resolution_deadlines,
+            self.polls, self.event_reminders, self.notices, self.notice_reports, self.digest)
+        for job in jobs:
+            try:
+                done.update(job(now))
+            except Exception:
+                log.exception("scheduled job %s failed; it runs again next sweep", job.__name__)
+                done["errors"] += 1
+        return done
+
+    # -- deadlines (接诉即办, 吹哨报到) -------------------------------------------------------
+
+    def _claim(self, session: Session, ids: Iterable[int], column: str, before: int,
+               after: int) -> list[int]:
+        """Move tickets' step ``column`` from ``before`` to ``after``; the ids that moved."""
+        step = getattr(Ticket, column)
+        return list(session.scalars(update(Ticket).where(
+            Ticket.id.in_(list(ids)), step == before).values({column: after})
+            .returning(Ticket.id)))
+
+    def _chunks(self, query_ids: Sequence[int]) -> Iterable[Sequence[int]]:
+        for start in range(0, len(query_ids), CHUNK):
+            yield query_ids[start:start + CHUNK]
+
+    def response_deadlines(self, now: dt.datetime) -> Counter[str]:
+        """A ticket nobody accepted by its response deadline: remind the grid member."""
+        done: Counter[str] = Counter()
+        with self.runtime.sessions() as session:
+            due = session.scalars(select(Ticket.id).where(
+                Ticket.status.in_(OPEN), Ticket.respond_by <= now,
+                Ticket.acknowledged_at.is_(None), Ticket.response_step == 0)).all()
+        for chunk in self._chunks(due):
+            with transaction(self.runtime.sessions) as session:
+                claimed = self._claim(session, chunk, "response_step", 0, 1)
+                for ticket in _load_tickets(session, claimed):
+                    session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="reminded",
+                                            note="response deadline passed"))
+                    people = [ticket.assignee] if ticket.assignee else list(
+                        on_duty_staff(session, ticket.community_id))
+                    for person in people:
+                        self._tell(session, person, "utter_notify_deadline_reminder",
+                                   f"ticket:{ticket.number}:remind:{person.id}", ticket,
+                                   urgent=ticket.priority == "urgent")
+                    done["reminded"] += 1
+        return done
+
+    def supervisor_escalations(self, now: dt.datetime) -> Counter[str]:
+        """Still not accepted some time after the reminder: the supervisor takes it up."""
+        done: Counter[str] = Counter()
+        with self.runtime.sessions() as session:
+            waiting = session.scalars(select(Ticket).where(
+                Ticket.status.in_(OPEN), Ticket.acknowledged_at.is_(None),
+                Ticket.response_step == 1, Ticket.respond_by <= now)).all()
+            due = [t.id for t in waiting
+                   if (when := self.runtime.deadlines.supervisor_due(t)) and when <= now]
+        for chunk in self._chunks(due):
+            with transaction(self.runtime.sessions) as session:
+                claimed = self._claim(session, chunk, "response_step", 1, 2)
+                for ticket in _load_tickets(session, claimed):
+                    grid = ticket.building.grid if ticket.building else None
+                    targets = [grid.supervisor] if grid and grid.supervisor else list(
+                        on_duty_staff(session, ticket.community_id))
+                    self._escalate(session, ticket, 1, targets, "respond", now)
+                    done["escalated"] += 1
+        return done
+
+    def resolution_deadlines(self, now: dt.datetime) -> Counter[str]:
+        """Not resolved by the resolution deadline: the street is called in (吹哨)."""
+        done: Counter[str] = Counter()
+        with self.runtime.sessions() as session:
+            due = session.scalars(select(Ticket.id).where(
+                Ticket.status.in_(OPEN), Ticket.resolve_by <= now,
+                Ticket.resolution_step == 0)).all()
+        for chunk in self._chunks(due):
+            with transaction(self.runtime.sessions) as session:
+                claimed = self._claim(session, chunk, "resolution_step", 0, 1)
+                for ticket in _load_tickets(session, claimed):
+                    targets = list(with_role(session, ticket.community_id, Role.STREET_CONTACT))
+                    self._escalate(session, ticket, 2, targets, "resolve", now)
+                    done["whistled"] += 1
+        return done
+
+    def _escalate(self, session: Session, ticket: Ticket, level: int, targets: list[Person],
+                  missed: str, now: dt.datetime) -> None:
+        if ticket.escalation_level < level:
+            escalate(session, ticket, actor=None, now=now, to_level=level,
+                     note=f"level {level}: {missed} deadline missed")
+        else:  # already raised by hand: the step is still recorded
+            session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="deadline_missed",
+                                    note=f"{missed} deadline missed"))
+        for person in targets:
+            language = person.language or "zh"
+            self._tell(session, person, "utter_notify_deadline_escalated",
+                       f"ticket:{ticket.number}:escalated:{level}:{person.id}", ticket,
+                       urgent=ticket.priority == "urgent",
+                       missed=MISSED[missed][1 if language == "en" else 0])
+        for resident in subscribers(session, ticket):
+            self._tell(session, resident, "utter_notify_resident_escalated",
+                       f"ticket:{ticket.number}:escalated:{level}:resident:{resident.id}", ticket,
+                       level_name=_level_name(level, resident.language or "zh"))
+
+    def _tell(self, session: Session, person: Person, response: str, key: str, ticket: Ticket,
+              *, urgent: bool = False, **values: str) -> None:
+        notify_person(session, self.runtime, person, response, key, urgent=urgent,
+                      **ticket_values(self.runtime, ticket, person.language or "zh"), **values)
+
+    # -- satisfaction polls (效果共评) -------------------------------------------------------
+
+    def polls(self, now: dt.datetime) -> Counter[str]:
+        """Ask after a resolution, remind once, close unanswered polls."""
+        spec = self.policy.polls
+        steps = ((0, 1, spec.delay, "asked"), (1, 2, spec.delay + spec.remind_after, "reminded"),
+                 (2, 3, spec.delay + spec.close_after, "closed"))
+        done: Counter[str] = Counter()
+        for before, after, wait, outcome in steps:
+            with self.runtime.sessions() as session:
+                due = session.scalars(select(Ticket.id).where(
+                    Ticket.status == TicketStatus.RESOLVED, Ticket.poll_step == before,
+                    Ticket.resolved_at <= now - wait)).all()
+            for chunk in self._chunks(due):
+                with transaction(self.runtime.sessions) as session:
+                    claimed = self._claim(session, chunk, "poll_step", before, after)
+                    for ticket in _load_tickets(session, claimed):
+                        self._poll_step(session, ticket, outcome, now)
+                        done[f"poll_{outcome}"] += 1
+        return done
+
+    def _poll_step(self, session: Session, ticket: Ticket, outcome: str,
+                   now: dt.datetime) -> None:
+        if outcome == "closed":
+            change_status(session, ticket, TicketStatus.CLOSED, actor=None, now=now,
+                          note="satisfaction poll closed without an answer")
+            return
+        response = "utter_ask_rating" if outcome == "asked" else "utter_poll_reminder"
+        for person in subscribers(session, ticket):
+            self._tell(session, person, response,
+                       f"ticket:{ticket.number}:{outcome}:{ticket.resolved_at}:{person.id}",
+                       ticket, note="")
+
+    # -- community events --------------------------------------------------------------------
+
+    def event_reminders(self, now: dt.datetime) -> Counter[str]:
+        """24 h and 1 h before (by default) to those confirmed; a reminder whose moment passed
+        while the next one is already due is skipped, not sent late."""
+        offsets = sorted(self.policy.event_reminders, reverse=True)
+        done: Counter[str] = Counter()
+        for index, offset in enumerate(offsets):
+            later = offsets[index + 1] if index + 1 < len(offsets) else dt.timedelta()
+            with self.runtime.sessions() as session:
+                events = session.scalars(select(Event.id).where(
+                    Event.cancelled.is_(False), Event.starts_at > now + later,
+                    Event.starts_at <= now + offset)).all()
+            for event_id in events:
+                with transaction(self.runtime.sessions) as session:
+                    ref = f"{event_id}:{int(offset.total_seconds())}"
+                    if not claim(session, "event_reminder", ref, now):
+                        continue
+                    event = session.get(Event, event_id)
+                    assert event is not None
+                    for signup in session.scalars(select(EventSignup).where(
+                            EventSignup.event_id == event_id,
+                            EventSignup.status == SignupStatus.CONFIRMED)):
+                        person = session.get(Person, signup.person_id)
+                        if person is None:
+                            continue
+                        language = person.language or "zh"
+                        notify_person(session, self.runtime, person, "utter_event_reminder",
+                                      f"event:{event_id}:remind:{ref}:{person.id}",
+                                      lead=self._lead(offset, language),
+                                      **event_values(self.runtime, session, event, language))
+                        done["event_reminders"] += 1
+        return done
+
+    def _lead(self, offset: dt.timedelta, language: str) -> str:
+        hours = offset.total_seconds() / 3600
+        if hours in (1, 24):
+            name, count = ("utter_lead_hour" if hours == 1 else "utter_lead_tomorrow"), 1
+        elif hours >= 24 and hours % 24 == 0:
+            name, count = "utter_lead_days", int(hours // 24)
+        elif hours >= 1:
+            name, count = "utter_lead_hours", round(hours)
+        else:
+            name, count = "utter_lead_minutes", round(hours * 60)
+        return self.runtime.responses.render(name, language, count=str(count)).text
+
+    # -- notices and broadcasts --------------------------------------------------------------
+
+    def notices(self, now: dt.datetime) -> Counter[str]:
+        """Send each due notice once per occurrence, to its audience as it is now."""
+        done: Counter[str] = Counter()
+        with self.runtime.sessions() as session:
+            due = notices.due(session, now)
+        for notice_id in due:
+            with transaction(self.runtime.sessions) as session:
+                notice = session.get(Notice, notice_id, with_for_update=True)
+                if notice is None or notice.status != "scheduled" or notice.next_run_at is None \
+                        or notice.next_run_at > now:
+                    continue  # another process got there first
+                run = notices.start_run(session, notice, now, self.zone,
+                                        self.policy.notices.misfire_grace)
+                if run is None:
+                    continue
+                if run.missed:
+                    self._tell_author(session, notice, "utter_notice_missed",
+                                      f"notice-run:{run.id}:missed",
+                                      when=self._local(run.due_at))
+                    run.reported_at = now
+                    done["notices_missed"] += 1
+                    continue
+                run.recipients = self._send_notice(session, notice, run.id, now)
+                done["notices_sent"] += 1
+        return done
+
+    def _send_notice(self, session: Session, notice: Notice, run_id: int,
+                     now: dt.datetime) -> int:
+        community = session.get(Community, notice.community_id)
+        assert community is not None
+        reach = notices.recipients(session, community, Audience.parse(notice.audience))
+        batch = f"notice:{run_id}"
+        for person in reach.people:
+            language = person.language or community.default_language
+            notify_person(session, self.runtime, person, "utter_notice",
+                          f"notice:{run_id}:p{person.id}", batch=batch,
+                          text=notices.text_for(notice, language, community.default_language))
+        for group in reach.groups:
+            # A group is read in every language: each text once, the default first.
+            languages = sorted(notice.texts, key=lambda code: code != community.default_language)
+            text = "\n\n".join(self.runtime.responses.render(
+                "utter_notice", code, text=notice.texts[code]).text for code in languages)
+            enqueue_chat(session, channel=group.channel, chat_id=group.chat_id,
+                                 text=text, key=f"notice:{run_id}:g{group.id}", now=now,
+                                 batch=batch)
+        return len(reach)
+
+    def notice_reports(self, now: dt.datetime) -> Counter[str]:
+        """Tell the author what became of each run once it has settled (or waited long)."""
+        done: Counter[str] = Counter()
+        with self.runtime.sessions() as session:
+            runs = [run.id for run in notices.unreported(session)]
+        for run_id in runs:
+            with transaction(self.runtime.sessions) as session:
+                run = session.get(NoticeRun, run_id, with_for_update=True)
+                if run is None or run.reported_at is not None:
+                    continue
+                counts = notices.delivery(session, run)
+                if counts.pending and now - run.ran_at < self.policy.notices.report_after:
+                    continue
+                notice = session.get(Notice, run.notice_id)
+                assert notice is not None
+                run.reported_at = now
+                author = session.get(Person, notice.author_id) if notice.author_id else None
+                language = (author.language if author else None) or "zh"
+                pending_note = self.runtime.responses.render(
+                    "utter_notice_report_pending", language,
+                    pending=str(counts.pending)).text if counts.pending else ""
+                self._tell_author(session, notice, "utter_notice_report",
+                                  f"notice-run:{run.id}:report", pending_note=pending_note,
+                                  **{k: str(getattr(counts, k)) for k in (
+                                      "delivered", "failed", "unreachable", "waiting")})
+                done["notice_reports"] += 1
+        return done
+
+    def _tell_author(self, session: Session, notice: Notice, response: str, key: str,
+                     **values: Any) -> None:
+        author = session.get(Person, notice.author_id) if notice.author_id else None
+        if author is None:
+            return  # made on the command line: `linli notice show` has the report
+        language = author.language or "zh"
+        notify_person(session, self.runtime, author, response, key, notice=str(notice.id),
+                      audience=audience_name(self.runtime, notice.audience, language), **values)
+
+    def _local(self, moment: dt.datetime) -> str:
+        return self.runtime.local(moment).strftime("%m-%d %H:%M")
+
+    # -- the daily digest ----------------------------------------------------------------------
+
+    def digest(self, now: dt.datetime) -> Counter[str]:
+        """Once a day at the configured time (or late within the grace), to staff."""
+        local = now.astimezone(self.zone)
+        due = dt.datetime.combine(local.date(), self.policy.digest.at, tzinfo=self.zone)
+        if not due <= now <= due + self.policy.digest.misfire_grace:
+            return Counter()
+        with transaction(self.runtime.sessions) as session:
+            if not claim(session, "digest", local.date().isoformat(), now):
+                return Counter()
+            return Counter(digests=send_digests(session, self.runtime, local.date(), now))
+
+
+def audience_name(runtime: Runtime, spec: str, language: str) -> str:
+    """"grid:A" as people say it: "A网格" / "grid A"."""
+    audience = Audience.parse(spec)
+    template = runtime.responses.label("audience", audience.kind, language)
+    return template.replace("{value}", audience.value)
