@@ -67,7 +67,9 @@ class Turn:
         return person
 
     def say(self, response: str, **values: Any) -> None:
-        self.dispatcher.utter_message(response=response, **values)
+        # The language travels with the message: an action may answer in another language
+        # than the slot's (a bilingual notice's author gets their own language back).
+        self.dispatcher.utter_message(response=response, language=self.language, **values)
 
     def entity(self, name: str) -> str | None:
         value = next(self.tracker.get_latest_entity_values(name), None)

@@ -7,11 +7,16 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from store.models import Community
 
 app = typer.Typer(help="Linli (邻里): a resident-services bot for urban communities.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
@@ -24,6 +29,9 @@ community_app = typer.Typer(help="The community: grids, buildings, people.", no_
 app.add_typer(community_app, name="community")
 report_app = typer.Typer(help="Reports on the community's service.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+notice_app = typer.Typer(help="Notices to residents: now, at a time, or recurring.",
+                         no_args_is_help=True)
+app.add_typer(notice_app, name="notice")
 
 
 def _progress() -> Any:
@@ -155,16 +163,19 @@ def serve(
     port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
     workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
 ) -> None:
-    """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat."""
+    """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat, the
+    scheduler, and Telegram when a token is set."""
     import uvicorn
 
+    from actions.runtime import current as current_runtime
     from bot.rest import create_app
-    from bot.wiring import prepare
+    from bot.wiring import build_scheduler, prepare
 
     # Prepared once here (trains a stale model, migrates, loads the demo), so that workers
     # only load what is ready.
     settings = Settings()
     pipeline, service = prepare(settings, _progress())
+    scheduler = build_scheduler(current_runtime())
     background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     telegram = None
     if settings.telegram_token:
@@ -183,8 +194,8 @@ def serve(
     else:
         webhook = (telegram, settings.telegram_webhook_secret) \
             if telegram is not None and settings.telegram_webhook_url else None
-        uvicorn.run(create_app(service, pipeline, background, webhook), host=host, port=port,
-                    log_level="warning")
+        uvicorn.run(create_app(service, pipeline, background, webhook, scheduler), host=host,
+                    port=port, log_level="warning")
 
 
 def _import_community(path: Path) -> None:
@@ -245,14 +256,11 @@ def report_rates(
     from sqlalchemy import select
 
     from bot.wiring import build_runtime
-    from store.models import Community, Grid
+    from store.models import Grid
     from store.rates import rates
 
     with build_runtime(Settings()).sessions() as session:
-        community = session.scalar(select(Community).order_by(Community.id).limit(1))
-        if community is None:
-            raise _fail("no community in the database: load one with `linli community import "
-                        "FILE` (or `linli demo`)")
+        community = _community(session)
         zone = ZoneInfo(community.timezone)
         try:
             last = (dt.date.fromisoformat(until) if until
@@ -289,6 +297,116 @@ def report_rates(
     for zh, name, rate in lines:
         shown = "–" if rate.value is None else f"{rate.value:.1%}"
         typer.echo(f"{zh} {name:<12}{shown:>6}   {rate.numerator}/{rate.denominator}")
+
+
+def _community(session: Session) -> Community:
+    from sqlalchemy import select
+
+    from store.models import Community
+
+    community = session.scalar(select(Community).order_by(Community.id).limit(1))
+    if community is None:
+        raise _fail("no community in the database: load one with `linli community import "
+                    "FILE` (or `linli demo`)")
+    return community
+
+
+@notice_app.command("create")
+def notice_create(
+    to: Annotated[str, typer.Option(help="all, grid:CODE, building:NUMBER, groups or "
+                                    "language:zh|en")],
+    when: Annotated[str, typer.Option(help='"now", "2026-12-07 08:00", "明天8点", '
+                                      '"every monday 8:00", "每天7点半", a crontab…')] = "now",
+    zh: Annotated[str, typer.Option(help="the Chinese text")] = "",
+    en: Annotated[str, typer.Option(help="the English text")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="send to a large audience without "
+                                      "asking")] = False,
+) -> None:
+    """Schedule a notice; each resident gets their language, else the community default."""
+    from bot.wiring import build_runtime
+    from nlu.schedule import describe, parse_schedule
+    from store import notices
+    from store.database import transaction
+
+    runtime = build_runtime(Settings())
+    schedule = parse_schedule(when, runtime.local(runtime.now()))
+    if schedule is None:
+        raise _fail(f"--when {when!r}: not a time I understand, or already past")
+    try:
+        audience = notices.Audience.parse(to)
+        with transaction(runtime.sessions) as session:
+            community = _community(session)
+            notice, reach = notices.create(
+                session, community=community, author=None, texts={"zh": zh, "en": en},
+                audience=audience, at=schedule.at, cron=schedule.cron, now=runtime.now(),
+                zone=runtime.timezone, confirm_above=runtime.policy.notices.confirm_above)
+            if notice.status == "to_confirm" and yes:
+                notices.confirm(notice, runtime.now())
+            number, status = notice.id, notice.status
+    except notices.NoticeError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"notice #{number}: {audience}, {reach} recipients, "
+               f"{describe(schedule, 'en')}, {status}")
+    if status == "to_confirm":
+        typer.echo(f"more than {runtime.policy.notices.confirm_above} recipients: confirm "
+                   f"with `linli notice confirm {number}` (or create it with --yes)")
+
+
+@notice_app.command("list")
+def notice_list() -> None:
+    """Notices still to go out, and the last runs of each with their delivery counts."""
+    from sqlalchemy import select
+
+    from bot.wiring import build_runtime
+    from store import notices
+    from store.models import Notice, NoticeRun
+
+    runtime = build_runtime(Settings())
+    with runtime.sessions() as session:
+        for notice in session.scalars(select(Notice).order_by(Notice.id)):
+            upcoming = runtime.local(notice.next_run_at).strftime("%Y-%m-%d %H:%M") \
+                if notice.next_run_at else "-"
+            preview = next(iter(notice.texts.values()), "")[:40].replace("\n", " ")
+            typer.echo(f"#{notice.id:<4} {notice.status:<10} {notice.audience:<12} "
+                       f"{notice.cron or 'once':<14} next {upcoming:<16} {preview}")
+            for run in session.scalars(select(NoticeRun).where(
+                    NoticeRun.notice_id == notice.id).order_by(NoticeRun.id.desc()).limit(3)):
+                counts = notices.delivery(session, run)
+                ran = runtime.local(run.ran_at).strftime("%Y-%m-%d %H:%M")
+                typer.echo(f"      ran {ran}: " + ("missed (Linli was down)" if run.missed else
+                           f"{run.recipients} recipients, delivered {counts.delivered}, "
+                           f"failed {counts.failed}, unreachable {counts.unreachable}, "
+                           f"waiting {counts.waiting}, retrying {counts.pending}"))
+
+
+def _change_notice(number: int, change: str) -> None:
+    from bot.wiring import build_runtime
+    from store import notices
+    from store.database import transaction
+    from store.models import Notice
+
+    runtime = build_runtime(Settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            notice = session.get(Notice, number)
+            if notice is None:
+                raise _fail(f"no notice #{number}")
+            getattr(notices, change)(notice, runtime.now())
+    except notices.NoticeError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"notice #{number}: {'cancelled' if change == 'cancel' else 'scheduled'}")
+
+
+@notice_app.command("cancel")
+def notice_cancel(number: Annotated[int, typer.Argument(help="the notice's number")]) -> None:
+    """Cancel a notice (a recurring one stops for good)."""
+    _change_notice(number, "cancel")
+
+
+@notice_app.command("confirm")
+def notice_confirm(number: Annotated[int, typer.Argument(help="the notice's number")]) -> None:
+    """Send a notice that waits for confirmation because of its large audience."""
+    _change_notice(number, "confirm")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
 from store.community import nearest_building
 from store.database import transaction
+from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
     ChatIdentity,
     Community,
@@ -35,7 +36,8 @@ from store.models import (
     Role,
     TranscriptMessage,
 )
-from store.outbox import buttons_of, enqueue, mark_sent, pending_for
+from store.notices import register_group
+from store.outbox import buttons_of, enqueue, mark_sent, pending_for, photo_of
 
 if TYPE_CHECKING:
     from bot.spool import Spool
@@ -50,7 +52,7 @@ _COMMAND = re.compile(r"^/(?P<intent>[a-z_]+)(?:\s+(?P<ticket>[A-Za-z]{2}-?\d{8}
 _REPLY = re.compile(r"^/(?P<intent>reply)\s+(?P<person>\d+)\s+(?P<note>.+)$", re.DOTALL)
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
 COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
-                      "reply"})
+                      "reply", "broadcast", "notices", "notice_confirm", "notice_cancel"})
 
 
 def button_payload(text: str, language: str) -> dict[str, Any] | None:
@@ -84,6 +86,13 @@ def button_payload(text: str, language: str) -> dict[str, Any] | None:
     chosen = values.get("language")
     return {"text": text, "language": chosen if chosen in SUPPORTED else language,
             "intent": intent, "entities": entities, "intent_ranking": [intent]}
+
+
+def media_url(photo: str | None) -> str | None:
+    """Where a web page finds an outbox photo: Linli's own images are served at /media/;
+    another channel's file ids mean nothing on the web."""
+    return "/media/" + photo.removeprefix(MEDIA_PREFIX) \
+        if photo and photo.startswith(MEDIA_PREFIX) else None
 
 
 class Parser(Protocol):
@@ -352,8 +361,9 @@ class ConversationService:
         """Notifications waiting for this chat, on channels that deliver when the user writes."""
         delivered = []
         for message in pending_for(session, incoming.channel, incoming.chat_id):
-            buttons = buttons_of(message)
-            delivered.append({"text": message.text, **({"buttons": buttons} if buttons else {})})
+            buttons, image = buttons_of(message), media_url(photo_of(message))
+            delivered.append({"text": message.text, **({"buttons": buttons} if buttons else {}),
+                              **({"image": image} if image else {})})
             mark_sent(message, now)
         return delivered
 
@@ -376,6 +386,13 @@ class ConversationService:
                 return None
             building = nearest_building(session, community_id, latitude, longitude)
             return building.number if building is not None else None
+
+    def register_group(self, channel: str, chat_id: str, title: str) -> None:
+        """A group the bot is in, so that notices to "the community groups" reach it."""
+        with transaction(self.sessions) as session:
+            community_id = session.scalar(select(Community.id).order_by(Community.id))
+            if community_id is not None:
+                register_group(session, community_id, channel, chat_id, title, self.clock())
 
     def remember_group_message(self, chat_id: str, sender: str, text: str,
                                message_id: str) -> int:

@@ -8,14 +8,24 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from bot.conversation import ConversationService, Incoming, Parser
+from store.media import load as load_media
+
+if TYPE_CHECKING:
+    from bot.scheduler.engine import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +46,22 @@ class ParseRequest(BaseModel):
 class Metrics:
     """A few counters in Prometheus text format."""
 
-    def __init__(self) -> None:
+    def __init__(self, scheduler: Scheduler | None = None) -> None:
         self.messages = 0
         self.turn_seconds = 0.0
         self.parses = 0
+        self.scheduler = scheduler
 
     def render(self) -> str:
-        return "\n".join([
+        scheduler = [] if self.scheduler is None else [
+            "# HELP linli_scheduler_leader 1 if this process runs the scheduled jobs.",
+            "# TYPE linli_scheduler_leader gauge",
+            f"linli_scheduler_leader {int(self.scheduler.leader)}",
+            "# HELP linli_scheduler_sweeps_total Sweeps for due work done by this process.",
+            "# TYPE linli_scheduler_sweeps_total counter",
+            f"linli_scheduler_sweeps_total {self.scheduler.sweeps}",
+        ]
+        return "\n".join([*scheduler,
             "# HELP linli_messages_total Messages answered on the REST channel.",
             "# TYPE linli_messages_total counter", f"linli_messages_total {self.messages}",
             "# HELP linli_turn_seconds_sum Time spent answering them.",
@@ -64,20 +83,27 @@ async def _replay_forever(service: ConversationService, interval: float = 5.0) -
 
 def app_from_settings() -> FastAPI:
     """Factory for ``uvicorn --factory`` (each worker process wires its own service)."""
+    from actions.runtime import current as current_runtime
     from bot.settings import Settings
-    from bot.wiring import prepare
+    from bot.wiring import build_scheduler, prepare
 
     pipeline, service = prepare(Settings(), lambda message: log.info("%s", message))
-    return create_app(service, pipeline)  # Telegram runs in the first process only
+    # Telegram runs in the first process only; every worker runs a scheduler, and the lease
+    # lets one of them work at a time.
+    return create_app(service, pipeline, scheduler=build_scheduler(current_runtime()))
 
 
 def create_app(service: ConversationService, nlu: Parser,
                background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
-               telegram_webhook: tuple[Any, str | None] | None = None) -> FastAPI:
-    """The HTTP application over an already wired conversation service."""
+               telegram_webhook: tuple[Any, str | None] | None = None,
+               scheduler: Scheduler | None = None) -> FastAPI:
+    """The HTTP application over an already wired conversation service; ``background`` and
+    the scheduler run while it serves."""
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_replay_forever(service))]
+        if scheduler is not None:
+            tasks.append(asyncio.create_task(scheduler.run()))
         tasks += [asyncio.create_task(job()) for job in background]
         yield
         for task in tasks:
@@ -85,7 +111,7 @@ def create_app(service: ConversationService, nlu: Parser,
         await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(title="Linli", docs_url=None, redoc_url=None, lifespan=lifespan)
-    metrics = Metrics()
+    metrics = Metrics(scheduler)
 
     @app.post("/webhooks/rest/webhook")
     async def rest_webhook(body: RestMessage) -> list[dict[str, Any]]:
@@ -131,6 +157,16 @@ def create_app(service: ConversationService, nlu: Parser,
             update = Update.de_json(await request.json(), application.bot)
             await application.update_queue.put(update)
             return JSONResponse({"ok": True})
+
+    @app.get("/media/{token}")
+    async def image(token: str) -> Response:
+        """An image Linli made (a digest chart); the token is unguessable."""
+        with service.sessions() as session:
+            stored = load_media(session, token)
+            if stored is None:
+                return Response(status_code=404)
+            return Response(stored.data, media_type=stored.content_type,
+                            headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/")
     async def home() -> RedirectResponse:

@@ -33,6 +33,7 @@ from telegram.ext import (
 
 from bot.conversation import ConversationService, Incoming
 from bot.delivery import DeliveryError
+from store import media
 from store.buttons import payload_for, register
 from store.database import transaction
 from store.models import ChatIdentity
@@ -47,6 +48,9 @@ GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"
 WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note")
 _COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
              "cancel": "cancel"}
+#: Work commands typed by grid members and staff, passed on with their arguments.
+STAFF_COMMANDS = ("queue", "accept", "progress", "resolve", "note", "escalate", "reply",
+                  "broadcast", "notices", "notice_cancel", "notice_confirm")
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -125,8 +129,10 @@ class TelegramChannel:
         chunks = split_text(text)
         try:
             if photo is not None:  # the photo first, so the buttons stay under the text
+                image = await asyncio.to_thread(self._image, photo) \
+                    if photo.startswith(media.PREFIX) else photo
                 await self.limiter.acquire(chat)
-                await self.application.bot.send_photo(chat, photo)
+                await self.application.bot.send_photo(chat, image)
             for index, chunk in enumerate(chunks):
                 await self.limiter.acquire(chat)
                 await self.application.bot.send_message(
@@ -141,6 +147,12 @@ class TelegramChannel:
             raise DeliveryError(str(error), permanent=True) from None
         except (TimedOut, NetworkError) as error:
             raise DeliveryError(str(error)) from None
+
+    def _image(self, reference: str) -> bytes | str:
+        """A picture Linli made (a digest chart) is uploaded; a Telegram file id is resent."""
+        with self.sessions() as session:
+            stored = media.load(session, reference)
+            return stored.data if stored is not None else reference
 
     def keyboard(self, chat_id: int, buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
         """Inline buttons whose callback data is a short id bound to the chat's person."""
@@ -200,6 +212,12 @@ class TelegramFrontend:
         await self._reply(update, _COMMANDS.get(name, "/bot_help"), update.effective_user.id,
                           update.effective_chat.id)
 
+    async def staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/broadcast, /notices, /queue, /resolve BX-… note: the text as typed, minus @bot."""
+        assert update.effective_message and update.effective_user and update.effective_chat
+        text = re.sub(r"^(/\w+)@\w+", r"\1", update.effective_message.text or "")
+        await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
+
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, with a deep-link payload: g<ref> continues a group report privately,
         t<ticket> shows that ticket (to its reporter only)."""
@@ -246,6 +264,8 @@ class TelegramFrontend:
         message = update.effective_message
         assert message and update.effective_user and update.effective_chat
         text = message.text or ""
+        await asyncio.to_thread(self.service.register_group, CHANNEL,
+                                str(update.effective_chat.id), update.effective_chat.title or "")
         addressed = f"@{self.bot_username}".lower() in text.lower() or (
             message.reply_to_message is not None and message.reply_to_message.from_user
             is not None and message.reply_to_message.from_user.username == self.bot_username)
@@ -327,6 +347,8 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", frontend.start, filters=private))
     application.add_handler(CommandHandler(list(_COMMANDS), frontend.command, filters=private))
+    application.add_handler(CommandHandler(list(STAFF_COMMANDS), frontend.staff_command,
+                                           filters=private))
     application.add_handler(CallbackQueryHandler(frontend.button))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
                                            frontend.private_text))

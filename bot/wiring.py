@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -29,6 +29,9 @@ from store.models import Community, Person
 from store.outbox import enqueue
 from store.people import on_duty_staff
 from store.policy import SchedulePolicy
+
+if TYPE_CHECKING:
+    from bot.scheduler.engine import Scheduler
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -75,6 +78,15 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
     return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool)
 
 
+def build_scheduler(runtime: Runtime) -> Scheduler:
+    """The scheduler for ``runtime``'s database, at the pace config/schedule.yml sets."""
+    from bot.scheduler.engine import Scheduler
+    from bot.scheduler.jobs import Jobs
+
+    return Scheduler(Jobs(runtime), runtime.sessions, runtime.clock,
+                     interval=runtime.policy.engine.interval, lease=runtime.policy.engine.lease)
+
+
 def load_community_file(runtime: Runtime, path: Path) -> ImportReport:
     """Validate and import a community YAML file (raises CommunityFileError, OSError)."""
     import yaml
@@ -102,8 +114,10 @@ async def run_telegram(settings: Settings, service: ConversationService,
         assert application.updater is not None
         await application.bot.delete_webhook()
         await application.updater.start_polling(drop_pending_updates=False)
+    runtime = current_runtime()
     worker = DeliveryWorker(service.sessions, {"telegram": channel}, service.clock,
-                            on_unreachable=tell_staff_unreachable())
+                            on_unreachable=tell_staff_unreachable(),
+                            quiet=runtime.policy.quiet(runtime.timezone))
     try:
         await worker.run_forever(interval=0.5)
     finally:

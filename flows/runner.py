@@ -15,6 +15,8 @@ from flows.executor import ActionCaller
 
 #: Slots a flow may take from the NLU's entities.
 ENTITY_SLOTS = ("building", "unit", "room", "category", "ticket_id")
+#: Slots flows fill from whole answers; cleared with the flow that asked for them.
+FREE_TEXT_SLOTS = ("suggestion", "audience", "schedule", "notice_zh", "notice_en")
 #: Intents that may interrupt a question in progress (then the question is asked again).
 INTERRUPTING = frozenset({"report_emergency", "ticket_status", "request_human", "bot_help",
                           "set_language", "ticket_cancel", "queue", "accept", "progress",
@@ -70,8 +72,11 @@ class FlowRunner:
 
         waiting = self.waiting_step(stack)
         if waiting is not None:
+            # A free-text answer (a suggestion, a notice) is not read as "no": only cancel
+            # words end the flow there.
             if _CANCEL.search(context.parse.get("text", "")) or (
-                    intent == "deny" and confidence >= INTERRUPT_CONFIDENCE):
+                    intent == "deny" and confidence >= INTERRUPT_CONFIDENCE
+                    and not waiting.from_text):
                 stack.clear()
                 self._clear_flow_slots(slots)
                 return [self.say("utter_flow_cancelled", slots)]
@@ -137,7 +142,8 @@ class FlowRunner:
             if step.kind == "utter":
                 replies.append(self.say(step.name, slots))
             elif step.kind == "action":
-                await self.run_action(step.name, slots, context, replies)
+                if await self.run_action(step.name, slots, context, replies):
+                    stack.clear()  # the action ended the conversation (rasa_sdk Restarted)
             elif step.kind == "link":
                 stack[-1] = {"flow": step.name, "step": 0}
         self._clear_flow_slots(slots)
@@ -184,7 +190,7 @@ class FlowRunner:
 
     @staticmethod
     def _clear_flow_slots(slots: dict[str, Any]) -> None:
-        for name in (*ENTITY_SLOTS, "flow_intent", "report_text", "suggestion"):
+        for name in (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text"):
             slots.pop(name, None)
 
     def say(self, response: str, slots: Mapping[str, Any], **values: Any) -> Reply:
@@ -193,7 +199,9 @@ class FlowRunner:
         return Reply(rendered.text, rendered.buttons)
 
     async def run_action(self, name: str, slots: dict[str, Any], context: Context,
-                          replies: list[Reply]) -> None:
+                          replies: list[Reply]) -> bool:
+        """Run an action, apply its slot events and keep its replies; True if it asked to
+        end the conversation (a ``restart`` event)."""
         tracker = {"sender_id": context.sender, "slots": dict(slots),
                    "latest_message": context.parse, "events": [], "paused": False,
                    "followup_action": None, "active_loop": {}, "latest_action_name": None}
@@ -211,3 +219,4 @@ class FlowRunner:
                 replies.append(Reply(rendered.text, buttons))
             elif message.get("text"):
                 replies.append(Reply(message["text"], message.get("buttons") or []))
+        return any(event.get("event") == "restart" for event in result["events"])

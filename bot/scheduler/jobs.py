@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from actions.events import event_values
+from actions.notices import audience_name
 from actions.notify import notify_person
 from actions.runtime import Runtime
 from actions.tickets import ticket_values
@@ -182,8 +183,13 @@ class Jobs:
     def polls(self, now: dt.datetime) -> Counter[str]:
         """Ask after a resolution, remind once, close unanswered polls."""
         spec = self.policy.polls
-        steps = ((0, 1, spec.delay, "asked"), (1, 2, spec.delay + spec.remind_after, "reminded"),
-                 (2, 3, spec.delay + spec.close_after, "closed"))
+        remind, close = spec.delay + spec.remind_after, spec.delay + spec.close_after
+        # Latest step first, so a poll that waited through several moments (Linli was down)
+        # takes only the latest: a step whose moment passed is skipped, not sent late — no
+        # question and reminder at once, no question about a ticket closed in the same sweep.
+        steps = ((2, 3, close, "closed"), (1, 3, close, "closed"), (0, 3, close, "closed"),
+                 (1, 2, remind, "reminded"), (0, 2, remind, "asked"),
+                 (0, 1, spec.delay, "asked"))
         done: Counter[str] = Counter()
         for before, after, wait, outcome in steps:
             with self.runtime.sessions() as session:
@@ -358,9 +364,3 @@ class Jobs:
                 return Counter()
             return Counter(digests=send_digests(session, self.runtime, local.date(), now))
 
-
-def audience_name(runtime: Runtime, spec: str, language: str) -> str:
-    """"grid:A" as people say it: "A网格" / "grid A"."""
-    audience = Audience.parse(spec)
-    template = runtime.responses.label("audience", audience.kind, language)
-    return template.replace("{value}", audience.value)
