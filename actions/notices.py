@@ -121,8 +121,8 @@ class AskAudience(LinliAction):
             Grid.community_id == turn.person.community_id).order_by(Grid.code)).all()
         choices = ["all", *(f"grid:{grid.code}" for grid in grids), "groups", "language:en"]
         turn.dispatcher.utter_message(response="utter_ask_notice_audience", buttons=[
-            {"title": audience_name(turn.runtime, spec, turn.language), "payload": spec}
-            for spec in choices])
+            {"title": audience_name(turn.runtime, spec, turn.language),
+             "payload": f'/choose{{"audience": "{spec}"}}'} for spec in choices])
         return []
 
 
@@ -207,7 +207,7 @@ class ConfirmNotice(LinliAction):
     def act(self, turn: Turn) -> Events:
         notice = _notice(turn)
         try:
-            notices.confirm(notice, turn.runtime.now())
+            notices.confirm(notice, turn.runtime.now(), turn.runtime.timezone)
         except NoticeError:
             raise ActionRefusedError("utter_notice_not_found") from None
         reach = notices.recipients(turn.session, _community(turn),

@@ -341,7 +341,7 @@ def notice_create(
                 audience=audience, at=schedule.at, cron=schedule.cron, now=runtime.now(),
                 zone=runtime.timezone, confirm_above=runtime.policy.notices.confirm_above)
             if notice.status == "to_confirm" and yes:
-                notices.confirm(notice, runtime.now())
+                notices.confirm(notice, runtime.now(), runtime.timezone)
             number, status = notice.id, notice.status
     except notices.NoticeError as error:
         raise _fail(str(error)) from None
@@ -391,7 +391,10 @@ def _change_notice(number: int, change: str) -> None:
             notice = session.get(Notice, number)
             if notice is None:
                 raise _fail(f"no notice #{number}")
-            getattr(notices, change)(notice, runtime.now())
+            if change == "cancel":
+                notices.cancel(notice, runtime.now())
+            else:
+                notices.confirm(notice, runtime.now(), runtime.timezone)
     except notices.NoticeError as error:
         raise _fail(str(error)) from None
     typer.echo(f"notice #{number}: {'cancelled' if change == 'cancel' else 'scheduled'}")

@@ -52,7 +52,8 @@ _COMMAND = re.compile(r"^/(?P<intent>[a-z_]+)(?:\s+(?P<ticket>[A-Za-z]{2}-?\d{8}
 _REPLY = re.compile(r"^/(?P<intent>reply)\s+(?P<person>\d+)\s+(?P<note>.+)$", re.DOTALL)
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
 COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
-                      "reply", "broadcast", "notices", "notice_confirm", "notice_cancel"})
+                      "reply", "broadcast", "notices", "notice_confirm", "notice_cancel",
+                      "choose"})  # choose: a button answering the question being asked
 
 
 def button_payload(text: str, language: str) -> dict[str, Any] | None:

@@ -171,6 +171,12 @@ class FlowRunner:
     def _fill(step: Step, parse: dict[str, Any], slots: dict[str, Any]) -> bool:
         slot = step.name
         if step.from_text:
+            # A button may carry the answer as an entity (/choose{"audience": "grid:G2"}),
+            # so that a code-like value never passes for a message in some language.
+            chosen = [e["value"] for e in parse.get("entities", []) if e["entity"] == slot]
+            if chosen:
+                slots[slot] = str(chosen[0])
+                return True
             text = str(parse.get("text", "")).strip()
             if text:
                 slots[slot] = text

@@ -209,6 +209,7 @@ class Ticket(Base):
     __table_args__ = (Index("ix_ticket_open_by_place", "building_id", "category", "status"),
                       # The scheduler's sweeps: few open tickets among many closed ones.
                       Index("ix_ticket_status_respond_by", "status", "respond_by"),
+                      Index("ix_ticket_status_escalate_by", "status", "escalate_by"),
                       Index("ix_ticket_status_resolve_by", "status", "resolve_by"),
                       Index("ix_ticket_status_resolved_at", "status", "resolved_at"))
 
@@ -231,6 +232,7 @@ class Ticket(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     respond_by: Mapped[dt.datetime | None]
+    escalate_by: Mapped[dt.datetime | None]  # still unanswered then: the supervisor takes it
     resolve_by: Mapped[dt.datetime | None]
     acknowledged_at: Mapped[dt.datetime | None]
     resolved_at: Mapped[dt.datetime | None]

@@ -143,12 +143,14 @@ def active(session: Session, community_id: int) -> Sequence[Notice]:
         .order_by(Notice.next_run_at, Notice.id)).all()
 
 
-def confirm(notice: Notice, now: dt.datetime) -> None:
+def confirm(notice: Notice, now: dt.datetime, zone: dt.tzinfo) -> None:
+    """Let a notice that waited for confirmation go; a time that passed meanwhile means
+    now (once) or the next occurrence (recurring), never "missed"."""
     if notice.status != NoticeStatus.AWAITING_CONFIRMATION:
         raise NoticeError("not_found", f"notice {notice.id} is {notice.status}")
     notice.status = NoticeStatus.SCHEDULED
-    if notice.next_run_at is not None and notice.next_run_at < now and notice.cron is None:
-        notice.next_run_at = now  # "now" was when it was written; now is when it is confirmed
+    if notice.next_run_at is not None and notice.next_run_at < now:
+        notice.next_run_at = next_fire(notice.cron, now, zone) if notice.cron else now
 
 
 def cancel(notice: Notice, now: dt.datetime) -> None:

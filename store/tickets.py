@@ -93,18 +93,20 @@ class Deadlines:
             return self.calendar.next_working(moment)
         return moment
 
-    def due(self, kind: TicketKind, category: str,
-            now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-        """(respond_by, resolve_by) for a ticket opened ``now``."""
+    def due(self, kind: TicketKind, category: str, now: dt.datetime) -> Due:
+        """When a ticket opened ``now`` must be answered, goes to the supervisor if it is
+        not, and must be resolved."""
         rule = self.rule(kind, category)
-        return self._moved(rule, now + rule.respond), self._moved(rule, now + rule.resolve)
+        respond_by = self._moved(rule, now + rule.respond)
+        return Due(respond_by, self._moved(rule, respond_by + rule.escalate_after),
+                   self._moved(rule, now + rule.resolve))
 
-    def supervisor_due(self, ticket: Ticket) -> dt.datetime | None:
-        """When an unanswered ticket goes to the supervisor."""
-        if ticket.respond_by is None:
-            return None
-        rule = self.rule(ticket.kind, ticket.category)
-        return self._moved(rule, ticket.respond_by + rule.escalate_after)
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    respond_by: dt.datetime
+    escalate_by: dt.datetime
+    resolve_by: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +160,15 @@ def open_ticket(session: Session, *, reporter: Person, kind: TicketKind, categor
                                     kind="subscribed", note=text))
         return Opened(duplicate, duplicate=True)
 
-    respond_by, resolve_by = deadlines.due(kind, category, now)
+    due = deadlines.due(kind, category, now)
     assignee = building.grid.grid_member if building is not None else None
     ticket = Ticket(
         number=next_number(session, kind, now), community_id=reporter.community_id, kind=kind,
         category=category, status=TicketStatus.ASSIGNED if assignee else TicketStatus.NEW,
         priority="urgent" if kind == TicketKind.EMERGENCY else "normal", text=text,
         language=language, building=building, unit=unit, room=room, reporter=reporter,
-        assignee=assignee, created_at=now, respond_by=respond_by, resolve_by=resolve_by)
+        assignee=assignee, created_at=now, respond_by=due.respond_by, escalate_by=due.escalate_by,
+        resolve_by=due.resolve_by)
     session.add(ticket)
     session.flush()
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=reporter.id, kind="created",

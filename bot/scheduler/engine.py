@@ -56,6 +56,7 @@ class Scheduler:
         self.sweeps = 0
         self.done: Counter[str] = Counter()
         self._ticked = asyncio.Condition()
+        self._busy = asyncio.Lock()  # held by a sweep, so that stopping waits for it
         self._scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -74,6 +75,8 @@ class Scheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        async with self._busy:  # a sweep under way finishes its transactions first
+            pass
         if self.leader:
             await asyncio.to_thread(self._release)
             self.leader = False
@@ -88,14 +91,15 @@ class Scheduler:
 
     async def tick(self) -> None:
         """Renew or take the lease; if leading, do everything due now."""
-        try:
-            now = self.clock()
-            self.leader = await asyncio.to_thread(self._hold, now)
-            if self.leader:
-                self.done.update(await asyncio.to_thread(self.jobs.sweep, now))
-                self.sweeps += 1
-        except Exception:
-            log.exception("scheduler tick failed; trying again next tick")
+        async with self._busy:
+            try:
+                now = self.clock()
+                self.leader = await asyncio.to_thread(self._hold, now)
+                if self.leader:
+                    self.done.update(await asyncio.to_thread(self.jobs.sweep, now))
+                    self.sweeps += 1
+            except Exception:
+                log.exception("scheduler tick failed; trying again next tick")
         async with self._ticked:
             self._ticked.notify_all()
 

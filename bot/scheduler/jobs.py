@@ -122,11 +122,9 @@ class Jobs:
         """Still not accepted some time after the reminder: the supervisor takes it up."""
         done: Counter[str] = Counter()
         with self.runtime.sessions() as session:
-            waiting = session.scalars(select(Ticket).where(
-                Ticket.status.in_(OPEN), Ticket.acknowledged_at.is_(None),
-                Ticket.response_step == 1, Ticket.respond_by <= now)).all()
-            due = [t.id for t in waiting
-                   if (when := self.runtime.deadlines.supervisor_due(t)) and when <= now]
+            due = session.scalars(select(Ticket.id).where(
+                Ticket.status.in_(OPEN), Ticket.escalate_by <= now,
+                Ticket.acknowledged_at.is_(None), Ticket.response_step == 1)).all()
         for chunk in self._chunks(due):
             with transaction(self.runtime.sessions) as session:
                 claimed = self._claim(session, chunk, "response_step", 1, 2)
@@ -245,21 +243,25 @@ class Jobs:
                         language = person.language or "zh"
                         notify_person(session, self.runtime, person, "utter_event_reminder",
                                       f"event:{event_id}:remind:{ref}:{person.id}",
-                                      lead=self._lead(offset, language),
+                                      lead=self._lead(event.starts_at - now, language),
                                       **event_values(self.runtime, session, event, language))
                         done["event_reminders"] += 1
         return done
 
-    def _lead(self, offset: dt.timedelta, language: str) -> str:
-        hours = offset.total_seconds() / 3600
-        if hours in (1, 24):
-            name, count = ("utter_lead_hour" if hours == 1 else "utter_lead_tomorrow"), 1
-        elif hours >= 24 and hours % 24 == 0:
-            name, count = "utter_lead_days", int(hours // 24)
-        elif hours >= 1:
-            name, count = "utter_lead_hours", round(hours)
+    def _lead(self, left: dt.timedelta, language: str) -> str:
+        """How soon, as people say it: 30分钟后, 1小时后, 明天这个时候, 3天后."""
+        minutes = round(left.total_seconds() / 60)
+        hours = round(minutes / 60)
+        if minutes < 50:
+            name, count = "utter_lead_minutes", minutes
+        elif minutes < 90:
+            name, count = "utter_lead_hour", 1
+        elif 22 <= hours <= 26:
+            name, count = "utter_lead_tomorrow", 1
+        elif hours < 24:
+            name, count = "utter_lead_hours", hours
         else:
-            name, count = "utter_lead_minutes", round(hours * 60)
+            name, count = "utter_lead_days", round(hours / 24)
         return self.runtime.responses.render(name, language, count=str(count)).text
 
     # -- notices and broadcasts --------------------------------------------------------------

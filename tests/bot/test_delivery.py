@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import DeliveryError, DeliveryWorker
+from store.calendar import QuietHours
 from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
@@ -123,3 +125,29 @@ def test_blocked_user_is_marked_unreachable_and_not_retried(
         assert message is not None and message.status == OutboxStatus.FAILED
         person = session.scalar(select(Person).where(Person.name == "王阿姨"))
         assert person is not None and person.unreachable
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_quiet_hours_hold_all_but_urgent_messages_until_morning(
+        setup: tuple[DeliveryWorker, FakeChannel, Clock], sessions: sessionmaker[Session]
+) -> None:
+    _, channel, clock = setup
+    clock.now = dt.datetime(2026, 11, 21, 23, 0, tzinfo=SHANGHAI)
+    worker = DeliveryWorker(sessions, {"telegram": channel}, clock,
+                            quiet=QuietHours(SHANGHAI))
+    with transaction(sessions) as session:
+        zhang = session.scalar(select(Person).where(Person.name == "张伟"))
+        assert zhang is not None
+        chat = f"tg-{zhang.id}"
+        # queued at 17:00, before the quiet hours; the ordinary one first
+        enqueue(session, person=zhang, text="周报已生成", key="weekly", now=START)
+        enqueue(session, person=zhang, text="3号楼燃气泄漏", key="gas", now=START, urgent=True)
+    assert asyncio.run(worker.run_once()).sent == 1
+    assert channel.sent == [(chat, "3号楼燃气泄漏")]
+    clock.now = dt.datetime(2026, 11, 22, 6, 59, tzinfo=SHANGHAI)
+    assert asyncio.run(worker.run_once()).sent == 0
+    clock.now = dt.datetime(2026, 11, 22, 7, 0, tzinfo=SHANGHAI)
+    assert asyncio.run(worker.run_once()).sent == 1
+    assert channel.sent == [(chat, "3号楼燃气泄漏"), (chat, "周报已生成")]

@@ -8,6 +8,8 @@ enforce Telegram's rate limits.
 from __future__ import annotations
 
 import asyncio
+import email.parser
+import email.policy
 import itertools
 import json
 import threading
@@ -52,6 +54,7 @@ class Emulator:
     enforce_limits: bool = False
     sent: list[Sent] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[bytes] = field(default_factory=list)  # files sent with sendPhoto
     answered_callbacks: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[tuple[str, int | None], deque[Fault]] = field(
         default_factory=lambda: defaultdict(deque))
@@ -155,9 +158,12 @@ class Emulator:
         return update_id
 
     async def _params(self, request: Request) -> dict[str, Any]:
-        if request.headers.get("content-type", "").startswith("application/json"):
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
             body = await request.body()
             return dict(json.loads(body or b"{}"))
+        if content_type.startswith("multipart/form-data"):
+            return self._multipart(content_type, await request.body())
         form = (await request.body()).decode()
         params: dict[str, Any] = {}
         for key, text in urllib.parse.parse_qsl(form, keep_blank_values=True):
@@ -165,6 +171,26 @@ class Emulator:
                 params[key] = json.loads(text)
             except json.JSONDecodeError:
                 params[key] = text
+        return params
+
+    def _multipart(self, content_type: str, body: bytes) -> dict[str, Any]:
+        """An upload (sendPhoto with a file): fields as values, files kept in ``uploads``."""
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        params: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            if part.get_filename():
+                self.uploads.append(data)
+                params[str(name)] = f"upload:{len(self.uploads) - 1}"
+                continue
+            text = data.decode()
+            try:
+                params[str(name)] = json.loads(text)
+            except json.JSONDecodeError:
+                params[str(name)] = text
         return params
 
     def _limited(self, chat_id: int) -> bool:

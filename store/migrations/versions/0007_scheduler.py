@@ -91,9 +91,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_batch'), ['batch'], unique=False)
 
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('escalate_by', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('response_step', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('resolution_step', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('poll_step', sa.Integer(), server_default='0', nullable=False))
+        batch_op.create_index('ix_ticket_status_escalate_by', ['status', 'escalate_by'], unique=False)
         batch_op.create_index('ix_ticket_status_resolve_by', ['status', 'resolve_by'], unique=False)
         batch_op.create_index('ix_ticket_status_resolved_at', ['status', 'resolved_at'], unique=False)
         batch_op.create_index('ix_ticket_status_respond_by', ['status', 'respond_by'], unique=False)
@@ -107,9 +109,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ticket_status_respond_by')
         batch_op.drop_index('ix_ticket_status_resolved_at')
         batch_op.drop_index('ix_ticket_status_resolve_by')
+        batch_op.drop_index('ix_ticket_status_escalate_by')
         batch_op.drop_column('poll_step')
         batch_op.drop_column('resolution_step')
         batch_op.drop_column('response_step')
+        batch_op.drop_column('escalate_by')
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_batch'))

@@ -1,0 +1,73 @@
+"""The issue's finish line, in Telegram: a staff member schedules a weekly bilingual notice to
+one grid from their chat with the bot, residents get it in their language on Monday morning,
+and the staff member gets the delivery report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.runtime import current as current_runtime
+from bot.scheduler.jobs import Jobs
+from bot.telegram import TelegramChannel
+from store.database import transaction
+from store.models import ChatIdentity, Person
+from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
+from tests.telegram.emulator import Emulator
+from tests.telegram.test_telegram import (  # noqa: F401 — fixtures
+    ManualClock,
+    deliver_rounds,
+    emulator,
+    telegram,
+    texts,
+)
+
+STAFF, ANNA = 5001, 5002
+MONDAY_8 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+def test_staff_broadcast_from_the_staff_chat(
+        telegram: TelegramChannel, emulator: Emulator,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        for name, user in (("赵敏", STAFF), ("Anna Smith", ANNA)):
+            person = session.scalar(select(Person).where(Person.name == name))
+            assert person is not None
+            session.add(ChatIdentity(person_id=person.id, channel="telegram",
+                                     external_id=str(user)))
+
+    emulator.user_says(STAFF, "/broadcast", entities=[
+        {"type": "bot_command", "offset": 0, "length": 10}])
+    question = emulator.wait_for(lambda: [s for s in emulator.to(STAFF) if "发给谁" in s.text])[0]
+    grid = next(key for row in question.reply_markup["inline_keyboard"] for key in row
+                if key["text"] == "G2网格")
+    emulator.user_presses(STAFF, grid["callback_data"], question)
+    emulator.wait_for(lambda: "什么时候发" in texts(emulator, STAFF))
+    for said, asked in (("每周一早上8点", "中文内容"),
+                        ("周一早上8点前请把可回收垃圾放到楼下回收点", "英文内容"),
+                        ("Please put recyclables out before 8am on Mondays", "已安排")):
+        emulator.user_says(STAFF, said)
+        emulator.wait_for(lambda asked=asked: asked in texts(emulator, STAFF))
+    assert "每周一 08:00" in texts(emulator, STAFF)
+
+    Jobs(current_runtime()).sweep(MONDAY_8)
+    clock = ManualClock()
+    clock.now = MONDAY_8
+    deliver_rounds(emulator, sessions, clock, [0])
+    assert "Please put recyclables out before 8am" in texts(emulator, ANNA)
+    assert "可回收垃圾" not in texts(emulator, ANNA)
+
+    Jobs(current_runtime()).sweep(MONDAY_8 + dt.timedelta(seconds=5))  # the run has settled
+    deliver_rounds(emulator, sessions, clock, [5])
+    report = emulator.wait_for(lambda: [s.text for s in emulator.to(STAFF) if "📬" in s.text])
+    # Anna on Telegram; 周小雨 (building 7) only uses the web chat and gets it there.
+    assert "已送达 1，失败 0，联系不上 0，等居民打开网页聊天时送达 1" in report[0]
+    # Monday 08:00 is also the staff's daily digest, with its chart uploaded as a photo.
+    assert "工单日报" in texts(emulator, STAFF)
+    assert any(sent.method == "sendPhoto" for sent in emulator.to(STAFF))
+    assert emulator.uploads and emulator.uploads[0].startswith(b"\x89PNG")
