@@ -6,12 +6,13 @@ same transaction: a job that runs twice, or in two processes, sends once."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from actions.events import event_values
@@ -84,73 +85,62 @@ class Jobs:
 
     # -- deadlines (接诉即办, 吹哨报到) -------------------------------------------------------
 
-    def _claim(self, session: Session, ids: Iterable[int], column: str, before: int,
-               after: int) -> list[int]:
-        """Move tickets' step ``column`` from ``before`` to ``after``; the ids that moved."""
+    def _step(self, due: Select[int], column: str, before: int, after: int,
+              act: Callable[[Session, Ticket], None]) -> int:
+        """Take one step on every ticket ``due`` selects: claim it by moving its step
+        ``column`` from ``before`` to ``after`` (a ticket another sweep claimed first is left
+        alone), then ``act`` in the same transaction. How many were taken."""
+        with self.runtime.sessions() as session:
+            ids = session.scalars(due).all()
+        taken = 0
         step = getattr(Ticket, column)
-        return list(session.scalars(update(Ticket).where(
-            Ticket.id.in_(list(ids)), step == before).values({column: after})
-            .returning(Ticket.id)))
-
-    def _chunks(self, query_ids: Sequence[int]) -> Iterable[Sequence[int]]:
-        for start in range(0, len(query_ids), CHUNK):
-            yield query_ids[start:start + CHUNK]
+        for start in range(0, len(ids), CHUNK):
+            with transaction(self.runtime.sessions) as session:
+                claimed = session.scalars(update(Ticket).where(
+                    Ticket.id.in_(ids[start:start + CHUNK]), step == before)
+                    .values({column: after}).returning(Ticket.id)).all()
+                for ticket in _load_tickets(session, claimed):
+                    act(session, ticket)
+                    taken += 1
+        return taken
 
     def response_deadlines(self, now: dt.datetime) -> Counter[str]:
         """A ticket nobody accepted by its response deadline: remind the grid member."""
-        done: Counter[str] = Counter()
-        with self.runtime.sessions() as session:
-            due = session.scalars(select(Ticket.id).where(
-                Ticket.status.in_(OPEN), Ticket.respond_by <= now,
-                Ticket.acknowledged_at.is_(None), Ticket.response_step == 0)).all()
-        for chunk in self._chunks(due):
-            with transaction(self.runtime.sessions) as session:
-                claimed = self._claim(session, chunk, "response_step", 0, 1)
-                for ticket in _load_tickets(session, claimed):
-                    session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="reminded",
-                                            note="response deadline passed"))
-                    people = [ticket.assignee] if ticket.assignee else list(
-                        on_duty_staff(session, ticket.community_id))
-                    for person in people:
-                        self._tell(session, person, "utter_notify_deadline_reminder",
-                                   f"ticket:{ticket.number}:remind:{person.id}", ticket,
-                                   urgent=ticket.priority == "urgent")
-                    done["reminded"] += 1
-        return done
+        def remind(session: Session, ticket: Ticket) -> None:
+            session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="reminded",
+                                    note="response deadline passed"))
+            people = [ticket.assignee] if ticket.assignee else list(
+                on_duty_staff(session, ticket.community_id))
+            for person in people:
+                self._tell(session, person, "utter_notify_deadline_reminder",
+                           f"ticket:{ticket.number}:remind:{person.id}", ticket,
+                           urgent=ticket.priority == "urgent")
+
+        return Counter(reminded=self._step(select(Ticket.id).where(
+            Ticket.status.in_(OPEN), Ticket.respond_by <= now, Ticket.acknowledged_at.is_(None),
+            Ticket.response_step == 0), "response_step", 0, 1, remind))
 
     def supervisor_escalations(self, now: dt.datetime) -> Counter[str]:
         """Still not accepted some time after the reminder: the supervisor takes it up."""
-        done: Counter[str] = Counter()
-        with self.runtime.sessions() as session:
-            due = session.scalars(select(Ticket.id).where(
-                Ticket.status.in_(OPEN), Ticket.escalate_by <= now,
-                Ticket.acknowledged_at.is_(None), Ticket.response_step == 1)).all()
-        for chunk in self._chunks(due):
-            with transaction(self.runtime.sessions) as session:
-                claimed = self._claim(session, chunk, "response_step", 1, 2)
-                for ticket in _load_tickets(session, claimed):
-                    grid = ticket.building.grid if ticket.building else None
-                    targets = [grid.supervisor] if grid and grid.supervisor else list(
-                        on_duty_staff(session, ticket.community_id))
-                    self._escalate(session, ticket, 1, targets, "respond", now)
-                    done["escalated"] += 1
-        return done
+        def to_supervisor(session: Session, ticket: Ticket) -> None:
+            grid = ticket.building.grid if ticket.building else None
+            targets = [grid.supervisor] if grid and grid.supervisor else list(
+                on_duty_staff(session, ticket.community_id))
+            self._escalate(session, ticket, 1, targets, "respond", now)
+
+        return Counter(escalated=self._step(select(Ticket.id).where(
+            Ticket.status.in_(OPEN), Ticket.escalate_by <= now, Ticket.acknowledged_at.is_(None),
+            Ticket.response_step == 1), "response_step", 1, 2, to_supervisor))
 
     def resolution_deadlines(self, now: dt.datetime) -> Counter[str]:
         """Not resolved by the resolution deadline: the street is called in (吹哨)."""
-        done: Counter[str] = Counter()
-        with self.runtime.sessions() as session:
-            due = session.scalars(select(Ticket.id).where(
-                Ticket.status.in_(OPEN), Ticket.resolve_by <= now,
-                Ticket.resolution_step == 0)).all()
-        for chunk in self._chunks(due):
-            with transaction(self.runtime.sessions) as session:
-                claimed = self._claim(session, chunk, "resolution_step", 0, 1)
-                for ticket in _load_tickets(session, claimed):
-                    targets = list(with_role(session, ticket.community_id, Role.STREET_CONTACT))
-                    self._escalate(session, ticket, 2, targets, "resolve", now)
-                    done["whistled"] += 1
-        return done
+        def whistle(session: Session, ticket: Ticket) -> None:
+            targets = list(with_role(session, ticket.community_id, Role.STREET_CONTACT))
+            self._escalate(session, ticket, 2, targets, "resolve", now)
+
+        return Counter(whistled=self._step(select(Ticket.id).where(
+            Ticket.status.in_(OPEN), Ticket.resolve_by <= now, Ticket.resolution_step == 0),
+            "resolution_step", 0, 1, whistle))
 
     def _escalate(self, session: Session, ticket: Ticket, level: int, targets: list[Person],
                   missed: str, now: dt.datetime) -> None:
@@ -190,17 +180,11 @@ class Jobs:
                  (0, 1, spec.delay, "asked"))
         done: Counter[str] = Counter()
         for before, after, wait, outcome in steps:
-            with self.runtime.sessions() as session:
-                due = session.scalars(select(Ticket.id).where(
-                    Ticket.status == TicketStatus.RESOLVED, Ticket.poll_step == before,
-                    Ticket.resolved_at <= now - wait)).all()
-            for chunk in self._chunks(due):
-                with transaction(self.runtime.sessions) as session:
-                    claimed = self._claim(session, chunk, "poll_step", before, after)
-                    for ticket in _load_tickets(session, claimed):
-                        self._poll_step(session, ticket, outcome, now)
-                        done[f"poll_{outcome}"] += 1
-        return done
+            done[f"poll_{outcome}"] += self._step(select(Ticket.id).where(
+                Ticket.status == TicketStatus.RESOLVED, Ticket.poll_step == before,
+                Ticket.resolved_at <= now - wait), "poll_step", before, after,
+                functools.partial(self._poll_step, outcome=outcome, now=now))
+        return +done
 
     def _poll_step(self, session: Session, ticket: Ticket, outcome: str,
                    now: dt.datetime) -> None:

@@ -51,6 +51,14 @@ class World:
                          interval=dt.timedelta(milliseconds=50),
                          lease=dt.timedelta(seconds=30), holder=holder)
 
+    def sweep(self, moment: dt.datetime, about: str = "") -> Sequence[tuple[str, str]]:
+        """Move the clock to ``moment`` and sweep; the notifications (keys starting with
+        ``about``) it queued."""
+        before = len(self.outbox(about))
+        self.clock.now = moment
+        self.jobs.sweep(moment)
+        return list(self.outbox(about))[before:]
+
     def person(self, session: Session, key_name: str) -> Person:
         found = session.scalar(select(Person).where(Person.name == key_name))
         assert found is not None, key_name

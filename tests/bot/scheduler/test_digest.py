@@ -80,8 +80,7 @@ def digests(world: World) -> list[tuple[str, str, str | None]]:
 
 
 def sweep(world: World, moment: dt.datetime) -> None:
-    world.clock.now = moment
-    world.jobs.sweep(moment)
+    world.sweep(moment)
 
 
 def test_the_morning_digest_to_each_staff_member_once(world: World) -> None:

@@ -39,11 +39,7 @@ def calligraphy_class(world: World, *, cancelled: bool = False) -> int:
 
 
 def sweep(world: World, moment: dt.datetime) -> list[tuple[str, str]]:
-    """Sweep at ``moment``; the reminders it sent."""
-    before = len(world.outbox("event:"))
-    world.clock.now = moment
-    world.jobs.sweep(moment)
-    return list(world.outbox("event:"))[before:]
+    return list(world.sweep(moment, "event:"))
 
 
 def test_a_day_and_an_hour_before_to_the_confirmed_in_their_language(world: World) -> None:

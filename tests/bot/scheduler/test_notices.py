@@ -55,11 +55,7 @@ def create(world: World, *, audience: str = "grid:G2", texts: Mapping[str, str] 
 
 
 def sweep(world: World, moment: dt.datetime) -> list[tuple[str, str]]:
-    """Sweep at ``moment``; the notices it sent to people."""
-    before = len(world.outbox("notice:"))
-    world.clock.now = moment
-    world.jobs.sweep(moment)
-    return list(world.outbox("notice:"))[before:]
+    return list(world.sweep(moment, "notice:"))
 
 
 def to_author(world: World, about: str) -> list[tuple[str, str]]:

@@ -51,8 +51,7 @@ def move(world: World, number: str, to: TicketStatus, at: dt.datetime, who: str,
 
 
 def sweep(world: World, moment: dt.datetime) -> None:
-    world.clock.now = moment
-    world.jobs.sweep(moment)
+    world.sweep(moment)
 
 
 def messages(world: World, number: str) -> list[tuple[str, str, list[dict[str, Any]]]]:
