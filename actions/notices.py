@@ -77,15 +77,21 @@ def audience_from_text(turn: Turn, text: str) -> Audience | None:
 def audience_name(runtime: Runtime, spec: str, language: str) -> str:
     """"grid:G1" as people say it: "G1网格" / "grid G1"."""
     audience = Audience.parse(spec)
+    named = runtime.responses.label("audience", str(audience), language)  # language:en
+    if named != str(audience):
+        return named
     template = runtime.responses.label("audience", audience.kind, language)
     return template.replace("{value}", audience.value)
 
 
 def when_text(runtime: Runtime, notice: Notice, language: str) -> str:
+    """每周一 08:00, 12月7日 08:00, or 现在 for a notice that goes with the next sweep."""
     if notice.cron:
         return describe(Schedule(cron=notice.cron), language)
     if notice.next_run_at is None:
         return ""
+    if notice.next_run_at <= runtime.now() + dt.timedelta(minutes=1):
+        return describe(Schedule(), language)
     return describe(Schedule(at=runtime.local(notice.next_run_at)), language)
 
 
