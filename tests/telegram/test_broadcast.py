@@ -15,7 +15,8 @@ from actions.runtime import current as current_runtime
 from bot.scheduler.jobs import Jobs
 from bot.telegram import TelegramChannel
 from store.database import transaction
-from store.models import ChatIdentity, Person
+from store.models import ChatGroup, ChatIdentity, Community, Person
+from store.notices import Audience, create
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 from tests.telegram.emulator import Emulator
 from tests.telegram.test_telegram import (  # noqa: F401 — fixtures
@@ -71,3 +72,28 @@ def test_staff_broadcast_from_the_staff_chat(
     assert "工单日报" in texts(emulator, STAFF)
     assert any(sent.method == "sendPhoto" for sent in emulator.to(STAFF))
     assert emulator.uploads and emulator.uploads[0].startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_notice_to_the_groups_reaches_the_group_the_bot_is_in(
+        telegram: TelegramChannel, emulator: Emulator,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
+    group = -100777
+    emulator.user_says(4001, "大家早上好", chat_id=group, chat_type="supergroup")
+    with sessions() as session:
+        emulator.wait_for(lambda: session.scalar(select(ChatGroup.chat_id)) == str(group))
+    with transaction(sessions) as session:
+        community = session.scalar(select(Community))
+        assert community is not None
+        create(session, community=community, author=None, texts={
+            "zh": "本周六上午社区义诊，地点居委会。", "en": "Free health check Saturday morning."},
+            audience=Audience("groups"), at=None, cron=None, now=MONDAY_8,
+            zone=MONDAY_8.tzinfo or dt.UTC, confirm_above=50)
+    Jobs(current_runtime()).sweep(MONDAY_8)
+    clock = ManualClock()
+    clock.now = MONDAY_8
+    deliver_rounds(emulator, sessions, clock, [0])
+    posted = texts(emulator, group)
+    assert "社区通知\n本周六上午社区义诊" in posted
+    assert "Community notice\nFree health check" in posted
+    assert posted.index("社区通知") < posted.index("Community notice")  # the default first

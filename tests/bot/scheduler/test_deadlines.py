@@ -110,3 +110,17 @@ def test_an_emergency_nobody_answers_reaches_the_supervisor_in_half_an_hour(
         urgent = session.scalars(select(OutboxMessage.urgent).where(
             OutboxMessage.dedupe_key.like(f"ticket:{number}:escalated:1:%"))).all()
     assert urgent and all(urgent[:-1])  # the supervisor's alert is urgent (the resident's last)
+
+
+def test_a_deadline_on_a_public_holiday_moves_to_the_next_working_morning(
+        world: World) -> None:
+    # New Year's Day 2027 is a Friday and a holiday (config/schedule.yml).
+    world.clock.now = dt.datetime(2026, 12, 31, 16, 0, tzinfo=MONDAY.tzinfo)
+    number = report(world, "drainage")
+    with world.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None and ticket.respond_by is not None
+        local = ticket.respond_by.astimezone(MONDAY.tzinfo)
+    assert (local.date(), local.hour, local.minute) == (dt.date(2027, 1, 4), 8, 30)
+    world.jobs.sweep(dt.datetime(2027, 1, 1, 16, 0, tzinfo=MONDAY.tzinfo))
+    assert "reminded" not in events_of(world, number)  # nobody is chased on a holiday
