@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.community import import_community, parse_community
 from store.database import transaction
-from store.models import Building, Community, Grid, Person, Ticket, TicketKind, TicketStatus
+from store.models import Building, Community, Grid, Ticket, TicketKind, TicketStatus
 from store.rates import GridLoad, Rate, Rates, load_by_grid, rates, rates_by_grid
 from store.tickets import Deadlines, change_status, escalate, open_ticket
+from tests.store.test_tickets import person
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "community.demo.yml"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -52,12 +53,6 @@ NOTHING = Rates(response=Rate(0, 0), resolution=Rate(0, 0), satisfaction=Rate(0,
 # G1 + G2 + the ticket with no building (due a response, neither answered nor resolved).
 COMMUNITY = Rates(response=Rate(5, 9), resolution=Rate(3, 10), satisfaction=Rate(2, 4),
                   opened=10)
-
-
-def person(session: Session, name: str) -> Person:
-    found = session.scalar(select(Person).where(Person.name == name))
-    assert found is not None
-    return found
 
 
 def grid(session: Session, code: str) -> Grid:
