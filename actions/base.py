@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.runtime import Runtime, current
+from store.community import home
 from store.database import transaction
-from store.models import ChatIdentity, Community, Person, PersonRole, Role
+from store.models import ChatIdentity, Person, PersonRole, Role
 
 log = logging.getLogger(__name__)
 RASA_CHANNEL = "rasa"
@@ -56,9 +57,9 @@ class Turn:
             ChatIdentity.channel == RASA_CHANNEL, ChatIdentity.external_id == sender_id))
         if person is not None:
             return person
-        community_id = self.session.scalar(select(Community.id).order_by(Community.id))
-        if community_id is not None:
-            person = Person(community_id=community_id, name=sender_id,
+        community = home(self.session)
+        if community is not None:
+            person = Person(community_id=community.id, name=sender_id,
                             roles=[PersonRole(role=Role.RESIDENT)])
             self.session.add(person)
             self.session.flush()

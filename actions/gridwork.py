@@ -19,8 +19,6 @@ from store.tickets import (
 
 _TARGET = {"accept": TicketStatus.ACKNOWLEDGED, "progress": TicketStatus.IN_PROGRESS,
            "resolve": TicketStatus.RESOLVED}
-_LEVELS = {1: {"zh": "网格督导员", "en": "supervisor"}, 2: {"zh": "街道（吹哨）",
-                                                          "en": "street office"}}
 
 
 def _may_handle(person: Person, ticket: Ticket) -> bool:
@@ -103,7 +101,7 @@ class UpdateTicket(LinliAction):
                    f"ticket:{ticket.number}:escalated:{level}:{person.id}",
                    **ticket_values(turn.runtime, ticket, person.language or "zh"))
         turn.say("utter_ticket_escalated", ticket=ticket.number,
-                 level_name=_LEVELS[level]["en" if turn.language == "en" else "zh"])
+                 level_name=turn.runtime.responses.label("level", str(level), turn.language))
 
 
 class RecordRating(LinliAction):

@@ -300,11 +300,9 @@ def report_rates(
 
 
 def _community(session: Session) -> Community:
-    from sqlalchemy import select
+    from store.community import home
 
-    from store.models import Community
-
-    community = session.scalar(select(Community).order_by(Community.id).limit(1))
+    community = home(session)
     if community is None:
         raise _fail("no community in the database: load one with `linli community import "
                     "FILE` (or `linli demo`)")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from flows.runner import Context, FlowRunner, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
-from store.community import nearest_building
+from store.community import home, nearest_building
 from store.database import transaction
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
@@ -263,7 +263,7 @@ class ConversationService:
                                                        "sender": incoming.sender})
         if person is not None:
             return person
-        community = session.scalar(select(Community).order_by(Community.id).limit(1))
+        community = home(session)
         if community is None:
             raise RuntimeError("no community is loaded: run `linli demo` or "
                                "`linli community import FILE`")
@@ -381,8 +381,8 @@ class ConversationService:
         with self.sessions() as session:
             community_id = session.scalar(select(Person.community_id).join(ChatIdentity).where(
                 ChatIdentity.channel == channel, ChatIdentity.external_id == sender))
-            if community_id is None:
-                community_id = session.scalar(select(Community.id).order_by(Community.id))
+            if community_id is None and (community := home(session)) is not None:
+                community_id = community.id
             if community_id is None:
                 return None
             building = nearest_building(session, community_id, latitude, longitude)
@@ -391,9 +391,9 @@ class ConversationService:
     def register_group(self, channel: str, chat_id: str, title: str) -> None:
         """A group the bot is in, so that notices to "the community groups" reach it."""
         with transaction(self.sessions) as session:
-            community_id = session.scalar(select(Community.id).order_by(Community.id))
-            if community_id is not None:
-                register_group(session, community_id, channel, chat_id, title, self.clock())
+            community = home(session)
+            if community is not None:
+                register_group(session, community.id, channel, chat_id, title, self.clock())
 
     def remember_group_message(self, chat_id: str, sender: str, text: str,
                                message_id: str) -> int:

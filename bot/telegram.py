@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import ConversationService, Incoming
+from bot.conversation import COMMANDS, ConversationService, Incoming
 from bot.delivery import DeliveryError
 from store import media
 from store.buttons import payload_for, register
@@ -48,9 +48,6 @@ GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"
 WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note")
 _COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
              "cancel": "cancel"}
-#: Work commands typed by grid members and staff, passed on with their arguments.
-STAFF_COMMANDS = ("queue", "accept", "progress", "resolve", "note", "escalate", "reply",
-                  "broadcast", "notices", "notice_cancel", "notice_confirm")
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -179,6 +176,7 @@ class TelegramFrontend:
         self.service = service
         self.channel = channel
         self.bot_username = bot_username
+        self._groups: set[int] = set()  # group chats registered by this process
 
     async def _reply(self, update: Update, text: str, sender: int, chat: int,
                      attachments: tuple[str, ...] = ()) -> None:
@@ -264,8 +262,11 @@ class TelegramFrontend:
         message = update.effective_message
         assert message and update.effective_user and update.effective_chat
         text = message.text or ""
-        await asyncio.to_thread(self.service.register_group, CHANNEL,
-                                str(update.effective_chat.id), update.effective_chat.title or "")
+        if update.effective_chat.id not in self._groups:  # a write once, not per message
+            await asyncio.to_thread(self.service.register_group, CHANNEL,
+                                    str(update.effective_chat.id),
+                                    update.effective_chat.title or "")
+            self._groups.add(update.effective_chat.id)
         addressed = f"@{self.bot_username}".lower() in text.lower() or (
             message.reply_to_message is not None and message.reply_to_message.from_user
             is not None and message.reply_to_message.from_user.username == self.bot_username)
@@ -347,7 +348,7 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", frontend.start, filters=private))
     application.add_handler(CommandHandler(list(_COMMANDS), frontend.command, filters=private))
-    application.add_handler(CommandHandler(list(STAFF_COMMANDS), frontend.staff_command,
+    application.add_handler(CommandHandler(sorted(COMMANDS), frontend.staff_command,
                                            filters=private))
     application.add_handler(CallbackQueryHandler(frontend.button))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.faq_index import FaqIndex
+from actions.notify import notify_person
 from actions.responses import Responses
 from actions.runtime import Runtime, configure
 from actions.runtime import current as current_runtime
@@ -22,11 +21,10 @@ from flows.definitions import load_flows, packaged_flows
 from flows.executor import ActionCaller, HttpActions, InProcessActions
 from flows.runner import FlowRunner
 from nlu.pipeline import NluPipeline
-from store.community import ImportReport, import_community, parse_community
+from store.community import ImportReport, home, import_community, parse_community
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
-from store.models import Community, Person
-from store.outbox import enqueue
+from store.models import Person
 from store.people import on_duty_staff
 from store.policy import SchedulePolicy
 
@@ -41,7 +39,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     upgrade(engine)
     sessions = session_factory(engine)
     with sessions() as session:
-        community = session.scalar(select(Community).limit(1))
+        community = home(session)
     timezone = ZoneInfo(community.timezone if community else "Asia/Shanghai")
     faq_file = settings.config_dir / "faq.yml"
     policy = SchedulePolicy.load(settings.config_dir / "schedule.yml")
@@ -69,7 +67,7 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
     pipeline = ensure_pipeline(settings.nlu_paths, progress)
     runtime = build_runtime(settings)
     with runtime.sessions() as session:
-        empty = session.scalar(select(Community).limit(1)) is None
+        empty = home(session) is None
     if empty:
         load_community_file(runtime, settings.config_dir / "community.demo.yml")
         progress("no community in the database: loaded the demo community")
@@ -129,13 +127,12 @@ async def run_telegram(settings: Settings, service: ConversationService,
 
 def tell_staff_unreachable() -> Callable[[Session, Person], None]:
     """Delivery hook: when someone blocks the bot, the staff on duty are told (outbox)."""
-    responses = current_runtime().responses
+    runtime = current_runtime()
 
     def hook(session: Session, person: Person) -> None:
         for member in on_duty_staff(session, person.community_id):
-            text = responses.render("utter_notify_unreachable", member.language or "zh",
-                                    name=person.name, phone=person.phone or "").text
-            enqueue(session, person=member, text=text, now=dt.datetime.now(dt.UTC),
-                    key=f"unreachable:{person.id}:{member.id}")
+            notify_person(session, runtime, member, "utter_notify_unreachable",
+                          f"unreachable:{person.id}:{member.id}", name=person.name,
+                          phone=person.phone or "")
 
     return hook

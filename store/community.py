@@ -238,3 +238,8 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def home(session: Session) -> Community | None:
+    """The community this installation serves (the first loaded), or None before any is."""
+    return session.scalar(select(Community).order_by(Community.id).limit(1))

@@ -45,24 +45,32 @@ class RuleSpec(_Spec):
     escalate_after: Duration
     working_time: bool = False
 
+    @classmethod
+    def of(cls, rule: DeadlineRule) -> RuleSpec:
+        return cls(respond=rule.respond, resolve=rule.resolve,
+                   escalate_after=rule.escalate_after, working_time=rule.working_time)
+
     def rule(self) -> DeadlineRule:
         return DeadlineRule(self.respond, self.resolve, self.escalate_after, self.working_time)
 
 
+# The defaults live in one place each: the rules and calendars themselves.
+_DEADLINES = Deadlines()
+_CALENDAR = WorkCalendar(dt.UTC)
+_QUIET = QuietHours(dt.UTC)
+
+
 class DeadlinesSpec(_Spec):
-    emergency: RuleSpec = RuleSpec(respond=dt.timedelta(minutes=15),
-                                   resolve=dt.timedelta(hours=24),
-                                   escalate_after=dt.timedelta(minutes=15))
-    utility: RuleSpec = RuleSpec(respond=dt.timedelta(hours=2), resolve=dt.timedelta(hours=24),
-                                 escalate_after=dt.timedelta(hours=1))
-    default: RuleSpec = RuleSpec(respond=dt.timedelta(hours=24), resolve=dt.timedelta(days=7),
-                                 escalate_after=dt.timedelta(hours=4), working_time=True)
+    emergency: RuleSpec = RuleSpec.of(_DEADLINES.emergency)
+    utility: RuleSpec = RuleSpec.of(_DEADLINES.utility)
+    default: RuleSpec = RuleSpec.of(_DEADLINES.default)
     categories: dict[str, RuleSpec] = Field(default_factory=dict)
 
 
 class CalendarSpec(_Spec):
-    working_hours: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30))
-    working_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    working_hours: tuple[dt.time, dt.time] = (_CALENDAR.start, _CALENDAR.end)
+    working_days: list[str] = Field(
+        default_factory=lambda: [WEEKDAYS[day] for day in sorted(_CALENDAR.weekdays)])
     holidays: list[dt.date] = Field(default_factory=list)
     workdays: list[dt.date] = Field(default_factory=list)
 
@@ -94,7 +102,7 @@ class SchedulePolicy(_Spec):
 
     deadlines: DeadlinesSpec = DeadlinesSpec()
     calendar: CalendarSpec = CalendarSpec()
-    quiet_hours: tuple[dt.time, dt.time] = (dt.time(22), dt.time(7))
+    quiet_hours: tuple[dt.time, dt.time] = (_QUIET.start, _QUIET.end)
     polls: PollSpec = PollSpec()
     event_reminders: list[Duration] = Field(
         default_factory=lambda: [dt.timedelta(hours=24), dt.timedelta(hours=1)])

@@ -16,8 +16,8 @@ in ``[since, until)``, except those cancelled or marked duplicate — they were 
 - 满意率 satisfaction rate = tickets rated 4 or 5 / tickets with a rating; 0 ("not solved")
   is a rating, an unsatisfied one.
 
-Datetimes must be timezone-aware. They are compared in UTC because SQLite stores the
-timezone-aware columns as UTC wall-clock text without an offset (the store writes UTC).
+Datetimes must be timezone-aware (the store keeps and compares them in UTC on every database,
+see ``store.models.UtcDateTime``).
 
 Functions take a session and never commit; the caller owns the transaction.
 """
@@ -84,16 +84,16 @@ class GridLoad:
     escalated: int
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite drops the offset when it stores or binds a datetime: only UTC compares correctly.
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # A naive moment would be taken as UTC and silently shift a Beijing day by eight hours.
     if moment.utcoffset() is None:
         raise ValueError(f"{moment.isoformat()} has no time zone; rates need aware datetimes")
-    return moment.astimezone(dt.UTC)
+    return moment
 
 
 def _in_cohort(community_id: int, since: dt.datetime, until: dt.datetime) -> ColumnElement[bool]:
-    return and_(Ticket.community_id == community_id, Ticket.created_at >= _utc(since),
-                Ticket.created_at < _utc(until), Ticket.status.not_in(EXCLUDED))
+    return and_(Ticket.community_id == community_id, Ticket.created_at >= _aware(since),
+                Ticket.created_at < _aware(until), Ticket.status.not_in(EXCLUDED))
 
 
 def _rate_columns(as_of: dt.datetime) -> list[ColumnElement[int]]:
@@ -101,7 +101,7 @@ def _rate_columns(as_of: dt.datetime) -> list[ColumnElement[int]]:
     acknowledged = Ticket.acknowledged_at.is_not(None)
     in_time = and_(acknowledged, or_(Ticket.respond_by.is_(None),
                                      Ticket.acknowledged_at <= Ticket.respond_by))
-    due = or_(acknowledged, Ticket.respond_by <= _utc(as_of))
+    due = or_(acknowledged, Ticket.respond_by <= _aware(as_of))
     return [func.count(), func.count().filter(in_time), func.count().filter(due),
             func.count().filter(Ticket.status.in_(RESOLVED)),
             func.count().filter(Ticket.rating.in_(SATISFIED)),
@@ -167,8 +167,8 @@ def load_by_grid(session: Session, community_id: int, day_start: dt.datetime,
     due by ``as_of``; escalated = open with an escalation level above 0. Every grid is listed,
     ``""`` only when such tickets exist.
     """
-    now = _utc(as_of)
-    new = and_(Ticket.created_at >= _utc(day_start), Ticket.created_at < _utc(day_end),
+    now = _aware(as_of)
+    new = and_(Ticket.created_at >= _aware(day_start), Ticket.created_at < _aware(day_end),
                Ticket.status.not_in(EXCLUDED))
     is_open = Ticket.status.in_(OPEN)
     overdue = and_(is_open, or_(and_(Ticket.acknowledged_at.is_(None), Ticket.respond_by <= now),

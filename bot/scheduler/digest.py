@@ -72,14 +72,15 @@ def send_digests(session: Session, runtime: Runtime, day: dt.date, now: dt.datet
         for name in ("response", "resolution", "satisfaction"):
             values[f"{name}_day"] = percent(getattr(yesterday, name))
             values[f"{name}_30"] = percent(getattr(month, name))
+        lines = {language: "\n".join(runtime.responses.render(
+            "utter_digest_grid", language, grid=code or "?", new=str(g.new), open=str(g.open),
+            overdue=str(g.overdue), escalated=str(g.escalated)).text
+            for code, g in sorted(load.items()))
+            for language in {p.language or community.default_language for p in staff}}
         for person in staff:
-            language = person.language or community.default_language
-            lines = "\n".join(runtime.responses.render(
-                "utter_digest_grid", language, grid=code or "?", new=str(g.new),
-                open=str(g.open), overdue=str(g.overdue), escalated=str(g.escalated)).text
-                for code, g in sorted(load.items()))
             notify_person(
                 session, runtime, person, "utter_digest", f"digest:{day}:{person.id}",
-                photo=photo, date=day.isoformat(), grids=lines, **values)
+                photo=photo, date=day.isoformat(),
+                grids=lines[person.language or community.default_language], **values)
             sent += 1
     return sent

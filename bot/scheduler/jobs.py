@@ -31,6 +31,7 @@ from store.models import (
     Grid,
     Notice,
     NoticeRun,
+    NoticeStatus,
     Person,
     Role,
     SignupStatus,
@@ -46,13 +47,7 @@ from store.tickets import OPEN, change_status, escalate, subscribers
 
 log = logging.getLogger(__name__)
 CHUNK = 200
-LEVEL_NAMES = {1: ("网格督导员", "supervisor"), 2: ("街道（吹哨）", "street office")}
-MISSED = {"respond": ("受理", "respond"), "resolve": ("办结", "resolve")}
 
-
-def _level_name(level: int, language: str) -> str:
-    zh, en = LEVEL_NAMES[level]
-    return en if language == "en" else zh
 
 
 def _load_tickets(session: Session, ids: Sequence[int]) -> Sequence[Ticket]:
@@ -151,15 +146,13 @@ class Jobs:
             session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="deadline_missed",
                                     note=f"{missed} deadline missed"))
         for person in targets:
-            language = person.language or "zh"
             self._tell(session, person, "utter_notify_deadline_escalated",
                        f"ticket:{ticket.number}:escalated:{level}:{person.id}", ticket,
-                       urgent=ticket.priority == "urgent",
-                       missed=MISSED[missed][1 if language == "en" else 0])
+                       urgent=ticket.priority == "urgent", missed_code=missed)
         for resident in subscribers(session, ticket):
             self._tell(session, resident, "utter_notify_resident_escalated",
                        f"ticket:{ticket.number}:escalated:{level}:resident:{resident.id}", ticket,
-                       level_name=_level_name(level, resident.language or "zh"))
+                       level_code=str(level))
 
     def _tell(self, session: Session, person: Person, response: str, key: str, ticket: Ticket,
               *, urgent: bool = False, **values: str) -> None:
@@ -218,12 +211,10 @@ class Jobs:
                         continue
                     event = session.get(Event, event_id)
                     assert event is not None
-                    for signup in session.scalars(select(EventSignup).where(
+                    for person in session.scalars(select(Person).join(
+                            EventSignup, EventSignup.person_id == Person.id).where(
                             EventSignup.event_id == event_id,
                             EventSignup.status == SignupStatus.CONFIRMED)):
-                        person = session.get(Person, signup.person_id)
-                        if person is None:
-                            continue
                         language = person.language or "zh"
                         notify_person(session, self.runtime, person, "utter_event_reminder",
                                       f"event:{event_id}:remind:{ref}:{person.id}",
@@ -258,7 +249,8 @@ class Jobs:
         for notice_id in due:
             with transaction(self.runtime.sessions) as session:
                 notice = session.get(Notice, notice_id, with_for_update=True)
-                if notice is None or notice.status != "scheduled" or notice.next_run_at is None \
+                if notice is None or notice.status != NoticeStatus.SCHEDULED \
+                        or notice.next_run_at is None \
                         or notice.next_run_at > now:
                     continue  # another process got there first
                 run = notices.start_run(session, notice, now, self.zone,
@@ -266,9 +258,10 @@ class Jobs:
                 if run is None:
                     continue
                 if run.missed:
-                    self._tell_author(session, notice, "utter_notice_missed",
-                                      f"notice-run:{run.id}:missed",
-                                      when=self._local(run.due_at))
+                    if (author := self._author(session, notice)) is not None:
+                        self._tell_author(session, author, notice, "utter_notice_missed",
+                                          f"notice-run:{run.id}:missed",
+                                          when=self._local(run.due_at))
                     run.reported_at = now
                     done["notices_missed"] += 1
                     continue
@@ -287,14 +280,13 @@ class Jobs:
             notify_person(session, self.runtime, person, "utter_notice",
                           f"notice:{run_id}:p{person.id}", batch=batch,
                           text=notices.text_for(notice, language, community.default_language))
+        # A group is read in every language: each text once, the default first.
+        languages = sorted(notice.texts, key=lambda code: code != community.default_language)
+        for_groups = "\n\n".join(self.runtime.responses.render(
+            "utter_notice", code, text=notice.texts[code]).text for code in languages)
         for group in reach.groups:
-            # A group is read in every language: each text once, the default first.
-            languages = sorted(notice.texts, key=lambda code: code != community.default_language)
-            text = "\n\n".join(self.runtime.responses.render(
-                "utter_notice", code, text=notice.texts[code]).text for code in languages)
-            enqueue_chat(session, channel=group.channel, chat_id=group.chat_id,
-                                 text=text, key=f"notice:{run_id}:g{group.id}", now=now,
-                                 batch=batch)
+            enqueue_chat(session, channel=group.channel, chat_id=group.chat_id, text=for_groups,
+                         key=f"notice:{run_id}:g{group.id}", now=now, batch=batch)
         return len(reach)
 
     def notice_reports(self, now: dt.datetime) -> Counter[str]:
@@ -313,26 +305,30 @@ class Jobs:
                 notice = session.get(Notice, run.notice_id)
                 assert notice is not None
                 run.reported_at = now
-                author = session.get(Person, notice.author_id) if notice.author_id else None
-                language = (author.language if author else None) or "zh"
+                done["notice_reports"] += 1
+                author = self._author(session, notice)
+                if author is None:
+                    continue
                 pending_note = self.runtime.responses.render(
-                    "utter_notice_report_pending", language,
+                    "utter_notice_report_pending", author.language or "zh",
                     pending=str(counts.pending)).text if counts.pending else ""
-                self._tell_author(session, notice, "utter_notice_report",
+                self._tell_author(session, author, notice, "utter_notice_report",
                                   f"notice-run:{run.id}:report", pending_note=pending_note,
                                   **{k: str(getattr(counts, k)) for k in (
                                       "delivered", "failed", "unreachable", "waiting")})
-                done["notice_reports"] += 1
         return done
 
-    def _tell_author(self, session: Session, notice: Notice, response: str, key: str,
-                     **values: Any) -> None:
-        author = session.get(Person, notice.author_id) if notice.author_id else None
-        if author is None:
-            return  # made on the command line: `linli notice show` has the report
-        language = author.language or "zh"
+    @staticmethod
+    def _author(session: Session, notice: Notice) -> Person | None:
+        """Who wrote the notice; None for one made on the command line, whose runs and
+        counts `linli notice list` shows instead."""
+        return session.get(Person, notice.author_id) if notice.author_id else None
+
+    def _tell_author(self, session: Session, author: Person, notice: Notice, response: str,
+                     key: str, **values: Any) -> None:
         notify_person(session, self.runtime, author, response, key, notice=str(notice.id),
-                      audience=audience_name(self.runtime, notice.audience, language), **values)
+                      audience=audience_name(self.runtime, notice.audience,
+                                             author.language or "zh"), **values)
 
     def _local(self, moment: dt.datetime) -> str:
         return self.runtime.local(moment).strftime("%m-%d %H:%M")

@@ -15,7 +15,7 @@ from actions.runtime import current as current_runtime
 from bot.scheduler.jobs import Jobs
 from bot.telegram import TelegramChannel
 from store.database import transaction
-from store.models import ChatGroup, ChatIdentity, Community, Person
+from store.models import ChatGroup, Community
 from store.notices import Audience, create
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 from tests.telegram.emulator import Emulator
@@ -23,6 +23,7 @@ from tests.telegram.test_telegram import (  # noqa: F401 — fixtures
     ManualClock,
     deliver_rounds,
     emulator,
+    on_telegram,
     telegram,
     texts,
 )
@@ -35,12 +36,7 @@ MONDAY_8 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def test_staff_broadcast_from_the_staff_chat(
         telegram: TelegramChannel, emulator: Emulator,  # noqa: F811
         sessions: sessionmaker[Session]) -> None:
-    with transaction(sessions) as session:
-        for name, user in (("赵敏", STAFF), ("Anna Smith", ANNA)):
-            person = session.scalar(select(Person).where(Person.name == name))
-            assert person is not None
-            session.add(ChatIdentity(person_id=person.id, channel="telegram",
-                                     external_id=str(user)))
+    on_telegram(sessions, {"赵敏": STAFF, "Anna Smith": ANNA})
 
     emulator.user_says(STAFF, "/broadcast", entities=[
         {"type": "bot_command", "offset": 0, "length": 10}])

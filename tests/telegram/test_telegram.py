@@ -50,15 +50,20 @@ def emulator() -> Iterator[Emulator]:
     emulator.stop()
 
 
-@pytest.fixture
-def telegram(service: ConversationService, emulator: Emulator,  # noqa: F811
-             sessions: sessionmaker[Session]) -> Iterator[TelegramChannel]:
+def on_telegram(sessions: sessionmaker[Session], users: dict[str, int]) -> None:
+    """Give demo people (by name) a Telegram user id."""
     with transaction(sessions) as session:
-        for name, user in (("王阿姨", WANG), ("张伟", ZHANG)):
+        for name, user in users.items():
             person = session.scalar(select(Person).where(Person.name == name))
             assert person is not None
             session.add(ChatIdentity(person_id=person.id, channel="telegram",
                                      external_id=str(user)))
+
+
+@pytest.fixture
+def telegram(service: ConversationService, emulator: Emulator,  # noqa: F811
+             sessions: sessionmaker[Session]) -> Iterator[TelegramChannel]:
+    on_telegram(sessions, {"王阿姨": WANG, "张伟": ZHANG})
     application = build_application(emulator.token, emulator.base_url)
     channel = TelegramChannel(application, sessions, RateLimiter(private_interval=0.01),
                               lambda: NOW)
