@@ -1,0 +1,182 @@
+"""Every journey in tests/journeys/*.yml, played on SQLite and PostgreSQL (see README.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.faq_index import FaqIndex
+from actions.responses import Responses
+from actions.runtime import Runtime
+from bot.conversation import ConversationService, Incoming
+from bot.scheduler.jobs import Jobs
+from bot.wiring import build_service
+from nlu.pipeline import NluPipeline
+from store.community import import_community, parse_community
+from store.database import transaction
+from store.models import ChatIdentity, OutboxMessage, Ticket, TicketSubscriber
+from store.policy import SchedulePolicy
+from store.tickets import by_number
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE.parents[1] / "config"
+ZONE = ZoneInfo("Asia/Shanghai")
+START = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZONE)  # a Monday morning, a working day
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_PERSON_KEYS = {"expect", "first", "never"}
+
+
+def _journeys() -> Iterator[Any]:
+    for path in sorted(HERE.glob("*.yml")):
+        for journey in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            yield pytest.param(journey, id=f"{path.stem}: {journey['name']}")
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class Stage:
+    """The demo community, the conversation service and the scheduler's jobs on one clock."""
+
+    sessions: sessionmaker[Session]
+    service: ConversationService
+    jobs: Jobs
+    clock: Clock
+    channel: str
+    last: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+    ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def say(self, who: str, text: str) -> list[dict[str, Any]]:
+        replies = asyncio.run(self.service.handle(Incoming(
+            self.channel, who, who, text, message_id=f"{who}-{next(self.ids)}")))
+        self.last[who] = replies
+        return replies
+
+    def press(self, who: str, title: str) -> list[dict[str, Any]]:
+        buttons = [b for reply in self.last.get(who, []) for b in reply.get("buttons", [])]
+        chosen = next((b for b in buttons if title in b["title"]), None)
+        assert chosen is not None, f"{who} has no button {title!r} among " \
+                                   f"{[b['title'] for b in buttons]}"
+        return self.say(who, chosen["payload"])
+
+    def inbox(self, who: str) -> list[str]:
+        """Texts queued for ``who`` since they last looked."""
+        with self.sessions() as session:
+            person_id = session.scalar(select(ChatIdentity.person_id).where(
+                ChatIdentity.external_id == who))
+            assert person_id is not None, f"nobody is called {who}"
+            rows = session.execute(select(OutboxMessage.id, OutboxMessage.text).where(
+                OutboxMessage.person_id == person_id,
+                OutboxMessage.id > self.seen.get(who, 0)).order_by(OutboxMessage.id)).all()
+        if rows:
+            self.seen[who] = rows[-1][0]
+        return [text for _, text in rows]
+
+    def wait(self, span: str) -> None:
+        match = re.fullmatch(r"(\d+)\s*([smhd])", span.strip())
+        assert match, f"bad wait {span!r}"
+        self.clock.now += dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        self.jobs.sweep(self.clock.now)
+
+
+def _rendered(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(reply["text"] + "".join(f" [{b['title']}]" for b in reply.get("buttons", []))
+                     for reply in replies)
+
+
+def _check(step: dict[str, Any], texts: list[str], where: str) -> None:
+    said = "\n".join(texts)
+    for fragment in step.get("first", []):
+        assert texts and str(fragment) in texts[0], f"{where}: first reply {texts[:1]!r} " \
+                                                    f"lacks {fragment!r}"
+    for fragment in step.get("expect", []):
+        assert str(fragment) in said, f"{where} → {said!r}; expected {fragment!r}"
+    for fragment in step.get("never", []):
+        assert str(fragment) not in said, f"{where} → {said!r}; must not say {fragment!r}"
+
+
+_FIELDS: dict[str, Callable[[Session, Ticket], Any]] = {
+    "status": lambda _, t: t.status.value,
+    "kind": lambda _, t: t.kind.value,
+    "category": lambda _, t: t.category,
+    "building": lambda _, t: t.building.number if t.building else None,
+    "unit": lambda _, t: t.unit,
+    "room": lambda _, t: t.room,
+    "assignee": lambda _, t: t.assignee.name if t.assignee else None,
+    "reporter": lambda _, t: t.reporter.name,
+    "escalation": lambda _, t: t.escalation_level,
+    "rating": lambda _, t: t.rating,
+    "subscribers": lambda s, t: s.scalar(select(func.count()).where(
+        TicketSubscriber.ticket_id == t.id)),
+}
+
+
+def _check_tickets(stage: Stage, step: dict[str, Any]) -> None:
+    with stage.sessions() as session:
+        for number, expected in (step.get("tickets") or {}).items():
+            ticket = by_number(session, number)
+            assert ticket is not None, f"no ticket {number}"
+            for name, value in expected.items():
+                actual = _FIELDS[name](session, ticket)
+                assert str(actual) == str(value), f"{number}.{name} is {actual!r}, not {value!r}"
+        if "count" in step:
+            assert session.scalar(select(func.count()).select_from(Ticket)) == step["count"]
+
+
+@pytest.fixture
+def stage(sessions: sessionmaker[Session], pipeline: NluPipeline,
+          request: pytest.FixtureRequest) -> Stage:
+    journey = request.node.callspec.params["journey"]
+    start = START
+    if "at" in journey:
+        start = dt.datetime.fromisoformat(str(journey["at"])).replace(tzinfo=ZONE)
+    clock = Clock(start.astimezone(dt.UTC))
+    with transaction(sessions) as session:
+        import_community(session, parse_community(
+            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
+            today=start.date())
+    policy = SchedulePolicy.load(CONFIG / "schedule.yml")
+    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG), timezone=ZONE,
+                      clock=clock, policy=policy, deadlines=policy.deadline_rules(ZONE),
+                      faq=FaqIndex.load(CONFIG / "faq.yml"))
+    return Stage(sessions, build_service(runtime, pipeline), Jobs(runtime), clock,
+                 journey.get("channel", "shell"))
+
+
+@pytest.mark.parametrize("journey", list(_journeys()))
+def test_journey(stage: Stage, journey: dict[str, Any]) -> None:
+    for number, step in enumerate(journey["turns"], 1):
+        if "inbox" in step:
+            who = step["inbox"]
+            _check(step, stage.inbox(who), f"turn {number}, {who}'s inbox")
+        elif "wait" in step:
+            stage.wait(str(step["wait"]))
+        elif "tickets" in step or "count" in step:
+            _check_tickets(stage, step)
+        else:
+            (who, said), = ((k, v) for k, v in step.items() if k not in _PERSON_KEYS)
+            if isinstance(said, dict):
+                replies = stage.press(who, str(said["press"]))
+            else:
+                replies = stage.say(who, str(said))
+            texts = [_rendered([reply]) for reply in replies]
+            _check(step, texts, f"turn {number}, {who}: {said!r}")
