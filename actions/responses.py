@@ -1,10 +1,22 @@
 """Every text Linli says comes from config/domain.yml (Rasa responses with a variation per
-language) and config/labels.yml; this module picks the variation and fills the placeholders."""
+language) and config/labels.yml; this module picks the variation and fills the placeholders.
+
+Beyond Rasa's ``{name}``, a template may say:
+
+- ``{count|person|people}``: the number and the word agreeing with it ("1 person",
+  "3 people"). Chinese needs no plural and writes ``{count} 人``.
+- ``[[网格员{grid_member}和||]]``: an optional part, rendered only when every placeholder in
+  it has a value; after ``||`` comes what to say otherwise (may be empty). So a missing name
+  never leaves "Grid member  and …" or an empty "（）" behind.
+
+A value given as a list of names is joined as the language joins them: "赵敏、孙丽",
+"Zhao Min and Sun Li".
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,14 +25,75 @@ import yaml
 
 LANGUAGES = ("zh", "en")
 
+# One pass over the template: an optional part, or a placeholder (plain or with plural
+# forms). JSON in button payloads ({"ticket_id": ...}) matches neither and is left alone; a
+# value is never scanned again, so a resident's "{x}" stays as they wrote it.
+_TOKEN = re.compile(r"\[\[(?P<part>.*?)\]\]"
+                    r"|\{(?P<name>\w+)(?:\|(?P<one>[^|{}]*)\|(?P<many>[^|{}]*))?\}", re.DOTALL)
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|[^|{}]*\|[^|{}]*)?\}")
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+def plural(count: int, one: str, many: str) -> str:
+    """"1 person", "3 people": the number and the English word that agrees with it."""
+    return f"{count} {one if count == 1 else many}"
 
 
-def _fill(template: str, values: Mapping[str, Any]) -> str:
-    """Replace {name} placeholders; one with no value renders empty rather than failing a turn.
-    JSON in button payloads ({"ticket_id": ...}) is left alone."""
-    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "") or ""), template)
+def join_names(names: Iterable[str], language: str) -> str:
+    """Several names in one phrase: "赵敏、孙丽" / "Zhao Min, Sun Li and Li Na"."""
+    items = [str(name) for name in names if str(name)]
+    if language != "en":
+        return "、".join(items)
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != ()
+
+
+def _text(value: Any, language: str) -> str:
+    if not _present(value):
+        return ""
+    if isinstance(value, list | tuple):
+        return join_names(value, language)
+    return str(value)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, list | tuple):
+        return len(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _fill(template: str, values: Mapping[str, Any], language: str = "zh") -> str:
+    """Fill ``template``; a placeholder with no value renders empty rather than failing a
+    turn (the response tests make sure every text still reads right then)."""
+
+    def token(match: re.Match[str]) -> str:
+        part = match.group("part")
+        if part is not None:
+            then, _, otherwise = part.partition("||")
+            names = _PLACEHOLDER.findall(then)
+            chosen = then if all(_present(values.get(n)) for n in names) else otherwise
+            return _TOKEN.sub(token, chosen)
+        value = values.get(match.group("name"))
+        if match.group("one") is None:
+            return _text(value, language)
+        count = _count(value)
+        if count is None:
+            return _text(value, language)
+        return plural(count, match.group("one"), match.group("many"))
+
+    return _TOKEN.sub(token, template)
+
+
+def placeholders(template: str) -> list[str]:
+    """The names a template fills, in order (for the response tests)."""
+    return _PLACEHOLDER.findall(template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +119,17 @@ class Responses:
     def has(self, name: str) -> bool:
         return name in self._responses
 
+    def names(self) -> list[str]:
+        return list(self._responses)
+
     def render(self, name: str, language: str, /, **values: Any) -> Rendered:
         variations = self._responses.get(name)
         if not variations:
             raise KeyError(f"no response {name!r} in config/domain.yml")
         chosen = next((v for v in variations if _matches(v, language)), variations[0])
-        text = _fill(chosen.get("text", ""), values)
-        buttons = [{"title": _fill(b["title"], values), "payload": _fill(b["payload"], values)}
+        text = _fill(chosen.get("text", ""), values, language)
+        buttons = [{"title": _fill(b["title"], values, language),
+                    "payload": _fill(b["payload"], values, language)}
                    for b in chosen.get("buttons", [])]
         return Rendered(text, buttons)
 
