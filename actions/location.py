@@ -26,11 +26,11 @@ def building_numbers(session: Session, person: Person) -> str:
 
 
 def place_text(building: str | None, unit: str | None, room: str | None, language: str) -> str:
-    """"3号楼2单元501" / "Block 3, unit 2, flat 501"."""
+    """"3号楼2单元501" / "Building 3, unit 2, flat 501"."""
     if not building:
         return ""
     if language == "en":
-        parts = [f"Block {building}"] + ([f"unit {unit}"] if unit else []) + (
+        parts = [f"Building {building}"] + ([f"unit {unit}"] if unit else []) + (
             [f"flat {room}"] if room else [])
         return ", ".join(parts)
     return f"{building}号楼" + (f"{unit}单元" if unit else "") + (room or "")
@@ -92,7 +92,7 @@ class AskBuilding(LinliAction):
         numbers = sorted(turn.session.scalars(select(Building.number).where(
             Building.community_id == turn.person.community_id)),
             key=lambda n: int(n) if n.isdigit() else 10**6)
-        label = "Block {}" if turn.language == "en" else "{}号楼"
+        label = "Building {}" if turn.language == "en" else "{}号楼"
         turn.dispatcher.utter_message(
             response="utter_ask_building",
             buttons=[{"title": label.format(n), "payload": n} for n in numbers[:40]])

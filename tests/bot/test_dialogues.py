@@ -101,7 +101,7 @@ def test_registered_household_fills_the_location(service: ConversationService) -
 def test_english_resident_gets_english(service: ConversationService) -> None:
     converse(talker(service, "anna"), [
         ("hi", ["Linli"]),
-        ("no power in my flat since this morning", ["BX-20261121-0001", "Block 9", "王芳"]),
+        ("no power in my flat since this morning", ["BX-20261121-0001", "Building 9", "王芳"]),
         ("what's the status of my ticket", ["BX-20261121-0001", "assigned to the grid member"]),
     ])
 
@@ -341,7 +341,7 @@ ENGLISH: dict[str, Dialogue] = {
         ("never mind", ["cancelled"]),
     ],
     "register then report": [
-        ("I live in block 8 unit 2 flat 1101", ["Block 8, unit 2, flat 1101"]),
+        ("I live in block 8 unit 2 flat 1101", ["Building 8, unit 2, flat 1101"]),
         ("no hot water", ["BX-20261121-0001", "王芳"]),
     ],
     "withdraw": [
