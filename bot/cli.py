@@ -163,19 +163,20 @@ def serve(
     port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
     workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
 ) -> None:
-    """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat, the
-    scheduler, and Telegram when a token is set."""
+    """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat (Rasa's
+    socket.io channel at /socket.io), the scheduler, and Telegram when a token is set."""
     import uvicorn
 
     from actions.runtime import current as current_runtime
     from bot.rest import create_app
-    from bot.wiring import build_scheduler, prepare
+    from bot.wiring import build_scheduler, build_webchat, prepare
 
-    # Prepared once here (trains a stale model, migrates, loads the demo), so that workers
-    # only load what is ready.
+    # Prepared once here (trains a stale model, migrates, loads the demo, makes the web chat's
+    # signing key), so that workers only load what is ready.
     settings = Settings()
     pipeline, service = prepare(settings, _progress())
     scheduler = build_scheduler(current_runtime())
+    webchat = build_webchat(settings, service)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     telegram = None
     if settings.telegram_token:
@@ -194,8 +195,8 @@ def serve(
     else:
         webhook = (telegram, settings.telegram_webhook_secret) \
             if telegram is not None and settings.telegram_webhook_url else None
-        uvicorn.run(create_app(service, pipeline, background, webhook, scheduler), host=host,
-                    port=port, log_level="warning")
+        uvicorn.run(create_app(service, pipeline, background, webhook, scheduler, webchat),
+                    host=host, port=port, log_level="warning")
 
 
 def _import_community(path: Path) -> None:

@@ -1,7 +1,9 @@
 """The delivery worker: sends due outbox rows through their channel, with retries and backoff.
 
-Channels that can push (Telegram) implement ``Channel``; channels that cannot (REST, shell)
-deliver from the outbox when the user next writes (see ConversationService). A message is
+Channels that can push (Telegram, the web chat) implement ``Channel``; channels that cannot
+(REST, shell) deliver from the outbox when the user next writes (see ConversationService). The
+web chat reaches only the pages open now (``Presence``): the rest of its messages wait, untried,
+until the page is opened again. A message is
 claimed, sent and marked in short transactions, so a crash between sending and marking can at
 worst repeat one message — never lose it.
 """
@@ -9,12 +11,13 @@ worst repeat one message — never lose it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +40,10 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class RecipientAway(Exception):  # noqa: N818 — not an error: the message waits, as it was
+    """Nobody is there to receive the message now (the web page was just closed)."""
+
+
 class Channel(Protocol):
     """What the delivery worker needs from a channel that can push messages."""
 
@@ -44,6 +51,13 @@ class Channel(Protocol):
 
     async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]],
                    photo: str | None = None) -> None: ...
+
+
+@runtime_checkable
+class Presence(Protocol):
+    """A channel that can only reach the chats connected now (open web pages)."""
+
+    def online(self) -> Collection[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +90,12 @@ class DeliveryWorker:
         # In quiet hours only urgent messages go; the rest wait, in order, until morning.
         urgent_only = self.quiet is not None and self.quiet.is_quiet(now)
         for name, channel in self.channels.items():
+            chats = channel.online() if isinstance(channel, Presence) else None
+            if chats is not None and not chats:
+                continue
             with self.sessions() as session:
                 by_chat: dict[str, list[int]] = defaultdict(list)
-                for message in due(session, name, now, self.batch, urgent_only):
+                for message in due(session, name, now, self.batch, urgent_only, chats):
                     by_chat[message.chat_id].append(message.id)
 
             async def one_chat(ids: list[int], channel: Channel = channel) -> None:
@@ -86,7 +103,7 @@ class DeliveryWorker:
                     for message_id in ids:
                         outcome = await self._deliver(channel, message_id)
                         outcomes.append(outcome)
-                        if outcome == "retry":
+                        if outcome in ("retry", "away"):
                             break  # keep the chat's order: the rest wait for the next round
 
             await asyncio.gather(*(one_chat(ids) for ids in by_chat.values()))
@@ -101,6 +118,8 @@ class DeliveryWorker:
         chat_id, text, buttons, photo = claimed
         try:
             await channel.send(chat_id, text, buttons, photo)
+        except RecipientAway:
+            return "away"  # not an attempt: it stays pending for when they are back
         except DeliveryError as error:
             return await asyncio.to_thread(self._record_failure, message_id, error)
         await asyncio.to_thread(self._record_sent, message_id)
@@ -134,11 +153,18 @@ class DeliveryWorker:
                         self.on_unreachable(session, person)
             return "failed" if row.status == "failed" else "retry"
 
-    async def run_forever(self, interval: float = 1.0) -> None:
-        """Deliver until cancelled; an unexpected error is logged and the loop goes on."""
+    async def run_forever(self, interval: float = 1.0,
+                          wake: asyncio.Event | None = None) -> None:
+        """Deliver until cancelled; an unexpected error is logged and the loop goes on.
+        Setting ``wake`` starts the next round at once (someone just came online)."""
         while True:
             try:
                 await self.run_once()
             except Exception:
                 log.exception("delivery round failed")
-            await asyncio.sleep(interval)
+            if wake is None:
+                await asyncio.sleep(interval)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), interval)
+            wake.clear()

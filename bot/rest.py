@@ -1,18 +1,17 @@
-"""HTTP: Rasa's REST channel, /model/parse, health, metrics and the web chat page."""
+"""HTTP: Rasa's REST channel, /model/parse, health, metrics, and the web chat (bot/webchat.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import (
-    HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from bot.conversation import ConversationService, Incoming, Parser
+from bot.webchat import SessionSigner, WebChat
 from store.media import load as load_media
 
 if TYPE_CHECKING:
@@ -85,23 +85,31 @@ def app_from_settings() -> FastAPI:
     """Factory for ``uvicorn --factory`` (each worker process wires its own service)."""
     from actions.runtime import current as current_runtime
     from bot.settings import Settings
-    from bot.wiring import build_scheduler, prepare
+    from bot.wiring import build_scheduler, build_webchat, prepare
 
-    pipeline, service = prepare(Settings(), lambda message: log.info("%s", message))
+    settings = Settings()
+    pipeline, service = prepare(settings, lambda message: log.info("%s", message))
     # Telegram runs in the first process only; every worker runs a scheduler, and the lease
-    # lets one of them work at a time.
-    return create_app(service, pipeline, scheduler=build_scheduler(current_runtime()))
+    # lets one of them work at a time. Each worker pushes to the web pages connected to it.
+    return create_app(service, pipeline, scheduler=build_scheduler(current_runtime()),
+                      webchat=build_webchat(settings, service))
 
 
 def create_app(service: ConversationService, nlu: Parser,
                background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
                telegram_webhook: tuple[Any, str | None] | None = None,
-               scheduler: Scheduler | None = None) -> FastAPI:
-    """The HTTP application over an already wired conversation service; ``background`` and
-    the scheduler run while it serves."""
+               scheduler: Scheduler | None = None,
+               webchat: WebChat | None = None) -> FastAPI:
+    """The HTTP application over an already wired conversation service; ``background``, the
+    scheduler and the web chat's pushes run while it serves. Without ``webchat`` the web chat
+    signs its sessions with a key of this process alone (tests; ``linli serve`` passes one
+    that lasts)."""
+    webchat = webchat or WebChat(service, SessionSigner(secrets.token_bytes(32)))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_replay_forever(service))]
+        tasks = [asyncio.create_task(_replay_forever(service)),
+                 asyncio.create_task(webchat.deliver_forever())]
         if scheduler is not None:
             tasks.append(asyncio.create_task(scheduler.run()))
         tasks += [asyncio.create_task(job()) for job in background]
@@ -172,9 +180,6 @@ def create_app(service: ConversationService, nlu: Parser,
     async def home() -> RedirectResponse:
         return RedirectResponse("/chat")
 
-    @app.get("/chat")
-    async def chat() -> HTMLResponse:
-        """A small web chat that talks to the REST channel."""
-        return HTMLResponse((files("bot") / "static" / "chat.html").read_text(encoding="utf-8"))
-
+    app.include_router(webchat.router())
+    app.mount("/socket.io", webchat.asgi())
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nlu.loader import NluPaths
@@ -39,10 +42,34 @@ class Settings(BaseSettings):
                                                 "sends with every webhook call")
     action_endpoint: str | None = Field(default=None, description="rasa_sdk action server "
                                         "webhook URL; default: run the actions in-process")
+    secret_key: SecretStr | None = Field(default=None, description="signs web chat sessions; "
+                                         "default: a random key kept in LINLI_HOME/secret_key")
 
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'linli.db'}"
+
+    def signing_key(self) -> bytes:
+        """The key that signs web chat sessions: LINLI_SECRET_KEY, else one made on first use
+        and kept in LINLI_HOME, so sessions outlive a restart and every worker agrees."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.home / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f"secret_key.{os.getpid()}")
+            with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                           "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(32))
+            # A hard link appears whole or not at all: of two processes starting together,
+            # one makes the key and both read the same one.
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 16:
+            raise RuntimeError(f"{path} holds no usable key: remove it to make a new one")
+        return key.encode()
 
     @property
     def nlu_paths(self) -> NluPaths:

@@ -30,6 +30,7 @@ from store.policy import SchedulePolicy
 
 if TYPE_CHECKING:
     from bot.scheduler.engine import Scheduler
+    from bot.webchat import WebChat
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -83,6 +84,13 @@ def build_scheduler(runtime: Runtime) -> Scheduler:
 
     return Scheduler(Jobs(runtime), runtime.sessions, runtime.clock,
                      interval=runtime.policy.engine.interval, lease=runtime.policy.engine.lease)
+
+
+def build_webchat(settings: Settings, service: ConversationService) -> WebChat:
+    """The web chat (socket.io, its page and pushes), signing sessions with the settings' key."""
+    from bot.webchat import SessionSigner, WebChat
+
+    return WebChat(service, SessionSigner(settings.signing_key()))
 
 
 def load_community_file(runtime: Runtime, path: Path) -> ImportReport:

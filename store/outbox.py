@@ -7,7 +7,7 @@ claims due rows, sends them through a channel and records the outcome.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 
 from store.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
 
+#: The web chat page (socket.io); its chat id is the page's signed session.
+WEBCHAT = "webchat"
 #: Where a person is reached, most preferred first.
-CHANNEL_PREFERENCE = ("telegram", "rest", "shell")
+CHANNEL_PREFERENCE = ("telegram", WEBCHAT, "rest", "shell")
 #: Channels the delivery worker pushes to; the others deliver when the person next writes.
-PUSH_CHANNELS = frozenset({"telegram"})
+#: The web chat is pushed to while its page is open, and waits for the page otherwise.
+PUSH_CHANNELS = frozenset({"telegram", WEBCHAT})
 MAX_ATTEMPTS = 8
 UNREACHABLE = "no way to reach this person"
 
@@ -67,11 +70,15 @@ def enqueue_chat(session: Session, *, channel: str, chat_id: str, text: str, key
 
 
 def due(session: Session, channel: str, now: dt.datetime, limit: int = 100,
-        urgent_only: bool = False) -> Sequence[OutboxMessage]:
-    """Pending messages for ``channel`` whose next attempt is due, oldest first."""
+        urgent_only: bool = False,
+        chats: Collection[str] | None = None) -> Sequence[OutboxMessage]:
+    """Pending messages for ``channel`` whose next attempt is due, oldest first; only for
+    ``chats`` when given (the web pages open now)."""
     query = select(OutboxMessage).where(
         OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now)
+    if chats is not None:
+        query = query.where(OutboxMessage.chat_id.in_(list(chats)))
     if urgent_only:
         query = query.where(OutboxMessage.urgent.is_(True))
     return session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
