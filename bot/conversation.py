@@ -60,6 +60,8 @@ def button_payload(text: str, language: str) -> dict[str, Any] | None:
     """Rasa's button payload ``/intent{"entity": "value"}`` or a work command
     ``/resolve BX-20261121-0042 replaced the pipe`` as a parse; None for anything else."""
     stripped = text.strip()
+    if stripped.lower() == "/help":  # typed, as on Telegram: the help for one's roles
+        stripped = "/bot_help"
     match: re.Match[str] | None = _PAYLOAD.match(stripped)
     values: Any
     if match is not None and match.group("intent") in {*INTENTS, *COMMANDS}:
