@@ -19,9 +19,10 @@ from store.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
 WEBCHAT = "webchat"
 #: Where a person is reached, most preferred first.
 CHANNEL_PREFERENCE = ("telegram", WEBCHAT, "rest", "shell")
-#: Channels the delivery worker pushes to; the others deliver when the person next writes.
-#: The web chat is pushed to while its page is open, and waits for the page otherwise.
-PUSH_CHANNELS = frozenset({"telegram", WEBCHAT})
+#: Channels whose messages the delivery worker tries until they settle (sent or failed); the
+#: others wait for the person: REST and shell until they next write, the web chat until its
+#: page is open (then it is pushed at once).
+PUSH_CHANNELS = frozenset({"telegram"})
 MAX_ATTEMPTS = 8
 UNREACHABLE = "no way to reach this person"
 

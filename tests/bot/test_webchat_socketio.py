@@ -5,6 +5,7 @@ closed one. Also the page's HTTP side: history, photo uploads and security heade
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -18,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService, Incoming
+from bot.delivery import DeliveryWorker, RecipientAway
+from store.database import transaction
 from store.models import Media, OutboxMessage, OutboxStatus, Ticket, TicketAttachment
-from store.outbox import WEBCHAT
+from store.outbox import WEBCHAT, enqueue_chat
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 from tests.bot.test_rest import base_url  # noqa: F401 — the HTTP server fixture
 
@@ -138,6 +141,39 @@ def test_what_arrives_while_the_page_is_closed_waits_for_it(
         assert outbox() == [OutboxStatus.SENT]
 
     asyncio.run(scenario())
+
+
+class ClosingPage:
+    """A web chat whose page closes between the worker's look at who is online and the send."""
+
+    name = WEBCHAT
+
+    def __init__(self) -> None:
+        self.tried: list[str] = []
+
+    def online(self) -> set[str]:
+        return {"open-page"}
+
+    async def send(self, chat_id: str, text: str, buttons: list[dict[str, str]],
+                   photo: str | None = None) -> None:
+        self.tried.append(chat_id)
+        raise RecipientAway(chat_id)
+
+
+def test_a_page_closing_mid_round_loses_nothing(sessions: sessionmaker[Session]) -> None:
+    now = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+    with transaction(sessions) as session:
+        for chat in ("open-page", "closed-page"):
+            enqueue_chat(session, channel=WEBCHAT, chat_id=chat, text="您的工单已处理完。",
+                         key=f"test:{chat}", now=now)
+    page = ClosingPage()
+    report = asyncio.run(DeliveryWorker(sessions, {WEBCHAT: page}, lambda: now).run_once())
+    assert page.tried == ["open-page"]  # the closed page's message was not even tried
+    assert (report.sent, report.failed, report.retrying) == (0, 0, 0)
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert [(r.status, r.attempts, r.last_error) for r in rows] == [
+            (OutboxStatus.PENDING, 0, None)] * 2
 
 
 def test_history_is_kept_in_order_for_the_session_only(
