@@ -168,13 +168,16 @@ def create_app(service: ConversationService, nlu: Parser,
 
     @app.get("/media/{token}")
     async def image(token: str) -> Response:
-        """An image Linli made (a digest chart); the token is unguessable."""
+        """An image Linli made (a digest chart) or a web chat photo; the token is unguessable."""
         with service.sessions() as session:
             stored = load_media(session, token)
             if stored is None:
                 return Response(status_code=404)
+            # Residents' photos are served here too: never sniffed, never a document.
             return Response(stored.data, media_type=stored.content_type,
-                            headers={"Cache-Control": "private, max-age=86400"})
+                            headers={"Cache-Control": "private, max-age=86400",
+                                     "X-Content-Type-Options": "nosniff",
+                                     "Content-Security-Policy": "default-src 'none'"})
 
     @app.get("/")
     async def home() -> RedirectResponse:

@@ -217,11 +217,14 @@
     if (message && typeof message === "object") showBot(message);
   });
 
-  socket.on("disconnect", () => {
+  function offline() {
     confirmed = false;
     status.textContent = t.offline;
     status.hidden = false;
-  });
+  }
+
+  socket.on("disconnect", offline);
+  socket.on("connect_error", offline);  // socket.io keeps trying; the page says so
 
   // -- photos ------------------------------------------------------------------------------
 

@@ -226,6 +226,7 @@ def test_a_photo_joins_the_report_just_made(base_url: str,  # noqa: F811
     assert answer["photo"].startswith("/media/")
     image = httpx.get(f"{base_url}{answer['photo']}")
     assert image.content == png() and image.headers["content-type"] == "image/png"
+    assert image.headers["x-content-type-options"] == "nosniff"
     with sessions() as db:
         ticket = db.scalar(select(Ticket).where(Ticket.number == "BX-20261121-0001"))
         assert ticket is not None
