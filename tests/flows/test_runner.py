@@ -1,0 +1,223 @@
+"""The flow runner's precedence: a confident emergency outranks whatever is being asked, the
+interrupted flow is offered back, a less sure reading is asked about, and a notice text is
+kept word for word.
+
+The NLU is scripted here (its own tests measure it) so that each confidence is exactly the one
+a rule is about; flows, actions, responses and the store are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.responses import Responses
+from actions.runtime import Runtime
+from bot.conversation import ConversationService, Incoming
+from bot.wiring import build_service
+from flows.runner import EMERGENCY_CONFIDENCE
+from store.community import import_community, parse_community
+from store.database import transaction
+from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beijing
+GAS = "楼道里煤气味很大"
+
+
+def parsed(intent: str, confidence: float = 1.0, language: str = "zh",
+           **entities: str) -> dict[str, Any]:
+    return {"intent": {"name": intent, "confidence": confidence}, "language": language,
+            "entities": [{"entity": k, "value": v, "extractor": "script"}
+                         for k, v in entities.items()]}
+
+
+class ScriptedNlu:
+    """Each test message with the reading the rule under test is about."""
+
+    def __init__(self) -> None:
+        self.readings: dict[str, dict[str, Any]] = {
+            "楼上装修太吵了": parsed("file_complaint", category="noise"),
+            GAS: parsed("report_emergency", 0.9999, category="gas"),
+            "在5号楼2单元门口": parsed("register_household", 0.45, building="5", unit="2"),
+            "7": parsed("event_signup", 0.99, language="und"),
+            "好的": parsed("affirm"), "不用了": parsed("deny"), "不是": parsed("deny"),
+            "是": parsed("affirm"),
+            "我有个建议": parsed("make_suggestion"),
+            "最近有什么活动": parsed("event_list"),
+            "就在3号楼门口": parsed("report_emergency", 0.59, building="3"),
+            "烟雾报警器一直滴滴响": parsed("report_emergency", 0.5, category="fire"),
+            "不知道": parsed("bot_help", 0.49),
+            "着火了 在5号楼": parsed("report_emergency", 1.0, building="5", category="fire"),
+            "今晚8点消防演练，听到警报不要惊慌，着火了要用湿毛巾捂住口鼻":
+                parsed("report_emergency", 0.99, category="fire"),
+        }
+
+    def parse(self, text: str) -> dict[str, Any]:
+        reading = self.readings.get(text, parsed("out_of_scope", 0.3))
+        return {**reading, "text": text, "intent_ranking": [reading["intent"]]}
+
+
+@pytest.fixture
+def nlu() -> ScriptedNlu:
+    return ScriptedNlu()
+
+
+@pytest.fixture
+def service(sessions: sessionmaker[Session], nlu: ScriptedNlu) -> ConversationService:
+    with transaction(sessions) as session:
+        import_community(session, parse_community(
+            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
+            today=NOW.date())
+    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
+                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
+    return build_service(runtime, nlu)
+
+
+_IDS = itertools.count()
+
+
+def say(service: ConversationService, who: str, text: str) -> str:
+    replies = asyncio.run(service.handle(Incoming("shell", who, who, text,
+                                                  message_id=f"{who}-{next(_IDS)}")))
+    return "\n".join(r["text"] + "".join(f" [{b['title']}]" for b in r.get("buttons", []))
+                     for r in replies)
+
+
+def tickets(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
+    with sessions() as session:
+        return [(t.number, t.building.number if t.building else None)
+                for t in session.scalars(select(Ticket).order_by(Ticket.id))]
+
+
+def test_an_emergency_wins_over_the_waiting_question_and_the_flow_is_offered_back(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    assert "几号楼" in say(service, "walk_in", "楼上装修太吵了")
+    said = say(service, "walk_in", GAS)
+    assert said.index("119") < said.index("JJ-20261207-0001") < said.index("是在哪里")
+    assert "刚才您在投诉" not in said  # offered back only once the emergency is done
+    said = say(service, "walk_in", "在5号楼2单元门口")
+    assert "收到，位置：5号楼2单元" in said and "刚才您在投诉（“楼上装修太吵了”）" in said
+    assert "几号楼" in say(service, "walk_in", "好的")  # carried on: its question again
+    assert "TS-20261207-0001" in say(service, "walk_in", "7")
+    assert tickets(sessions) == [("JJ-20261207-0001", "5"), ("TS-20261207-0001", "7")]
+
+
+def test_a_direct_answer_to_the_interrupted_question_carries_on(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "walk_in", "楼上装修太吵了")
+    say(service, "walk_in", GAS)
+    say(service, "walk_in", "在5号楼2单元门口")
+    assert "TS-20261207-0001" in say(service, "walk_in", "7")
+
+
+def test_the_offer_can_be_declined_and_lapses_when_the_resident_moves_on(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "walk_in", "楼上装修太吵了")
+    say(service, "walk_in", GAS)
+    say(service, "walk_in", "在5号楼2单元门口")
+    assert "先放下了" in say(service, "walk_in", "不用了")
+    say(service, "walk_in", "楼上装修太吵了")
+    say(service, "walk_in", GAS)
+    say(service, "walk_in", "在5号楼2单元门口")
+    assert "活动" in say(service, "walk_in", "最近有什么活动")
+    assert "TS-" not in say(service, "walk_in", "7")  # the complaint was set aside
+    assert [number for number, _ in tickets(sessions)] == ["JJ-20261207-0001",
+                                                         "JJ-20261207-0002"]
+
+
+def test_a_suggestion_being_written_gives_way_to_an_emergency(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "wang_aiyi", "我有个建议")
+    said = say(service, "wang_aiyi", GAS)
+    assert "119" in said and "在家里（3号楼2单元501）" in said
+    said = say(service, "wang_aiyi", "着火了 在5号楼")  # more words, same danger: the place
+    assert "收到，位置：5号楼" in said and "刚才您在提建议" in said
+    assert tickets(sessions) == [("JJ-20261207-0001", "5")]
+
+
+def test_a_notice_text_is_kept_word_for_word(service: ConversationService,
+                                            sessions: sessionmaker[Session]) -> None:
+    say(service, "zhao_min", "/broadcast")
+    say(service, "zhao_min", '/choose{"audience": "all"}')
+    say(service, "zhao_min", "现在")
+    drill = "今晚8点消防演练，听到警报不要惊慌，着火了要用湿毛巾捂住口鼻"
+    said = say(service, "zhao_min", drill)
+    assert "119" not in said and "英文" in said
+    say(service, "zhao_min", "跳过")
+    assert tickets(sessions) == []
+    with sessions() as session:
+        assert session.scalar(select(Notice.texts)) == {"zh": drill}
+
+
+@pytest.mark.parametrize(("confidence", "alarm"), [(EMERGENCY_CONFIDENCE, True),
+                                                   (EMERGENCY_CONFIDENCE - 0.01, False)])
+def test_how_sure_the_nlu_must_be_before_anyone_is_woken(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        confidence: float, alarm: bool) -> None:
+    nlu.readings["楼道里好像有煤气味"] = parsed("report_emergency", confidence, category="gas")
+    say(service, "walk_in", "楼上装修太吵了")
+    said = say(service, "walk_in", "楼道里好像有煤气味")
+    assert ("119" in said) is alarm
+    assert ("是在报告正在发生的危险吗" in said) is not alarm
+    assert bool(tickets(sessions)) is alarm
+
+
+def test_a_doubtful_emergency_is_asked_about_and_no_puts_the_question_back(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "walk_in", "楼上装修太吵了")
+    said = say(service, "walk_in", "烟雾报警器一直滴滴响")
+    assert "是在报告正在发生的危险吗" in said and "[🚨 是，很紧急]" in said
+    said = say(service, "walk_in", "不是")
+    assert "不是紧急情况" in said and "几号楼" in said
+    assert tickets(sessions) == []
+    with sessions() as session:
+        assert session.scalar(select(OutboxMessage.id)) is None  # nobody woken
+
+
+def test_yes_to_a_doubtful_emergency_raises_it_with_the_original_words(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "就在3号楼门口")
+    said = say(service, "walk_in", "是")
+    assert "119" in said and "JJ-20261207-0001" in said and "是在哪里" not in said
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.kind == TicketKind.EMERGENCY
+        assert ticket.text == "就在3号楼门口" and ticket.building is not None
+
+
+def test_a_place_answer_that_sounds_alarming_answers_the_question(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "walk_in", "楼上装修太吵了")
+    assert "TS-20261207-0001" in say(service, "walk_in", "就在3号楼门口")
+    assert tickets(sessions) == [("TS-20261207-0001", "3")]
+
+
+def test_not_knowing_where_keeps_the_emergency_open(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    say(service, "walk_in", "楼上装修太吵了")
+    say(service, "walk_in", GAS)
+    said = say(service, "walk_in", "不知道")
+    assert "保持电话畅通" in said and "刚才您在投诉" in said and "已取消" not in said
+    assert tickets(sessions) == [("JJ-20261207-0001", None)]
+
+
+def test_the_place_never_becomes_the_household(service: ConversationService,
+                                              sessions: sessionmaker[Session]) -> None:
+    say(service, "wang_aiyi", GAS)
+    say(service, "wang_aiyi", "在5号楼2单元门口")
+    with sessions() as session:
+        wang = session.scalar(select(Person).where(Person.name == "王阿姨"))
+        assert wang is not None and wang.household is not None
+        assert (wang.household.building.number, wang.household.unit,
+                wang.household.room) == ("3", "2", "501")
+    assert tickets(sessions) == [("JJ-20261207-0001", "5")]
