@@ -51,6 +51,8 @@ SECURITY_HEADERS = {
 }
 _ASSETS = {"chat.js": "text/javascript", "chat.css": "text/css",
            "socket.io.min.js": "text/javascript", "icon.svg": "image/svg+xml"}
+#: What Rasa web widgets send when they open (their usual ``initPayload``s): a greeting.
+_WIDGET_OPENINGS = frozenset({"/get_started", "/session_start"})
 _IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 
 
@@ -209,8 +211,11 @@ class WebChat:
         if chat is None:  # a widget that skipped session_request
             chat = await self._join(sid, data.get("session_id"))
         message = data.get("message")
-        text = message if isinstance(message, str) else ""
-        for reply in await self._answer(Incoming(WEBCHAT, chat, chat, text)):
+        if not isinstance(message, str):
+            return  # a widget opening without an init payload: nothing was said
+        if message in _WIDGET_OPENINGS:
+            message = "/greet"
+        for reply in await self._answer(Incoming(WEBCHAT, chat, chat, message)):
             for uttered in utterances(reply):
                 await self.sio.emit("bot_uttered", uttered, to=sid)
 

@@ -104,6 +104,19 @@ def test_user_uttered_is_answered_like_rasa(base_url: str) -> None:  # noqa: F81
     asyncio.run(scenario())
 
 
+def test_a_widget_opening_is_greeted_once(base_url: str) -> None:  # noqa: F811
+    async def scenario() -> None:
+        async with page(base_url) as opened:
+            session = await opened.session(None)
+            # rasa-webchat without an initPayload: no message at all, nothing to answer
+            await opened.client.emit("user_uttered", {"session_id": session, "customData": {}})
+            assert await opened.more(0.5) == []
+            [greeting] = await opened.say("/get_started", session)
+            assert greeting["text"].startswith("您好")
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
 def test_an_update_reaches_an_idle_page_at_once(base_url: str,  # noqa: F811
                                                 service: ConversationService) -> None:  # noqa: F811
