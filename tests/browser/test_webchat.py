@@ -189,3 +189,16 @@ def test_ticket_numbers_never_wrap(page: Page) -> None:
     for index in range(page.locator(".nowrap").count()):
         lines = page.locator(".nowrap").nth(index).evaluate("e => e.getClientRects().length")
         assert lines == 1
+
+
+def test_chinese_is_drawn_with_a_chinese_font(page: Page) -> None:
+    """The font Chromium really used for the greeting, as its DevTools report it."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("DOM.enable")
+    devtools.send("CSS.enable")
+    root = devtools.send("DOM.getDocument")["root"]["nodeId"]
+    greeting = devtools.send("DOM.querySelector", {"nodeId": root, "selector": ".bot"})
+    fonts = devtools.send("CSS.getPlatformFontsForNode", {"nodeId": greeting["nodeId"]})["fonts"]
+    used = {font["familyName"] for font in fonts}
+    assert used & {"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+                   "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei"}, used
