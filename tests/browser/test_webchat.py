@@ -4,6 +4,7 @@ socket.io: pushes while the resident is idle, history after a reload, buttons, p
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,9 +16,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService, Incoming
-from store.models import Media, Ticket, TicketAttachment
-from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
+from bot.scheduler.jobs import Jobs
+from store.models import Media, Ticket, TicketAttachment, TicketStatus
+from tests.bot.test_dialogues import (
+    NOW,
+    service,  # noqa: F401 — the wired service fixture
+)
 from tests.bot.test_rest import base_url  # noqa: F401 — the HTTP server fixture
 from tests.bot.test_webchat_socketio import png
 
@@ -92,9 +98,9 @@ def test_markup_is_shown_as_text_never_run(page: Page) -> None:
     assert "<img src=x" in page.inner_text(".me")
 
 
-def test_an_update_arrives_while_the_resident_is_idle(page: Page,
-                                                      service: ConversationService  # noqa: F811
-                                                      ) -> None:
+def test_updates_and_the_poll_arrive_while_the_resident_is_idle(
+        page: Page, service: ConversationService,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
     send(page, "5号楼2单元楼道灯不亮了")
     page.wait_for_selector(".bot >> text=BX-20261121-0001")
     grid_member(service, '/accept{"ticket_id": "BX-20261121-0001"}')
@@ -102,7 +108,15 @@ def test_an_update_arrives_while_the_resident_is_idle(page: Page,
     grid_member(service, "/resolve BX-20261121-0001 换了新的声控灯")
     page.wait_for_selector(".bot >> text=换了新的声控灯")
     assert page.locator(".me").count() == 1  # the resident never typed again
+    Jobs(current_runtime()).sweep(NOW + dt.timedelta(minutes=10))  # the poll falls due
+    page.wait_for_selector(".buttons button >> text=很满意")
+    assert page.locator(".me").count() == 1
     assert scrolled_to_the_end(page)
+    page.click(".buttons button >> text=很满意")  # a web resident can rate the repair
+    page.wait_for_selector(".bot >> text=谢谢您的评价")
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == "BX-20261121-0001"))
+        assert ticket is not None and ticket.status == TicketStatus.CLOSED
 
 
 def test_a_reload_keeps_the_conversation(page: Page,
