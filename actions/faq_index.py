@@ -1,12 +1,21 @@
-"""Retrieval over config/faq.yml: TF-IDF cosine over every phrasing of every question."""
+"""Retrieval over config/faq.yml: which entry answers a resident's question, if any.
+
+A question is read as features: Chinese characters and character pairs, English words (in any
+form) and their character n-grams, and the FAQ's own synonyms and question words (its `words`
+section). Features weigh by how few entries use them (TF-IDF). Entries are ranked by cosine
+similarity (to their closest phrasing and to all their phrasings together) times *coverage*:
+the share of the question's own content the entry explains. Question words ("几点", "how much")
+take part in the similarity, so they tell neighbouring entries apart, but never in the coverage:
+an entry that shares only the question words ("欢乐谷几点开门" and the health station's opening
+hours) does not cover the question, and the question gets no answer.
+"""
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,21 +24,49 @@ import yaml
 
 from nlu.text import clean
 
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
-#: Below this cosine similarity a question is not answered from the FAQ but kept for staff.
-MIN_SIMILARITY = 0.35
+#: An entry must explain this share of a question's content (by weight) to answer it...
+MIN_COVERAGE = 0.51
+#: ...and be at least this similar to it. Both calibrated with `bench/faq_bench.py --calibrate`.
+MIN_SIMILARITY = 0.14
+
+# Weights found by measurement on the paraphrase set (bench/faq_bench.py): Chinese single
+# characters say less than character pairs; English n-grams only repair typos and word forms.
+_KIND_WEIGHT = {"u": 0.5, "b": 1.0, "w": 1.0, "g": 0.4, "s": 1.0, "n": 1.0}
+#: Question words weigh this much times the rarest feature's idf, whatever their frequency.
+_ASKING_WEIGHT = 1.5
+#: A feature no entry has weighs as much as the rarest one: it is what the FAQ doesn't know.
+_UNSEEN_WEIGHT = 1.0
+#: Similarity = this share from the closest phrasing + the rest from all phrasings together.
+_CLOSEST_SHARE = 0.3
+#: In an entry's fit, a question word asked weighs this much times the rarest feature's idf.
+_ASKED_FIT = 1.0
+#: A Chinese character explained only on its own, not in a pair, counts half.
+_CHARACTER_CREDIT = 0.5
+#: The entries with the best similarity that are ranked by coverage too.
+_CANDIDATES = 10
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_LATIN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
+_DOUBLED_END = re.compile(r"([b-df-hj-np-rtv-z])\1$")  # putting → putt → put
 
 
-def _grams(text: str) -> Counter[str]:
-    """Chinese character uni- and bigrams, English words and their character trigrams."""
-    tokens = _WORD.findall(clean(text, 500).text)
-    grams: Counter[str] = Counter(tokens)
-    grams.update(a + b for a, b in itertools.pairwise(tokens) if len(a) == 1 and len(b) == 1)
-    for token in tokens:
-        if len(token) > 3:
-            padded = f"<{token}>"
-            grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
-    return grams
+def stem(word: str) -> str:
+    """One form for English word variants: bins → bin, putting → put, batteries → battery."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("'s"):
+        return word[:-2]
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
+                                ("shes", "sh")):
+        if word.endswith(suffix):
+            return word[:-len(suffix)] + replacement
+    for suffix, shortest in (("ing", 6), ("ed", 5)):
+        if word.endswith(suffix) and len(word) >= shortest:
+            base = word[:-len(suffix)]
+            return base[:-1] if _DOUBLED_END.search(base) and base[-1] not in "lsz" else base
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,69 +75,271 @@ class FaqEntry:
     answers: Mapping[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A Chinese character or English word of a question, and what in an entry explains it."""
+
+    key: str  # the feature whose idf is the unit's weight
+    whole: tuple[str, ...]  # any of these explains all of it
+    parts: tuple[str, ...]  # these explain part of it: a character alone, a misspelt word
+    synonym: str | None  # the synonym group it belongs to, which explains it too
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A text as retrieval sees it: weighted features, the content units to be covered and the
+    question words asked."""
+
+    features: Counter[str]
+    units: tuple[_Unit, ...]
+    asked: tuple[str, ...]
+
+
+def _is_english(form: str) -> bool:
+    return _LATIN.search(form) is not None
+
+
+def _alternation(forms: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(set(forms), key=len, reverse=True)  # longest first: 请问一下 before 一下
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+class Words:
+    """The FAQ's `words` section: filler left out, question words, synonyms."""
+
+    def __init__(self, filler: Iterable[str] = (),
+                 asking: Mapping[str, Iterable[str]] | None = None,
+                 synonyms: Iterable[Sequence[str]] = ()) -> None:
+        filler = [clean(f).text for f in filler]
+        self._filler_chinese = _alternation(f for f in filler if f and not _is_english(f))
+        self._filler_english = frozenset(f for f in filler if _is_english(f))
+        groups = [(f"a{name}", True, list(forms)) for name, forms in (asking or {}).items()]
+        groups += [(f"s{forms[0]}", False, list(forms)) for forms in synonyms if forms]
+        #: (feature, is a question word, pattern of its Chinese forms)
+        self._chinese_groups: list[tuple[str, bool, re.Pattern[str]]] = []
+        #: first stem → (feature, is a question word, stems of an English form)
+        self._english_forms: dict[str, list[tuple[str, bool, tuple[str, ...]]]] = {}
+        for feature, asking_group, forms in groups:
+            cleaned = [clean(str(f)).text for f in forms]
+            pattern = _alternation(f for f in cleaned if f and not _is_english(f))
+            if pattern is not None:
+                self._chinese_groups.append((feature, asking_group, pattern))
+            for form in filter(_is_english, cleaned):
+                stems = tuple(stem(w) for w in _LATIN.findall(form))
+                self._english_forms.setdefault(stems[0], []).append(
+                    (feature, asking_group, stems))
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any] | None) -> Words:
+        data = data or {}
+        filler = [str(w) for words in (data.get("filler") or {}).values() for w in words]
+        asking = {str(name): [str(w) for w in words]
+                  for name, words in (data.get("asking") or {}).items()}
+        synonyms = [[str(w) for w in group] for group in data.get("synonyms") or ()]
+        return cls(filler, asking, synonyms)
+
+    def read(self, text: str) -> Reading:
+        plain = clean(text.replace("\u2019", "'"), 500).text
+        features: Counter[str] = Counter()
+        asked: set[str] = set()
+        # Chinese: question words and filler are blanked out; synonyms mark their characters.
+        masked = list(plain)
+        synonym_at: dict[int, str] = {}
+        for feature, asking, pattern in self._chinese_groups:
+            for found in pattern.finditer(plain):
+                features[feature] = 1
+                for offset in range(found.start(), found.end()):
+                    if asking:
+                        masked[offset] = " "
+                    else:
+                        synonym_at.setdefault(offset, feature)
+                if asking:
+                    asked.add(feature)
+        chinese = "".join(masked)
+        if self._filler_chinese is not None:
+            chinese = self._filler_chinese.sub(lambda m: " " * len(m.group()), chinese)
+        # English: the same, by word.
+        words = _LATIN.findall(plain)
+        stems = [stem(w) for w in words]
+        asking_words: set[int] = set()
+        synonym_of: dict[int, str] = {}
+        for start, first in enumerate(stems):
+            for feature, asking, form in self._english_forms.get(first, ()):
+                if tuple(stems[start:start + len(form)]) != form:
+                    continue
+                features[feature] = 1
+                span = range(start, start + len(form))
+                if asking:
+                    asking_words.update(span)
+                    asked.add(feature)
+                else:
+                    for index in span:
+                        synonym_of.setdefault(index, feature)
+        units = [*self._chinese(chinese, features, synonym_at),
+                 *self._english(words, stems, asking_words, features, synonym_of)]
+        return Reading(features, tuple(units), tuple(sorted(asked)))
+
+    @staticmethod
+    def _chinese(text: str, features: Counter[str], synonym_at: Mapping[int, str]
+                 ) -> Iterator[_Unit]:
+        for run in _HAN.finditer(text):
+            chars = run.group()
+            for i, char in enumerate(chars):
+                features["u" + char] += 1
+                if i + 1 < len(chars):
+                    features["b" + chars[i:i + 2]] += 1
+                pairs = tuple("b" + chars[j:j + 2] for j in (i - 1, i)
+                              if j >= 0 and j + 1 < len(chars))
+                yield _Unit("u" + char, pairs or ("u" + char,), ("u" + char,) if pairs else (),
+                            synonym_at.get(run.start() + i))
+
+    def _english(self, words: Sequence[str], stems: Sequence[str], asking_words: set[int],
+                 features: Counter[str], synonym_of: Mapping[int, str]) -> Iterator[_Unit]:
+        for index, word in enumerate(words):
+            if word.isdigit():
+                features["n" + word] += 1
+            elif index not in asking_words and word not in self._filler_english:
+                features["w" + stems[index]] += 1
+                padded = f"<{word}>"
+                trigrams = tuple("g" + padded[i:i + 3] for i in range(len(padded) - 2))
+                features.update(trigrams)
+                features.update("g" + padded[i:i + 4] for i in range(len(padded) - 3))
+                yield _Unit("w" + stems[index], ("w" + stems[index],), trigrams,
+                            synonym_of.get(index))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """How well an entry answers a question; ``score`` ranks entries."""
+
+    entry: FaqEntry
+    similarity: float
+    #: the share of the question's content the entry explains
+    coverage: float
+    #: the same, counting the question words asked ("when", "how much") too
+    fit: float
+
+    @property
+    def score(self) -> float:
+        return self.similarity * self.fit
+
+    @property
+    def answers(self) -> bool:
+        return self.coverage >= MIN_COVERAGE and self.similarity >= MIN_SIMILARITY
+
+
 Postings = dict[str, list[tuple[int, float]]]
 
 
 def _postings(vectors: Iterable[Mapping[str, float]]) -> Postings:
     postings: Postings = {}
     for document, vector in enumerate(vectors):
-        for gram, weight in vector.items():
-            postings.setdefault(gram, []).append((document, weight))
+        for feature, weight in vector.items():
+            postings.setdefault(feature, []).append((document, weight))
     return postings
 
 
-def _scores(query: Mapping[str, float], postings: Postings) -> dict[int, float]:
-    """Cosine similarity of ``query`` with every document sharing a gram with it."""
+def _dot(query: Mapping[str, float], postings: Postings) -> dict[int, float]:
+    """Cosine similarity of ``query`` with every document sharing a feature with it."""
     scores: dict[int, float] = {}
-    for gram, weight in query.items():
-        for document, other in postings.get(gram, ()):
+    for feature, weight in query.items():
+        for document, other in postings.get(feature, ()):
             scores[document] = scores.get(document, 0.0) + weight * other
     return scores
 
 
 class FaqIndex:
-    """TF-IDF cosine retrieval. Each entry is scored by its closest phrasing and by all its
-    phrasings together; document frequency counts entries, so a word shared by many entries'
-    templates ("要登记吗") weighs less than the word that names the topic ("狗")."""
+    """The FAQ's entries, indexed for retrieval. Building one is cheap (tens of milliseconds),
+    so an edited FAQ is taken up by loading it again."""
 
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
+    def __init__(self, entries: list[dict[str, Any]], words: Words | None = None) -> None:
+        self.words = words or Words()
         self.entries: list[FaqEntry] = []
         phrasings: list[tuple[int, Counter[str]]] = []
         for index, entry in enumerate(entries):
             self.entries.append(FaqEntry(str(entry["id"]), dict(entry["answer"])))
             for questions in entry["questions"].values():
-                phrasings.extend((index, _grams(q)) for q in questions)
+                phrasings.extend((index, self.words.read(str(q)).features) for q in questions)
         whole: list[Counter[str]] = [Counter() for _ in self.entries]
-        for index, grams in phrasings:
-            whole[index].update(grams)
+        for index, features in phrasings:
+            whole[index].update(features)
+        # Document frequency counts entries, so a word in every entry about a topic's times
+        # ("几点") weighs less than the word that names the topic ("厨余").
         df: Counter[str] = Counter()
-        for grams in whole:
-            df.update(grams.keys())
-        self._idf = {g: math.log((1 + len(whole)) / (1 + n)) + 1 for g, n in df.items()}
-        # Inverted indexes: a question only touches the phrasings that share a gram with it.
+        for features in whole:
+            df.update(features.keys())
+        rarest = math.log(1 + len(whole)) + 1
+        self._idf = {f: math.log((1 + len(whole)) / (1 + n)) + 1 for f, n in df.items()}
+        self._unseen = _UNSEEN_WEIGHT * rarest
+        self._asking = _ASKING_WEIGHT * rarest
+        self._asked_weight = _ASKED_FIT * rarest
+        self._vocabulary = [frozenset(features) for features in whole]
+        # Inverted indexes: a question only touches the phrasings that share a feature with it.
         self._owner = [index for index, _ in phrasings]
-        self._phrasing_postings = _postings(self._vector(grams) for _, grams in phrasings)
-        self._whole_postings = _postings(self._vector(grams) for grams in whole)
+        self._phrasing_postings = _postings(self._vector(f) for _, f in phrasings)
+        self._whole_postings = _postings(self._vector(f) for f in whole)
 
     @classmethod
     def load(cls, path: Path) -> FaqIndex:
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8"))["faq"])
+        # The C loader when PyYAML has one: the FAQ is loaded again whenever it is edited.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        return cls(data["faq"], Words.from_config(data.get("words")))
 
-    def _vector(self, grams: Counter[str]) -> dict[str, float]:
-        weights = {g: (1 + math.log(n)) * self._idf.get(g, 0.0) for g, n in grams.items()}
+    def _vector(self, features: Counter[str], question: bool = False) -> dict[str, float]:
+        weights: dict[str, float] = {}
+        for feature, count in features.items():
+            if feature[0] == "a":
+                weight = self._asking
+            elif feature in self._idf:
+                weight = self._idf[feature] * _KIND_WEIGHT[feature[0]]
+            elif question:
+                weight = self._unseen * _KIND_WEIGHT[feature[0]]
+            else:
+                continue
+            weights[feature] = (1 + math.log(count)) * weight
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {g: w / norm for g, w in weights.items() if w}
+        return {feature: weight / norm for feature, weight in weights.items()}
+
+    def _coverage(self, reading: Reading, vocabulary: frozenset[str]) -> tuple[float, float]:
+        """The entry's coverage and fit (see `Match`) for a question."""
+        explained = total = 0.0
+        for unit in reading.units:
+            weight = self._idf.get(unit.key, self._unseen)
+            total += weight
+            if any(f in vocabulary for f in unit.whole) or unit.synonym in vocabulary:
+                explained += weight
+            elif unit.parts:
+                share = sum(f in vocabulary for f in unit.parts) / len(unit.parts)
+                if unit.key[0] == "u":
+                    explained += weight * share * _CHARACTER_CREDIT
+                elif share >= 0.5:  # most of a word's letters: a typo or another form
+                    explained += weight * share
+        coverage = explained / total if total else 0.0
+        asked = self._asked_weight * len(reading.asked)
+        answered = self._asked_weight * sum(a in vocabulary for a in reading.asked)
+        fit = (explained + answered) / (total + asked) if total + asked else 0.0
+        return coverage, fit
+
+    def ranked(self, question: str) -> list[Match]:
+        """The most similar entries, best first."""
+        reading = self.words.read(question)
+        vector = self._vector(reading.features, question=True)
+        closest: dict[int, float] = {}
+        for phrasing, cosine in _dot(vector, self._phrasing_postings).items():
+            owner = self._owner[phrasing]
+            closest[owner] = max(closest.get(owner, 0.0), cosine)
+        whole = _dot(vector, self._whole_postings)
+        similarity = {i: _CLOSEST_SHARE * closest.get(i, 0.0) + (1 - _CLOSEST_SHARE) * cosine
+                      for i, cosine in whole.items()}
+        candidates = sorted(similarity, key=similarity.__getitem__, reverse=True)[:_CANDIDATES]
+        matches = [Match(self.entries[i], similarity[i],
+                         *self._coverage(reading, self._vocabulary[i])) for i in candidates]
+        return sorted(matches, key=lambda m: m.score, reverse=True)
 
     def best(self, question: str) -> tuple[FaqEntry, float] | None:
-        """The closest entry and its similarity, or None if nothing is close enough."""
-        query = self._vector(_grams(question))
-        closest = [0.0] * len(self.entries)
-        for phrasing, similarity in _scores(query, self._phrasing_postings).items():
-            owner = self._owner[phrasing]
-            closest[owner] = max(closest[owner], similarity)
-        whole = _scores(query, self._whole_postings)
-        scored = [((closest[i] + whole.get(i, 0.0)) / 2, i) for i in range(len(self.entries))]
-        if not scored:
+        """The entry that answers ``question`` and its score, or None if none does."""
+        matches = self.ranked(question)
+        if not matches or not matches[0].answers:
             return None
-        score, index = max(scored)
-        return (self.entries[index], score) if score >= MIN_SIMILARITY else None
+        return matches[0].entry, matches[0].score
