@@ -26,7 +26,7 @@ from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
 from store.community import import_community, parse_community
 from store.database import transaction
-from store.models import ChatIdentity, OutboxMessage, Ticket, TicketSubscriber
+from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketSubscriber
 from store.policy import SchedulePolicy
 from store.tickets import by_number
 
@@ -130,6 +130,21 @@ _FIELDS: dict[str, Callable[[Session, Ticket], Any]] = {
 }
 
 
+#: What an `update` step may change on a demo person.
+_PERSON_FIELDS = frozenset({"on_duty", "language", "phone", "name"})
+
+
+def _update_person(stage: Stage, step: dict[str, Any]) -> None:
+    """Change a person's record between turns, e.g. the staff member going off duty."""
+    with transaction(stage.sessions) as session:
+        person = session.scalar(select(Person).join(ChatIdentity).where(
+            ChatIdentity.external_id == step["update"]))
+        assert person is not None, f"nobody is called {step['update']}"
+        for name, value in step["set"].items():
+            assert name in _PERSON_FIELDS, f"update cannot set {name!r}"
+            setattr(person, name, value)
+
+
 def _check_tickets(stage: Stage, step: dict[str, Any]) -> None:
     with stage.sessions() as session:
         for number, expected in (step.get("tickets") or {}).items():
@@ -172,6 +187,8 @@ def test_journey(stage: Stage, journey: dict[str, Any]) -> None:
             stage.wait(str(step["wait"]))
         elif "tickets" in step or "count" in step:
             _check_tickets(stage, step)
+        elif "update" in step:
+            _update_person(stage, step)
         else:
             (who, said), = ((k, v) for k, v in step.items() if k not in _PERSON_KEYS)
             if isinstance(said, dict):
