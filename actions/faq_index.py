@@ -65,8 +65,9 @@ def stem(word: str) -> str:
             base = word[:-len(suffix)]
             return base[:-1] if _DOUBLED_END.search(base) and base[-1] not in "lsz" else base
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+        word = word[:-1]
+    # charge, charges, charged and charging all become "charg"
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 @dataclass(frozen=True, slots=True)

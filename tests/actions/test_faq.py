@@ -1,0 +1,36 @@
+"""Residents asking the FAQ through the conversation service, on SQLite and PostgreSQL: the
+answer to the question they asked, in their language, or a polite "no answer" and the question
+kept for the staff on duty."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.conversation import ConversationService
+from store.models import Question
+from tests.bot.test_dialogues import converse, talker
+
+
+def test_a_colloquial_question_gets_its_own_answer_in_the_residents_language(
+        service: ConversationService) -> None:
+    said = "\n".join(talker(service, "wang_aiyi")("垃圾分类几点投放"))
+    assert "7:00–9:00" in said and "18:00–20:00" in said
+    assert "分四类" not in said  # the sorting categories answer a neighbouring question
+    said = "\n".join(talker(service, "anna")("When can I put out the kitchen waste?"))
+    assert "7:00–9:00" in said and "bin station" in said
+    assert "工作人员" not in said and "垃圾" not in said
+    converse(talker(service, "wang_aiyi"), [("老年卡咋办啊", ["60周岁", "一寸照片"])])
+
+
+def test_a_question_from_another_domain_is_kept_for_staff(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    said = "\n".join(talker(service, "wang_aiyi")("欢乐谷几点开门"))
+    assert "工作人员会回复" in said
+    assert "卫生服务站" not in said  # not the health station's hours
+    converse(talker(service, "anna"), [
+        ("what time does disneyland open", ["a staff member will get back to you"])])
+    converse(talker(service, "zhao_min"), [("你好", ["【转人工】", "欢乐谷几点开门"])])
+    with sessions() as session:
+        kept = sorted(session.scalars(select(Question.text)))
+    assert kept == ["what time does disneyland open", "欢乐谷几点开门"]
