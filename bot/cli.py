@@ -16,6 +16,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from actions.faq_evaluation import FaqReport
     from store.models import Community
 
 app = typer.Typer(help="Linli (邻里): a resident-services bot for urban communities.",
@@ -93,6 +94,9 @@ def nlu_evaluate(
             report = evaluate(pipeline.parse, examples)
     except (TrainingDataError, FileNotFoundError, ValueError) as error:
         raise _fail(str(error)) from None
+    faq = _faq_report(settings.config_dir)
+    if faq is not None:
+        report["faq"] = faq.as_dict()
     out = report_dir or settings.home / "reports"
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
@@ -103,7 +107,29 @@ def nlu_evaluate(
     else:
         for line in summary_lines(report):
             typer.echo(line)
+        if faq is not None:
+            from actions.faq_evaluation import summary_lines as faq_summary_lines
+
+            for line in faq_summary_lines(faq):
+                typer.echo(line)
         typer.echo(f"report: {out / 'report.json'}  confusion matrix: {report['confusion_png']}")
+
+
+def _faq_report(config_dir: Path) -> FaqReport | None:
+    """FAQ retrieval scored on its paraphrase set, when the configuration has both."""
+    import yaml
+
+    from actions.faq_evaluation import ParaphraseSet
+    from actions.faq_evaluation import evaluate as evaluate_faq
+    from actions.faq_index import FaqIndex
+
+    faq, paraphrases = config_dir / "faq.yml", config_dir / "faq_paraphrases.yml"
+    if not (faq.exists() and paraphrases.exists()):
+        return None
+    try:
+        return evaluate_faq(FaqIndex.load(faq).best, ParaphraseSet.load(paraphrases))
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
+        raise _fail(f"{faq} or {paraphrases}: {error!r}") from None
 
 
 @nlu_app.command("parse")
