@@ -1,14 +1,24 @@
-"""Language, human handoff, suggestions and the replies that need nothing but a response."""
+"""Language, and the human handoff: a resident talks to staff through Linli until staff end
+it, the resident does, or it falls silent; staff answer with /reply and close with /end."""
 
 from __future__ import annotations
 
-from rasa_sdk.events import SlotSet
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from rasa_sdk.events import Restarted, SlotSet
+from sqlalchemy.orm import Session
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import place_text
+from actions.names import person_name
 from actions.notify import notify
-from store.models import Person, Role
-from store.people import on_duty_staff
+from actions.runtime import Runtime
+from nlu.text import clean
+from store import handoffs
+from store.models import Handoff, Person, Role
+from store.people import on_duty_staff, with_role
 
 _LANGUAGE_WORDS = {"en": ("英", "english", "eng"), "zh": ("中", "汉", "普通话", "chinese",
                                                           "mandarin")}
@@ -36,44 +46,189 @@ class SetLanguage(LinliAction):
         return [SlotSet("language", wanted)]
 
 
+def _staff(session: Session, community_id: int) -> Sequence[Person]:
+    """Who gets a handoff: the staff on duty, else every staff member."""
+    return on_duty_staff(session, community_id) or with_role(session, community_id, Role.STAFF)
+
+
+def staff_back(runtime: Runtime, now: dt.datetime, language: str) -> str | None:
+    """When staff next work, as people say it ("明天8:30", "at 8:30 on Monday"); None in
+    working time."""
+    back = runtime.policy.work_calendar(runtime.timezone).next_working(now)
+    if back <= now:
+        return None
+    local, today = runtime.local(back), runtime.local(now).date()
+    days = (local.date() - today).days
+    values = {"time": f"{local.hour}:{local.minute:02d}", "month": str(local.month),
+              "day": str(local.day),
+              "weekday": runtime.responses.label("weekday", str(local.weekday()), language),
+              "month_name": runtime.responses.label("month", str(local.month), language)}
+    response = ("utter_back_today" if days == 0 else "utter_back_tomorrow" if days == 1 else
+                "utter_back_weekday" if days < 7 else "utter_back_date")
+    return runtime.responses.render(response, language, **values).text
+
+
+def _relay(turn: Turn, handoff: Handoff, people: Sequence[Person], text: str) -> None:
+    """Pass one of the resident's lines to ``people``, each in their own language."""
+    resident = turn.person
+    home = resident.household
+    message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
+    for person in people:
+        language = person.language or "zh"
+        place = place_text(home.building.number, home.unit, home.room, language) if home else ""
+        notify(turn, person, "utter_notify_relay", f"handoff:{handoff.id}:{message_id}:{person.id}",
+               reporter=person_name(turn.runtime, resident, language), place=place,
+               message=text, person_id=str(resident.id))
+
+
+def _tell_staff(turn: Turn, handoff: Handoff, response: str) -> None:
+    """The handoff is over: whoever was answering it hears so."""
+    people = [handoff.staff] if handoff.staff else _staff(turn.session, handoff.community_id)
+    for person in people:
+        notify(turn, person, response, f"handoff:{handoff.id}:ended:{person.id}",
+               resident=person_name(turn.runtime, handoff.resident, person.language or "zh"),
+               minutes=_minutes(turn.runtime))
+
+
+def _minutes(runtime: Runtime) -> str:
+    return str(round(runtime.policy.handoff.timeout.total_seconds() / 60))
+
+
+# A resident who says only these (and thanks) is done with the person: "不用了，谢谢", "ok bye".
+_ENDING = ("不用了", "不需要了", "算了", "没事了", "结束", "结束对话", "结束人工", "再见", "拜拜",
+           "不聊了", "就这样", "bye", "goodbye", "bye bye", "byebye", "end", "end chat", "stop",
+           "never mind", "nevermind", "no need", "that's all", "that's it", "i'm done",
+           "all done")
+_POLITE = ("好的", "好", "谢谢", "谢谢你", "谢谢您", "谢了", "多谢", "了", "啦", "吧", "哈", "嗯",
+           "那", "那就", "先", "ok", "okay", "thanks", "thank you", "thx", "cheers", "then",
+           "for now")
+
+
+def _alternatives(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_ENDS = re.compile(rf"(?:(?:{_alternatives(_POLITE)})\s*)*(?:{_alternatives(_ENDING)})"
+                   rf"(?:\s*(?:{_alternatives((*_ENDING, *_POLITE))}))*")
+
+
+def ends_handoff(text: str) -> bool:
+    """True if ``text`` says the resident no longer needs the person, and nothing else."""
+    said = re.sub(r"[^\w\s']+", " ", clean(text).text).strip()
+    return bool(_ENDS.fullmatch(re.sub(r"\s+", " ", said)))
+
+
 class RequestHuman(LinliAction):
-    """Hand the resident over to the staff on duty."""
+    """Hand the resident over to the staff: from now on their lines go to a person."""
 
     def name(self) -> str:
         return "action_request_human"
 
     def act(self, turn: Turn) -> Events:
-        staff = on_duty_staff(turn.session, turn.person.community_id)
-        home = turn.person.household
-        place = place_text(home.building.number, home.unit, home.room,
-                           turn.language) if home else ""
-        text = str(turn.tracker.latest_message.get("text", ""))
-        message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
-        for person in staff:
-            notify(turn, person, "utter_notify_handoff",
-                   f"handoff:{turn.person.id}:{message_id}:{person.id}",
-                   reporter=turn.person.name, place=place, message=text,
-                   person_id=str(turn.person.id))
+        staff = _staff(turn.session, turn.person.community_id)
+        if not staff:
+            raise ActionRefusedError("utter_human_unavailable")
+        now = turn.runtime.now()
+        handoff = handoffs.start(turn.session, turn.person, now)
+        _relay(turn, handoff, staff, str(turn.tracker.latest_message.get("text", "")))
         if not turn.tracker.get_slot("handoff_quiet"):
-            turn.say("utter_human_handoff", staff="、".join(p.name for p in staff))
-        return []
+            turn.say("utter_human_handoff", staff=[p.name for p in staff])
+            turn.say("utter_handoff_how_to_end")
+            if back := staff_back(turn.runtime, now, turn.language):
+                turn.say("utter_handoff_after_hours", back=back)
+        return [Restarted()]  # a question the bot was asking is left to the person
+
+
+class RelayToStaff(LinliAction):
+    """A line from a resident in a handoff: to the staff (or back to the bot when the resident
+    says they are done, or when the handoff fell silent). Sets ``taken`` when the line needs
+    nothing more from the bot."""
+
+    def name(self) -> str:
+        return "action_relay_to_staff"
+
+    def act(self, turn: Turn) -> Events:
+        handoff = handoffs.open_handoff(turn.session, turn.person)
+        if handoff is None:
+            return [SlotSet("taken", False)]
+        now = turn.runtime.now()
+        intent = turn.tracker.latest_message.get("intent", {}).get("name")
+        if handoffs.expired(handoff, now, turn.runtime.policy.handoff.timeout):
+            handoffs.end(handoff, now, handoffs.TIMEOUT)
+            _tell_staff(turn, handoff, "utter_notify_handoff_timed_out")
+            if intent != "request_human":  # asking again: the new handoff says it all
+                turn.say("utter_handoff_timed_out", minutes=_minutes(turn.runtime))
+            return [SlotSet("taken", False)]
+        text = str(turn.tracker.latest_message.get("text", ""))
+        if ends_handoff(text):
+            handoffs.end(handoff, now, handoffs.RESIDENT)
+            _tell_staff(turn, handoff, "utter_notify_handoff_left")
+            turn.say("utter_handoff_ended")
+            return [SlotSet("taken", True)]
+        staff = [handoff.staff] if handoff.staff else _staff(turn.session,
+                                                             handoff.community_id)
+        handoff.relayed += 1
+        handoff.last_activity_at = now
+        _relay(turn, handoff, staff, text)
+        if handoff.relayed == 1 and handoff.staff is None:  # one word that it arrived
+            turn.say("utter_handoff_relayed", staff=[p.name for p in staff])
+            if back := staff_back(turn.runtime, now, turn.language):
+                turn.say("utter_handoff_after_hours", back=back)
+        return [SlotSet("taken", True)]
+
+
+def _resident_for_staff(turn: Turn) -> Person:
+    """The resident a staff command names (/reply 15 …, /end 15)."""
+    if not turn.person.has_role(Role.STAFF):
+        raise ActionRefusedError("utter_not_allowed")
+    target = turn.entity("person")
+    resident = turn.session.get(Person, int(target)) if target and target.isdigit() else None
+    if resident is None or resident.community_id != turn.person.community_id:
+        raise ActionRefusedError("utter_ask_reply")
+    return resident
 
 
 class RelayReply(LinliAction):
-    """Staff answer a resident who asked for a person: ``/reply 15 text`` reaches them."""
+    """Staff answer a resident: ``/reply 15 text`` (or a Telegram reply to a relayed line)
+    reaches them and keeps the handoff open, or opens it again, so their answer comes back."""
 
     def name(self) -> str:
         return "action_relay_reply"
 
     def act(self, turn: Turn) -> Events:
-        if not turn.person.has_role(Role.STAFF):
-            raise ActionRefusedError("utter_not_allowed")
-        target, text = turn.entity("person"), turn.entity("note")
-        resident = turn.session.get(Person, int(target)) if target and target.isdigit() else None
-        if resident is None or resident.community_id != turn.person.community_id or not text:
+        resident, text = _resident_for_staff(turn), turn.entity("note")
+        if not text:
             raise ActionRefusedError("utter_ask_reply")
-        message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
+        now = turn.runtime.now()
+        opens = handoffs.open_handoff(turn.session, resident) is None
+        handoffs.start(turn.session, resident, now, staff=turn.person)
+        message_id = turn.tracker.latest_message.get("message_id") or now
         notify(turn, resident, "utter_staff_reply", f"reply:{turn.person.id}:{message_id}",
                urgent=True, staff=turn.person.name, message=text)  # answers their own message
-        turn.say("utter_reply_sent", resident=resident.name)
+        if opens:  # they did not ask for a person just now: say how the chat works
+            notify(turn, resident, "utter_handoff_reply_opens",
+                   f"reply:{turn.person.id}:{message_id}:opens", urgent=True)
+        turn.say("utter_reply_sent",
+                 resident=person_name(turn.runtime, resident, turn.language))
+        return []
+
+
+class EndHandoff(LinliAction):
+    """Staff close a handoff (``/end 15``, or the button on a relayed line): the resident is
+    told they are back with Linli."""
+
+    def name(self) -> str:
+        return "action_end_handoff"
+
+    def act(self, turn: Turn) -> Events:
+        resident = _resident_for_staff(turn)
+        name = person_name(turn.runtime, resident, turn.language)
+        handoff = handoffs.open_handoff(turn.session, resident)
+        now = turn.runtime.now()
+        if handoff is None:
+            raise ActionRefusedError("utter_handoff_not_open", resident=name)
+        handoffs.end(handoff, now, handoffs.STAFF)
+        notify(turn, resident, "utter_handoff_ended_by_staff", f"handoff:{handoff.id}:closed",
+               urgent=True, staff=turn.person.name)
+        turn.say("utter_handoff_end_done", resident=name)
         return []
