@@ -184,7 +184,8 @@ class WebChat:
             token = self.signer.issue()
             chat = self.signer.chat_of(token)
             assert chat is not None
-        self._leave(sid)
+        if (before := self._leave(sid)) is not None:
+            await self.sio.leave_room(sid, before)
         self._chat_of_socket[sid] = chat
         self._sockets_of_chat.setdefault(chat, set()).add(sid)
         await self.sio.enter_room(sid, chat)
@@ -192,14 +193,16 @@ class WebChat:
         self._wake.set()  # what waited for this page goes now
         return chat
 
-    def _leave(self, sid: str) -> None:
+    def _leave(self, sid: str) -> str | None:
+        """Forget which session a socket spoke for; returns that session's chat."""
         chat = self._chat_of_socket.pop(sid, None)
         if chat is None:
-            return
+            return None
         sockets = self._sockets_of_chat.get(chat, set())
         sockets.discard(sid)
         if not sockets:
             self._sockets_of_chat.pop(chat, None)
+        return chat
 
     async def _disconnect(self, sid: str, reason: object = None) -> None:
         self._leave(sid)

@@ -156,6 +156,23 @@ def test_what_arrives_while_the_page_is_closed_waits_for_it(
     asyncio.run(scenario())
 
 
+def test_a_socket_that_changes_session_hears_only_the_new_one(
+        base_url: str, service: ConversationService) -> None:  # noqa: F811
+    async def scenario() -> None:
+        async with page(base_url) as opened:
+            first = await opened.session(None)
+            await opened.say("5号楼2单元楼道灯不亮了", first)
+            assert await opened.session(None) != first
+            async with page(base_url) as other_tab:
+                await other_tab.session(first)
+                await grid_member_resolves(service, "换了灯泡")
+                pushed = await asyncio.wait_for(other_tab.uttered.get(), WAIT)
+                assert "换了灯泡" in pushed["text"]
+                assert await opened.more(1.0) == []  # the first session's news is not for it
+
+    asyncio.run(scenario())
+
+
 class ClosingPage:
     """A web chat whose page closes between the worker's look at who is online and the send."""
 
