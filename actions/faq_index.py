@@ -2,9 +2,9 @@
 
 A question is read as features: Chinese characters and character pairs, English words (in any
 form) and their character n-grams, and the FAQ's own synonyms and question words (its `words`
-section). Features weigh by how few entries use them (TF-IDF). Entries are ranked by cosine
-similarity (to their closest phrasing and to all their phrasings together) times *coverage*:
-the share of the question's own content the entry explains. Question words ("几点", "how much")
+section). Features weigh by how few entries use them (TF-IDF). Entries are ranked by the cosine
+similarity of the question to all their phrasings together, times *coverage*: the share of the
+question's own content the entry explains. Question words ("几点", "how much")
 take part in the similarity, so they tell neighbouring entries apart, but never in the coverage:
 an entry that shares only the question words ("欢乐谷几点开门" and the health station's opening
 hours) does not cover the question, and the question gets no answer.
@@ -25,7 +25,7 @@ import yaml
 from nlu.text import clean
 
 #: An entry must explain this share of a question's content (by weight) to answer it...
-MIN_COVERAGE = 0.51
+MIN_COVERAGE = 0.47
 #: ...and be at least this similar to it. Both calibrated with `bench/faq_bench.py --calibrate`.
 MIN_SIMILARITY = 0.14
 
@@ -36,8 +36,6 @@ _KIND_WEIGHT = {"u": 0.5, "b": 1.0, "w": 1.0, "g": 0.4, "s": 1.0, "n": 1.0}
 _ASKING_WEIGHT = 1.5
 #: A feature no entry has weighs as much as the rarest one: it is what the FAQ doesn't know.
 _UNSEEN_WEIGHT = 1.0
-#: Similarity = this share from the closest phrasing + the rest from all phrasings together.
-_CLOSEST_SHARE = 0.3
 #: In an entry's fit, a question word asked weighs this much times the rarest feature's idf.
 _ASKED_FIT = 1.0
 #: A Chinese character explained only on its own, not in a pair, counts half.
@@ -116,19 +114,26 @@ class Words:
         self._filler_english = frozenset(f for f in filler if _is_english(f))
         groups = [(f"a{name}", True, list(forms)) for name, forms in (asking or {}).items()]
         groups += [(f"s{forms[0]}", False, list(forms)) for forms in synonyms if forms]
-        #: (feature, is a question word, pattern of its Chinese forms)
-        self._chinese_groups: list[tuple[str, bool, re.Pattern[str]]] = []
+        #: Chinese question word → its feature
+        self._asking_chinese: dict[str, str] = {}
+        #: (feature, pattern of its Chinese forms) of each synonym group
+        self._synonyms_chinese: list[tuple[str, re.Pattern[str]]] = []
         #: first stem → (feature, is a question word, stems of an English form)
         self._english_forms: dict[str, list[tuple[str, bool, tuple[str, ...]]]] = {}
         for feature, asking_group, forms in groups:
             cleaned = [clean(str(f)).text for f in forms]
-            pattern = _alternation(f for f in cleaned if f and not _is_english(f))
-            if pattern is not None:
-                self._chinese_groups.append((feature, asking_group, pattern))
+            chinese = [f for f in cleaned if f and not _is_english(f)]
+            if asking_group:
+                for form in chinese:
+                    self._asking_chinese.setdefault(form, feature)
+            elif (pattern := _alternation(chinese)) is not None:
+                self._synonyms_chinese.append((feature, pattern))
             for form in filter(_is_english, cleaned):
                 stems = tuple(stem(w) for w in _LATIN.findall(form))
                 self._english_forms.setdefault(stems[0], []).append(
                     (feature, asking_group, stems))
+        # One pattern for all question words, longest first: 手续费 (a fee) is not 手续 (papers).
+        self._asking_pattern = _alternation(self._asking_chinese)
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None) -> Words:
@@ -145,37 +150,40 @@ class Words:
         asked: set[str] = set()
         # Chinese: question words and filler are blanked out; synonyms mark their characters.
         masked = list(plain)
+        for found in self._asking_pattern.finditer(plain) if self._asking_pattern else ():
+            feature = self._asking_chinese[found.group()]
+            features[feature] = 1
+            asked.add(feature)
+            masked[found.start():found.end()] = " " * len(found.group())
+        chinese = "".join(masked)
         synonym_at: dict[int, str] = {}
-        for feature, asking, pattern in self._chinese_groups:
-            for found in pattern.finditer(plain):
+        for feature, pattern in self._synonyms_chinese:
+            for found in pattern.finditer(chinese):
                 features[feature] = 1
                 for offset in range(found.start(), found.end()):
-                    if asking:
-                        masked[offset] = " "
-                    else:
-                        synonym_at.setdefault(offset, feature)
-                if asking:
-                    asked.add(feature)
-        chinese = "".join(masked)
+                    synonym_at.setdefault(offset, feature)
         if self._filler_chinese is not None:
             chinese = self._filler_chinese.sub(lambda m: " " * len(m.group()), chinese)
-        # English: the same, by word.
+        # English: the same, by word; question words first ("free of charge" is no e-bike's).
         words = _LATIN.findall(plain)
         stems = [stem(w) for w in words]
         asking_words: set[int] = set()
         synonym_of: dict[int, str] = {}
-        for start, first in enumerate(stems):
-            for feature, asking, form in self._english_forms.get(first, ()):
-                if tuple(stems[start:start + len(form)]) != form:
-                    continue
-                features[feature] = 1
-                span = range(start, start + len(form))
-                if asking:
-                    asking_words.update(span)
-                    asked.add(feature)
-                else:
-                    for index in span:
-                        synonym_of.setdefault(index, feature)
+        found_forms = sorted(((not asking, start, feature, len(form))
+                              for start, first in enumerate(stems)
+                              for feature, asking, form in self._english_forms.get(first, ())
+                              if tuple(stems[start:start + len(form)]) == form))
+        for synonym, start, feature, size in found_forms:
+            span = range(start, start + size)
+            if not synonym:
+                asking_words.update(span)
+                asked.add(feature)
+            elif asking_words.isdisjoint(span):
+                for index in span:
+                    synonym_of.setdefault(index, feature)
+            else:
+                continue
+            features[feature] = 1
         units = [*self._chinese(chinese, features, synonym_at),
                  *self._english(words, stems, asking_words, features, synonym_of)]
         return Reading(features, tuple(units), tuple(sorted(asked)))
@@ -204,7 +212,6 @@ class Words:
                 padded = f"<{word}>"
                 trigrams = tuple("g" + padded[i:i + 3] for i in range(len(padded) - 2))
                 features.update(trigrams)
-                features.update("g" + padded[i:i + 4] for i in range(len(padded) - 3))
                 yield _Unit("w" + stems[index], ("w" + stems[index],), trigrams,
                             synonym_of.get(index))
 
@@ -256,14 +263,15 @@ class FaqIndex:
     def __init__(self, entries: list[dict[str, Any]], words: Words | None = None) -> None:
         self.words = words or Words()
         self.entries: list[FaqEntry] = []
-        phrasings: list[tuple[int, Counter[str]]] = []
-        for index, entry in enumerate(entries):
+        # An entry is all its phrasings together: scoring each phrasing on its own as well
+        # measured no better (bench/faq_bench.py) and took twice as long.
+        whole: list[Counter[str]] = []
+        for entry in entries:
             self.entries.append(FaqEntry(str(entry["id"]), dict(entry["answer"])))
+            whole.append(Counter())
             for questions in entry["questions"].values():
-                phrasings.extend((index, self.words.read(str(q)).features) for q in questions)
-        whole: list[Counter[str]] = [Counter() for _ in self.entries]
-        for index, features in phrasings:
-            whole[index].update(features)
+                for question in questions:
+                    whole[-1].update(self.words.read(str(question)).features)
         # Document frequency counts entries, so a word in every entry about a topic's times
         # ("几点") weighs less than the word that names the topic ("厨余").
         df: Counter[str] = Counter()
@@ -275,10 +283,8 @@ class FaqIndex:
         self._asking = _ASKING_WEIGHT * rarest
         self._asked_weight = _ASKED_FIT * rarest
         self._vocabulary = [frozenset(features) for features in whole]
-        # Inverted indexes: a question only touches the phrasings that share a feature with it.
-        self._owner = [index for index, _ in phrasings]
-        self._phrasing_postings = _postings(self._vector(f) for _, f in phrasings)
-        self._whole_postings = _postings(self._vector(f) for f in whole)
+        # An inverted index: a question only touches the entries sharing a feature with it.
+        self._postings = _postings(self._vector(features) for features in whole)
 
     @classmethod
     def load(cls, path: Path) -> FaqIndex:
@@ -325,14 +331,7 @@ class FaqIndex:
     def ranked(self, question: str) -> list[Match]:
         """The most similar entries, best first."""
         reading = self.words.read(question)
-        vector = self._vector(reading.features, question=True)
-        closest: dict[int, float] = {}
-        for phrasing, cosine in _dot(vector, self._phrasing_postings).items():
-            owner = self._owner[phrasing]
-            closest[owner] = max(closest.get(owner, 0.0), cosine)
-        whole = _dot(vector, self._whole_postings)
-        similarity = {i: _CLOSEST_SHARE * closest.get(i, 0.0) + (1 - _CLOSEST_SHARE) * cosine
-                      for i, cosine in whole.items()}
+        similarity = _dot(self._vector(reading.features, question=True), self._postings)
         candidates = sorted(similarity, key=similarity.__getitem__, reverse=True)[:_CANDIDATES]
         matches = [Match(self.entries[i], similarity[i],
                          *self._coverage(reading, self._vocabulary[i])) for i in candidates]
