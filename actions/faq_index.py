@@ -116,24 +116,28 @@ class Words:
         groups += [(f"s{forms[0]}", False, list(forms)) for forms in synonyms if forms]
         #: Chinese question word → its feature
         self._asking_chinese: dict[str, str] = {}
-        #: (feature, pattern of its Chinese forms) of each synonym group
-        self._synonyms_chinese: list[tuple[str, re.Pattern[str]]] = []
+        #: Chinese synonym → its group's feature
+        synonym_chinese: dict[str, str] = {}
         #: first stem → (feature, is a question word, stems of an English form)
         self._english_forms: dict[str, list[tuple[str, bool, tuple[str, ...]]]] = {}
         for feature, asking_group, forms in groups:
             cleaned = [clean(str(f)).text for f in forms]
             chinese = [f for f in cleaned if f and not _is_english(f)]
-            if asking_group:
-                for form in chinese:
-                    self._asking_chinese.setdefault(form, feature)
-            elif (pattern := _alternation(chinese)) is not None:
-                self._synonyms_chinese.append((feature, pattern))
+            for form in chinese:
+                (self._asking_chinese if asking_group else synonym_chinese).setdefault(
+                    form, feature)
             for form in filter(_is_english, cleaned):
                 stems = tuple(stem(w) for w in _LATIN.findall(form))
                 self._english_forms.setdefault(stems[0], []).append(
                     (feature, asking_group, stems))
         # One pattern for all question words, longest first: 手续费 (a fee) is not 手续 (papers).
         self._asking_pattern = _alternation(self._asking_chinese)
+        # One pattern for all synonyms too; a synonym holding another group's (什么垃圾 holds
+        # 垃圾) stands for both groups.
+        self._synonym_pattern = _alternation(synonym_chinese)
+        self._synonym_groups = {form: sorted({group for other, group in synonym_chinese.items()
+                                              if other in form}, key=lambda g: g != feature)
+                                for form, feature in synonym_chinese.items()}
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None) -> Words:
@@ -157,11 +161,12 @@ class Words:
             masked[found.start():found.end()] = " " * len(found.group())
         chinese = "".join(masked)
         synonym_at: dict[int, str] = {}
-        for feature, pattern in self._synonyms_chinese:
-            for found in pattern.finditer(chinese):
-                features[feature] = 1
-                for offset in range(found.start(), found.end()):
-                    synonym_at.setdefault(offset, feature)
+        for found in self._synonym_pattern.finditer(chinese) if self._synonym_pattern else ():
+            groups = self._synonym_groups[found.group()]
+            for group in groups:
+                features[group] = 1
+            for offset in range(found.start(), found.end()):
+                synonym_at[offset] = groups[0]
         if self._filler_chinese is not None:
             chinese = self._filler_chinese.sub(lambda m: " " * len(m.group()), chinese)
         # English: the same, by word; question words first ("free of charge" is no e-bike's).
