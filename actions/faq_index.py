@@ -25,7 +25,7 @@ import yaml
 from nlu.text import clean
 
 #: An entry must explain this share of a question's content (by weight) to answer it...
-MIN_COVERAGE = 0.47
+MIN_COVERAGE = 0.48
 #: ...and be at least this similar to it. Both calibrated with `bench/faq_bench.py --calibrate`.
 MIN_SIMILARITY = 0.14
 
@@ -104,11 +104,14 @@ def _alternation(forms: Iterable[str]) -> re.Pattern[str] | None:
 
 
 class Words:
-    """The FAQ's `words` section: filler left out, question words, synonyms."""
+    """The FAQ's `words` section: spoken forms, filler left out, question words, synonyms."""
 
     def __init__(self, filler: Iterable[str] = (),
                  asking: Mapping[str, Iterable[str]] | None = None,
-                 synonyms: Iterable[Sequence[str]] = ()) -> None:
+                 synonyms: Iterable[Sequence[str]] = (),
+                 spoken: Mapping[str, str] | None = None) -> None:
+        self._written = {clean(k).text: clean(v).text for k, v in (spoken or {}).items()}
+        self._spoken = _alternation(self._written)
         filler = [clean(f).text for f in filler]
         self._filler_chinese = _alternation(f for f in filler if f and not _is_english(f))
         self._filler_english = frozenset(f for f in filler if _is_english(f))
@@ -146,10 +149,13 @@ class Words:
         asking = {str(name): [str(w) for w in words]
                   for name, words in (data.get("asking") or {}).items()}
         synonyms = [[str(w) for w in group] for group in data.get("synonyms") or ()]
-        return cls(filler, asking, synonyms)
+        spoken = {str(k): str(v) for k, v in (data.get("spoken") or {}).items()}
+        return cls(filler, asking, synonyms, spoken)
 
     def read(self, text: str) -> Reading:
         plain = clean(text.replace("\u2019", "'"), 500).text
+        if self._spoken is not None:
+            plain = self._spoken.sub(lambda m: self._written[m.group()], plain)
         features: Counter[str] = Counter()
         asked: set[str] = set()
         # Chinese: question words and filler are blanked out; synonyms mark their characters.
