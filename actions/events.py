@@ -27,7 +27,7 @@ def event_values(runtime: Runtime, session: Session, event: Event,
                  language: str) -> dict[str, Any]:
     """An event's fields as response placeholders, in ``language``."""
     return {"title": event.title(language), "when": _when(runtime, event, language),
-            "place": event.place, "key": event.key,
+            "place": event.place_in(language), "key": event.key,
             "left": str(max(event.capacity - seats_taken(session, event), 0))}
 
 

@@ -72,10 +72,19 @@ class GridSpec(_Strict):
 class EventSpec(_Strict):
     key: str
     title: dict[str, str]
-    place: str
+    place: str | dict[str, str] = Field(
+        description='{zh: …, en: …}; a single string is shown to everyone (one written '
+                    '"中文 / English" is read as both)')
     in_days: int = Field(ge=0, description="days after the import; keeps the demo current")
     at: str = Field(pattern=r"^\d{1,2}:\d{2}$")
     capacity: int = Field(default=30, ge=1)
+
+    @field_validator("place")
+    @classmethod
+    def _place_languages(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, dict) and (set(value) - {"zh", "en"} or not any(value.values())):
+            raise ValueError("place must be a string or {zh: …, en: …}")
+        return value
 
 
 class CommunityFile(_Strict):
@@ -114,6 +123,24 @@ def parse_community(document: Any) -> CommunityFile:
     return spec
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def split_place(place: str | dict[str, str]) -> tuple[str, str | None]:
+    """A place's Chinese (or only) name and its English one: from {zh, en}, or from one
+    string written both ways, "1号楼活动室 / Activity room, Building 1"."""
+    if isinstance(place, dict):
+        chinese, english = place.get("zh"), place.get("en")
+        return chinese or english or "", english if chinese else None
+    halves = [half.strip() for half in place.split(" / ")]
+    if len(halves) == 2 and all(halves):
+        for chinese, english in (halves, halves[::-1]):
+            if _CJK.search(chinese) and not _CJK.search(english) and _LATIN.search(english):
+                return chinese, english
+    return place.strip(), None
+
+
 def _import_events(session: Session, community: Community, events: list[EventSpec],
                    today: dt.date) -> None:
     zone = ZoneInfo(community.timezone)
@@ -121,14 +148,17 @@ def _import_events(session: Session, community: Community, events: list[EventSpe
         hour, minute = (int(part) for part in spec.at.split(":"))
         day = today + dt.timedelta(days=spec.in_days)
         starts = dt.datetime.combine(day, dt.time(hour, minute), zone)
-        exists = session.scalar(select(Event).where(
+        event = session.scalar(select(Event).where(
             Event.community_id == community.id, Event.key == spec.key, Event.starts_at >= starts
             - dt.timedelta(days=1), Event.starts_at <= starts + dt.timedelta(days=1)))
-        if exists is None:
-            session.add(Event(community_id=community.id, key=spec.key,
-                              title_zh=spec.title.get("zh", spec.key),
-                              title_en=spec.title.get("en", spec.key), place=spec.place,
-                              starts_at=starts, capacity=spec.capacity))
+        if event is None:
+            event = Event(community_id=community.id, key=spec.key, starts_at=starts,
+                          capacity=spec.capacity)
+            session.add(event)
+        # A re-import corrects the names of an event already there; its seats stay.
+        event.title_zh = spec.title.get("zh", spec.key)
+        event.title_en = spec.title.get("en", spec.key)
+        event.place, event.place_en = split_place(spec.place)
 
 
 def import_community(session: Session, spec: CommunityFile,

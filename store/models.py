@@ -395,13 +395,18 @@ class Event(Base):
     key: Mapped[str] = mapped_column(String(40))  # the NLU's event value, e.g. "dumplings"
     title_zh: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    place: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(200))  # in Chinese, or the only name it has
+    place_en: Mapped[str | None] = mapped_column(String(200))
     starts_at: Mapped[dt.datetime]
     capacity: Mapped[int] = mapped_column(default=30)
     cancelled: Mapped[bool] = mapped_column(default=False)
 
     def title(self, language: str) -> str:
         return self.title_en if language == "en" else self.title_zh
+
+    def place_in(self, language: str) -> str:
+        """Where it is, in the reader's language when the place has a name in it."""
+        return self.place_en if language == "en" and self.place_en else self.place
 
 
 class EventSignup(Base):
