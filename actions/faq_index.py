@@ -1,13 +1,14 @@
 """Retrieval over config/faq.yml: which entry answers a resident's question, if any.
 
-A question is read as features: Chinese characters and character pairs, English words (in any
-form) and their character n-grams, and the FAQ's own synonyms and question words (its `words`
-section). Features weigh by how few entries use them (TF-IDF). Entries are ranked by the cosine
-similarity of the question to all their phrasings together, times *coverage*: the share of the
-question's own content the entry explains. Question words ("几点", "how much")
-take part in the similarity, so they tell neighbouring entries apart, but never in the coverage:
-an entry that shares only the question words ("欢乐谷几点开门" and the health station's opening
-hours) does not cover the question, and the question gets no answer.
+A question is read as features: Chinese characters and character pairs, English words (in one
+form for bin/bins, put/putting) and their letter trigrams, and the FAQ's own synonyms and
+question words (its `words` section). Features weigh by how few entries use them (TF-IDF).
+Entries are ranked by the cosine similarity of the question to all their phrasings together,
+times their *fit*: the share of the question's content the entry explains, the question words
+asked ("几点", "how much") included, so the entry about drop-off times beats the one about
+sorting for "垃圾分类几点投放". To answer, an entry must also explain enough of the question
+without its question words: sharing only "几点开门" with the health station's opening hours
+does not answer "欢乐谷几点开门", and that question gets no answer.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import yaml
 
 from nlu.text import clean
 
-#: An entry must explain this share of a question's content (by weight) to answer it...
+#: An entry must explain this share of a question's content (by weight, question words left
+#: out) to answer it...
 MIN_COVERAGE = 0.48
 #: ...and be at least this similar to it. Both calibrated with `bench/faq_bench.py --calibrate`.
 MIN_SIMILARITY = 0.14
@@ -95,7 +97,7 @@ class Reading:
 
 
 def _is_english(form: str) -> bool:
-    return _LATIN.search(form) is not None
+    return re.search("[a-z]", form) is not None
 
 
 def _alternation(forms: Iterable[str]) -> re.Pattern[str] | None:
@@ -268,7 +270,7 @@ def _dot(query: Mapping[str, float], postings: Postings) -> dict[int, float]:
 
 
 class FaqIndex:
-    """The FAQ's entries, indexed for retrieval. Building one is cheap (tens of milliseconds),
+    """The FAQ's entries, indexed for retrieval. Building one takes about a tenth of a second,
     so an edited FAQ is taken up by loading it again."""
 
     def __init__(self, entries: list[dict[str, Any]], words: Words | None = None) -> None:
@@ -283,8 +285,8 @@ class FaqIndex:
             for questions in entry["questions"].values():
                 for question in questions:
                     whole[-1].update(self.words.read(str(question)).features)
-        # Document frequency counts entries, so a word in every entry about a topic's times
-        # ("几点") weighs less than the word that names the topic ("厨余").
+        # Document frequency counts entries, so a pair found in many entries ("怎么") weighs
+        # less than the one that names the topic ("厨余").
         df: Counter[str] = Counter()
         for features in whole:
             df.update(features.keys())
