@@ -151,6 +151,10 @@ def test_what_arrives_while_the_page_is_closed_waits_for_it(
             assert await reopened.session(session) == session
             pushed = await asyncio.wait_for(reopened.uttered.get(), WAIT)
             assert "换了灯泡" in pushed["text"]
+        for _ in range(50):  # marked sent just after it is sent
+            if outbox() == [OutboxStatus.SENT]:
+                break
+            await asyncio.sleep(0.1)
         assert outbox() == [OutboxStatus.SENT]
 
     asyncio.run(scenario())
