@@ -230,6 +230,12 @@ class Ticket(Base):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # Where the problem is (config/parts.yml): "flat", "shared" or None (not known), and the
+    # part ("lift", "bathroom"); two reports are one problem only if their places agree.
+    scope: Mapped[str | None] = mapped_column(String(10))
+    part: Mapped[str | None] = mapped_column(String(30))
+    # The person a complaint is about: never told, never handling it (DESIGN.md: Tickets).
+    accused_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     respond_by: Mapped[dt.datetime | None]
     escalate_by: Mapped[dt.datetime | None]  # still unanswered then: the supervisor takes it
@@ -248,6 +254,7 @@ class Ticket(Base):
     building: Mapped[Building | None] = relationship()
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
+    accused: Mapped[Person | None] = relationship(foreign_keys=[accused_id])
     events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket",
                                                      order_by="TicketEvent.id")
 
@@ -533,3 +540,25 @@ class Media(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Handoff(Base):
+    """A resident talking to staff through Linli: open from "I want a person" until staff end
+    it, the resident does, or it falls silent (config/schedule.yml ``handoff.timeout``)."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (Index("ix_handoff_resident_open", "resident_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # The staff member who answered first; until then every line goes to the staff on duty.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    started_at: Mapped[dt.datetime]
+    last_activity_at: Mapped[dt.datetime]  # the last line either way: silence counts from it
+    relayed: Mapped[int] = mapped_column(default=0)  # resident lines passed on so far
+    ended_at: Mapped[dt.datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(20))  # resident, staff, timeout
+
+    resident: Mapped[Person] = relationship(foreign_keys=[resident_id])
+    staff: Mapped[Person | None] = relationship(foreign_keys=[staff_id])
