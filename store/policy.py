@@ -1,5 +1,5 @@
 """The community's service rules in time (config/schedule.yml): deadlines, working hours and
-holidays, quiet hours, satisfaction polls, event reminders, the digest and notices."""
+holidays, quiet hours, satisfaction polls, handoffs, event reminders, the digest and notices."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from store.calendar import QuietHours, WorkCalendar
-from store.tickets import DeadlineRule, Deadlines
+from store.tickets import DeadlineRule, Deadlines, Hours
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -43,15 +43,15 @@ class RuleSpec(_Spec):
     respond: Duration
     resolve: Duration
     escalate_after: Duration
-    working_time: bool = False
+    hours: Hours = "any"
 
     @classmethod
     def of(cls, rule: DeadlineRule) -> RuleSpec:
         return cls(respond=rule.respond, resolve=rule.resolve,
-                   escalate_after=rule.escalate_after, working_time=rule.working_time)
+                   escalate_after=rule.escalate_after, hours=rule.hours)
 
     def rule(self) -> DeadlineRule:
-        return DeadlineRule(self.respond, self.resolve, self.escalate_after, self.working_time)
+        return DeadlineRule(self.respond, self.resolve, self.escalate_after, self.hours)
 
 
 # The defaults live in one place each: the rules and calendars themselves.
@@ -81,6 +81,10 @@ class PollSpec(_Spec):
     close_after: Duration = dt.timedelta(hours=72)
 
 
+class HandoffSpec(_Spec):
+    timeout: Duration = dt.timedelta(minutes=30)
+
+
 class DigestSpec(_Spec):
     at: dt.time = dt.time(8)
     misfire_grace: Duration = dt.timedelta(hours=4)
@@ -106,6 +110,7 @@ class SchedulePolicy(_Spec):
     polls: PollSpec = PollSpec()
     event_reminders: list[Duration] = Field(
         default_factory=lambda: [dt.timedelta(hours=24), dt.timedelta(hours=1)])
+    handoff: HandoffSpec = HandoffSpec()
     digest: DigestSpec = DigestSpec()
     notices: NoticeSpec = NoticeSpec()
     engine: EngineSpec = EngineSpec()

@@ -5,17 +5,22 @@ Functions take a session and never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.calendar import WorkCalendar
+from store.conflict import Accused
 from store.models import (
     Building,
+    Community,
     Person,
     Ticket,
     TicketCounter,
@@ -24,6 +29,7 @@ from store.models import (
     TicketStatus,
     TicketSubscriber,
 )
+from store.parts import UNKNOWN, Parts, Place
 
 PREFIXES = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS", TicketKind.EMERGENCY: "JJ"}
 OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.ACKNOWLEDGED,
@@ -56,16 +62,22 @@ class TicketError(ValueError):
         self.code = code
 
 
+#: When a deadline may fall: ``any`` time (emergencies); in the ``daytime`` — working hours,
+#: but every day of the week (utilities: nobody is called at 3 am about a dripping pipe, and
+#: real danger is an emergency); or in ``working`` time — working hours on working days.
+#: A deadline outside its hours moves to the start of the next such period (顺延).
+Hours = Literal["any", "daytime", "working"]
+
+
 @dataclass(frozen=True, slots=True)
 class DeadlineRule:
-    """How long until a response and a resolution are due, and how long after a missed
-    response the supervisor is told. ``working_time`` deadlines that fall outside working
-    hours move to the start of the next working period (顺延)."""
+    """How long until a response and a resolution are due, how long after a missed response
+    the supervisor is told, and in which hours a deadline may fall."""
 
     respond: dt.timedelta
     resolve: dt.timedelta
     escalate_after: dt.timedelta
-    working_time: bool = False
+    hours: Hours = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +87,9 @@ class Deadlines:
     emergency: DeadlineRule = DeadlineRule(dt.timedelta(minutes=15), dt.timedelta(hours=24),
                                            dt.timedelta(minutes=15))
     utility: DeadlineRule = DeadlineRule(dt.timedelta(hours=2), dt.timedelta(hours=24),
-                                         dt.timedelta(hours=1))
+                                         dt.timedelta(hours=1), hours="daytime")
     default: DeadlineRule = DeadlineRule(dt.timedelta(hours=24), dt.timedelta(days=7),
-                                         dt.timedelta(hours=4), working_time=True)
+                                         dt.timedelta(hours=4), hours="working")
     categories: Mapping[str, DeadlineRule] = field(default_factory=dict)
     calendar: WorkCalendar | None = None
 
@@ -89,9 +101,11 @@ class Deadlines:
         return self.utility if category in UTILITIES else self.default
 
     def _moved(self, rule: DeadlineRule, moment: dt.datetime) -> dt.datetime:
-        if rule.working_time and self.calendar is not None:
-            return self.calendar.next_working(moment)
-        return moment
+        if self.calendar is None or rule.hours == "any":
+            return moment
+        calendar = self.calendar if rule.hours == "working" else dataclasses.replace(
+            self.calendar, weekdays=frozenset(range(7)), holidays=frozenset())
+        return calendar.next_working(moment)
 
     def due(self, kind: TicketKind, category: str, now: dt.datetime) -> Due:
         """When a ticket opened ``now`` must be answered, goes to the supervisor if it is
@@ -111,15 +125,19 @@ class Due:
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """The outcome of reporting a problem: a new ticket, or an open one it duplicates."""
+    """The outcome of reporting a problem: a new ticket, or an open one it duplicates;
+    ``joined``: the reporter is a new household on it (not its reporter or a subscriber)."""
 
     ticket: Ticket
     duplicate: bool
+    joined: bool = False
 
 
-def next_number(session: Session, kind: TicketKind, now: dt.datetime) -> str:
-    """The next human-friendly number, e.g. BX-20261121-0042 (per prefix and day)."""
-    prefix, day = PREFIXES[kind], now.strftime("%Y%m%d")
+def next_number(session: Session, kind: TicketKind, now: dt.datetime, *,
+                zone: dt.tzinfo) -> str:
+    """The next human-friendly number, e.g. BX-20261121-0042 (per prefix and the community's
+    local day: a report at 01:18 Beijing time is numbered by that day, not by UTC's)."""
+    prefix, day = PREFIXES[kind], now.astimezone(zone).strftime("%Y%m%d")
     for _ in range(5):
         bumped = session.execute(
             update(TicketCounter).where(TicketCounter.prefix == prefix, TicketCounter.day == day)
@@ -135,44 +153,97 @@ def next_number(session: Session, kind: TicketKind, now: dt.datetime) -> str:
     raise TicketError("busy", f"could not allocate a {prefix} number for {day}")
 
 
+def same_place(parts: Parts, ticket: Ticket, place: Place, unit: str | None,
+               room: str | None, reporter: Person) -> bool:
+    """Whether a report at ``place`` (in the same building, of the same category) is the
+    problem ``ticket`` is about. A shared part is one problem for the building, or for its
+    unit when each unit has its own (a lift, a stairwell light; a unit nobody said matches any);
+    a problem inside a flat, or one whose place is unknown, is one only within the same flat
+    (the same reporter when a flat number is missing)."""
+    if ticket.accused_id is not None:
+        return False  # a complaint about a person is that resident's own case
+    theirs = parts.stored(ticket.scope, ticket.part)
+    if place.shared != theirs.shared:
+        return False
+    if place.area is not None and theirs.area is not None and place.area != theirs.area:
+        return False
+    if place.shared:
+        return not ((place.per_unit or theirs.per_unit) and unit and ticket.unit
+                    and unit != ticket.unit)
+    if room and ticket.room:
+        return (unit or None) == (ticket.unit or None) and room == ticket.room
+    return ticket.reporter_id == reporter.id
+
+
 def find_open_duplicate(session: Session, building: Building | None, category: str,
-                        since: dt.datetime) -> Ticket | None:
-    """An open ticket for the same building and category opened since ``since``."""
+                        since: dt.datetime, *, parts: Parts, place: Place = UNKNOWN,
+                        unit: str | None, room: str | None,
+                        reporter: Person) -> Ticket | None:
+    """The oldest open ticket, opened since ``since``, that a report of ``category`` at
+    ``place`` in ``building`` is part of (see ``same_place``)."""
     if building is None:
         return None
-    return session.scalar(
+    candidates = session.scalars(
         select(Ticket).where(Ticket.building_id == building.id, Ticket.category == category,
                              Ticket.status.in_(OPEN), Ticket.created_at >= since)
-        .order_by(Ticket.created_at).limit(1))
+        .order_by(Ticket.created_at, Ticket.id))
+    return next((t for t in candidates if same_place(parts, t, place, unit, room, reporter)),
+                None)
+
+
+def placed(place: Place, unit: str | None, room: str | None) -> tuple[str | None, str | None]:
+    """The unit and flat a ticket records: a shared part is no flat's, and a part the whole
+    building shares is no unit's either."""
+    if not place.shared:
+        return unit, room
+    return (unit if place.per_unit else None), None
 
 
 def open_ticket(session: Session, *, reporter: Person, kind: TicketKind, category: str,
                 text: str, language: str, building: Building | None, unit: str | None,
                 room: str | None, now: dt.datetime, deadlines: Deadlines,
-                duplicate_window: dt.timedelta) -> Opened:
-    """Open a ticket routed to the building's grid member, or join an open duplicate."""
-    duplicate = find_open_duplicate(session, building, category, now - duplicate_window)
-    if duplicate is not None and kind != TicketKind.EMERGENCY:
-        if duplicate.reporter_id != reporter.id and session.get(
-                TicketSubscriber, (duplicate.id, reporter.id)) is None:
+                duplicate_window: dt.timedelta, place: Place = UNKNOWN,
+                parts: Parts | None = None, accused: Accused | None = None) -> Opened:
+    """Open a ticket routed to the building's grid member — or, for a complaint about a
+    person, to whoever stands above them — or join the open ticket about the same problem."""
+    parts = parts or Parts.default()
+    duplicate = None if kind == TicketKind.EMERGENCY or accused is not None else \
+        find_open_duplicate(session, building, category, now - duplicate_window, parts=parts,
+                            place=place, unit=unit, room=room, reporter=reporter)
+    if duplicate is not None:
+        joined = duplicate.reporter_id != reporter.id and session.get(
+            TicketSubscriber, (duplicate.id, reporter.id)) is None
+        if joined:
             session.add(TicketSubscriber(ticket_id=duplicate.id, person_id=reporter.id))
             session.add(TicketEvent(ticket_id=duplicate.id, at=now, actor_id=reporter.id,
                                     kind="subscribed", note=text))
-        return Opened(duplicate, duplicate=True)
+        return Opened(duplicate, duplicate=True, joined=joined)
 
     due = deadlines.due(kind, category, now)
     assignee = building.grid.grid_member if building is not None else None
+    level = 0
+    if accused is not None:
+        assignee, level = accused.handler, accused.level
+    community = session.get(Community, reporter.community_id)
+    zone = ZoneInfo(community.timezone) if community is not None else dt.UTC
+    unit, room = placed(place, unit, room)
     ticket = Ticket(
-        number=next_number(session, kind, now), community_id=reporter.community_id, kind=kind,
-        category=category, status=TicketStatus.ASSIGNED if assignee else TicketStatus.NEW,
+        number=next_number(session, kind, now, zone=zone), community_id=reporter.community_id,
+        kind=kind, category=category,
+        status=TicketStatus.ASSIGNED if assignee else TicketStatus.NEW,
         priority="urgent" if kind == TicketKind.EMERGENCY else "normal", text=text,
         language=language, building=building, unit=unit, room=room, reporter=reporter,
         assignee=assignee, created_at=now, respond_by=due.respond_by, escalate_by=due.escalate_by,
-        resolve_by=due.resolve_by)
+        resolve_by=due.resolve_by, scope=place.scope, part=place.part, escalation_level=level,
+        accused=accused.person if accused is not None else None)
     session.add(ticket)
     session.flush()
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=reporter.id, kind="created",
                             to_status=TicketStatus.NEW, note=text))
+    if accused is not None:
+        # Recorded like any escalation, so that the history says why it skipped a level.
+        session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="escalated",
+                                note=f"level {level}: the complaint is about the {accused.role}"))
     if assignee is not None:
         session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="assigned",
                                 from_status=TicketStatus.NEW, to_status=TicketStatus.ASSIGNED,
@@ -200,6 +271,31 @@ def change_status(session: Session, ticket: Ticket, to: TicketStatus, *, actor: 
         ticket.poll_step = 0  # the next resolution gets its own satisfaction poll
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id if actor else None,
                             kind="status", from_status=from_status, to_status=to, note=note))
+
+
+def assign(session: Session, ticket: Ticket, assignee: Person, *, actor: Person | None,
+           now: dt.datetime) -> None:
+    """Give a ticket nobody holds (an emergency whose place was not known yet, a reopened
+    one) to ``assignee``: → assigned, recorded like the assignment ``open_ticket`` makes."""
+    if TicketStatus.ASSIGNED not in TRANSITIONS[ticket.status]:
+        raise TicketError("bad_transition",
+                          f"{ticket.number} cannot be assigned while {ticket.status}")
+    from_status = ticket.status
+    ticket.assignee = assignee
+    ticket.status = TicketStatus.ASSIGNED
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id if actor else None,
+                            kind="assigned", from_status=from_status,
+                            to_status=TicketStatus.ASSIGNED, note=assignee.name))
+
+
+def locate(session: Session, ticket: Ticket, building: Building, unit: str | None,
+           room: str | None, *, actor: Person | None, now: dt.datetime,
+           words: str | None = None) -> None:
+    """Put the place on a ticket opened without one (an emergency), with the reporter's own
+    words ("在5号楼2单元门口") kept on the event for whoever goes there."""
+    ticket.building, ticket.unit, ticket.room = building, unit, room
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id if actor else None,
+                            kind="located", note=words or None))
 
 
 def add_note(session: Session, ticket: Ticket, *, actor: Person, now: dt.datetime,
@@ -238,9 +334,11 @@ def reported_by(session: Session, person: Person, *, open_only: bool = False,
 
 
 def queue(session: Session, assignee: Person) -> Sequence[Ticket]:
-    """Open tickets assigned to a grid member, oldest deadline first."""
+    """Open tickets assigned to a grid member, oldest deadline first; never a complaint about
+    them."""
     return session.scalars(select(Ticket).where(Ticket.assignee_id == assignee.id,
-                                                Ticket.status.in_(OPEN))
+                                                Ticket.status.in_(OPEN),
+                                                Ticket.accused_id.is_distinct_from(assignee.id))
                            .order_by(Ticket.respond_by, Ticket.id)).all()
 
 

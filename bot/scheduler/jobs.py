@@ -22,6 +22,7 @@ from actions.runtime import Runtime
 from actions.tickets import ticket_values
 from bot.scheduler.digest import send_digests
 from store import notices
+from store.conflict import escalation_targets
 from store.database import transaction
 from store.models import (
     Building,
@@ -33,7 +34,6 @@ from store.models import (
     NoticeRun,
     NoticeStatus,
     Person,
-    Role,
     SignupStatus,
     Ticket,
     TicketEvent,
@@ -41,7 +41,7 @@ from store.models import (
 )
 from store.notices import Audience
 from store.outbox import enqueue_chat
-from store.people import on_duty_staff, with_role
+from store.people import on_duty_staff
 from store.steps import claim
 from store.tickets import OPEN, change_status, escalate, subscribers
 
@@ -118,10 +118,8 @@ class Jobs:
     def supervisor_escalations(self, now: dt.datetime) -> Counter[str]:
         """Still not accepted some time after the reminder: the supervisor takes it up."""
         def to_supervisor(session: Session, ticket: Ticket) -> None:
-            grid = ticket.building.grid if ticket.building else None
-            targets = [grid.supervisor] if grid and grid.supervisor else list(
-                on_duty_staff(session, ticket.community_id))
-            self._escalate(session, ticket, 1, targets, "respond", now)
+            self._escalate(session, ticket, 1, escalation_targets(session, ticket, 1),
+                           "respond", now)
 
         return Counter(escalated=self._step(select(Ticket.id).where(
             Ticket.status.in_(OPEN), Ticket.escalate_by <= now, Ticket.acknowledged_at.is_(None),
@@ -130,8 +128,8 @@ class Jobs:
     def resolution_deadlines(self, now: dt.datetime) -> Counter[str]:
         """Not resolved by the resolution deadline: the street is called in (吹哨)."""
         def whistle(session: Session, ticket: Ticket) -> None:
-            targets = list(with_role(session, ticket.community_id, Role.STREET_CONTACT))
-            self._escalate(session, ticket, 2, targets, "resolve", now)
+            self._escalate(session, ticket, 2, escalation_targets(session, ticket, 2),
+                           "resolve", now)
 
         return Counter(whistled=self._step(select(Ticket.id).where(
             Ticket.status.in_(OPEN), Ticket.resolve_by <= now, Ticket.resolution_step == 0),

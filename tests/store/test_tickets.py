@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.calendar import WorkCalendar
 from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import Building, Person, TicketEvent, TicketKind, TicketStatus
+from store.parts import Parts, Place
 from store.tickets import (
     Deadlines,
     Opened,
@@ -128,3 +131,129 @@ def test_numbers_survive_many_reports_in_one_day(community: sessionmaker[Session
         numbers = [report(session, "王阿姨", str(b), category=c).ticket.number
                    for b in ("1", "2", "3", "4") for c in ("water", "gas", "lighting")]
     assert numbers[-1] == "BX-20261121-0012" and len(set(numbers)) == 12
+
+
+# -- local time -------------------------------------------------------------------------------
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_report_after_midnight_in_beijing_is_numbered_by_that_day(
+        community: sessionmaker[Session]) -> None:
+    night = dt.datetime(2026, 12, 3, 1, 18, tzinfo=BEIJING)  # 2026-12-02 17:18 UTC
+    with transaction(community) as session:
+        assert report(session, "王阿姨", "3", at=night).ticket.number == "BX-20261203-0001"
+        assert report(session, "何大妈", "1", at=night.astimezone(dt.UTC)).ticket.number == \
+            "BX-20261203-0002"  # the moment, not how it is written, decides
+
+
+def _calendar() -> WorkCalendar:
+    return WorkCalendar(BEIJING, holidays=frozenset({dt.date(2027, 1, 1)}))
+
+
+@pytest.mark.parametrize(("kind", "category", "at", "respond_by"), [
+    # a utility at night: by the morning's start, not two hours into the night
+    (TicketKind.REPAIR, "water", (2026, 12, 3, 1, 18), (2026, 12, 3, 8, 30)),
+    # ... on a Saturday too: utilities are answered every day
+    (TicketKind.REPAIR, "water", (2026, 12, 5, 1, 18), (2026, 12, 5, 8, 30)),
+    (TicketKind.REPAIR, "water", (2026, 12, 7, 10, 0), (2026, 12, 7, 12, 0)),
+    # other repairs keep to working days: Saturday's report on Monday morning
+    (TicketKind.REPAIR, "lighting", (2026, 12, 5, 10, 0), (2026, 12, 7, 8, 30)),
+    (TicketKind.REPAIR, "lighting", (2026, 12, 3, 1, 18), (2026, 12, 4, 8, 30)),
+    (TicketKind.COMPLAINT, "noise", (2026, 12, 31, 16, 0), (2027, 1, 4, 8, 30)),  # New Year
+    # emergencies run on the clock
+    (TicketKind.EMERGENCY, "fire", (2026, 12, 5, 3, 0), (2026, 12, 5, 3, 15)),
+])
+def test_promises_keep_to_their_hours(kind: TicketKind, category: str,
+                                      at: tuple[int, int, int, int, int],
+                                      respond_by: tuple[int, int, int, int, int]) -> None:
+    deadlines = Deadlines(calendar=_calendar())
+    due = deadlines.due(kind, category, dt.datetime(*at, tzinfo=BEIJING))
+    assert due.respond_by == dt.datetime(*respond_by, tzinfo=BEIJING)
+    assert due.escalate_by > due.respond_by
+
+
+# -- duplicates follow what is shared ---------------------------------------------------------
+
+PARTS = Parts.default()
+
+
+def place_report(session: Session, who: str, number: str, place: Place, *,
+                 unit: str | None, room: str | None, category: str = "water",
+                 kind: TicketKind = TicketKind.REPAIR) -> Opened:
+    return open_ticket(session, reporter=person(session, who), kind=kind, category=category,
+                       text="漏水", language="zh", building=building(session, number),
+                       unit=unit, room=room, now=NOW, deadlines=Deadlines(),
+                       duplicate_window=WINDOW, place=place, parts=PARTS)
+
+
+def test_a_shared_part_joins_within_its_unit_or_building(
+        community: sessionmaker[Session]) -> None:
+    lift, roof = PARTS.place_of("lift"), PARTS.place_of("roof")
+    with transaction(community) as session:
+        first = place_report(session, "李叔叔", "12", lift, unit="1", room="302",
+                             category="elevator")
+        assert (first.ticket.unit, first.ticket.room) == ("1", None)  # no flat's lift
+        same_unit = place_report(session, "周小雨", "12", lift, unit="1", room="1202",
+                                 category="elevator")
+        assert same_unit.duplicate and same_unit.joined
+        assert same_unit.ticket.id == first.ticket.id
+        unit_unknown = place_report(session, "Raj Patel", "12", lift, unit=None, room=None,
+                                    category="elevator")
+        assert unit_unknown.ticket.id == first.ticket.id
+        other_unit = place_report(session, "Anna Smith", "12", lift, unit="3", room="902",
+                                  category="elevator")
+        assert not other_unit.duplicate
+        roof_1 = place_report(session, "李叔叔", "12", roof, unit="1", room="302")
+        roof_3 = place_report(session, "何大妈", "12", roof, unit="3", room="902")
+        assert roof_3.ticket.id == roof_1.ticket.id and roof_1.ticket.unit is None
+        stairwell = place_report(session, "周小雨", "12", PARTS.place_of("stairwell"),
+                                 unit="1", room=None)
+        assert not stairwell.duplicate  # another part of the building, another problem
+
+
+def test_a_problem_inside_a_flat_joins_only_that_flat(community: sessionmaker[Session]) -> None:
+    bathroom, radiator = PARTS.place_of("bathroom"), PARTS.place_of("radiator")
+    with transaction(community) as session:
+        first = place_report(session, "李叔叔", "12", bathroom, unit="1", room="302")
+        other_flat = place_report(session, "周小雨", "12", radiator, unit="3", room="902")
+        assert not other_flat.duplicate
+        same_flat = place_report(session, "周小雨", "12", PARTS.place_of("home"), unit="1",
+                                 room="302")
+        assert same_flat.joined and same_flat.ticket.id == first.ticket.id
+        kitchen = place_report(session, "李叔叔", "12", PARTS.place_of("kitchen"), unit="1",
+                               room="302")
+        assert not kitchen.duplicate  # the same flat, but its kitchen, not its bathroom
+        shared = place_report(session, "何大妈", "12", PARTS.place_of("stairwell"), unit="1",
+                              room="302")
+        assert not shared.duplicate  # a leak in the stairwell is not the flat's
+
+
+def test_without_a_flat_number_only_the_reporter_is_the_same_flat(
+        community: sessionmaker[Session]) -> None:
+    unknown = Place(None)
+    with transaction(community) as session:
+        first = place_report(session, "李叔叔", "12", unknown, unit=None, room=None)
+        again = place_report(session, "李叔叔", "12", unknown, unit=None, room=None)
+        assert again.duplicate and not again.joined and again.ticket.id == first.ticket.id
+        stranger = place_report(session, "周小雨", "12", unknown, unit=None, room=None)
+        assert not stranger.duplicate
+
+
+def test_a_subscriber_reporting_another_place_gets_a_ticket_of_their_own(
+        community: sessionmaker[Session]) -> None:
+    lift = PARTS.place_of("lift")
+    with transaction(community) as session:
+        first = place_report(session, "李叔叔", "12", lift, unit="1", room="302",
+                             category="elevator")
+        assert place_report(session, "周小雨", "12", lift, unit="1", room="1202",
+                            category="elevator").joined
+        again = place_report(session, "周小雨", "12", lift, unit="1", room="1202",
+                             category="elevator")
+        assert again.duplicate and not again.joined  # already on it: nothing new recorded
+        own = place_report(session, "周小雨", "12", PARTS.place_of("bathroom"), unit="1",
+                           room="1202")
+        assert not own.duplicate and own.ticket.id != first.ticket.id
+        subscribed = session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == first.ticket.id, TicketEvent.kind == "subscribed")).all()
+        assert len(subscribed) == 1
