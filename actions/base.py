@@ -15,6 +15,7 @@ from actions.runtime import Runtime, current
 from store.community import home
 from store.database import transaction
 from store.models import ChatIdentity, Person, PersonRole, Role
+from store.people import placeholder_name
 
 log = logging.getLogger(__name__)
 RASA_CHANNEL = "rasa"
@@ -59,10 +60,11 @@ class Turn:
             return person
         community = home(self.session)
         if community is not None:
-            person = Person(community_id=community.id, name=sender_id,
+            person = Person(community_id=community.id, name="",
                             roles=[PersonRole(role=Role.RESIDENT)])
             self.session.add(person)
             self.session.flush()
+            person.name = placeholder_name(person.id)  # never the sender id
             self.session.add(ChatIdentity(person_id=person.id, channel=RASA_CHANNEL,
                                           external_id=sender_id))
         return person

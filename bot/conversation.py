@@ -20,11 +20,13 @@ from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.choices import OutOfRange, choose, remember
 from flows.runner import Context, FlowRunner, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
 from store.community import home, nearest_building
 from store.database import transaction
+from store.handoffs import open_handoff_id
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
     ChatIdentity,
@@ -38,6 +40,7 @@ from store.models import (
 )
 from store.notices import register_group
 from store.outbox import buttons_of, enqueue, mark_sent, pending_for, photo_of
+from store.people import placeholder_name
 
 if TYPE_CHECKING:
     from bot.spool import Spool
@@ -49,10 +52,11 @@ MAX_TEXT = 10_000
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
 _COMMAND = re.compile(r"^/(?P<intent>[a-z_]+)(?:\s+(?P<ticket>[A-Za-z]{2}-?\d{8}-?\d{4}))?"
                       r"(?:\s+(?P<note>.+))?$", re.DOTALL)
-_REPLY = re.compile(r"^/(?P<intent>reply)\s+(?P<person>\d+)\s+(?P<note>.+)$", re.DOTALL)
+#: Staff to a resident in a handoff: /reply 15 text, /end 15
+_REPLY = re.compile(r"^/(?P<intent>reply|end)\s+(?P<person>\d+)(?:\s+(?P<note>.+))?$", re.DOTALL)
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
 COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
-                      "reply", "broadcast", "notices", "notice_confirm", "notice_cancel",
+                      "reply", "end", "broadcast", "notices", "notice_confirm", "notice_cancel",
                       "choose"})  # choose: a button answering the question being asked
 
 
@@ -71,7 +75,8 @@ def button_payload(text: str, language: str) -> dict[str, Any] | None:
             return None
     elif reply := _REPLY.match(stripped):
         match = reply
-        values = {"person": reply.group("person"), "note": reply.group("note")}
+        values = {k: v for k, v in (("person", reply.group("person")),
+                                    ("note", reply.group("note"))) if v}
     elif (command := _COMMAND.match(stripped)) and command.group("intent") in COMMANDS:
         match = command
         values = {k: v for k, v in (("ticket_id", command.group("ticket")),
@@ -159,7 +164,9 @@ class _Turn:
     language: str  # the reply language: the message's, else the saved one
     state: dict[str, Any] | None
     known_language: bool
+    in_handoff: bool = False
     parse: dict[str, Any] | None = None
+    keep_choices: bool = False  # a number past the choices: they stay for the next try
 
 
 class ConversationService:
@@ -193,6 +200,8 @@ class ConversationService:
             log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
             turn.state = None  # keep the conversation where it was
             replies = [self.runner.say("utter_internal_error", {"language": turn.language})]
+        if turn.state is not None and not turn.keep_choices:
+            remember(turn.state, [r.as_dict() for r in replies], now)
         return self._finish(incoming, turn, replies, now)
 
     def _keep_for_later(self, incoming: Incoming, text: str) -> list[dict[str, Any]]:
@@ -251,7 +260,8 @@ class ConversationService:
                         Community.id == person.community_id)) or "zh"
                 row = self._state_of(session, incoming)
                 return _Turn(message.id, person.id, language, dict(row.state) if row else {},
-                             known_language=person.language is not None)
+                             known_language=person.language is not None,
+                             in_handoff=open_handoff_id(session, person.id) is not None)
         except IntegrityError:
             return None
 
@@ -269,10 +279,12 @@ class ConversationService:
         if community is None:
             raise RuntimeError("no community is loaded: run `linli demo` or "
                                "`linli community import FILE`")
-        person = Person(community_id=community.id, name=incoming.display_name or incoming.sender,
+        person = Person(community_id=community.id, name=incoming.display_name or "",
                         created_at=now, roles=[PersonRole(role=Role.RESIDENT)])
         session.add(person)
         session.flush()
+        if not person.name.strip():  # a sender id means nothing to whoever reads the name
+            person.name = placeholder_name(person.id)
         session.add(ChatIdentity(person_id=person.id, channel=incoming.channel,
                                  external_id=incoming.sender))
         return person
@@ -288,7 +300,14 @@ class ConversationService:
                 return await self._photo_only(incoming, turn, now)
         if not text.strip():
             return [self.runner.say("utter_empty", {"language": turn.language})]
-        parse = button_payload(text, turn.language) or self.nlu.parse(text)
+        chosen = choose(turn.state, text, now)  # "2", "第二个": a button just shown
+        if isinstance(chosen, OutOfRange):
+            turn.keep_choices = True
+            return [self.runner.say("utter_choice_out_of_range" if chosen.count > 1 else
+                                    "utter_choice_only_one",
+                                    {"language": turn.language, "count": str(chosen.count)})]
+        understood = chosen or text
+        parse = button_payload(understood, turn.language) or self.nlu.parse(understood)
         parse["message_id"] = incoming.message_id or str(turn.inbound_id)
         turn.parse = parse
         language = parse["language"]
@@ -296,7 +315,8 @@ class ConversationService:
             return await self._unsupported(incoming, turn.person_id, parse, now)
         if language in SUPPORTED:
             turn.language = language
-        context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now)
+        context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now,
+                          in_handoff=turn.in_handoff)
         assert turn.state is not None
         return await self.runner.handle(turn.state, context)
 

@@ -20,3 +20,19 @@ def on_duty_staff(session: Session, community_id: int) -> Sequence[Person]:
 def with_role(session: Session, community_id: int, role: Role) -> Sequence[Person]:
     return session.scalars(select(Person).join(PersonRole).where(
         Person.community_id == community_id, PersonRole.role == role).order_by(Person.id)).all()
+
+
+#: The name a person gets when their channel gives none (a web chat, a REST sender): never
+#: the sender id, which means nothing to the people who read it. Other languages read it
+#: through config/labels.yml (person.placeholder).
+_PLACEHOLDER = "居民#{}"
+
+
+def placeholder_name(person_id: int) -> str:
+    return _PLACEHOLDER.format(person_id)
+
+
+def has_real_name(person: Person) -> bool:
+    """False for a placeholder, or a name that is just one of the person's sender ids."""
+    return bool(person.name.strip()) and person.name != placeholder_name(person.id) and \
+        person.name not in {identity.external_id for identity in person.identities}
