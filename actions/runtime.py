@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions.faq_index import FaqIndex
 from actions.responses import Responses
+from store.parts import Parts
 from store.policy import SchedulePolicy
 from store.tickets import Deadlines
 
@@ -33,6 +34,8 @@ class Runtime:
     duplicate_window: dt.timedelta = dt.timedelta(hours=24)
     faq: FaqIndex | None = None
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    #: Which parts are shared and which are inside a flat (config/parts.yml).
+    parts: Parts = field(default_factory=Parts.default)
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -25,6 +25,7 @@ from store.community import ImportReport, home, import_community, parse_communit
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
 from store.models import Person
+from store.parts import Parts
 from store.people import on_duty_staff
 from store.policy import SchedulePolicy
 
@@ -46,7 +47,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     policy = SchedulePolicy.load(settings.config_dir / "schedule.yml")
     return Runtime(sessions=sessions, responses=Responses.load(settings.config_dir),
                    timezone=timezone, faq=FaqIndex.load(faq_file) if faq_file.exists() else None,
-                   policy=policy, deadlines=policy.deadline_rules(timezone))
+                   policy=policy, deadlines=policy.deadline_rules(timezone),
+                   parts=Parts.load(settings.config_dir / "parts.yml"))
 
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,

@@ -1,0 +1,144 @@
+"""Reaching the resident: someone the community file does not know (a web chat, a new sender)
+is asked once, optionally, for a name and phone when somebody will have to come round; the
+answer is kept on the person and the ticket's handler is told."""
+
+from __future__ import annotations
+
+import re
+
+from rasa_sdk.events import SlotSet
+from sqlalchemy import exists, select
+
+from actions.base import Events, LinliAction, Turn
+from actions.names import person_name
+from actions.notify import notify
+from store.conflict import staff_told
+from store.models import Person, Ticket, TicketEvent, TicketKind
+from store.parts import Place
+from store.tickets import by_number
+
+#: The ``contact`` slot when there is nothing to ask, and the "skip" button's answer.
+NOT_NEEDED, SKIPPED = "none", "skip"
+_SKIP = re.compile(r"^\s*(不留|不用|不方便|不想留|不要|没必要|skip|no thanks|rather not|no)\b",
+                   re.IGNORECASE)
+# Words around a name that are not the name: "我叫王小明，电话是…", "my name is Li, phone…".
+_NAME_AFTER = re.compile(r"(?:我叫|我是|我姓|叫我|称呼我?|姓名|名字|联系人|my name is|my name's|"
+                         r"i am|i'm|this is|call me|name)\s*[:：是]?\s*", re.IGNORECASE)
+_NOT_NAME = re.compile(r"电话|手机|号码|联系方式|phone|mobile|number|tel\b|[:：,，。.!！;；、]",
+                       re.IGNORECASE)
+_CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{1,4}"
+                       r"(先生|女士|阿姨|叔叔|大爷|大妈|奶奶|爷爷|老师|姐|哥)?$")
+_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,2}$")
+#: What a short answer means when it is not a name ("好的", "ok", "谢谢").
+_NOT_A_NAME_INTENTS = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
+
+
+def parse_name(text: str) -> str | None:
+    """The name in an answer to "what should we call you?", if it holds one: "王小明",
+    "我姓李" (李), "叫我王阿姨", "my name is Anna"."""
+    found = _NAME_AFTER.search(text)
+    words = _NOT_NAME.sub(" ", text[found.end():] if found else text).split()
+    if not words:
+        return None
+    name = words[0] if found and _CJK_NAME.match(words[0]) else " ".join(
+        words[:3] if found else words)
+    return name[:40] if _CJK_NAME.match(name) or _LATIN_NAME.match(name) else None
+
+
+def _readable(phone: str | None) -> str | None:
+    """A landline with its area code set apart, as people write it: 010-62345678."""
+    if phone is None or not phone.startswith("0"):
+        return phone
+    area = 3 if phone[1] in "12" else 4  # 010 and 02x: three digits; the rest four
+    return f"{phone[:area]}-{phone[area:]}"
+
+
+def needs_contact(reporter: Person, ticket: Ticket, place: Place, asked_before: bool) -> bool:
+    """Ask when someone will have to come round (a problem inside a flat, or where nobody
+    knows; a complaint about a worker), nobody has the resident's phone, and they were never
+    asked before."""
+    if ticket.kind == TicketKind.EMERGENCY or reporter.phone or asked_before:
+        return False
+    return ticket.accused_id is not None or not place.shared
+
+
+def was_asked(turn: Turn) -> bool:
+    return bool(turn.session.scalar(select(exists().where(
+        TicketEvent.actor_id == turn.person.id, TicketEvent.kind == "contact_asked"))))
+
+
+def handlers_of(turn: Turn, ticket: Ticket) -> list[Person]:
+    """Who handles a ticket: its assignee — and, for a complaint about a worker, the staff
+    on duty as well; the staff on duty when nobody holds it."""
+    people = [ticket.assignee] if ticket.assignee is not None else []
+    if ticket.assignee is None or ticket.accused_id is not None:
+        people += staff_told(turn.session, ticket)
+    return list(dict.fromkeys(people))
+
+
+class AskContact(LinliAction):
+    """"方便留个称呼和电话吗？" with a skip button; the handler named as the one who sees it."""
+
+    def name(self) -> str:
+        return "action_ask_contact"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("last_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        private = ticket is not None and ticket.accused_id is not None
+        turn.say("utter_ask_contact_private" if private else "utter_ask_contact")
+        return []
+
+
+class SaveContact(LinliAction):
+    """The answer: a phone (mobile or landline) and a name, kept on the person and told to
+    the ticket's handler; "skip" is respected; anything else is asked again, once more."""
+
+    def name(self) -> str:
+        return "action_save_contact"
+
+    def act(self, turn: Turn) -> Events:
+        said = str(turn.tracker.get_slot("contact") or "")
+        if said in (NOT_NEEDED, "saved"):
+            return []
+        number = turn.tracker.get_slot("last_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        intent = str((turn.tracker.latest_message.get("intent") or {}).get("name", ""))
+        now = turn.runtime.now()
+        if said == SKIPPED or _SKIP.search(said) or (intent == "deny" and not turn.entity(
+                "phone")):
+            if ticket is not None:
+                turn.session.add(TicketEvent(ticket_id=ticket.id, at=now,
+                                             actor_id=turn.person.id, kind="contact_declined"))
+            turn.say("utter_contact_skipped")
+            return [SlotSet("contact", NOT_NEEDED)]
+        phone = _readable(turn.entity("phone"))
+        name = None if intent in _NOT_A_NAME_INTENTS and not phone else parse_name(
+            self._without_phone(turn))
+        if phone is None and name is None:
+            turn.say("utter_ask_contact_again")
+            return [SlotSet("contact", None)]
+        person = turn.person
+        if name:
+            person.name = name
+        if phone:
+            person.phone = phone
+        turn.say("utter_contact_saved", name=name or "", phone=phone or "")
+        if ticket is not None:
+            turn.session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=person.id,
+                                         kind="contact_given"))
+            for handler in handlers_of(turn, ticket):
+                language = handler.language or "zh"
+                notify(turn, handler, "utter_notify_contact",
+                       f"ticket:{ticket.number}:contact:{person.id}:{handler.id}",
+                       ticket=ticket.number, reporter=person_name(turn.runtime, person, language),
+                       phone=person.phone or "")
+        return [SlotSet("contact", "saved")]
+
+    @staticmethod
+    def _without_phone(turn: Turn) -> str:
+        said = str(turn.tracker.latest_message.get("text", ""))
+        for entity in turn.tracker.latest_message.get("entities") or []:
+            if entity.get("entity") == "phone" and "start" in entity and "end" in entity:
+                return said[:int(entity["start"])] + " " + said[int(entity["end"]):]
+        return said
