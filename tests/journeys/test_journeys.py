@@ -62,6 +62,9 @@ class Stage:
     clock: Clock
     channel: str
     last: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # What an `inbox` step showed each person, newest last: its buttons can be pressed and
+    # its relayed lines replied to, as on Telegram.
+    inboxed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=itertools.count)
 
@@ -72,11 +75,20 @@ class Stage:
         return replies
 
     def press(self, who: str, title: str) -> list[dict[str, Any]]:
-        buttons = [b for reply in self.last.get(who, []) for b in reply.get("buttons", [])]
+        """Press a button of the last replies, else of a message the inbox showed."""
+        buttons = [b for reply in (*self.last.get(who, []), *reversed(self.inboxed.get(who, [])))
+                   for b in reply.get("buttons", [])]
         chosen = next((b for b in buttons if title in b["title"]), None)
         assert chosen is not None, f"{who} has no button {title!r} among " \
                                    f"{[b['title'] for b in buttons]}"
         return self.say(who, chosen["payload"])
+
+    def reply_to(self, who: str, text: str) -> list[dict[str, Any]]:
+        """Answer the latest relayed line, as a Telegram reply to it does (bot/telegram.py)."""
+        for message in reversed([*self.inboxed.get(who, []), *self.last.get(who, [])]):
+            if target := re.search(r"/reply (\d+)", message["text"]):
+                return self.say(who, f"/reply {target.group(1)} {text}")
+        raise AssertionError(f"{who} has no relayed message to reply to")
 
     def inbox(self, who: str) -> list[str]:
         """Texts queued for ``who`` since they last looked."""
@@ -84,12 +96,16 @@ class Stage:
             person_id = session.scalar(select(ChatIdentity.person_id).where(
                 ChatIdentity.external_id == who))
             assert person_id is not None, f"nobody is called {who}"
-            rows = session.execute(select(OutboxMessage.id, OutboxMessage.text).where(
+            rows = session.execute(select(OutboxMessage.id, OutboxMessage.text,
+                                          OutboxMessage.buttons).where(
                 OutboxMessage.person_id == person_id,
                 OutboxMessage.id > self.seen.get(who, 0)).order_by(OutboxMessage.id)).all()
         if rows:
             self.seen[who] = rows[-1][0]
-        return [text for _, text in rows]
+        self.inboxed.setdefault(who, []).extend(
+            {"text": text, "buttons": (buttons or {}).get("buttons", [])}
+            for _, text, buttons in rows)
+        return [text for _, text, _ in rows]
 
     def wait(self, span: str) -> None:
         match = re.fullmatch(r"(\d+)\s*([smhd])", span.strip())
@@ -125,6 +141,9 @@ _FIELDS: dict[str, Callable[[Session, Ticket], Any]] = {
     "reporter": lambda _, t: t.reporter.name,
     "escalation": lambda _, t: t.escalation_level,
     "rating": lambda _, t: t.rating,
+    "scope": lambda _, t: t.scope,  # flat, shared, or None when nobody knows
+    "part": lambda _, t: t.part,
+    "accused": lambda _, t: t.accused.name if t.accused else None,
     "subscribers": lambda s, t: s.scalar(select(func.count()).where(
         TicketSubscriber.ticket_id == t.id)),
 }
@@ -143,6 +162,36 @@ def _update_person(stage: Stage, step: dict[str, Any]) -> None:
         for name, value in step["set"].items():
             assert name in _PERSON_FIELDS, f"update cannot set {name!r}"
             setattr(person, name, value)
+
+
+def _check_people(stage: Stage, step: dict[str, Any]) -> None:
+    """What a person's record holds now: ``- person: web-1`` with ``has: {phone: "139…"}``
+    (``name: null`` for none); ``name_is_not_sender: true`` checks no sender id is their name."""
+    with stage.sessions() as session:
+        person = session.scalar(select(Person).join(ChatIdentity).where(
+            ChatIdentity.external_id == step["person"]))
+        assert person is not None, f"nobody is called {step['person']}"
+        for name, expected in (step.get("has") or {}).items():
+            assert name in _PERSON_FIELDS, f"a person has no {name!r} to check"
+            actual = getattr(person, name)
+            assert actual == expected, f"{step['person']}.{name} is {actual!r}, not {expected!r}"
+        for fragment in step.get("never", []):
+            assert str(fragment) not in person.name, \
+                f"{step['person']} is named {person.name!r}, which shows {fragment!r}"
+
+
+def _check_households(stage: Stage, step: dict[str, Any]) -> None:
+    """Where each named person is registered as living ("3-2-501"), or null for nowhere."""
+    with stage.sessions() as session:
+        for who, expected in step["household"].items():
+            person = session.scalar(select(Person).join(ChatIdentity).where(
+                ChatIdentity.external_id == who))
+            assert person is not None, f"nobody is called {who}"
+            home = person.household
+            actual = "-".join(p for p in (home.building.number, home.unit, home.room) if p) \
+                if home is not None else None
+            assert actual == (None if expected is None else str(expected)), \
+                f"{who} is registered at {actual!r}, not {expected!r}"
 
 
 def _check_tickets(stage: Stage, step: dict[str, Any]) -> None:
@@ -189,9 +238,15 @@ def test_journey(stage: Stage, journey: dict[str, Any]) -> None:
             _check_tickets(stage, step)
         elif "update" in step:
             _update_person(stage, step)
+        elif "person" in step:
+            _check_people(stage, step)
+        elif "household" in step:
+            _check_households(stage, step)
         else:
             (who, said), = ((k, v) for k, v in step.items() if k not in _PERSON_KEYS)
-            if isinstance(said, dict):
+            if isinstance(said, dict) and "reply" in said:
+                replies = stage.reply_to(who, str(said["reply"]))
+            elif isinstance(said, dict):
                 replies = stage.press(who, str(said["press"]))
             else:
                 replies = stage.say(who, str(said))
