@@ -225,7 +225,9 @@ def import_community(session: Session, spec: CommunityFile,
         grid = grids[grid_spec.code]
         grid.grid_member_id = people[grid_spec.grid_member].id if grid_spec.grid_member else None
         grid.supervisor_id = people[grid_spec.supervisor].id if grid_spec.supervisor else None
-    _import_events(session, community, spec.events, today or dt.date.today())
+    # "In 3 days" counts from the community's own day, not the server's.
+    _import_events(session, community, spec.events,
+                   today or dt.datetime.now(ZoneInfo(community.timezone)).date())
     session.flush()
     return ImportReport(community.code, len(grids), len(buildings), len(people))
 
