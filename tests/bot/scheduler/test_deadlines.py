@@ -62,7 +62,7 @@ def test_each_deadline_step_at_its_time_and_never_twice(world: World) -> None:
         ("张伟", True)]
     assert new[2] == []
     assert sorted(who for who, _ in new[3]) == ["李娜", "王阿姨"]
-    assert any("超时上报" in text and "网格员 张伟" in text for _, text in new[3])
+    assert any("超时上报" in text and "网格员张伟" in text for _, text in new[3])
     assert any("网格督导员" in text for who, text in new[3] if who == "王阿姨")
     assert new[4] == []
     assert sorted(who for who, _ in new[5]) == ["王阿姨", "陈杰"]
