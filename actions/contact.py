@@ -19,33 +19,43 @@ from store.tickets import by_number
 
 #: The ``contact`` slot when there is nothing to ask, and the "skip" button's answer.
 NOT_NEEDED, SKIPPED = "none", "skip"
-_SKIP = re.compile(r"^\s*(不留|不用|不方便|不想留|不要|没必要|skip|no thanks|rather not|no)\b",
+# A refusal: "不留了", "不用", "没必要", "别了", "no thanks", "rather not" (a number given with
+# it — "不是，电话是…" — is an answer all the same).
+REFUSAL = re.compile(r"^\s*(?:不|没|别|免了|算了|skip\b|no\b(?!\s*problem)|nope\b|nah\b|"
+                   r"rather not\b)",
                    re.IGNORECASE)
 # Words around a name that are not the name: "我叫王小明，电话是…", "my name is Li, phone…".
 _NAME_AFTER = re.compile(r"(?:我叫|我是|我姓|叫我|称呼我?|姓名|名字|联系人|my name is|my name's|"
                          r"i am|i'm|this is|call me|name)\s*[:：是]?\s*", re.IGNORECASE)
 _NOT_NAME = re.compile(r"电话|手机|号码|联系方式|phone|mobile|number|tel\b|[:：,，。.!！;；、]",
                        re.IGNORECASE)
-_CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{1,4}"
-                       r"(先生|女士|阿姨|叔叔|大爷|大妈|奶奶|爷爷|老师|姐|哥)?$")
+_TITLES = "先生|女士|阿姨|叔叔|大爷|大妈|奶奶|爷爷|老师|师傅|姐|哥"
+_CJK_NAME = re.compile(rf"^[\u4e00-\u9fff]{{1,4}}({_TITLES})?$")
+_CJK_TITLED = re.compile(rf"^[\u4e00-\u9fff]{{1,2}}({_TITLES})$")  # 王阿姨, 李先生
 _LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,2}$")
 #: What a short answer means when it is not a name ("好的", "ok", "谢谢").
 _NOT_A_NAME_INTENTS = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
 
 
-def parse_name(text: str) -> str | None:
-    """The name in an answer to "what should we call you?", if it holds one: "王小明",
-    "我姓李" (李), "叫我王阿姨", "my name is Anna"."""
+def parse_name(text: str, *, with_phone: bool = False) -> str | None:
+    """The name in an answer to "how should we call you?": one introduced as such ("我姓李",
+    "叫我王阿姨", "my name is Anna"), given beside a phone number ("王小明 139…"), or one that
+    reads as a name on its own ("王阿姨", "Tom Lee"). Anything else ("随便", "hmm") is none."""
     found = _NAME_AFTER.search(text)
     words = _NOT_NAME.sub(" ", text[found.end():] if found else text).split()
     if not words:
         return None
-    name = words[0] if found and _CJK_NAME.match(words[0]) else " ".join(
-        words[:3] if found else words)
-    return name[:40] if _CJK_NAME.match(name) or _LATIN_NAME.match(name) else None
+    if found:
+        name = words[0] if _CJK_NAME.match(words[0]) else " ".join(words[:3])
+        plain = bool(_CJK_NAME.match(name) or _LATIN_NAME.match(name))
+    else:
+        name = " ".join(words)
+        plain = bool((with_phone and _CJK_NAME.match(name)) or _CJK_TITLED.match(name) or (
+            _LATIN_NAME.match(name) and name[0].isupper()))
+    return name[:40] if plain else None
 
 
-def _readable(phone: str | None) -> str | None:
+def readable_phone(phone: str | None) -> str | None:
     """A landline with its area code set apart, as people write it: 010-62345678."""
     if phone is None or not phone.startswith("0"):
         return phone
@@ -53,11 +63,11 @@ def _readable(phone: str | None) -> str | None:
     return f"{phone[:area]}-{phone[area:]}"
 
 
-def needs_contact(reporter: Person, ticket: Ticket, place: Place, asked_before: bool) -> bool:
-    """Ask when someone will have to come round (a problem inside a flat, or where nobody
-    knows; a complaint about a worker), nobody has the resident's phone, and they were never
-    asked before."""
-    if ticket.kind == TicketKind.EMERGENCY or reporter.phone or asked_before:
+def needs_contact(reporter: Person, ticket: Ticket, place: Place) -> bool:
+    """Whether to ask (unless asked before, see ``was_asked``): someone will have to come
+    round (a problem inside a flat, or where nobody knows; a complaint about a worker) and
+    nobody has the resident's phone."""
+    if ticket.kind == TicketKind.EMERGENCY or reporter.phone:
         return False
     return ticket.accused_id is not None or not place.shared
 
@@ -105,16 +115,15 @@ class SaveContact(LinliAction):
         ticket = by_number(turn.session, number) if number else None
         intent = str((turn.tracker.latest_message.get("intent") or {}).get("name", ""))
         now = turn.runtime.now()
-        if said == SKIPPED or _SKIP.search(said) or (intent == "deny" and not turn.entity(
-                "phone")):
+        phone = readable_phone(turn.entity("phone"))
+        if said == SKIPPED or (phone is None and (REFUSAL.search(said) or intent == "deny")):
             if ticket is not None:
                 turn.session.add(TicketEvent(ticket_id=ticket.id, at=now,
                                              actor_id=turn.person.id, kind="contact_declined"))
             turn.say("utter_contact_skipped")
             return [SlotSet("contact", NOT_NEEDED)]
-        phone = _readable(turn.entity("phone"))
         name = None if intent in _NOT_A_NAME_INTENTS and not phone else parse_name(
-            self._without_phone(turn))
+            self._without_phone(turn), with_phone=phone is not None)
         if phone is None and name is None:
             turn.say("utter_ask_contact_again")
             return [SlotSet("contact", None)]
