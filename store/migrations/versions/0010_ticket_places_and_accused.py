@@ -17,12 +17,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('scope', sa.String(length=10), nullable=True))
-        batch_op.add_column(sa.Column('part', sa.String(length=30), nullable=True))
-        batch_op.add_column(sa.Column('accused_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_ticket_accused_id_person'), 'person',
-                                    ['accused_id'], ['id'])
+    # Plain ADD COLUMNs with the reference inline: a batch foreign key would make SQLite copy
+    # and drop the ticket table, which its foreign keys (events, subscribers) forbid.
+    op.add_column('ticket', sa.Column('scope', sa.String(length=10), nullable=True))
+    op.add_column('ticket', sa.Column('part', sa.String(length=30), nullable=True))
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE ticket ADD COLUMN accused_id INTEGER '
+                   'CONSTRAINT fk_ticket_accused_id_person REFERENCES person (id)')
+    else:
+        op.add_column('ticket', sa.Column('accused_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_ticket_accused_id_person', 'ticket', 'person',
+                              ['accused_id'], ['id'])
 
 
 def downgrade() -> None:
