@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
+from actions.ratings import ask_score, record_rating
 from actions.tickets import ticket_values
-from store.models import Person, Role, Ticket, TicketStatus
-from store.people import with_role
+from store.conflict import escalation_targets, may_know
+from store.models import Person, Role, Ticket, TicketKind, TicketStatus
 from store.tickets import (
     TicketError,
     add_note,
+    assign,
     by_number,
     change_status,
     escalate,
@@ -19,11 +21,22 @@ from store.tickets import (
 
 _TARGET = {"accept": TicketStatus.ACKNOWLEDGED, "progress": TicketStatus.IN_PROGRESS,
            "resolve": TicketStatus.RESOLVED}
+_FINISHED = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED,
+                       TicketStatus.DUPLICATE})
 
 
 def _may_handle(person: Person, ticket: Ticket) -> bool:
-    return ticket.assignee_id == person.id or person.has_role(Role.STAFF) or (
-        ticket.building is not None and ticket.building.grid.supervisor_id == person.id)
+    if not may_know(ticket, person):
+        return False  # a complaint about them is never theirs to see or work
+    if ticket.assignee_id == person.id or person.has_role(Role.STAFF):
+        return True
+    grid = ticket.building.grid if ticket.building is not None else None
+    if grid is not None and person.id in (grid.supervisor_id, grid.grid_member_id):
+        return True
+    # The grid member on duty is alerted to every emergency, before anyone knows where it is,
+    # and may take it (or a ticket nobody holds) as the first to get there.
+    return person.on_duty and person.has_role(Role.GRID_MEMBER) and (
+        ticket.assignee_id is None or ticket.kind == TicketKind.EMERGENCY)
 
 
 def _ticket_for_work(turn: Turn) -> Ticket:
@@ -31,7 +44,9 @@ def _ticket_for_work(turn: Turn) -> Ticket:
     if not number:
         raise ActionRefusedError("utter_ask_ticket_number")
     ticket = by_number(turn.session, number)
-    if ticket is None or not _may_handle(turn.person, ticket):
+    if ticket is None:
+        raise ActionRefusedError("utter_work_ticket_not_found", ticket=number)
+    if not _may_handle(turn.person, ticket):
         raise ActionRefusedError("utter_not_allowed")
     return ticket
 
@@ -64,22 +79,22 @@ class UpdateTicket(LinliAction):
         ticket = _ticket_for_work(turn)
         now = turn.runtime.now()
         note = turn.entity("note")
-        try:
-            if command == "note":
-                if not note:
-                    raise ActionRefusedError("utter_ask_ticket_number")
-                add_note(turn.session, ticket, actor=turn.person, now=now, note=note)
-                turn.say("utter_note_added", ticket=ticket.number)
-                return []
-            if command == "escalate":
+        values = ticket_values(turn.runtime, ticket, turn.language)
+        if command == "note" or (command in _TARGET and ticket.status == _TARGET[command]
+                                 and note):  # "/progress JJ-… 消防车到了" again: news, kept
+            if not note:
+                raise ActionRefusedError("utter_ask_note_text", **values)
+            add_note(turn.session, ticket, actor=turn.person, now=now, note=note)
+            turn.say("utter_note_added", ticket=ticket.number)
+            return []
+        if command == "escalate":
+            try:
                 level = escalate(turn.session, ticket, actor=turn.person, now=now, note=note)
-                self._escalated(turn, ticket, level)
-                return []
-            change_status(turn.session, ticket, _TARGET[command], actor=turn.person, now=now,
-                          note=note)
-        except TicketError:
-            raise ActionRefusedError("utter_ticket_cannot_cancel",
-                                     **ticket_values(turn.runtime, ticket, turn.language)) from None
+            except TicketError:
+                raise ActionRefusedError("utter_ticket_already_escalated", **values) from None
+            self._escalated(turn, ticket, level)
+            return []
+        self._move(turn, ticket, _TARGET[command], note)
         turn.say("utter_ticket_updated", **ticket_values(turn.runtime, ticket, turn.language))
         # A resolution is told now; the satisfaction poll follows from the scheduler.
         for person in subscribers(turn.session, ticket):
@@ -90,13 +105,29 @@ class UpdateTicket(LinliAction):
         return []
 
     @staticmethod
+    def _move(turn: Turn, ticket: Ticket, target: TicketStatus, note: str | None) -> None:
+        """Change the state, or say in plain words why not (each refusal its own answer)."""
+        values = ticket_values(turn.runtime, ticket, turn.language)
+        if ticket.status == target:
+            raise ActionRefusedError("utter_ticket_already", **values)
+        if ticket.status in _FINISHED:
+            raise ActionRefusedError("utter_ticket_finished", **values)
+        now = turn.runtime.now()
+        try:
+            if ticket.assignee is None or ticket.status == TicketStatus.REOPENED:
+                # Nobody holds it yet (an emergency before its place was known): whoever
+                # works it takes it, assigned first so that the events tell who did.
+                assign(turn.session, ticket, ticket.assignee or turn.person, actor=turn.person,
+                       now=now)
+            change_status(turn.session, ticket, target, actor=turn.person, now=now, note=note)
+        except TicketError:
+            raise ActionRefusedError("utter_ticket_cannot_move", **values, target=turn.runtime
+                                     .responses.label("status", target.value, turn.language)
+                                     ) from None
+
+    @staticmethod
     def _escalated(turn: Turn, ticket: Ticket, level: int) -> None:
-        grid = ticket.building.grid if ticket.building else None
-        if level == 1:
-            targets = [grid.supervisor] if grid and grid.supervisor else []
-        else:
-            targets = list(with_role(turn.session, ticket.community_id, Role.STREET_CONTACT))
-        for person in targets:
+        for person in escalation_targets(turn.session, ticket, level):
             notify(turn, person, "utter_notify_escalated",
                    f"ticket:{ticket.number}:escalated:{level}:{person.id}",
                    **ticket_values(turn.runtime, ticket, person.language or "zh"))
@@ -105,8 +136,8 @@ class UpdateTicket(LinliAction):
 
 
 class RecordRating(LinliAction):
-    """The resident's satisfaction answer: 4–5 closes, 1–2 also alerts the supervisor, 0 (not
-    solved) reopens the ticket and puts it back with the grid member."""
+    """The resident's answer to the satisfaction poll from its buttons
+    (``/rate{"ticket_id": …, "rating": …}``; without a rating, the question is asked again)."""
 
     def name(self) -> str:
         return "action_record_rating"
@@ -117,28 +148,12 @@ class RecordRating(LinliAction):
         if ticket is None or turn.person.id not in {p.id for p in subscribers(turn.session,
                                                                               ticket)}:
             raise ActionRefusedError("utter_ticket_not_found")
-        values = ticket_values(turn.runtime, ticket, turn.language)
-        if ticket.status != TicketStatus.RESOLVED or not (rating_text or "").isdigit():
-            raise ActionRefusedError("utter_rating_not_needed", **values)
-        rating = int(rating_text or 0)
-        now = turn.runtime.now()
-        ticket.rating = min(max(rating, 0), 5)
-        grid = ticket.building.grid if ticket.building else None
-        if rating == 0:
-            change_status(turn.session, ticket, TicketStatus.REOPENED, actor=turn.person,
-                          now=now, note="not solved")
-            change_status(turn.session, ticket, TicketStatus.ASSIGNED, actor=None, now=now)
-            if ticket.assignee is not None:
-                notify(turn, ticket.assignee, "utter_notify_reopened",
-                       f"ticket:{ticket.number}:reopened:{now.isoformat()}",
-                       **ticket_values(turn.runtime, ticket, ticket.assignee.language or "zh"))
-            turn.say("utter_rating_reopened", **values)
-            return []
-        change_status(turn.session, ticket, TicketStatus.CLOSED, actor=turn.person, now=now,
-                      note=f"rating {rating}")
-        if rating <= 2 and grid is not None and grid.supervisor is not None:
-            notify(turn, grid.supervisor, "utter_notify_low_rating",
-                   f"ticket:{ticket.number}:low-rating", rating=str(rating),
-                   **ticket_values(turn.runtime, ticket, grid.supervisor.language or "zh"))
-        turn.say("utter_rating_thanks", **values)
+        if ticket.status != TicketStatus.RESOLVED or (
+                rating_text and rating_text not in ("0", "1", "2", "3", "4", "5")):
+            raise ActionRefusedError("utter_rating_not_needed",
+                                     **ticket_values(turn.runtime, ticket, turn.language))
+        if not rating_text:
+            ask_score(turn, ticket)
+        else:
+            record_rating(turn, ticket, int(rating_text))
         return []

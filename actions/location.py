@@ -89,11 +89,15 @@ class AskBuilding(LinliAction):
         return "action_ask_building"
 
     def act(self, turn: Turn) -> Events:
-        numbers = sorted(turn.session.scalars(select(Building.number).where(
-            Building.community_id == turn.person.community_id)),
-            key=lambda n: int(n) if n.isdigit() else 10**6)
-        label = "Building {}" if turn.language == "en" else "{}号楼"
-        turn.dispatcher.utter_message(
-            response="utter_ask_building",
-            buttons=[{"title": label.format(n), "payload": n} for n in numbers[:40]])
+        turn.dispatcher.utter_message(response="utter_ask_building", buttons=building_buttons(
+            turn.session, turn.person, turn.language))
         return []
+
+
+def building_buttons(session: Session, person: Person, language: str) -> list[dict[str, str]]:
+    """A button per building of the person's community, in number order."""
+    numbers = sorted(session.scalars(select(Building.number).where(
+        Building.community_id == person.community_id)),
+        key=lambda n: int(n) if n.isdigit() else 10**6)
+    label = "Building {}" if language == "en" else "{}号楼"
+    return [{"title": label.format(n), "payload": n} for n in numbers[:40]]

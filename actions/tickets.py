@@ -3,48 +3,80 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from rasa_sdk.events import SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
-from actions.location import building_by_number, place_text
+from actions.contact import handlers_of, needs_contact, was_asked
+from actions.location import building_buttons, building_by_number, place_text
+from actions.names import person_name
 from actions.notify import notify
+from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
+from store.conflict import Accused
 from store.models import (
     Person,
+    Role,
     Ticket,
     TicketAttachment,
+    TicketEvent,
     TicketKind,
     TicketStatus,
 )
-from store.people import on_duty_staff
-from store.tickets import OPEN, Opened, TicketError, by_number, change_status, open_ticket
+from store.parts import UNKNOWN
+from store.people import on_duty_staff, with_role
+from store.tickets import (
+    OPEN,
+    Opened,
+    TicketError,
+    assign,
+    by_number,
+    change_status,
+    locate,
+    open_ticket,
+    subscribers,
+)
 from store.tickets import reported_by as tickets_reported_by
 
-KINDS = {"report_repair": TicketKind.REPAIR, "file_complaint": TicketKind.COMPLAINT,
-         "report_emergency": TicketKind.EMERGENCY}
 KIND_NAMES = {TicketKind.REPAIR: {"zh": "报修", "en": "repair request"},
               TicketKind.COMPLAINT: {"zh": "投诉", "en": "complaint"},
               TicketKind.EMERGENCY: {"zh": "紧急情况", "en": "emergency"}}
 RESET = [SlotSet("building", None), SlotSet("unit", None), SlotSet("room", None),
-         SlotSet("category", None), SlotSet("attachments", None)]
+         SlotSet("category", None), SlotSet("attachments", None), SlotSet("scope", None),
+         SlotSet("part", None)]
 #: A photo sent on its own within this long after a report belongs to that report.
 PHOTO_WINDOW = dt.timedelta(minutes=30)
 
 
 def _open(turn: Turn, kind: TicketKind) -> Opened:
+    """Open the ticket the conversation reports, or join the open one about the same
+    problem."""
+    return _report(turn, kind)[0]
+
+
+def _report(turn: Turn, kind: TicketKind) -> tuple[Opened, Accused | None]:
+    """``_open``, and whom a complaint is about. An emergency is where the resident says,
+    never assumed from their household; a repair or complaint about their own building is
+    about their own unit and flat, and its place decides which open ticket it joins."""
     slots = turn.tracker.get_slot
-    building = building_by_number(turn.session, turn.person, slots("building"))
+    if kind == TicketKind.EMERGENCY:
+        building = building_by_number(turn.session, turn.person, slots("building"))
+        unit, room, place, accused = slots("unit"), slots("room"), UNKNOWN, None
+    else:
+        building, unit, room = report_location(turn)
+        accused = accused_in(turn, building)
+        place = UNKNOWN if accused is not None else report_place(turn) or UNKNOWN
     text = turn.tracker.get_slot("report_text") or turn.tracker.latest_message.get("text", "")
     opened = open_ticket(turn.session, reporter=turn.person, kind=kind,
                          category=slots("category") or "other", text=text[:2000],
-                         language=turn.language, building=building, unit=slots("unit"),
-                         room=slots("room"), now=turn.runtime.now(),
-                         deadlines=turn.runtime.deadlines,
-                         duplicate_window=turn.runtime.duplicate_window)
+                         language=turn.language, building=building, unit=unit, room=room,
+                         now=turn.runtime.now(), deadlines=turn.runtime.deadlines,
+                         duplicate_window=turn.runtime.duplicate_window, place=place,
+                         parts=turn.runtime.parts, accused=accused)
     attach(turn, opened.ticket, list(slots("attachments") or []))
-    return opened
+    return opened, accused
 
 
 def attach(turn: Turn, ticket: Ticket, file_ids: list[str]) -> None:
@@ -76,43 +108,90 @@ def ticket_values(runtime: Runtime, ticket: Ticket, language: str) -> dict[str, 
         "respond_by": local(ticket.respond_by).strftime("%m-%d %H:%M") if ticket.respond_by
         else "",
         "status": runtime.responses.label("status", ticket.status.value, language),
-        "report": ticket.text, "reporter": ticket.reporter.name,
+        "report": ticket.text, "reporter": person_name(runtime, ticket.reporter, language),
         "phone": ticket.reporter.phone or "",
     }
 
 
-def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Person]) -> None:
+def _tell_handlers(turn: Turn, ticket: Ticket, response: str, people: list[Person],
+                   key: str = "", **values: Any) -> None:
+    """``response`` to each of ``people`` in their language; ``values`` may name anything the
+    ticket's own values do not (``key`` tells one such notice from the next)."""
     photo = first_photo(turn)
     for person in dict.fromkeys(people):
-        notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
+        notify(turn, person, response, f"ticket:{ticket.number}:{response}:{key}{person.id}",
                photo=photo, urgent=ticket.kind == TicketKind.EMERGENCY,
-               **ticket_values(turn.runtime, ticket, person.language or "zh"))
+               **{**ticket_values(turn.runtime, ticket, person.language or "zh"), **values})
 
 
 class OpenTicket(LinliAction):
-    """Open a repair or complaint ticket routed to the building's grid member."""
+    """Open a repair or complaint ticket routed to the building's grid member (a complaint
+    about a worker one level above them), or join the open ticket about the same problem and
+    tell its handler that one more household reported it. Someone nobody can call is then
+    asked, once, how to reach them."""
 
     def name(self) -> str:
         return "action_open_ticket"
 
     def act(self, turn: Turn) -> Events:
-        kind = KINDS.get(turn.tracker.get_slot("flow_intent") or "", TicketKind.REPAIR)
-        opened = _open(turn, kind)
+        opened, accused = _report(turn, report_kind(turn))
         ticket = opened.ticket
         values = ticket_values(turn.runtime, ticket, turn.language)
         if opened.duplicate:
-            turn.say("utter_ticket_duplicate", **values)
-            return RESET
-        turn.say("utter_ticket_created" if ticket.assignee else "utter_ticket_created_unassigned",
-                 **values)
-        handlers = [ticket.assignee] if ticket.assignee else list(
-            on_duty_staff(turn.session, turn.person.community_id))
-        _tell_handlers(turn, ticket, "utter_notify_new_ticket", handlers)
-        return RESET
+            if opened.joined:
+                _, _, room = report_location(turn)
+                same_flat = ticket.scope != "shared" and room is not None and ticket.room == room
+                turn.say("utter_ticket_duplicate_household" if same_flat
+                         else "utter_ticket_duplicate", **values)
+                self._tell_more(turn, ticket)
+            else:
+                turn.say("utter_ticket_already_yours", **values)
+            return [*RESET, SlotSet("contact", "none")]
+        if accused is not None:
+            labels = turn.runtime.responses
+            turn.say("utter_ticket_created_conflict", **values,
+                     role=labels.label("role", accused.role, turn.language),
+                     handler=self._handler(turn, ticket, turn.language))
+            _tell_handlers(turn, ticket, "utter_notify_conflict", handlers_of(turn, ticket),
+                           accused=accused.person.name if accused.person else "",
+                           role_code=accused.role)
+        else:
+            turn.say("utter_ticket_created" if ticket.assignee
+                     else "utter_ticket_created_unassigned", **values)
+            _tell_handlers(turn, ticket, "utter_notify_new_ticket", handlers_of(turn, ticket))
+        ask = needs_contact(turn.person, ticket, report_place(turn) or UNKNOWN) and \
+            not was_asked(turn)
+        if ask:
+            turn.session.add(TicketEvent(ticket_id=ticket.id, at=turn.runtime.now(),
+                                         actor_id=turn.person.id, kind="contact_asked"))
+        return [*RESET, SlotSet("contact", None if ask else "none"),
+                SlotSet("last_ticket", ticket.number)]
+
+    @staticmethod
+    def _tell_more(turn: Turn, ticket: Ticket) -> None:
+        """One more household reported the problem: the handler hears who, and how many."""
+        count = len(subscribers(turn.session, ticket))
+        for person in handlers_of(turn, ticket):
+            language = person.language or "zh"
+            _tell_handlers(turn, ticket, "utter_notify_more_reports", [person],
+                           key=f"{turn.person.id}:", count=str(count),
+                           reporter=person_name(turn.runtime, turn.person, language),
+                           phone=turn.person.phone or "",
+                           report=str(turn.tracker.get_slot("report_text") or ""))
+
+    @staticmethod
+    def _handler(turn: Turn, ticket: Ticket, language: str) -> str:
+        """"督导员李娜" / "supervisor 李娜": who took a complaint about a worker."""
+        if ticket.assignee is None:
+            return ""
+        return turn.runtime.responses.label("handler", str(ticket.escalation_level),
+                                            language).replace("{value}", ticket.assignee.name)
 
 
 class Emergency(LinliAction):
-    """Safety first: the instruction and numbers, then alert grid member, supervisor, staff."""
+    """Safety first: the instruction and numbers, then the ticket and the alerts at once, even
+    before anyone knows where: the grid member and staff on duty, and the building's grid
+    member and supervisor when the message says where. The household is never assumed."""
 
     def name(self) -> str:
         return "action_emergency"
@@ -124,15 +203,93 @@ class Emergency(LinliAction):
             advice_name = "utter_emergency_advice_other"
         advice = turn.runtime.responses.render(advice_name, turn.language).text
         turn.say("utter_emergency_safety", advice=advice)
-        opened = _open(turn, TicketKind.EMERGENCY)
-        ticket = opened.ticket
+        ticket = _open(turn, TicketKind.EMERGENCY).ticket
         grid = ticket.building.grid if ticket.building else None
-        people = [p for p in (grid.grid_member if grid else None,
-                              grid.supervisor if grid else None) if p is not None]
-        _tell_handlers(turn, ticket, "utter_notify_emergency",
-                       people + list(on_duty_staff(turn.session, turn.person.community_id)))
-        turn.say("utter_emergency_logged", **ticket_values(turn.runtime, ticket, turn.language))
-        return RESET
+        people = _on_duty(turn, [grid.grid_member, grid.supervisor] if grid else [])
+        _alert(turn, ticket, "utter_notify_emergency", people)
+        turn.say("utter_emergency_logged" if people else "utter_emergency_logged_nobody", **{
+            **ticket_values(turn.runtime, ticket, turn.language),
+            "grid_member": [p.name for p in people if p.has_role(Role.GRID_MEMBER)]})
+        return [SlotSet("emergency_ticket", ticket.number), SlotSet("attachments", None)]
+
+
+class AskEmergencyPlace(LinliAction):
+    """Where is the danger? A button per building, and the registered home offered first but
+    never assumed: a gas smell in the stairwell is not at home."""
+
+    def name(self) -> str:
+        return "action_ask_emergency_place"
+
+    def act(self, turn: Turn) -> Events:
+        buttons = []
+        home = turn.person.household
+        if home is not None:
+            place = place_text(home.building.number, home.unit, home.room, turn.language)
+            chosen = {"building": home.building.number, "unit": home.unit, "room": home.room}
+            buttons.append({
+                "title": turn.runtime.responses.render("utter_emergency_at_home", turn.language,
+                                                       place=place).text,
+                "payload": "/choose" + json.dumps({k: v for k, v in chosen.items() if v},
+                                                  ensure_ascii=False)})
+        buttons += building_buttons(turn.session, turn.person, turn.language)
+        turn.dispatcher.utter_message(response="utter_ask_emergency_place", buttons=buttons)
+        return []
+
+
+class EmergencyPlace(LinliAction):
+    """The answer to "where is it?" goes on the emergency ticket (never into the household),
+    routes it to that building's grid member, and tells them, the supervisor and the staff on
+    duty again, now with the place and the resident's own words."""
+
+    def name(self) -> str:
+        return "action_emergency_place"
+
+    def act(self, turn: Turn) -> Events:
+        slots = turn.tracker.get_slot
+        number = slots("emergency_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        building = building_by_number(turn.session, turn.person, slots("building"))
+        if ticket is None or building is None or ticket.building_id == building.id:
+            return []  # the first message said where, and the first alerts said so too
+        now = turn.runtime.now()
+        said = str(turn.tracker.latest_message.get("text", "")).strip()
+        words = "" if said.startswith("/") or said.isdigit() else said[:200]
+        locate(turn.session, ticket, building, slots("unit"), slots("room"), actor=turn.person,
+               now=now, words=words)
+        grid_member = building.grid.grid_member
+        if ticket.assignee is None and grid_member is not None:
+            assign(turn.session, ticket, grid_member, actor=None, now=now)
+        _alert(turn, ticket, "utter_notify_emergency_place",
+               _on_duty(turn, [grid_member, ticket.assignee, building.grid.supervisor]),
+               words=words)
+        turn.say("utter_emergency_place_noted",
+                 place=place_text(building.number, ticket.unit, ticket.room, turn.language),
+                 grid_member=grid_member.name if grid_member else "")
+        return []
+
+
+def _on_duty(turn: Turn, first: list[Person | None]) -> list[Person]:
+    """``first`` (the people of the emergency's building), then the grid members and staff on
+    duty, each once; not the reporter, who knows."""
+    community = turn.person.community_id
+    people = [*first, *(p for p in with_role(turn.session, community, Role.GRID_MEMBER)
+                        if p.on_duty), *on_duty_staff(turn.session, community)]
+    return list(dict.fromkeys(p for p in people if p is not None and p.id != turn.person.id))
+
+
+def _alert(turn: Turn, ticket: Ticket, response: str, people: list[Person],
+           **values: Any) -> None:
+    """An urgent notification to each of ``people`` in their language, with the work
+    buttons; a place not known yet is said so rather than left blank."""
+    photo = first_photo(turn)
+    for person in people:
+        language = person.language or "zh"
+        found = ticket_values(turn.runtime, ticket, language)
+        if not found["place"]:
+            found["place"] = turn.runtime.responses.render("utter_emergency_place_pending",
+                                                           language).text
+        notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
+               photo=photo, urgent=True, **{**found, **values})
 
 
 class TicketStatusAction(LinliAction):

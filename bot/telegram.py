@@ -9,6 +9,7 @@ go through ``TelegramChannel`` at Telegram's rate limits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -33,6 +34,7 @@ from telegram.ext import (
 
 from bot.conversation import COMMANDS, ConversationService, Incoming
 from bot.delivery import DeliveryError
+from flows.runner import EMERGENCY_CONFIDENCE
 from store import media
 from store.buttons import payload_for, register
 from store.database import transaction
@@ -45,7 +47,8 @@ MAX_MESSAGE = 4096
 #: least this sure it is a service request.
 GROUP_CONFIDENCE = 0.8
 GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"})
-WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note")
+#: Buttons whose answer is written under the message they are on (a ticket, a relayed line).
+WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note", "/end")
 _COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
              "cancel": "cancel"}
 
@@ -249,7 +252,8 @@ class TelegramFrontend:
         message = query.message
         if payload.startswith(WORK_COMMANDS) and replies and isinstance(message, Message):
             # The ticket message itself shows the new state; its buttons stay until resolved.
-            keep = None if payload.startswith(("/resolve", "/escalate")) else message.reply_markup
+            keep = None if payload.startswith(("/resolve", "/escalate", "/end")) \
+                else message.reply_markup
             await query.edit_message_text(f"{message.text or ''}\n\n— {replies[0]['text']}",
                                           reply_markup=keep)
             replies = replies[1:]
@@ -276,11 +280,24 @@ class TelegramFrontend:
         if not (addressed or confident):
             return  # chit-chat between neighbours is left alone
         english = parse["language"] == "en"
-        stored = self.service.remember_group_message(
-            str(update.effective_chat.id), str(update.effective_user.id), text,
-            f"u{update.update_id}")
-        link = f"https://t.me/{self.bot_username}?start=g{stored}"
-        key = "utter_group_emergency" if intent == "report_emergency" else "utter_group_ack"
+        if intent == "report_emergency" and \
+                parse["intent"]["confidence"] >= EMERGENCY_CONFIDENCE:
+            # Safety first: the alert goes out now, not once the resident follows the link.
+            # The report runs in their private conversation, which asks where; the link
+            # opens it, and the group sees no details.
+            user = update.effective_user.id
+            replies = await self._answer(update, text, user, user)
+            with contextlib.suppress(DeliveryError):  # no private chat yet: the link opens one
+                await self._send(user, replies)
+            link, key = f"https://t.me/{self.bot_username}?start=e", \
+                "utter_group_emergency_alerted"
+        else:
+            stored = self.service.remember_group_message(
+                str(update.effective_chat.id), str(update.effective_user.id), text,
+                f"u{update.update_id}")
+            link = f"https://t.me/{self.bot_username}?start=g{stored}"
+            key = "utter_group_emergency" if intent == "report_emergency" else \
+                "utter_group_ack"
         reply = self.service.runner.say(key, {"language": "en" if english else "zh"})
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
             "私聊继续 Continue privately", url=link)]])

@@ -22,6 +22,13 @@ class Step:
     from_text: bool = False
     ask_action: str | None = None
     unless: str | None = None  # skip the step when this slot is already set
+    verbatim: bool = False  # the answer is taken word for word, even if it reads as an emergency
+    # What "算了"/"cancel" at this question says instead of "cancelled": for a question asked
+    # after the flow's work is done (the ticket stands; only the question is dropped).
+    on_cancel: str | None = None
+    # A question the resident may pass by: a message that plainly asks for something else
+    # drops it and is handled as that request (see FlowRunner.moves_on).
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,8 @@ def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
                 raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
             return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"),
                         bool(raw.get("from_text", False)), raw.get("ask_action"),
-                        raw.get("unless"))
+                        raw.get("unless"), bool(raw.get("verbatim", False)),
+                        raw.get("on_cancel"), bool(raw.get("optional", False)))
     raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
 
 

@@ -3,6 +3,7 @@ missing asked, cancel and interruptions handled, actions called through the rasa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -12,20 +13,36 @@ from typing import Any
 from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
+from nlu.rating import read_rating
 
 #: Slots a flow may take from the NLU's entities.
 ENTITY_SLOTS = ("building", "unit", "room", "category", "ticket_id")
 #: Slots flows fill from whole answers; cleared with the flow that asked for them.
 FREE_TEXT_SLOTS = ("suggestion", "audience", "schedule", "notice_zh", "notice_en")
 #: Intents that may interrupt a question in progress (then the question is asked again).
-INTERRUPTING = frozenset({"report_emergency", "ticket_status", "request_human", "bot_help",
+#: Emergencies are not among them: they outrank everything (see ``FlowRunner.handle``).
+INTERRUPTING = frozenset({"ticket_status", "request_human", "bot_help",
                           "set_language", "ticket_cancel", "queue", "accept", "progress",
-                          "resolve", "note", "escalate", "rate", "reply"})
+                          "resolve", "note", "escalate", "rate", "reply", "end"})
 _CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
                      re.IGNORECASE)
+_CARRY_ON = re.compile(r"^\s*(继续|接着|还要|要的?|carry on|continue|go on|go ahead)",
+                       re.IGNORECASE)
+_PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
+#: Replies that answer a question rather than ask for something else (see ``moves_on``).
+_SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
 STALE_AFTER = dt.timedelta(minutes=30)
 INTERRUPT_CONFIDENCE = 0.6
+#: The flow of an emergency, which outranks every other.
+EMERGENCY = "report_emergency"
+#: How sure the NLU must be that a message is an emergency before it interrupts anything and
+#: alerts people at once; a less sure reading is asked about first, because a false alarm
+#: wakes real people. Real reports parse at 0.98 and above; a place answer that merely sounds
+#: alarming ("就在3号楼门口") at about 0.6.
+EMERGENCY_CONFIDENCE = 0.85
+#: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
+FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text")
 
 
 @dataclass(slots=True)
@@ -46,6 +63,7 @@ class Context:
     language: str
     parse: dict[str, Any]
     now: dt.datetime
+    in_handoff: bool = False  # the person talks to staff through Linli (store/handoffs.py)
 
 
 class FlowRunner:
@@ -70,6 +88,41 @@ class FlowRunner:
         intent = context.parse["intent"]["name"]
         confidence = float(context.parse["intent"].get("confidence", 0.0))
 
+        # 1. Safety first: an emergency outranks whatever the conversation was doing. Nothing
+        #    may come before this; modes that hold a conversation (a handoff, a rating in
+        #    words) are checked after it.
+        emergency = self._emergency_said(state, context)
+        if emergency is not None:
+            return await self._emergency(state, dataclasses.replace(context, parse=emergency))
+        if "emergency_check" in state:  # "is this an emergency?" answered no, or moved on
+            replies = await self._emergency_denied(state, context)
+            if replies:
+                return replies
+
+        # 2. Modes that hold the conversation: a handoff to staff, else a rating said in words
+        #    while a satisfaction poll waits. Neither takes a command or a button (explicit
+        #    work still works) nor the answer to a question the bot is asking.
+        text = str(context.parse.get("text", ""))
+        asked = self.waiting_step(stack)
+        if context.in_handoff and asked is None and not text.startswith("/"):
+            if await self._taken("action_relay_to_staff", slots, context, replies):
+                return replies
+            if replies:  # the handoff had fallen silent: said so, then on as usual
+                return [*replies, *await self.handle(
+                    state, dataclasses.replace(context, in_handoff=False))]
+        elif not context.in_handoff and read_rating(text) is not None and (
+                asked is None or not self._fill(asked, context.parse, dict(slots))) \
+                and await self._taken("action_rate_in_words", slots, context, replies):
+            if asked is not None:  # rated in the middle of a question: back to it
+                await self._ask(asked, slots, context, replies)
+            return replies
+
+        # 3. What an emergency interrupted is offered back; the answer to the offer.
+        if state.pop("offered", False):
+            replies = await self._offer_answered(state, context)
+            if replies:
+                return replies
+
         waiting = self.waiting_step(stack)
         if waiting is not None:
             # A free-text answer (a suggestion, a notice) is not read as "no": only cancel
@@ -77,10 +130,12 @@ class FlowRunner:
             if _CANCEL.search(context.parse.get("text", "")) or (
                     intent == "deny" and confidence >= INTERRUPT_CONFIDENCE
                     and not waiting.from_text):
-                stack.clear()
+                return self._cancelled(state, waiting)
+            if waiting.optional and self.moves_on(context.parse):
+                stack.clear()  # passed by ("我的工单怎么样了"): the message is a request
                 self._clear_flow_slots(slots)
-                return [self.say("utter_flow_cancelled", slots)]
-            if self._fill(waiting, context.parse, slots):
+                self._start(intent, context.parse, slots, stack)
+            elif self._fill(waiting, context.parse, slots):
                 stack[-1]["step"] += 1
                 if waiting.validate:
                     await self.run_action(waiting.validate, slots, context, replies)
@@ -90,23 +145,163 @@ class FlowRunner:
             elif intent in INTERRUPTING and confidence >= INTERRUPT_CONFIDENCE \
                     and intent in self.flows:
                 stack.append({"flow": intent, "step": 0})
+            elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
+                    context.parse.get("text", "")):
+                return self._cancelled(state, waiting)  # staff will find out by phone
             else:
                 replies = []
+                if intent == EMERGENCY and not waiting.verbatim \
+                        and stack[-1]["flow"] != EMERGENCY:
+                    return self._ask_if_emergency(state, context, slots)
                 await self._ask(waiting, slots, context, replies)
                 return replies
+        elif intent == EMERGENCY:
+            return self._ask_if_emergency(state, context, slots)
         elif intent in self.flows:
-            self._start(intent, context, slots, stack)
+            self._start(intent, context.parse, slots, stack)
         else:
             return [self.say("utter_default", slots)]
         await self._advance(stack, slots, context, replies)
+        self._offer_back(state, replies)
         return replies
 
-    def _start(self, intent: str, context: Context, slots: dict[str, Any],
+    # -- emergencies ------------------------------------------------------------------------
+
+    def _emergency_said(self, state: dict[str, Any], context: Context
+                        ) -> dict[str, Any] | None:
+        """The parse to handle as an emergency now, if this message is one: a confident
+        reading, or "yes" to the question whether a less sure one was. Not while the emergency
+        flow itself asks where (more words about the same danger answer it), and not in a
+        question kept word for word (staff writing a notice about fire safety)."""
+        stack = state["stack"]
+        parse = context.parse
+        intent = parse["intent"]["name"]
+        if intent == EMERGENCY and float(parse["intent"].get("confidence", 0.0)) >= \
+                EMERGENCY_CONFIDENCE:
+            waiting = self.waiting_step(stack)
+            if (stack and stack[-1]["flow"] == EMERGENCY) or (
+                    waiting is not None and waiting.verbatim):
+                return None
+            state.pop("emergency_check", None)
+            return parse
+        check = state.get("emergency_check")
+        if check is not None and (intent == "affirm" and float(
+                parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE):
+            del state["emergency_check"]
+            return {**parse, "text": check["text"], "entities": check["entities"],
+                    "intent": {"name": EMERGENCY, "confidence": 1.0}}
+        return None
+
+    async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
+        """Run the emergency flow now; a flow it interrupts is kept to be offered back."""
+        stack: list[dict[str, Any]] = state["stack"]
+        slots: dict[str, Any] = state["slots"]
+        if stack:
+            state["interrupted"] = {"stack": [dict(frame) for frame in stack],
+                                    "slots": {k: slots[k] for k in FLOW_SLOTS if k in slots}}
+        state.pop("offered", None)  # offered (again) once this emergency is done
+        self._start(EMERGENCY, context.parse, slots, stack)
+        replies: list[Reply] = []
+        await self._advance(stack, slots, context, replies)
+        self._offer_back(state, replies)
+        return replies
+
+    def _ask_if_emergency(self, state: dict[str, Any], context: Context,
+                          slots: dict[str, Any]) -> list[Reply]:
+        """An emergency the NLU is not sure of: ask before alerting anyone."""
+        state["emergency_check"] = {"text": context.parse.get("text", ""),
+                                    "entities": list(context.parse.get("entities", []))}
+        return [self.say("utter_confirm_emergency", slots)]
+
+    async def _emergency_denied(self, state: dict[str, Any], context: Context) -> list[Reply]:
+        """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and
+        the question that was waiting is asked again; anything else is handled as usual."""
+        del state["emergency_check"]
+        parse = context.parse
+        if not (_CANCEL.search(parse.get("text", "")) or (
+                parse["intent"]["name"] == "deny"
+                and float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE)):
+            return []
+        slots = state["slots"]
+        replies = [self.say("utter_emergency_not_confirmed", slots)]
+        waiting = self.waiting_step(state["stack"])
+        if waiting is not None:
+            await self._ask(waiting, slots, context, replies)
+        return replies
+
+    def moves_on(self, parse: Mapping[str, Any]) -> bool:
+        """Whether a message at an optional question plainly asks for something else: a
+        confident request (not small talk, not a button answering the question) with none of
+        the answer's own signs (a phone number in a name-and-phone answer)."""
+        intent = parse["intent"]["name"]
+        return intent in self.flows and intent not in _SMALL_TALK and float(
+            parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE and not any(
+            e["entity"] == "phone" for e in parse.get("entities", []))
+
+    def _cancelled(self, state: dict[str, Any], waiting: Step) -> list[Reply]:
+        """Cancel words at a question end its flow. A question asked once the flow's work is
+        done (where an emergency is: its ticket and alerts stand) says its own ``on_cancel``;
+        what an emergency interrupted is then offered back."""
+        slots: dict[str, Any] = state["slots"]
+        state["stack"].clear()
+        self._clear_flow_slots(slots)
+        replies = [self.say(waiting.on_cancel or "utter_flow_cancelled", slots)]
+        self._offer_back(state, replies)
+        return replies
+
+    def _offer_back(self, state: dict[str, Any], replies: list[Reply]) -> None:
+        """Once the emergency is done, offer back what it interrupted, never resuming it
+        silently: "刚才您在报修…，还要继续吗？"."""
+        if state["stack"] or "interrupted" not in state or state.get("offered"):
+            return
+        saved = state["interrupted"]
+        language = state["slots"].get("language", "zh")
+        flow = saved["stack"][0]["flow"]
+        name = self.responses.label("flow", flow, language)
+        report = str(saved["slots"].get("report_text") or "")
+        report = "" if report.startswith("/") else report  # a command or button, not words
+        replies.append(self.say(
+            "utter_resume_offer", state["slots"],
+            flow_name=name if name != flow else self.responses.label("flow", "other", language),
+            report=report if len(report) <= 30 else report[:29] + "…"))
+        state["offered"] = True
+
+    async def _offer_answered(self, state: dict[str, Any], context: Context) -> list[Reply]:
+        """Carry on with the interrupted flow (yes, or a direct answer to its question), set
+        it aside (no), or let the offer lapse when the resident moves on."""
+        saved = state.pop("interrupted", None)
+        if saved is None:
+            return []
+        stack: list[dict[str, Any]] = state["stack"]
+        slots: dict[str, Any] = state["slots"]
+        parse = context.parse
+        intent = parse["intent"]["name"]
+        sure = float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE
+        text = parse.get("text", "")
+        if _CANCEL.search(text) or (intent == "deny" and sure):
+            return [self.say("utter_resume_declined", slots)]
+        waiting = self.waiting_step(saved["stack"])
+        answers = waiting is not None and not waiting.from_text and self._fill(
+            waiting, parse, dict(slots))
+        if not (answers or _CARRY_ON.search(text) or (intent == "affirm" and sure)):
+            return []  # moved on: the message is handled as usual
+        stack[:] = saved["stack"]
+        self._clear_flow_slots(slots)
+        slots.update(saved["slots"])
+        if answers:
+            return []  # the waiting question takes this message as its answer
+        replies: list[Reply] = []
+        await self._advance(stack, slots, context, replies)
+        return replies
+
+    # ----------------------------------------------------------------------------------------
+
+    def _start(self, intent: str, parse: Mapping[str, Any], slots: dict[str, Any],
                stack: list[dict[str, Any]]) -> None:
         self._clear_flow_slots(slots)
         slots["flow_intent"] = intent
-        slots["report_text"] = context.parse.get("text", "")
-        for entity in context.parse.get("entities", []):
+        slots["report_text"] = parse.get("text", "")
+        for entity in parse.get("entities", []):
             if entity["entity"] in ENTITY_SLOTS:
                 slots[entity["entity"]] = entity["value"]
         stack[:] = [{"flow": intent, "step": 0}]
@@ -196,13 +391,19 @@ class FlowRunner:
 
     @staticmethod
     def _clear_flow_slots(slots: dict[str, Any]) -> None:
-        for name in (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text"):
+        for name in (*FLOW_SLOTS, "emergency_ticket"):
             slots.pop(name, None)
 
     def say(self, response: str, slots: Mapping[str, Any], **values: Any) -> Reply:
         rendered = self.responses.render(response, slots.get("language", "zh"),
                                          **{**slots, **values})
         return Reply(rendered.text, rendered.buttons)
+
+    async def _taken(self, action: str, slots: dict[str, Any], context: Context,
+                     replies: list[Reply]) -> bool:
+        """Run a mode's action; True if it dealt with the message (its ``taken`` slot)."""
+        await self.run_action(action, slots, context, replies)
+        return bool(slots.pop("taken", False))
 
     async def run_action(self, name: str, slots: dict[str, Any], context: Context,
                           replies: list[Reply]) -> bool:
