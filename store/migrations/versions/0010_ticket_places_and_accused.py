@@ -32,7 +32,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_ticket_accused_id_person'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':  # SQLite's goes with the column
+            batch_op.drop_constraint('fk_ticket_accused_id_person', type_='foreignkey')
         batch_op.drop_column('accused_id')
         batch_op.drop_column('part')
         batch_op.drop_column('scope')
