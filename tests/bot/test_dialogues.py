@@ -17,8 +17,6 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.faq_index import FaqIndex
-from actions.responses import Responses
 from actions.runtime import Runtime
 from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService, Incoming
@@ -28,6 +26,7 @@ from nlu.pipeline import NluPipeline
 from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import OutboxMessage, Person, Suggestion, Ticket, TicketStatus
+from tests import config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = dt.datetime(2026, 11, 21, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
@@ -40,9 +39,9 @@ def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> Conversat
         import_community(session, parse_community(
             yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
             today=NOW.date())
-    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
+    runtime = Runtime(sessions=sessions, responses=config.responses(),
                       timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW,
-                      faq=FaqIndex.load(CONFIG / "faq.yml"))
+                      faq=config.faq())
     return build_service(runtime, pipeline)
 
 

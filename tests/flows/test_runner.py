@@ -20,7 +20,6 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.responses import Responses
 from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
 from bot.wiring import build_service
@@ -28,6 +27,7 @@ from flows.runner import EMERGENCY_CONFIDENCE
 from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind
+from tests import config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beijing
@@ -78,7 +78,7 @@ def service(sessions: sessionmaker[Session], nlu: ScriptedNlu) -> ConversationSe
         import_community(session, parse_community(
             yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
             today=NOW.date())
-    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG),
+    runtime = Runtime(sessions=sessions, responses=config.responses(),
                       timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
     return build_service(runtime, nlu)
 

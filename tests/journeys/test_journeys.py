@@ -17,8 +17,6 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.faq_index import FaqIndex
-from actions.responses import Responses
 from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
@@ -29,6 +27,7 @@ from store.database import transaction
 from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketSubscriber
 from store.policy import SchedulePolicy
 from store.tickets import by_number
+from tests import config
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parents[1] / "config"
@@ -219,9 +218,9 @@ def stage(sessions: sessionmaker[Session], pipeline: NluPipeline,
             yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
             today=start.date())
     policy = SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG), timezone=ZONE,
+    runtime = Runtime(sessions=sessions, responses=config.responses(), timezone=ZONE,
                       clock=clock, policy=policy, deadlines=policy.deadline_rules(ZONE),
-                      faq=FaqIndex.load(CONFIG / "faq.yml"))
+                      faq=config.faq())
     return Stage(sessions, build_service(runtime, pipeline), Jobs(runtime), clock,
                  journey.get("channel", "shell"))
 

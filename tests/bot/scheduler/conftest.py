@@ -13,8 +13,6 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.faq_index import FaqIndex
-from actions.responses import Responses
 from actions.runtime import Runtime
 from bot.scheduler.engine import Scheduler
 from bot.scheduler.jobs import Jobs
@@ -22,6 +20,7 @@ from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import OutboxMessage, Person
 from store.policy import SchedulePolicy
+from tests import config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -78,9 +77,9 @@ def make_world(sessions: sessionmaker[Session], policy: SchedulePolicy | None = 
                start: dt.datetime = MONDAY) -> World:
     clock = Clock(start)
     policy = policy or SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessions, responses=Responses.load(CONFIG), timezone=ZONE,
+    runtime = Runtime(sessions=sessions, responses=config.responses(), timezone=ZONE,
                       clock=clock, policy=policy, deadlines=policy.deadline_rules(ZONE),
-                      faq=FaqIndex.load(CONFIG / "faq.yml"))
+                      faq=config.faq())
     return World(sessions, clock, runtime, Jobs(runtime))
 
 
