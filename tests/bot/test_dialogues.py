@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,10 +22,8 @@ from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
-from store.community import import_community, parse_community
-from store.database import transaction
 from store.models import OutboxMessage, Person, Suggestion, Ticket, TicketStatus
-from tests import config
+from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = dt.datetime(2026, 11, 21, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
@@ -35,13 +32,10 @@ Dialogue = list[tuple[str, list[str]]]
 
 @pytest.fixture
 def service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> ConversationService:
-    with transaction(sessions) as session:
-        import_community(session, parse_community(
-            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
-            today=NOW.date())
-    runtime = Runtime(sessions=sessions, responses=config.responses(),
+    demo.load_community(sessions, NOW.date())
+    runtime = Runtime(sessions=sessions, responses=demo.responses(),
                       timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW,
-                      faq=config.faq())
+                      faq=demo.faq())
     return build_service(runtime, pipeline)
 
 

@@ -22,7 +22,7 @@ from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import Handoff, OutboxMessage
 from store.policy import SchedulePolicy
-from tests import config
+from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -31,7 +31,7 @@ MONDAY = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZONE)
 
 def _service(sessions: sessionmaker[Session], pipeline: NluPipeline) -> ConversationService:
     policy = SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessions, responses=config.responses(), timezone=ZONE,
+    runtime = Runtime(sessions=sessions, responses=demo.responses(), timezone=ZONE,
                       clock=lambda: MONDAY.astimezone(dt.UTC), policy=policy,
                       deadlines=policy.deadline_rules(ZONE))
     return build_service(runtime, pipeline)
@@ -82,7 +82,7 @@ def test_other_lines_keep_the_handoff(text: str) -> None:
 ])
 def test_when_staff_are_back(at: dt.datetime, zh: str | None, en: str | None) -> None:
     policy = SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessionmaker(), responses=config.responses(), timezone=ZONE,
+    runtime = Runtime(sessions=sessionmaker(), responses=demo.responses(), timezone=ZONE,
                       policy=policy)
     now = at.replace(tzinfo=ZONE)
     assert staff_back(runtime, now, "zh") == zh
@@ -92,7 +92,7 @@ def test_when_staff_are_back(at: dt.datetime, zh: str | None, en: str | None) ->
 def test_a_long_closure_names_the_date() -> None:
     policy = SchedulePolicy.model_validate({"calendar": {"holidays": [
         f"2027-02-{day:02d}" for day in range(8, 19)]}})  # a Spring Festival week and more
-    runtime = Runtime(sessions=sessionmaker(), responses=config.responses(), timezone=ZONE,
+    runtime = Runtime(sessions=sessionmaker(), responses=demo.responses(), timezone=ZONE,
                       policy=policy)
     friday = dt.datetime(2027, 2, 5, 18, 0, tzinfo=ZONE)
     assert staff_back(runtime, friday, "zh") == "2月19日8:30"

@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,10 +23,8 @@ from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
 from bot.wiring import build_service
 from flows.runner import EMERGENCY_CONFIDENCE
-from store.community import import_community, parse_community
-from store.database import transaction
 from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind
-from tests import config
+from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beijing
@@ -74,11 +71,8 @@ def nlu() -> ScriptedNlu:
 
 @pytest.fixture
 def service(sessions: sessionmaker[Session], nlu: ScriptedNlu) -> ConversationService:
-    with transaction(sessions) as session:
-        import_community(session, parse_community(
-            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
-            today=NOW.date())
-    runtime = Runtime(sessions=sessions, responses=config.responses(),
+    demo.load_community(sessions, NOW.date())
+    runtime = Runtime(sessions=sessions, responses=demo.responses(),
                       timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
     return build_service(runtime, nlu)
 

@@ -22,12 +22,11 @@ from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
-from store.community import import_community, parse_community
 from store.database import transaction
 from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketSubscriber
 from store.policy import SchedulePolicy
 from store.tickets import by_number
-from tests import config
+from tests import demo
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parents[1] / "config"
@@ -43,14 +42,6 @@ def _journeys() -> Iterator[Any]:
             yield pytest.param(journey, id=f"{path.stem}: {journey['name']}")
 
 
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class Stage:
     """The demo community, the conversation service and the scheduler's jobs on one clock."""
@@ -58,7 +49,7 @@ class Stage:
     sessions: sessionmaker[Session]
     service: ConversationService
     jobs: Jobs
-    clock: Clock
+    clock: demo.Clock
     channel: str
     last: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # What an `inbox` step showed each person, newest last: its buttons can be pressed and
@@ -212,15 +203,12 @@ def stage(sessions: sessionmaker[Session], pipeline: NluPipeline,
     start = START
     if "at" in journey:
         start = dt.datetime.fromisoformat(str(journey["at"])).replace(tzinfo=ZONE)
-    clock = Clock(start.astimezone(dt.UTC))
-    with transaction(sessions) as session:
-        import_community(session, parse_community(
-            yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))),
-            today=start.date())
+    clock = demo.Clock(start.astimezone(dt.UTC))
+    demo.load_community(sessions, start.date())
     policy = SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessions, responses=config.responses(), timezone=ZONE,
+    runtime = Runtime(sessions=sessions, responses=demo.responses(), timezone=ZONE,
                       clock=clock, policy=policy, deadlines=policy.deadline_rules(ZONE),
-                      faq=config.faq())
+                      faq=demo.faq())
     return Stage(sessions, build_service(runtime, pipeline), Jobs(runtime), clock,
                  journey.get("channel", "shell"))
 

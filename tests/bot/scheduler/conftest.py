@@ -9,18 +9,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.runtime import Runtime
 from bot.scheduler.engine import Scheduler
 from bot.scheduler.jobs import Jobs
-from store.community import import_community, parse_community
-from store.database import transaction
 from store.models import OutboxMessage, Person
 from store.policy import SchedulePolicy
-from tests import config
+from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -28,20 +25,10 @@ ZONE = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZONE)
 
 
-class Clock:
-    """The time the scheduler's jobs see; a test sets it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class World:
     sessions: sessionmaker[Session]
-    clock: Clock
+    clock: demo.Clock
     runtime: Runtime
     jobs: Jobs
 
@@ -75,17 +62,15 @@ class World:
 
 def make_world(sessions: sessionmaker[Session], policy: SchedulePolicy | None = None,
                start: dt.datetime = MONDAY) -> World:
-    clock = Clock(start)
+    clock = demo.Clock(start)
     policy = policy or SchedulePolicy.load(CONFIG / "schedule.yml")
-    runtime = Runtime(sessions=sessions, responses=config.responses(), timezone=ZONE,
+    runtime = Runtime(sessions=sessions, responses=demo.responses(), timezone=ZONE,
                       clock=clock, policy=policy, deadlines=policy.deadline_rules(ZONE),
-                      faq=config.faq())
+                      faq=demo.faq())
     return World(sessions, clock, runtime, Jobs(runtime))
 
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session]) -> World:
-    with transaction(sessions) as session:
-        spec = yaml.safe_load((CONFIG / "community.demo.yml").read_text(encoding="utf-8"))
-        import_community(session, parse_community(spec))
+    demo.load_community(sessions)
     return make_world(sessions)
