@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.location import place_text
 from actions.names import person_name
-from actions.notify import notify
+from actions.notify import notify, notify_person
 from actions.runtime import Runtime
 from nlu.text import clean
 from store import handoffs
@@ -81,16 +81,25 @@ def _relay(turn: Turn, handoff: Handoff, people: Sequence[Person], text: str) ->
                message=text, person_id=str(resident.id))
 
 
-def _tell_staff(turn: Turn, handoff: Handoff, response: str) -> None:
+def tell_staff_over(session: Session, runtime: Runtime, handoff: Handoff,
+                    response: str) -> None:
     """The handoff is over: whoever was answering it hears so."""
-    people = [handoff.staff] if handoff.staff else _staff(turn.session, handoff.community_id)
+    people = [handoff.staff] if handoff.staff else _staff(session, handoff.community_id)
     for person in people:
-        notify(turn, person, response, f"handoff:{handoff.id}:ended:{person.id}",
-               resident=person_name(turn.runtime, handoff.resident, person.language or "zh"),
-               minutes=_minutes(turn.runtime))
+        notify_person(session, runtime, person, response,
+                      f"handoff:{handoff.id}:ended:{person.id}",
+                      resident=person_name(runtime, handoff.resident, person.language or "zh"),
+                      minutes=minutes(runtime))
 
 
-def _minutes(runtime: Runtime) -> str:
+def time_out(session: Session, runtime: Runtime, handoff: Handoff) -> None:
+    """A handoff fell silent (the scheduler ended it): both sides hear so at once."""
+    notify_person(session, runtime, handoff.resident, "utter_handoff_timed_out",
+                  f"handoff:{handoff.id}:timed-out", minutes=minutes(runtime))
+    tell_staff_over(session, runtime, handoff, "utter_notify_handoff_timed_out")
+
+
+def minutes(runtime: Runtime) -> str:
     return str(round(runtime.policy.handoff.timeout.total_seconds() / 60))
 
 
@@ -155,14 +164,14 @@ class RelayToStaff(LinliAction):
         intent = turn.tracker.latest_message.get("intent", {}).get("name")
         if handoffs.expired(handoff, now, turn.runtime.policy.handoff.timeout):
             handoffs.end(handoff, now, handoffs.TIMEOUT)
-            _tell_staff(turn, handoff, "utter_notify_handoff_timed_out")
+            tell_staff_over(turn.session, turn.runtime, handoff, "utter_notify_handoff_timed_out")
             if intent != "request_human":  # asking again: the new handoff says it all
-                turn.say("utter_handoff_timed_out", minutes=_minutes(turn.runtime))
+                turn.say("utter_handoff_timed_out", minutes=minutes(turn.runtime))
             return [SlotSet("taken", False)]
         text = str(turn.tracker.latest_message.get("text", ""))
         if ends_handoff(text):
             handoffs.end(handoff, now, handoffs.RESIDENT)
-            _tell_staff(turn, handoff, "utter_notify_handoff_left")
+            tell_staff_over(turn.session, turn.runtime, handoff, "utter_notify_handoff_left")
             turn.say("utter_handoff_ended")
             return [SlotSet("taken", True)]
         staff = [handoff.staff] if handoff.staff else _staff(turn.session,

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, selectinload
 from actions.events import event_values
 from actions.notices import audience_name
 from actions.notify import notify_person
+from actions.people import time_out
 from actions.runtime import Runtime
 from actions.tickets import ticket_values
 from bot.scheduler.digest import send_digests
-from store import notices
+from store import handoffs, notices
 from store.conflict import escalation_targets
 from store.database import transaction
 from store.models import (
@@ -30,6 +31,7 @@ from store.models import (
     Event,
     EventSignup,
     Grid,
+    Handoff,
     Notice,
     NoticeRun,
     NoticeStatus,
@@ -69,7 +71,8 @@ class Jobs:
         done: Counter[str] = Counter()
         jobs: Sequence[Callable[[dt.datetime], Counter[str]]] = (
             self.response_deadlines, self.supervisor_escalations, self.resolution_deadlines,
-            self.polls, self.event_reminders, self.notices, self.notice_reports, self.digest)
+            self.polls, self.event_reminders, self.notices, self.notice_reports, self.digest,
+            self.handoff_timeouts)
         for job in jobs:
             try:
                 done.update(job(now))
@@ -156,6 +159,21 @@ class Jobs:
               *, urgent: bool = False, **values: str) -> None:
         notify_person(session, self.runtime, person, response, key, urgent=urgent,
                       **ticket_values(self.runtime, ticket, person.language or "zh"), **values)
+
+    # -- handoffs ------------------------------------------------------------------------------
+
+    def handoff_timeouts(self, now: dt.datetime) -> Counter[str]:
+        """A handoff both sides left silent for ``handoff.timeout`` ends, and the resident
+        hears at once that Linli answers again (not only when they next write). Claimed by
+        the UPDATE that ends it, so a handoff is timed out once."""
+        silent_since = now - self.runtime.policy.handoff.timeout
+        with transaction(self.runtime.sessions) as session:
+            ended = session.scalars(update(Handoff).where(
+                Handoff.ended_at.is_(None), Handoff.last_activity_at <= silent_since)
+                .values(ended_at=now, ended_by=handoffs.TIMEOUT).returning(Handoff.id)).all()
+            for handoff in session.scalars(select(Handoff).where(Handoff.id.in_(ended))):
+                time_out(session, self.runtime, handoff)
+        return Counter(handoffs_timed_out=len(ended))
 
     # -- satisfaction polls (效果共评) -------------------------------------------------------
 
