@@ -16,18 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nlu.numerals import chinese_to_int
+
 #: Choices older than this are not answered by a number (the runner forgets a conversation
 #: after the same time).
 EXPIRE_AFTER = dt.timedelta(minutes=30)
 LAST = -1
 
-_ZH_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _EN_ORDINALS = {w: i for i, w in enumerate(
     ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
      "tenth"), start=1)}
 _BARE = re.compile(r"^(\d{1,2})\s*[.。、)）]?$")
 _ZH = re.compile(r"^(?:选|要|就|我选|我要)?\s*(?:第\s*(?P<n>[一二三四五六七八九十]|\d{1,2})\s*"
-                 r"(?:个|项|条|张|种|位|项)?|(?P<last>最后(?:一个|那个|一项|一条)?))"
+                 r"(?:个|项|条|张|种|位)?|(?P<last>最后(?:一个|那个|一项|一条)?))"
                  r"\s*(?:吧|啊|呀|的|就行|好了)?$")
 _EN = re.compile(r"^(?:(?:i'?ll take|i want|choose|pick|select)\s+)?(?:the\s+)?"
                  r"(?:(?P<word>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
@@ -100,7 +101,7 @@ def ordinal(said: str, numbers_are_values: bool = False) -> int | None:
         if zh.group("last"):
             return LAST
         value = zh.group("n")
-        return int(value) if value.isdigit() else _ZH_NUMERALS[value]
+        return int(value) if value.isdigit() else chinese_to_int(value)
     if (en := _EN.match(said)) is not None:
         if en.group("word"):
             return LAST if en.group("word") == "last" else _EN_ORDINALS[en.group("word")]

@@ -66,6 +66,17 @@ class Context:
     in_handoff: bool = False  # the person talks to staff through Linli (store/handoffs.py)
 
 
+def _sure(parse: Mapping[str, Any]) -> bool:
+    """The NLU is sure enough of its reading for the reading to steer the conversation."""
+    return float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE
+
+
+def _declines(parse: Mapping[str, Any]) -> bool:
+    """Cancel words, or a sure "no"."""
+    return bool(_CANCEL.search(parse.get("text", ""))) or (
+        parse["intent"]["name"] == "deny" and _sure(parse))
+
+
 class FlowRunner:
     """Advances a conversation state by one user message."""
 
@@ -86,7 +97,6 @@ class FlowRunner:
         slots: dict[str, Any] = state.setdefault("slots", {})
         slots.update(language=context.language, person_id=context.person_id)
         intent = context.parse["intent"]["name"]
-        confidence = float(context.parse["intent"].get("confidence", 0.0))
 
         # 1. Safety first: an emergency outranks whatever the conversation was doing. Nothing
         #    may come before this; modes that hold a conversation (a handoff, a rating in
@@ -128,8 +138,7 @@ class FlowRunner:
             # A free-text answer (a suggestion, a notice) is not read as "no": only cancel
             # words end the flow there.
             if _CANCEL.search(context.parse.get("text", "")) or (
-                    intent == "deny" and confidence >= INTERRUPT_CONFIDENCE
-                    and not waiting.from_text):
+                    intent == "deny" and _sure(context.parse) and not waiting.from_text):
                 return self._cancelled(state, waiting)
             if waiting.optional and self.moves_on(context.parse):
                 stack.clear()  # passed by ("我的工单怎么样了"): the message is a request
@@ -142,8 +151,7 @@ class FlowRunner:
                     if slots.get(waiting.name) is None:
                         stack[-1]["step"] -= 1
                         return replies
-            elif intent in INTERRUPTING and confidence >= INTERRUPT_CONFIDENCE \
-                    and intent in self.flows:
+            elif intent in INTERRUPTING and _sure(context.parse) and intent in self.flows:
                 stack.append({"flow": intent, "step": 0})
             elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
                     context.parse.get("text", "")):
@@ -185,8 +193,7 @@ class FlowRunner:
             state.pop("emergency_check", None)
             return parse
         check = state.get("emergency_check")
-        if check is not None and (intent == "affirm" and float(
-                parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE):
+        if check is not None and intent == "affirm" and _sure(parse):
             del state["emergency_check"]
             return {**parse, "text": check["text"], "entities": check["entities"],
                     "intent": {"name": EMERGENCY, "confidence": 1.0}}
@@ -217,10 +224,7 @@ class FlowRunner:
         """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and
         the question that was waiting is asked again; anything else is handled as usual."""
         del state["emergency_check"]
-        parse = context.parse
-        if not (_CANCEL.search(parse.get("text", "")) or (
-                parse["intent"]["name"] == "deny"
-                and float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE)):
+        if not _declines(context.parse):
             return []
         slots = state["slots"]
         replies = [self.say("utter_emergency_not_confirmed", slots)]
@@ -234,8 +238,7 @@ class FlowRunner:
         confident request (not small talk, not a button answering the question) with none of
         the answer's own signs (a phone number in a name-and-phone answer)."""
         intent = parse["intent"]["name"]
-        return intent in self.flows and intent not in _SMALL_TALK and float(
-            parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE and not any(
+        return intent in self.flows and intent not in _SMALL_TALK and _sure(parse) and not any(
             e["entity"] == "phone" for e in parse.get("entities", []))
 
     def _cancelled(self, state: dict[str, Any], waiting: Step) -> list[Reply]:
@@ -275,15 +278,14 @@ class FlowRunner:
         stack: list[dict[str, Any]] = state["stack"]
         slots: dict[str, Any] = state["slots"]
         parse = context.parse
-        intent = parse["intent"]["name"]
-        sure = float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE
         text = parse.get("text", "")
-        if _CANCEL.search(text) or (intent == "deny" and sure):
+        if _declines(parse):
             return [self.say("utter_resume_declined", slots)]
         waiting = self.waiting_step(saved["stack"])
         answers = waiting is not None and not waiting.from_text and self._fill(
             waiting, parse, dict(slots))
-        if not (answers or _CARRY_ON.search(text) or (intent == "affirm" and sure)):
+        if not (answers or _CARRY_ON.search(text) or (
+                parse["intent"]["name"] == "affirm" and _sure(parse))):
             return []  # moved on: the message is handled as usual
         stack[:] = saved["stack"]
         self._clear_flow_slots(slots)
