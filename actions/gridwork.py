@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.ratings import ask_score, record_rating
@@ -94,7 +96,7 @@ class UpdateTicket(LinliAction):
                 raise ActionRefusedError("utter_ticket_already_escalated", **values) from None
             self._escalated(turn, ticket, level)
             return []
-        self._move(turn, ticket, _TARGET[command], note)
+        self._move(turn, ticket, _TARGET[command], note, values)
         turn.say("utter_ticket_updated", **ticket_values(turn.runtime, ticket, turn.language))
         # A resolution is told now; the satisfaction poll follows from the scheduler.
         for person in subscribers(turn.session, ticket):
@@ -105,9 +107,10 @@ class UpdateTicket(LinliAction):
         return []
 
     @staticmethod
-    def _move(turn: Turn, ticket: Ticket, target: TicketStatus, note: str | None) -> None:
-        """Change the state, or say in plain words why not (each refusal its own answer)."""
-        values = ticket_values(turn.runtime, ticket, turn.language)
+    def _move(turn: Turn, ticket: Ticket, target: TicketStatus, note: str | None,
+              values: dict[str, Any]) -> None:
+        """Change the state, or say in plain words why not (each refusal its own answer);
+        ``values`` are the ticket's as it stands."""
         if ticket.status == target:
             raise ActionRefusedError("utter_ticket_already", **values)
         if ticket.status in _FINISHED:
