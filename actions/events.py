@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk.events import SlotSet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -88,11 +89,25 @@ class SignUp(LinliAction):
         return []
 
 
-class CancelSignup(LinliAction):
-    """Cancel one of the resident's sign-ups; promote the waitlist and tell them."""
+def _active_signup(turn: Turn, signup_id: str | None) -> tuple[EventSignup, Event]:
+    """The resident's own sign-up ``signup_id`` (an id the choice set), still standing, for
+    an event still to come; anything else is "not signed up"."""
+    signup = turn.session.get(EventSignup, int(signup_id)) \
+        if signup_id and str(signup_id).isdigit() else None
+    event = turn.session.get(Event, signup.event_id) if signup is not None else None
+    if signup is None or event is None or signup.person_id != turn.person.id \
+            or signup.status == SignupStatus.CANCELLED \
+            or turn.runtime.now() > event.starts_at:
+        raise ActionRefusedError("utter_event_not_signed")
+    return signup, event
+
+
+class ChooseSignupToCancel(LinliAction):
+    """Which of the resident's sign-ups to withdraw: the event named, the only one, or a
+    button for each. Only a sign-up set here is asked about and withdrawn."""
 
     def name(self) -> str:
-        return "action_event_cancel"
+        return "action_choose_signup_to_cancel"
 
     def act(self, turn: Turn) -> Events:
         now = turn.runtime.now()
@@ -102,16 +117,39 @@ class CancelSignup(LinliAction):
             event = find(turn.session, turn.person.community_id, now, name)
             mine = [s for s in mine if event is not None and s.event_id == event.id]
         if not mine:
-            raise ActionRefusedError("utter_event_not_signed")
+            turn.say("utter_event_not_signed")
+            return [SlotSet("signup", None)]
         if len(mine) > 1:
             events = [turn.session.get(Event, s.event_id) for s in mine]
             turn.dispatcher.utter_message(response="utter_event_which_cancel", buttons=[
                 {"title": e.title(turn.language),
                  "payload": f'/event_cancel{{"event": "{e.key}"}}'} for e in events if e])
-            return []
-        signup = mine[0]
-        event = turn.session.get(Event, signup.event_id)
-        assert event is not None
+            return [SlotSet("signup", None)]
+        return [SlotSet("signup", str(mine[0].id))]
+
+
+class AskSignupCancel(LinliAction):
+    """"确定要取消 邻里包饺子（12月10日 15:00）的报名吗？", with a yes and a no button."""
+
+    def name(self) -> str:
+        return "action_ask_signup_cancel"
+
+    def act(self, turn: Turn) -> Events:
+        _, event = _active_signup(turn, turn.tracker.get_slot("signup"))
+        turn.say("utter_confirm_signup_cancel", **_values(turn, event, turn.language))
+        return []
+
+
+class CancelSignup(LinliAction):
+    """Withdraw the sign-up the resident chose and confirmed; promote the waitlist and tell
+    whoever moved up."""
+
+    def name(self) -> str:
+        return "action_event_cancel"
+
+    def act(self, turn: Turn) -> Events:
+        now = turn.runtime.now()
+        signup, event = _active_signup(turn, turn.tracker.get_slot("signup"))
         for promoted in cancel(turn.session, signup, now):
             person = turn.session.get(Person, promoted.person_id)
             if person is not None:

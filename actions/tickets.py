@@ -314,30 +314,77 @@ class TicketStatusAction(LinliAction):
         return []
 
 
-class CancelTicket(LinliAction):
-    """Withdraw one of the resident's own open tickets."""
+def _own(turn: Turn, number: str | None) -> Ticket:
+    """The resident's own ticket ``number``; anyone else's is not found."""
+    ticket = by_number(turn.session, number) if number else None
+    if ticket is None or ticket.reporter_id != turn.person.id:
+        raise ActionRefusedError("utter_ticket_not_found")
+    return ticket
+
+
+def _said(ticket: Ticket) -> str:
+    """The resident's words for a ticket, short enough for a question about it."""
+    text = " ".join(ticket.text.split())
+    return "" if text.startswith("/") else text if len(text) <= 20 else text[:19] + "…"
+
+
+class ChooseTicketToCancel(LinliAction):
+    """Which of the resident's own open tickets to withdraw: the one named, the only one, or
+    a button for each. Only a ticket set here is asked about and withdrawn."""
 
     def name(self) -> str:
-        return "action_cancel_ticket"
+        return "action_choose_ticket_to_cancel"
 
     def act(self, turn: Turn) -> Events:
         number = turn.entity("ticket_id")
         if number:
             ticket = by_number(turn.session, number)
             if ticket is None or ticket.reporter_id != turn.person.id:
-                raise ActionRefusedError("utter_ticket_not_found")
+                turn.say("utter_ticket_not_found")
+                return [SlotSet("ticket_id", None)]
         else:
             own_open = [t for t in tickets_reported_by(turn.session, turn.person, open_only=True)
                         if t.reporter_id == turn.person.id and t.status in OPEN]
             if not own_open:
-                raise ActionRefusedError("utter_no_tickets")
+                turn.say("utter_no_tickets")
+                return [SlotSet("ticket_id", None)]
             if len(own_open) > 1:
                 turn.dispatcher.utter_message(
                     response="utter_ask_which_ticket",
                     buttons=[{"title": t.number, "payload": f"/ticket_cancel{{\"ticket_id\": "
                               f"\"{t.number}\"}}"} for t in own_open[:5]])
-                return []
+                return [SlotSet("ticket_id", None)]
             ticket = own_open[0]
+        if ticket.status not in OPEN:
+            turn.say("utter_ticket_cannot_cancel",
+                     **ticket_values(turn.runtime, ticket, turn.language))
+            return [SlotSet("ticket_id", None)]
+        return [SlotSet("ticket_id", ticket.number)]
+
+
+class AskTicketCancel(LinliAction):
+    """"确定要撤销工单 BX-…（3号楼电梯坏了）吗？", with a yes and a no button."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_cancel"
+
+    def act(self, turn: Turn) -> Events:
+        ticket = _own(turn, turn.tracker.get_slot("ticket_id"))
+        values = ticket_values(turn.runtime, ticket, turn.language)
+        if ticket.status not in OPEN:  # closed since it was chosen
+            raise ActionRefusedError("utter_ticket_cannot_cancel", **values)
+        turn.say("utter_confirm_ticket_cancel", **{**values, "report": _said(ticket)})
+        return []
+
+
+class CancelTicket(LinliAction):
+    """Withdraw the ticket the resident chose and confirmed; its handler is told."""
+
+    def name(self) -> str:
+        return "action_cancel_ticket"
+
+    def act(self, turn: Turn) -> Events:
+        ticket = _own(turn, turn.tracker.get_slot("ticket_id"))
         values = ticket_values(turn.runtime, ticket, turn.language)
         try:
             change_status(turn.session, ticket, TicketStatus.CANCELLED, actor=turn.person,
