@@ -15,7 +15,7 @@ class FlowDefinitionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    kind: str  # action | utter | collect | link
+    kind: str  # action | utter | collect | confirm | link
     name: str
     ask: str | None = None
     validate: str | None = None
@@ -29,6 +29,8 @@ class Step:
     # A question the resident may pass by: a message that plainly asks for something else
     # drops it and is handled as that request (see FlowRunner.moves_on).
     optional: bool = False
+    # A confirm step's subject: with this slot unset (nothing was chosen) the flow ends there.
+    about: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +41,17 @@ class Flow:
 
 
 def _step(flow: str, index: int, raw: dict[str, Any]) -> Step:
-    for kind in ("action", "utter", "collect", "link"):
+    for kind in ("action", "utter", "collect", "confirm", "link"):
         if kind in raw:
             if kind == "collect" and "ask" not in raw:
                 raise FlowDefinitionError(f"{flow} step {index}: collect needs an `ask`")
-            return Step(kind, str(raw[kind]), raw.get("ask"), raw.get("validate"),
+            # A confirm step names its question; `ask_action` may ask it with the data.
+            ask = str(raw[kind]) if kind == "confirm" else raw.get("ask")
+            return Step(kind, str(raw[kind]), ask, raw.get("validate"),
                         bool(raw.get("from_text", False)), raw.get("ask_action"),
                         raw.get("unless"), bool(raw.get("verbatim", False)),
-                        raw.get("on_cancel"), bool(raw.get("optional", False)))
+                        raw.get("on_cancel"), bool(raw.get("optional", False)),
+                        raw.get("about"))
     raise FlowDefinitionError(f"{flow} step {index}: unknown step {raw!r}")
 
 
