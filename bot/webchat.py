@@ -28,6 +28,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.conversation import ConversationService, Incoming, media_url
 from bot.delivery import DeliveryWorker, RecipientAway
+from bot.edge import clean_text
+from bot.limits import Limits, polite, retry_after
 from store import media
 from store.database import transaction
 from store.history import Said, chat_history, note_attachments
@@ -140,9 +142,13 @@ class WebChat:
         # another site gains nothing by opening a socket (and embedded widgets just work).
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*",
                                         async_handlers=False, max_http_buffer_size=100_000)
+        #: Set by the HTTP application (bot/rest.py): None means no limits.
+        self.limits: Limits | None = None
+        self._address_of_socket: dict[str, str | None] = {}
         self._chat_of_socket: dict[str, str] = {}
         self._sockets_of_chat: dict[str, set[str]] = {}
         self._wake = asyncio.Event()
+        self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("session_request", self._session_request)
         self.sio.on("user_uttered", self._user_uttered)
@@ -204,8 +210,17 @@ class WebChat:
             self._sockets_of_chat.pop(chat, None)
         return chat
 
+    async def _connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
+        client = environ.get("asgi.scope", {}).get("client")
+        self._address_of_socket[sid] = client[0] if client else None
+
     async def _disconnect(self, sid: str, reason: object = None) -> None:
+        self._address_of_socket.pop(sid, None)
         self._leave(sid)
+
+    def _wait(self, address: str | None, chat: str) -> float:
+        """0.0 if a message from ``chat`` at ``address`` may pass, else seconds to wait."""
+        return self.limits.message(address, (WEBCHAT, chat)) if self.limits else 0.0
 
     async def _user_uttered(self, sid: str, data: object = None) -> None:
         if not isinstance(data, dict):
@@ -216,9 +231,13 @@ class WebChat:
         message = data.get("message")
         if not isinstance(message, str):
             return  # a widget opening without an init payload: nothing was said
+        if self._wait(self._address_of_socket.get(sid), chat):
+            await self.sio.emit("bot_uttered", {"text": polite(self.service.runner,
+                                                               "utter_slow_down")}, to=sid)
+            return
         if message in _WIDGET_OPENINGS:
             message = "/greet"
-        for reply in await self._answer(Incoming(WEBCHAT, chat, chat, message)):
+        for reply in await self._answer(Incoming(WEBCHAT, chat, chat, clean_text(message))):
             for uttered in utterances(reply):
                 await self.sio.emit("bot_uttered", uttered, to=sid)
 
@@ -265,6 +284,10 @@ class WebChat:
             chat = self.signer.chat_of(request.headers.get(SESSION_HEADER))
             if chat is None:
                 return _refused(401, "session")
+            if wait := self._wait(request.client.host if request.client else None, chat):
+                response = _refused(429, "rate")
+                response.headers["Retry-After"] = retry_after(wait)
+                return response
             data = await _body(request, MAX_PHOTO)
             if data is None:
                 return _refused(413, "too_large")
