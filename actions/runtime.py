@@ -36,6 +36,8 @@ class Runtime:
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
     #: Which parts are shared and which are inside a flat (config/parts.yml).
     parts: Parts = field(default_factory=Parts.default)
+    #: How long transcript texts are kept (LINLI_RETENTION_DAYS); then the scheduler erases them.
+    retention: dt.timedelta = dt.timedelta(days=180)
 
     def now(self) -> dt.datetime:
         return self.clock()

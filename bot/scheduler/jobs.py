@@ -22,7 +22,7 @@ from actions.people import time_out
 from actions.runtime import Runtime
 from actions.tickets import ticket_values
 from bot.scheduler.digest import send_digests
-from store import handoffs, notices
+from store import handoffs, notices, privacy
 from store.conflict import escalation_targets
 from store.database import transaction
 from store.models import (
@@ -49,6 +49,8 @@ from store.tickets import OPEN, change_status, escalate, subscribers
 
 log = logging.getLogger(__name__)
 CHUNK = 200
+#: Transcript rows erased per transaction by the retention job.
+RETENTION_BATCH = 500
 
 
 
@@ -72,7 +74,7 @@ class Jobs:
         jobs: Sequence[Callable[[dt.datetime], Counter[str]]] = (
             self.response_deadlines, self.supervisor_escalations, self.resolution_deadlines,
             self.polls, self.event_reminders, self.notices, self.notice_reports, self.digest,
-            self.handoff_timeouts)
+            self.handoff_timeouts, self.retention)
         for job in jobs:
             try:
                 done.update(job(now))
@@ -362,3 +364,21 @@ class Jobs:
                 return Counter()
             return Counter(digests=send_digests(session, self.runtime, local.date(), now))
 
+    # -- retention (PIPL) ----------------------------------------------------------------------
+
+    def retention(self, now: dt.datetime) -> Counter[str]:
+        """Once an hour: transcript texts older than the retention period are erased, and data
+        exports past their lifetime deleted. In batches, each its own short transaction, so a
+        large transcript is never locked for long and a crash loses only the batch under way."""
+        with transaction(self.runtime.sessions) as session:
+            if not claim(session, "retention", now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H"),
+                         now):
+                return Counter()
+            done = Counter(exports_deleted=privacy.drop_old_exports(session, now))
+        before = now - self.runtime.retention
+        while True:
+            with transaction(self.runtime.sessions) as session:
+                erased = privacy.erase_old_texts(session, before, RETENTION_BATCH)
+            done["texts_erased"] += erased
+            if erased < RETENTION_BATCH:
+                return +done

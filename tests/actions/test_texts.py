@@ -34,6 +34,7 @@ ALWAYS = {
     "resident": "王阿姨", "name": "王阿姨", "report": "电梯坏了", "when": "12月7日 10:00",
     "flow_name": "报修", "response_day": "50%", "response_30": "50%", "resolution_day": "50%",
     "resolution_30": "50%", "satisfaction_day": "50%", "satisfaction_30": "50%",
+    "erased": "姓名", "link": "/media/abc", "hours": "24",
 }
 #: Placeholders always filled in particular responses, though missing elsewhere: an
 #: emergency's place is said once it is known.

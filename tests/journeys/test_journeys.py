@@ -22,6 +22,7 @@ from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
+from store import media
 from store.database import transaction
 from store.models import ChatIdentity, OutboxMessage, Person, Ticket, TicketSubscriber
 from store.policy import SchedulePolicy
@@ -96,6 +97,16 @@ class Stage:
             {"text": text, "buttons": (buttons or {}).get("buttons", [])}
             for _, text, buttons in rows)
         return [text for _, text, _ in rows]
+
+    def download(self, who: str) -> str:
+        """The file behind the last /media/ link ``who`` was given (a data export)."""
+        links = [found.group(1) for reply in self.last.get(who, [])
+                 for found in re.finditer(r"/media/([\w-]+)", reply["text"])]
+        assert links, f"{who} was given no /media/ link"
+        with self.sessions() as session:
+            stored = media.load(session, links[-1])
+            assert stored is not None, f"{links[-1]} is gone"
+            return stored.data.decode("utf-8")
 
     def wait(self, span: str) -> None:
         match = re.fullmatch(r"(\d+)\s*([smhd])", span.strip())
@@ -219,6 +230,9 @@ def test_journey(stage: Stage, journey: dict[str, Any]) -> None:
         if "inbox" in step:
             who = step["inbox"]
             _check(step, stage.inbox(who), f"turn {number}, {who}'s inbox")
+        elif "download" in step:
+            who = step["download"]
+            _check(step, [stage.download(who)], f"turn {number}, {who}'s download")
         elif "wait" in step:
             stage.wait(str(step["wait"]))
         elif "tickets" in step or "count" in step:

@@ -281,6 +281,15 @@ class Emulator:
                 "photo": [{"file_id": str(params.get("photo")), "file_unique_id": "u",
                            "width": 1, "height": 1}]}
 
+    async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        chat_id = int(params["chat_id"])
+        self.sent.append(Sent("sendDocument", chat_id, str(params.get("document", "")),
+                              params.get("reply_markup"), message_id, time.monotonic()))
+        return {"message_id": message_id, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "document": {"file_id": str(params.get("document")), "file_unique_id": "d"}}
+
     async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         self.edits.append(params)
         return {"message_id": int(params.get("message_id", 1)), "date": int(time.time()),

@@ -1,0 +1,150 @@
+"""A resident asking for their own data or its erasure (PIPL): "导出我的数据", "你们存了我哪些
+信息", "把我的信息都删了", "export my data", "what data do you have on me", "forget me".
+
+This is language handling, not a trained intent: DESIGN.md's intent list is a contract, the
+phrasings are few and fixed, and a wrong reading either erases someone's data (asked to confirm
+first) or misses a legal request. So a request is recognised only when a verb of exporting or
+erasing governs the resident's *own* data ("我的信息", "my data"), never another thing that
+happens to hold information: "删除我的报名", "删了这个工单", "cancel my ticket", "my data
+plan", "forget it" are not requests. A negated verb ("不要删除我的信息") is not one either.
+Common typos ("delet my data", "删出我的信息") are read as meant.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from nlu.text import clean
+
+Request = Literal["export", "erase"]
+
+# -- Chinese ------------------------------------------------------------------------------------
+
+#: Homophone and slip typos of the words below, read as meant.
+_ZH_TYPOS = {"删出": "删除", "删处": "删除", "山除": "删除", "导处": "导出", "倒出": "导出",
+             "信心": "信息", "个仁": "个人", "资科": "资料", "数句": "数据"}
+# The resident's own data: 我(的) + only words that keep it theirs (所有, 个人, 聊天) + a data
+# noun. "我的报名信息", "我的工单记录" put another noun in between and are not it.
+_ZH_MINE = (r"(?:我|本人)(?:的|们的)?(?:所有|全部|一切|这些|全部的|所有的|个人|隐私|聊天|对话|"
+            r"注册|登记|身份|联系)*(?:的)?")
+_ZH_NOUN = r"(?:个人)?(?:信息|数据|资料|隐私|记录|账号|账户|帐号|帐户|档案|聊天记录)"
+_ZH_OWN = rf"(?:{_ZH_MINE}{_ZH_NOUN}|个人(?:信息|数据|资料|隐私))"
+#: Erasing may name the number itself ("删除我的手机号"); asking for it back never does.
+_ZH_OWN_OR_NUMBER = rf"(?:{_ZH_OWN}|{_ZH_MINE}(?:电话号码|电话|手机号码|手机号))"
+# Only small words may stand between a verb and its object ("删除一下我的信息"), so that
+# "我要登记我的信息" or "我的信息有误，删了这个工单" are not read as requests.
+_ZH_GAP = r"(?:一下|下|掉|了|光|干净|全部|所有|一切|掉所有|一下所有)?"
+_ZH_LEAD = r"(?:都|全|全部|统统|通通|一起|请|麻烦|帮我|给我|你们|你|就)*"
+_ZH_ERASE_VERB = (r"(?:删除|删掉|删了|删去|删光|删干净|删|清除|清空|清掉|抹掉|抹去|注销|销毁|"
+                  r"去掉|移除|消除|擦除)")
+_ZH_STOP_KEEPING = r"(?:不要|别|不许|不准|停止)再?(?:保存|存|保留|留着|记录|收集)"
+_ZH_EXPORT_VERB = (r"(?:导出|下载|拷贝|复制|打包|调取|索取|查阅|查看|看看|看一下|要一份|"
+                   r"给我一份|发我一份|发给我|发我)")
+_ZH_NEGATION = re.compile(r"(?:不要|别|不用|不想|不必|没有?|不是要?|并不)$")
+_ZH_ERASE = [
+    re.compile(rf"(?P<verb>{_ZH_ERASE_VERB}){_ZH_GAP}{_ZH_OWN_OR_NUMBER}"),
+    re.compile(rf"{_ZH_OWN_OR_NUMBER}{_ZH_LEAD}(?P<verb>{_ZH_ERASE_VERB})"),
+    re.compile(rf"(?P<verb>{_ZH_STOP_KEEPING}){_ZH_GAP}{_ZH_OWN_OR_NUMBER}"),
+    re.compile(r"(?P<verb>忘(?:记|掉)|忘了)我(?:吧|$|[，。！!,.])"),
+    re.compile(r"(?P<verb>注销)(?:我的)?(?:账号|账户|帐号|帐户)"),
+    re.compile(r"(?P<verb>被遗忘权)"),
+]
+_ZH_EXPORT = [
+    re.compile(rf"(?P<verb>{_ZH_EXPORT_VERB}){_ZH_GAP}{_ZH_OWN}"),
+    re.compile(rf"{_ZH_OWN}{_ZH_LEAD}(?P<verb>导出|下载|发给我|发我)"),
+    # "你们存了我哪些信息", "你们有我什么数据", "你们收集了我多少资料"
+    re.compile(r"(?P<verb>存|保存|储存|存储|有|掌握|收集|记录|留)了?(?:关于)?我(?:的)?"
+               r"(?:哪些|什么|多少|啥|那些)(?:个人)?(?:信息|数据|资料|隐私)"),
+    re.compile(rf"(?P<verb>要|想要|申请)(?:一份)?(?:你们)?(?:存|保存)的{_ZH_OWN}"),
+]
+
+# -- English ------------------------------------------------------------------------------------
+
+_EN_VOCABULARY = ("delete", "erase", "remove", "wipe", "purge", "destroy", "forget",
+                  "export", "download", "personal", "information", "details", "records",
+                  "account", "history", "messages", "storing", "keeping")
+_EN_ERASE_VERB = r"(?:delete|erase|remove|wipe|purge|clear|destroy|scrub)"
+_EN_DATA = (r"(?:personal\s+)?(?:data|info|information|details|records|account|messages|"
+            r"chat\s+history|history|conversations?|profile|phone\s+number|number)"
+            r"(?!\s+(?:plan|cable|usage|roaming|package|bundle|card))")
+_EN_OWN = rf"(?:my|all\s+my|all\s+of\s+my|our)\s+(?:(?:own|stored|saved|private)\s+)?{_EN_DATA}"
+_EN_NEGATION = re.compile(r"(?:don'?t|do not|never|not|no need to|won'?t)\s+(?:\w+\s+)?$")
+_EN_ERASE = [
+    re.compile(rf"\b(?P<verb>{_EN_ERASE_VERB})\s+(?:(?:all|everything)\s+(?:of\s+)?)?{_EN_OWN}\b"),
+    re.compile(rf"\b(?P<verb>{_EN_ERASE_VERB}|forget)\s+(?:everything|all)\s+(?:you\s+"
+               rf"(?:have|hold|keep|store|know)\s+)?(?:on|about)\s+me\b"),
+    re.compile(rf"\b(?P<verb>want|like|need)\s+{_EN_OWN}\s+(?:deleted?|erased?|removed?|wiped?)\b"),
+    re.compile(r"\b(?P<verb>forget)\s+(?:about\s+)?me\b(?!\s+not)"),
+    re.compile(r"\b(?P<verb>stop)\s+(?:storing|keeping|saving|holding|collecting)\s+"
+               rf"{_EN_OWN}\b"),
+    re.compile(r"\b(?P<verb>right)\s+to\s+(?:be\s+forgotten|erasure)\b"),
+    re.compile(r"\b(?P<verb>close|delete)\s+my\s+account\b"),
+]
+_EN_EXPORT = [
+    re.compile(rf"\b(?P<verb>export|download|copy\s+of)\s+(?:(?:all|everything)\s+(?:of\s+)?)?"
+               rf"{_EN_OWN}\b"),
+    re.compile(rf"\b(?P<verb>send|give|email)\s+me\s+(?:a\s+copy\s+of\s+)?{_EN_OWN}\b"),
+    re.compile(rf"\b(?P<verb>see|view|access|request|obtain|get|want)\s+(?:a\s+copy\s+of\s+)?"
+               rf"(?:all\s+)?(?:the\s+)?{_EN_OWN}\s+(?:you|that\s+you|linli)\s+"
+               r"(?:have|hold|keep|store|stored|collected|saved)\b"),
+    re.compile(rf"\b(?P<verb>see|view|access|request|obtain|get|want)\s+a\s+copy\s+of\s+"
+               rf"{_EN_OWN}\b"),
+    re.compile(r"\b(?P<verb>what)\s+(?:personal\s+)?(?:data|info|information|details|records)\s+"
+               r"(?:do|did|does)\s+(?:you|linli|the\s+bot)\s+(?:have|hold|keep|store|collect|"
+               r"save)\s+(?:on|about|of|from)\s+me\b"),
+    re.compile(r"\b(?P<verb>what)\s+do\s+you\s+(?:know|have|hold|keep|store)\s+(?:on|about)\s+me\b"),
+    re.compile(r"\b(?P<verb>see|view|access|get|want|request)\s+(?:all\s+)?the\s+(?:personal\s+)?"
+               r"(?:data|info|information|details|records)\s+(?:that\s+)?you\s+(?:have|hold|keep|"
+               r"store|stored|collected|saved)\b(?!\s+(?:on|about)\s+(?!me\b))"),
+    re.compile(r"\b(?P<verb>data)\s+(?:export|download)\b"),
+    re.compile(r"\b(?P<verb>export|download)\s+(?:my|the)\s+data\b"),
+]
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance with a swap of two neighbours counted once ("exprot"), for single words."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _spell(word: str) -> str:
+    """A slip of the keyboard in one of the words that matter ("delet", "infomation")."""
+    if len(word) < 5 or word in _EN_VOCABULARY:
+        return word
+    allowed = 1 if len(word) < 8 else 2
+    for known in _EN_VOCABULARY:
+        if abs(len(known) - len(word)) <= allowed and _distance(word, known) <= allowed:
+            return known
+    return word
+
+
+def _found(patterns: list[re.Pattern[str]], text: str, negation: re.Pattern[str]) -> bool:
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if not negation.search(text[:match.start("verb")]):
+                return True
+    return False
+
+
+def read_data_request(text: str) -> Request | None:
+    """"export" or "erase" if ``text`` asks for the resident's own data or its erasure."""
+    said = clean(text, limit=300).text
+    if not said or said.startswith("/"):
+        return None  # a button payload or a command says what it means itself
+    for typo, meant in _ZH_TYPOS.items():
+        said = said.replace(typo, meant)
+    english = re.sub(r"[a-z']+", lambda m: _spell(m.group(0)), said)
+    if _found(_ZH_ERASE, said, _ZH_NEGATION) or _found(_EN_ERASE, english, _EN_NEGATION):
+        return "erase"
+    if _found(_ZH_EXPORT, said, _ZH_NEGATION) or _found(_EN_EXPORT, english, _EN_NEGATION):
+        return "export"
+    return None
