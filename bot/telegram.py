@@ -4,6 +4,11 @@ Private chats get everything the REST channel can do, with inline keyboards. In 
 speaks only when addressed or when a message is confidently a service request, never shows
 personal details there, and continues privately through a deep link. Outgoing notifications
 go through ``TelegramChannel`` at Telegram's rate limits.
+
+What Telegram sends is outside data: the webhook is never open (a secret is always checked, in
+constant time), an update whose chat is not the sender's own private chat is dropped before any
+handler sees it, and every string is normalised (bot/edge.py) before the conversation service
+stores it.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
+import json
 import logging
 import os
 import re
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -21,19 +29,22 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.conversation import COMMANDS, ConversationService, Incoming
 from bot.delivery import DeliveryError
+from bot.edge import MAX_ID, clean_text
 from flows.runner import EMERGENCY_CONFIDENCE
 from store import media
 from store.buttons import payload_for, register
@@ -51,6 +62,80 @@ GROUP_INTENTS = frozenset({"report_repair", "file_complaint", "report_emergency"
 WORK_COMMANDS = ("/accept", "/progress", "/resolve", "/escalate", "/note", "/end")
 _COMMANDS = {"help": "/bot_help", "mytickets": "/ticket_status", "language": "/set_language",
              "cancel": "cancel"}
+#: The header Telegram sends the webhook secret in (Bot API ``setWebhook(secret_token)``).
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: What Telegram accepts as a secret token: 1–256 of A-Z, a-z, 0-9, _ and -.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Telegram's user and chat ids fit in 52 bits; anything else in an id is not from Telegram.
+_MAX_TELEGRAM_ID = 2**52
+#: Longest name kept for a person (the column holds 100 characters).
+_MAX_NAME = MAX_ID
+
+
+def webhook_secret(configured: str | None) -> str:
+    """The secret every webhook call must carry: the configured one, else a random one made
+    now (and registered with ``setWebhook``), so the webhook is never open to forged updates.
+    A configured secret Telegram would refuse is a ValueError, said at start-up."""
+    if not configured:
+        return secrets.token_urlsafe(32)
+    if not _SECRET.fullmatch(configured):
+        raise ValueError("LINLI_TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
+                         "(1 to 256 characters)")
+    return configured
+
+
+def authentic(secret: str | None, header: str | None) -> bool:
+    """Whether a webhook call carries the secret; compared in constant time, so the time an
+    answer takes tells nothing about how much of a guess was right. No secret: nothing is."""
+    if not secret or header is None:
+        return False
+    # Bytes: compare_digest refuses non-ASCII str, and a header may hold any latin-1 text.
+    return hmac.compare_digest(header.encode(), secret.encode())
+
+
+async def queue_update(application: Application[Any, Any, Any, Any, Any, Any],
+                       body: bytes) -> bool:
+    """A webhook call's body queued for the handlers; False (nothing queued) for a body that
+    is not a Telegram update. Call it only for an :func:`authentic` call."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past reason
+        log.warning("refused a webhook call whose body is not JSON")
+        return False
+    if not isinstance(data, dict) or not _telegram_id(data.get("update_id")):
+        log.warning("refused a webhook call whose body is not an update")
+        return False
+    try:
+        update = Update.de_json(data, application.bot)
+    except Exception:  # PTB reads outside data and fails however the data is wrong
+        log.warning("refused a webhook call whose body is not an update", exc_info=True)
+        return False
+    await application.update_queue.put(update)
+    return True
+
+
+def _telegram_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        abs(value) < _MAX_TELEGRAM_ID
+
+
+def genuine(update: Update) -> bool:
+    """Whether an update may reach the handlers. Telegram sends a private chat's messages
+    with ``chat.id == from.id``, and Linli's buttons are only ever in the presser's private
+    chat; anything else is forged (replies would go to a chat of the forger's choosing, with
+    the sender's tickets in them). Ids must be Telegram's: integers of at most 52 bits."""
+    chat, user = update.effective_chat, update.effective_user
+    if any(not _telegram_id(party.id) for party in (chat, user) if party is not None):
+        return False
+    if update.callback_query is not None:
+        return chat is not None and user is not None and chat.id == user.id
+    if chat is not None and chat.type == Chat.PRIVATE:
+        return user is not None and chat.id == user.id
+    return True
+
+
+def _name(user: User | None) -> str | None:
+    return clean_text(user.full_name, _MAX_NAME) if user is not None else None
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -132,7 +217,10 @@ class TelegramChannel:
                 image = await asyncio.to_thread(self._image, photo) \
                     if photo.startswith(media.PREFIX) else photo
                 await self.limiter.acquire(chat)
-                await self.application.bot.send_photo(chat, image)
+                if isinstance(image, tuple):  # a file Linli made: a document with its name
+                    await self.application.bot.send_document(chat, image[0], filename=image[1])
+                else:
+                    await self.application.bot.send_photo(chat, image)
             for index, chunk in enumerate(chunks):
                 await self.limiter.acquire(chat)
                 await self.application.bot.send_message(
@@ -148,11 +236,15 @@ class TelegramChannel:
         except (TimedOut, NetworkError) as error:
             raise DeliveryError(str(error)) from None
 
-    def _image(self, reference: str) -> bytes | str:
-        """A picture Linli made (a digest chart) is uploaded; a Telegram file id is resent."""
+    def _image(self, reference: str) -> bytes | str | tuple[bytes, str]:
+        """A picture Linli made (a digest chart) is uploaded; a Telegram file id is resent; a
+        file Linli made (a data export) is uploaded as (data, file name)."""
         with self.sessions() as session:
             stored = media.load(session, reference)
-            return stored.data if stored is not None else reference
+            if stored is None:
+                return reference
+            name = media.file_name(stored)
+            return (stored.data, name) if name else stored.data
 
     def keyboard(self, chat_id: int, buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
         """Inline buttons whose callback data is a short id bound to the chat's person."""
@@ -188,13 +280,21 @@ class TelegramFrontend:
     async def _answer(self, update: Update, text: str, sender: int, chat: int,
                       attachments: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         return await self.service.handle(Incoming(
-            CHANNEL, str(chat), str(sender), text, message_id=f"u{update.update_id}",
-            display_name=update.effective_user.full_name if update.effective_user else None,
-            attachments=attachments))
+            CHANNEL, str(chat), str(sender), clean_text(text), message_id=f"u{update.update_id}",
+            display_name=_name(update.effective_user),
+            attachments=tuple(clean_text(a, MAX_ID) for a in attachments)))
 
     async def _send(self, chat: int, replies: list[dict[str, Any]]) -> None:
         for reply in replies:
             await self.channel.send(str(chat), reply["text"], reply.get("buttons", []))
+
+    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every handler: a forged update goes no further, unanswered and unstored."""
+        if not genuine(update):
+            chat, user = update.effective_chat, update.effective_user
+            log.warning("dropped update %s: chat %r is not the private chat of user %r",
+                        update.update_id, chat.id if chat else None, user.id if user else None)
+            raise ApplicationHandlerStop
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Someone writes to the bot privately; a reply to a relayed message answers it."""
@@ -225,7 +325,7 @@ class TelegramFrontend:
         assert update.effective_message and update.effective_user and update.effective_chat
         payload = context.args[0] if context.args else ""
         text = "你好"
-        if re.fullmatch(r"g\d+", payload):
+        if re.fullmatch(r"g[0-9]{1,9}", payload):  # row ids fit PostgreSQL's integer
             original = self.service.original_text(int(payload[1:]), str(update.effective_user.id))
             text = original or text
         elif ticket := re.fullmatch(r"t([A-Z]{2})(\d{8})(\d{4})", payload):
@@ -238,7 +338,7 @@ class TelegramFrontend:
         query = update.callback_query
         assert query is not None and update.effective_user is not None
         await query.answer()  # before any slow work: the user sees the press was received
-        match = re.fullmatch(r"b(\d{1,12})", query.data or "")
+        match = re.fullmatch(r"b([0-9]{1,9})", query.data or "")  # fits an integer column
         user = update.effective_user.id
         with self.service.sessions() as session:
             person_id = session.scalar(select(ChatIdentity.person_id).where(
@@ -265,11 +365,11 @@ class TelegramFrontend:
         """A group message: answered only when addressed or a confident service request."""
         message = update.effective_message
         assert message and update.effective_user and update.effective_chat
-        text = message.text or ""
+        text = clean_text(message.text or "")
         if update.effective_chat.id not in self._groups:  # a write once, not per message
             await asyncio.to_thread(self.service.register_group, CHANNEL,
                                     str(update.effective_chat.id),
-                                    update.effective_chat.title or "")
+                                    clean_text(update.effective_chat.title or "", 200))
             self._groups.add(update.effective_chat.id)
         addressed = f"@{self.bot_username}".lower() in text.lower() or (
             message.reply_to_message is not None and message.reply_to_message.from_user
@@ -363,6 +463,8 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
     """Wire the handlers, by hand and in one place."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    # Group -1 runs first, for polling and the webhook alike; it stops what is forged.
+    application.add_handler(TypeHandler(Update, frontend.guard), group=-1)
     application.add_handler(CommandHandler("start", frontend.start, filters=private))
     application.add_handler(CommandHandler(list(_COMMANDS), frontend.command, filters=private))
     application.add_handler(CommandHandler(sorted(COMMANDS), frontend.staff_command,

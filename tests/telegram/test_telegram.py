@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.runtime import current as current_runtime
@@ -35,12 +35,14 @@ from store.models import (
     Ticket,
     TicketAttachment,
     TicketStatus,
+    TranscriptMessage,
 )
 from store.outbox import enqueue
 from tests.bot.test_dialogues import NOW, service  # noqa: F401 — the wired service fixture
 from tests.telegram.emulator import Emulator, Fault
 
 WANG, ZHANG, STRANGER, GROUP = 1001, 2001, 3001, -100500
+ATTACKER = 6666  # someone forging updates, in their own private chat with the bot
 
 
 @pytest.fixture
@@ -90,6 +92,13 @@ def telegram(service: ConversationService, emulator: Emulator,  # noqa: F811
 
 def texts(emulator: Emulator, chat: int) -> str:
     return "\n".join(s.text for s in emulator.to(chat))
+
+
+def stored_in(sessions: sessionmaker[Session], chat: int) -> int:
+    """How many transcript lines a chat has: a dropped update leaves none."""
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(TranscriptMessage).where(
+            TranscriptMessage.chat_id == str(chat))) or 0
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -378,3 +387,30 @@ def test_the_building_question_has_a_button_per_building(telegram: TelegramChann
     emulator.user_presses(STRANGER, rows[1][1]["callback_data"], question)
     emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, STRANGER))
     assert "王芳" in texts(emulator, STRANGER)  # building 7's grid member
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_forged_private_chat_is_dropped(telegram: TelegramChannel, emulator: Emulator,
+                                          sessions: sessionmaker[Session]) -> None:
+    """An update with the grid member's user id and someone else's private chat (only a
+    forger makes one) reaches no handler: nothing answered, stored or changed."""
+    emulator.user_says(WANG, "家里下水道堵了")
+    emulator.wait_for(lambda: "BX-20261121-0001" in texts(emulator, WANG))
+    deliver_rounds(emulator, sessions, ManualClock(), [0])
+    note = emulator.wait_for(lambda: [s for s in emulator.to(ZHANG) if "新工单" in s.text])[0]
+    accept = note.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    queue = [{"type": "bot_command", "offset": 0, "length": 6}]
+
+    emulator.user_says(ZHANG, "/queue", chat_id=ATTACKER, entities=queue)
+    emulator.user_presses(ZHANG, accept, note, chat_id=ATTACKER)
+    before = len(emulator.to(ZHANG))
+    emulator.user_says(ZHANG, "/queue", entities=queue)  # the grid member, in their own chat
+    # Updates are handled in order: once this one is answered, the forged ones were seen.
+    emulator.wait_for(lambda: len(emulator.to(ZHANG)) > before)
+    assert "BX-20261121-0001" in emulator.to(ZHANG)[-1].text
+    assert emulator.to(ATTACKER) == []
+    assert [e for e in emulator.edits if e.get("chat_id") == ATTACKER] == []
+    assert emulator.answered_callbacks == []
+    assert stored_in(sessions, ATTACKER) == 0
+    with sessions() as session:
+        assert session.scalar(select(Ticket.status)) == TicketStatus.ASSIGNED
