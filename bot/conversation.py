@@ -7,6 +7,8 @@ runner answers; replies and notifications waiting for this chat go back to the c
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -16,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Select, Update, bindparam, insert, select, update
+from sqlalchemy import Select, Update, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.choices import OutOfRange, choose, remember
+from bot.edge import clean_text
 from flows.runner import Context, FlowRunner, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
@@ -39,7 +42,15 @@ from store.models import (
     TranscriptMessage,
 )
 from store.notices import register_group
-from store.outbox import buttons_of, enqueue, mark_sent, pending_for, photo_of
+from store.outbox import (
+    buttons_of,
+    enqueue_chat,
+    late_key,
+    mark_sent,
+    pending_for,
+    photo_of,
+    settle_late,
+)
 from store.people import placeholder_name
 
 if TYPE_CHECKING:
@@ -47,6 +58,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 10_000
+#: How long a turn may run before another worker takes its message for orphaned (its process
+#: died mid-turn) and answers it: far longer than any turn, short enough for a resident.
+CLAIM_LEASE = dt.timedelta(seconds=30)
+#: How often a retry looks whether the turn another worker runs for its message has ended.
+_RETRY_POLL = 0.1
+#: Orphaned messages answered per sweep.
+_SWEEP_BATCH = 100
+#: The message id of a spooled message that came without one: its spool id.
+SPOOLED_PREFIX = "spool:"
+
+
+def wall_clock() -> dt.datetime:
+    """Real time, for claims between processes (the service's clock may be simulated)."""
+    return dt.datetime.now(dt.UTC)
 
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
@@ -57,6 +82,7 @@ _REPLY = re.compile(r"^/(?P<intent>reply|end)\s+(?P<person>\d+)(?:\s+(?P<note>.+
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
 COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
                       "reply", "end", "broadcast", "notices", "notice_confirm", "notice_cancel",
+                      "claim_confirm", "claim_refuse",
                       "choose"})  # choose: a button answering the question being asked
 
 
@@ -130,6 +156,7 @@ class _Statements:
     save_state: Update
     answered: Update
     answered_with_parse: Update
+    claim: Update
     first_language: Update
 
 
@@ -140,6 +167,8 @@ def _statements() -> _Statements:
                  ConversationState.chat_id == bindparam("b_chat_id"),
                  ConversationState.person_key == bindparam("b_key"))
     inbound = update(TranscriptMessage).where(TranscriptMessage.id == bindparam("b_id"))
+    # Answered once: a turn whose claim lapsed finds it answered by the worker that took over.
+    answer = inbound.where(TranscriptMessage.answered.is_(False))
     return _Statements(
         person=select(Person).join(ChatIdentity).where(
             ChatIdentity.channel == bindparam("channel"),
@@ -147,9 +176,14 @@ def _statements() -> _Statements:
         state=select(ConversationState).where(*same_chat),
         save_state=update(ConversationState).where(*same_chat).values(
             state=bindparam("b_state"), updated_at=bindparam("b_updated_at")),
-        answered=inbound.values(answered=True),
-        answered_with_parse=inbound.values(answered=True, parse=bindparam("b_parse"),
-                                           language=bindparam("b_language")),
+        answered=answer.values(answered=True, claimed_at=None),
+        answered_with_parse=answer.values(answered=True, claimed_at=None,
+                                          parse=bindparam("b_parse"),
+                                          language=bindparam("b_language")),
+        # Unanswered, and its claim lapsed (or it was stored before claims existed)
+        claim=answer.where(or_(TranscriptMessage.claimed_at.is_(None),
+                               TranscriptMessage.claimed_at < bindparam("b_stale")))
+        .values(claimed_at=bindparam("b_now")),
         first_language=update(Person).where(
             Person.id == bindparam("b_id"), Person.language.is_(None)).values(
             language=bindparam("b_language")))
@@ -169,31 +203,50 @@ class _Turn:
     keep_choices: bool = False  # a number past the choices: they stay for the next try
 
 
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """A message answered before: its replies are the answer to the same message again."""
+
+    inbound_id: int
+
+
+class _AnsweredElsewhereError(Exception):
+    """Another worker committed this message's answer first."""
+
+
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], nlu: Parser, runner: FlowRunner,
-                 clock: Callable[[], dt.datetime], spool: Spool | None = None) -> None:
+                 clock: Callable[[], dt.datetime], spool: Spool | None = None,
+                 lease: dt.timedelta = CLAIM_LEASE) -> None:
         self.sessions = sessions
         self.nlu = nlu
         self.runner = runner
         self.clock = clock
         self.spool = spool
+        self.lease = lease
 
     async def handle(self, incoming: Incoming) -> list[dict[str, Any]]:
         """Answer one message; the replies are plain dicts ``{"text", "buttons"?}``."""
-        return await self._handle(incoming, spool_if_down=self.spool is not None)
-
-    async def _handle(self, incoming: Incoming, spool_if_down: bool) -> list[dict[str, Any]]:
         now = self.clock()
-        # PostgreSQL text cannot hold NUL; keep a visible mark of it rather than fail the turn
-        text = (incoming.text or "").replace("\x00", "\ufffd")[:MAX_TEXT]
-        try:
-            turn = self._store_incoming(incoming, text, now)
-        except OperationalError:
-            if not spool_if_down:
-                raise
-            return self._keep_for_later(incoming, text)
-        if turn is None:  # this channel message was handled before: answer the same again
-            return self._previous_replies(incoming)
+        text = clean_text(incoming.text or "")
+        while True:
+            try:
+                begun = self._begin(incoming, text, now)
+            except OperationalError:
+                if self.spool is None:
+                    raise
+                return self._keep_for_later(incoming, text)
+            if isinstance(begun, _Turn):
+                return await self._run(incoming, text, begun, now, late=False)
+            if begun is not None:  # this channel message was answered before: the same again
+                return self._previous_replies(begun.inbound_id, deliver=True)
+            # Another worker is answering this very message (the client retried early): its
+            # answer is this answer. If that worker died, the claim lapses and this one answers.
+            await asyncio.sleep(_RETRY_POLL)
+
+    async def _run(self, incoming: Incoming, text: str, turn: _Turn, now: dt.datetime,
+                   late: bool) -> list[dict[str, Any]]:
+        """The turn itself, once the message is stored and claimed."""
         try:
             replies = await self._answer(incoming, text, turn, now)
         except Exception:
@@ -202,12 +255,31 @@ class ConversationService:
             replies = [self.runner.say("utter_internal_error", {"language": turn.language})]
         if turn.state is not None and not turn.keep_choices:
             remember(turn.state, [r.as_dict() for r in replies], now)
-        return self._finish(incoming, turn, replies, now)
+        try:
+            return self._finish(incoming, turn, replies, now, late)
+        except _AnsweredElsewhereError:  # our claim had lapsed and another worker answered
+            return [] if late else self._previous_replies(turn.inbound_id, deliver=True)
+
+    async def _answer_late(self, incoming: Incoming, inbound_id: int | None = None) -> bool:
+        """Answer a message whose sender is no longer waiting (spooled, or its turn died with
+        its process): the turn's replies go to the outbox for the chat. False if it was
+        answered already or another worker answers it now."""
+        now = self.clock()
+        text = clean_text(incoming.text or "")
+        if inbound_id is None:
+            begun = self._begin(incoming, text, now)
+        else:
+            with transaction(self.sessions) as session:
+                begun = self._resume(session, incoming, inbound_id)
+        if not isinstance(begun, _Turn):
+            return False
+        await self._run(incoming, text, begun, now, late=True)
+        return True
 
     def _keep_for_later(self, incoming: Incoming, text: str) -> list[dict[str, Any]]:
         """The database is unreachable: spool the message and say it will be answered."""
         assert self.spool is not None
-        self.spool.append(incoming)
+        self.spool.append(dataclasses.replace(incoming, text=text))
         log.warning("database unavailable: spooled %s:%s", incoming.channel, incoming.chat_id)
         language = self.nlu.parse(text)["language"] if text.strip() else "und"
         reply = self.runner.say("utter_saved_for_later",
@@ -216,54 +288,119 @@ class ConversationService:
 
     async def replay_spooled(self) -> int:
         """Answer the messages kept while the database was down; the answers wait in the
-        outbox for each chat. Returns how many were handled; the rest stay spooled."""
+        outbox for each chat. Returns how many were answered now. An entry leaves the spool
+        once its turn is committed; replaying it again (after a crash) answers nothing twice,
+        as its client's message id, else its spool id, is its message id."""
         if self.spool is None:
             return 0
-        handled = 0
-        pending = self.spool.take()
-        for position, incoming in enumerate(pending):
+        answered = 0
+        with self.spool.replaying() as mine:
+            if not mine:  # another worker replays this spool now
+                return 0
+            done: list[str] = []
             try:
-                replies = await self._handle(incoming, spool_if_down=False)
-                self._post(incoming, replies)
-            except OperationalError:
-                for left in pending[position:]:
-                    self.spool.append(left)
-                break
-            handled += 1
-        return handled
+                for entry in self.spool.take():
+                    incoming = entry.incoming
+                    if incoming.message_id is None:
+                        incoming = dataclasses.replace(
+                            incoming, message_id=f"{SPOOLED_PREFIX}{entry.spool_id}")
+                    try:
+                        answered += await self._answer_late(incoming)
+                    except OperationalError:
+                        break  # down again: the rest stay spooled
+                    # False too is done: answered before, or stored and being answered by
+                    # another worker (and by the sweep should that worker die)
+                    done.append(entry.spool_id)
+            finally:
+                self.spool.ack(done)
+        return answered
 
-    def _post(self, incoming: Incoming, replies: list[dict[str, Any]]) -> None:
-        with transaction(self.sessions) as session:
-            person = session.scalar(select(Person).join(ChatIdentity).where(
-                ChatIdentity.channel == incoming.channel,
-                ChatIdentity.external_id == incoming.sender))
-            if person is None:
-                return
-            for index, reply in enumerate(replies):
-                enqueue(session, person=person, text=reply["text"],
-                        key=f"late:{incoming.channel}:{incoming.message_id}:{index}",
-                        now=self.clock(), buttons=reply.get("buttons"))
-
-    def _store_incoming(self, incoming: Incoming, text: str, now: dt.datetime) -> _Turn | None:
-        """Store the message before anything else; load who sent it and where they were."""
+    async def answer_orphans(self) -> int:
+        """The start-up sweep: messages stored but never answered, whose turn died with its
+        process (killed mid-turn), are answered now, the replies through the outbox. A turn
+        in progress elsewhere is left alone: only claims older than the lease are taken.
+        Returns how many were answered."""
+        stale = wall_clock() - self.lease
+        answered = 0
         try:
-            with transaction(self.sessions) as session:
-                person = self._person(session, incoming, now)
-                message = TranscriptMessage(
-                    channel=incoming.channel, chat_id=incoming.chat_id,
-                    external_id=incoming.message_id, person_id=person.id,
-                    direction=Direction.IN, text=text, at=now)
-                session.add(message)
-                session.flush()
-                language = person.language or session.scalar(
-                    select(Community.default_language).where(
-                        Community.id == person.community_id)) or "zh"
-                row = self._state_of(session, incoming)
-                return _Turn(message.id, person.id, language, dict(row.state) if row else {},
-                             known_language=person.language is not None,
-                             in_handoff=open_handoff_id(session, person.id) is not None)
-        except IntegrityError:
-            return None
+            with self.sessions() as session:
+                orphans = session.execute(select(
+                    TranscriptMessage.id, TranscriptMessage.channel, TranscriptMessage.chat_id,
+                    TranscriptMessage.sender, TranscriptMessage.text,
+                    TranscriptMessage.external_id, TranscriptMessage.parse)
+                    .where(TranscriptMessage.claimed_at < stale)
+                    .order_by(TranscriptMessage.id).limit(_SWEEP_BATCH)).all()
+            for row in orphans:
+                if row.sender is None:
+                    continue
+                attachments = tuple(str(a) for a in (row.parse or {}).get("attachments") or ())
+                answered += await self._answer_late(
+                    Incoming(row.channel, row.chat_id, row.sender, row.text,
+                             message_id=row.external_id, attachments=attachments), row.id)
+        except OperationalError:  # the database is down: the next sweep answers them
+            log.warning("database unavailable: orphaned messages wait for the next sweep")
+        return answered
+
+    def _begin(self, incoming: Incoming, text: str,
+               now: dt.datetime) -> _Turn | _Answered | None:
+        """Store the message before anything else and claim it; load who sent it and where
+        they were. A message id seen before is that message's: its answer if it was answered,
+        None while another worker answers it, or the turn if that worker died."""
+        for attempt in range(3):
+            try:
+                with transaction(self.sessions) as session:
+                    person = self._person(session, incoming, now)
+                    message = TranscriptMessage(
+                        channel=incoming.channel, chat_id=incoming.chat_id,
+                        sender=incoming.sender, external_id=incoming.message_id,
+                        person_id=person.id, direction=Direction.IN, text=text, at=now,
+                        claimed_at=wall_clock(),
+                        parse={"attachments": list(incoming.attachments)}
+                        if incoming.attachments else None)
+                    session.add(message)
+                    session.flush()
+                    return self._turn(session, incoming, message.id, person)
+            except IntegrityError:
+                # The same message id again, or a first message of a new sender racing
+                # another one of theirs (both registering them): look, then try again.
+                if incoming.message_id is not None:
+                    with transaction(self.sessions) as session:
+                        inbound_id = session.scalar(select(TranscriptMessage.id).where(
+                            TranscriptMessage.channel == incoming.channel,
+                            TranscriptMessage.sender == incoming.sender,
+                            TranscriptMessage.chat_id == incoming.chat_id,
+                            TranscriptMessage.external_id == incoming.message_id))
+                        if inbound_id is not None:
+                            return self._resume(session, incoming, inbound_id)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _resume(self, session: Session, incoming: Incoming,
+                inbound_id: int) -> _Turn | _Answered | None:
+        """A stored message: answered, being answered (None), or claimed now for a turn."""
+        claimed = session.execute(_statements().claim, {
+            "b_id": inbound_id, "b_now": wall_clock(),
+            "b_stale": wall_clock() - self.lease}).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            answered = session.scalar(select(TranscriptMessage.answered).where(
+                TranscriptMessage.id == inbound_id))
+            return _Answered(inbound_id) if answered else None
+        person = session.scalar(select(Person).join(TranscriptMessage,
+                                                    TranscriptMessage.person_id == Person.id)
+                                .where(TranscriptMessage.id == inbound_id))
+        assert person is not None  # stored by a turn, which always knows its sender
+        return self._turn(session, incoming, inbound_id, person)
+
+    def _turn(self, session: Session, incoming: Incoming, inbound_id: int,
+              person: Person) -> _Turn:
+        language = person.language or session.scalar(
+            select(Community.default_language).where(
+                Community.id == person.community_id)) or "zh"
+        row = self._state_of(session, incoming)
+        return _Turn(inbound_id, person.id, language, dict(row.state) if row else {},
+                     known_language=person.language is not None,
+                     in_handoff=open_handoff_id(session, person.id) is not None)
 
     def _state_of(self, session: Session, incoming: Incoming) -> ConversationState | None:
         return session.scalar(_statements().state, {
@@ -346,17 +483,23 @@ class ConversationService:
         return f"{incoming.channel}:{incoming.chat_id}:{incoming.sender}"
 
     def _finish(self, incoming: Incoming, turn: _Turn, replies: list[Reply],
-                now: dt.datetime) -> list[dict[str, Any]]:
-        """One transaction: the parse, the new state, the replies, and the chat's mailbox."""
+                now: dt.datetime, late: bool) -> list[dict[str, Any]]:
+        """One transaction: the parse, the new state, the replies, and the chat's mailbox; or,
+        ``late``, the replies queued in the outbox for the chat (nothing else that waits there:
+        that is delivered as usual)."""
         out = [r.as_dict() for r in replies]
         with transaction(self.sessions) as session:
             statements = _statements()
             if turn.parse is not None:
-                session.execute(statements.answered_with_parse, {
-                    "b_id": turn.inbound_id, "b_parse": turn.parse,
+                parse = {**turn.parse, "attachments": list(incoming.attachments)} \
+                    if incoming.attachments else turn.parse
+                answered = session.execute(statements.answered_with_parse, {
+                    "b_id": turn.inbound_id, "b_parse": parse,
                     "b_language": turn.parse["language"]})
             else:
-                session.execute(statements.answered, {"b_id": turn.inbound_id})
+                answered = session.execute(statements.answered, {"b_id": turn.inbound_id})
+            if not answered.rowcount:  # type: ignore[attr-defined]
+                raise _AnsweredElsewhereError
             if turn.parse is not None and not turn.known_language and \
                     turn.parse["language"] in SUPPORTED:
                 session.execute(statements.first_language, {
@@ -376,8 +519,23 @@ class ConversationService:
                      "answered": False,
                      "parse": {"buttons": reply["buttons"]} if "buttons" in reply else None}
                     for reply in out])
-            out.extend(self._mailbox(session, incoming, now))
+            if late:
+                self._queue_late(session, incoming, turn, out, now)
+            else:
+                out.extend(self._mailbox(session, incoming, now))
         return out
+
+    @staticmethod
+    def _queue_late(session: Session, incoming: Incoming, turn: _Turn,
+                    replies: list[dict[str, Any]], now: dt.datetime) -> None:
+        """A turn's replies for a sender no longer waiting: to the chat they wrote from, as
+        answers to their own message are (urgent: quiet hours do not hold them)."""
+        person = session.get(Person, turn.person_id)
+        for index, reply in enumerate(replies):
+            enqueue_chat(session, channel=incoming.channel, chat_id=incoming.chat_id,
+                         person=person, text=reply["text"],
+                         key=late_key(turn.inbound_id, index), now=now,
+                         buttons=reply.get("buttons"), urgent=True)
 
     @staticmethod
     def _mailbox(session: Session, incoming: Incoming, now: dt.datetime) -> list[dict[str, Any]]:
@@ -422,9 +580,9 @@ class ConversationService:
         """Keep a group message that will be continued privately; returns its reference."""
         with transaction(self.sessions) as session:
             message = TranscriptMessage(channel="telegram-group", chat_id=chat_id,
-                                        external_id=message_id, direction=Direction.IN,
-                                        text=text[:MAX_TEXT], at=self.clock(),
-                                        parse={"sender": sender})
+                                        sender=sender, external_id=message_id,
+                                        direction=Direction.IN, text=clean_text(text),
+                                        at=self.clock())
             session.add(message)
             session.flush()
             return message.id
@@ -434,17 +592,19 @@ class ConversationService:
         with self.sessions() as session:
             message = session.get(TranscriptMessage, reference)
             if message is None or message.channel != "telegram-group" or \
-                    (message.parse or {}).get("sender") != sender:
+                    message.sender != sender:
                 return None
             return message.text
 
-    def _previous_replies(self, incoming: Incoming) -> list[dict[str, Any]]:
-        with self.sessions() as session:
-            inbound = session.scalar(select(TranscriptMessage.id).where(
-                TranscriptMessage.channel == incoming.channel,
-                TranscriptMessage.external_id == incoming.message_id))
+    def _previous_replies(self, inbound_id: int, deliver: bool) -> list[dict[str, Any]]:
+        """The replies a message got; ``deliver``: they go back to its sender now, so those
+        still waiting in the outbox (it was answered late) are not sent again."""
+        with transaction(self.sessions) as session:
             rows = session.scalars(select(TranscriptMessage).where(
-                TranscriptMessage.reply_to_id == inbound).order_by(TranscriptMessage.id)).all()
+                TranscriptMessage.reply_to_id == inbound_id)
+                .order_by(TranscriptMessage.id)).all()
+            if deliver:
+                settle_late(session, inbound_id, len(rows), self.clock())
             return [{"text": r.text, **({"buttons": r.parse["buttons"]}
                                         if r.parse and "buttons" in r.parse else {})}
                     for r in rows]

@@ -286,16 +286,18 @@ class TicketSubscriber(Base):
 
 
 class TranscriptMessage(Base):
-    """Every message in and out, with its parse. A channel's message id is processed once."""
+    """Every message in and out, with its parse. A channel's message id is processed once per
+    sender and chat: clients number their own messages (1, 2, 3), and Telegram's are per chat."""
 
     __tablename__ = "transcript"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),
+    __table_args__ = (UniqueConstraint("channel", "sender", "chat_id", "external_id"),
                       Index("ix_transcript_chat", "channel", "chat_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(100))
+    sender: Mapped[str | None] = mapped_column(String(100))  # who wrote an incoming message
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     direction: Mapped[Direction] = mapped_column(_enum(Direction))
     text: Mapped[str] = mapped_column(Text)
@@ -304,6 +306,9 @@ class TranscriptMessage(Base):
     answered: Mapped[bool] = mapped_column(default=False)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("transcript.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # While an incoming message is being answered: when its process began (wall clock). One
+    # left unanswered for long had its process die mid-turn, and another process answers it.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
 
 
 class OutboxMessage(Base):

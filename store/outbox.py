@@ -92,6 +92,21 @@ def pending_for(session: Session, channel: str, chat_id: str) -> Sequence[Outbox
         OutboxMessage.status == OutboxStatus.PENDING).order_by(OutboxMessage.id)).all()
 
 
+def late_key(inbound_id: int, index: int) -> str:
+    """The key of a reply to an incoming message delivered later (its turn ran after a crash
+    or an outage): one per reply of that message's own turn."""
+    return f"late:{inbound_id}:{index}"
+
+
+def settle_late(session: Session, inbound_id: int, count: int, now: dt.datetime) -> None:
+    """The late replies to a message go back now with the answer to the sender's retry: the
+    outbox need not send them again."""
+    for message in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.in_([late_key(inbound_id, i) for i in range(count)]),
+            OutboxMessage.status == OutboxStatus.PENDING)):
+        mark_sent(message, now)
+
+
 def mark_sent(message: OutboxMessage, now: dt.datetime) -> None:
     message.status = OutboxStatus.SENT
     message.sent_at = now
