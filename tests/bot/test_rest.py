@@ -1,19 +1,29 @@
-"""The HTTP service over real HTTP: Rasa's REST channel, /model/parse, health, metrics, chat."""
+"""The HTTP service over real HTTP: Rasa's REST channel, /model/parse, health, metrics, chat,
+and what the edge makes of strings no database can hold."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService
 from bot.rest import create_app
 from nlu.pipeline import NluPipeline
+from store.database import make_engine
+from store.models import ChatIdentity, Direction, TranscriptMessage
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 
 
@@ -24,20 +34,43 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def base_url(service: ConversationService, pipeline: NluPipeline) -> Iterator[str]:  # noqa: F811
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service, pipeline), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
     while not server.started:
         assert time.time() < deadline, "server did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def base_url(service: ConversationService, pipeline: NluPipeline) -> Iterator[str]:  # noqa: F811
+    with serving(create_app(service, pipeline)) as url:
+        yield url
+
+
+def post_raw(url: str, body: Any, **kwargs: Any) -> httpx.Response:
+    """POST ``body`` as JSON with every non-ASCII character escaped, so lone surrogates
+    (valid JSON, unencodable UTF-8) reach the server as a client may send them."""
+    return httpx.post(url, content=json.dumps(body).encode("ascii"),
+                      headers={"Content-Type": "application/json"}, **kwargs)
+
+
+def stored_inbound(sessions: sessionmaker[Session], chat_id: str) -> list[TranscriptMessage]:
+    with sessions() as session:
+        return list(session.scalars(select(TranscriptMessage).where(
+            TranscriptMessage.channel == "rest", TranscriptMessage.chat_id == chat_id,
+            TranscriptMessage.direction == Direction.IN)))
 
 
 def test_rest_channel_answers_like_rasa(base_url: str) -> None:
@@ -78,3 +111,92 @@ def test_health_metrics_and_chat_page(base_url: str) -> None:
     assert page.status_code == 200 and "/chat/assets/chat.js" in page.text
     script = httpx.get(f"{base_url}/chat/assets/chat.js").text  # the page's text is escaped
     assert "textContent" in script and "innerHTML" not in script
+
+
+@pytest.mark.parametrize("field", ["sender", "message", "message_id"])
+def test_a_lone_surrogate_is_replaced_and_the_message_kept(
+        base_url: str, sessions: sessionmaker[Session], field: str) -> None:
+    body = {"sender": "lone", "message": "3栋停电了", "message_id": "m-1"}
+    body[field] = body[field] + "\ud800"
+    reply = post_raw(f"{base_url}/webhooks/rest/webhook", body)
+    assert reply.status_code == 200, reply.text
+    sender = "lone\ufffd" if field == "sender" else "lone"
+    assert reply.json()[0]["recipient_id"] == sender
+    [stored] = stored_inbound(sessions, sender)
+    assert stored.text == ("3栋停电了\ufffd" if field == "message" else "3栋停电了")
+    assert stored.external_id == ("m-1\ufffd" if field == "message_id" else "m-1")
+
+
+def test_a_valid_surrogate_pair_is_kept_as_the_character_it_makes(
+        base_url: str, sessions: sessionmaker[Session]) -> None:
+    reply = post_raw(f"{base_url}/webhooks/rest/webhook", {"sender": "emoji", "message": "🙂"})
+    assert reply.status_code == 200
+    assert [m.text for m in stored_inbound(sessions, "emoji")] == ["🙂"]
+
+
+def test_a_nul_in_the_sender_is_removed_and_the_message_kept(
+        base_url: str, sessions: sessionmaker[Session]) -> None:
+    reply = httpx.post(f"{base_url}/webhooks/rest/webhook",
+                       json={"sender": "nul\x00sender", "message": "hi\x00 there"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()[0]["recipient_id"] == "nulsender"
+    assert [m.text for m in stored_inbound(sessions, "nulsender")] == ["hi there"]
+
+
+@pytest.mark.parametrize("field", ["sender", "message_id"])
+def test_an_id_too_long_to_store_is_refused_with_a_reason(
+        base_url: str, sessions: sessionmaker[Session], field: str) -> None:
+    body = {"sender": "ok", "message": "hi", field: "x" * 101}
+    reply = httpx.post(f"{base_url}/webhooks/rest/webhook", json=body)
+    assert reply.status_code == 422
+    [error] = reply.json()["detail"]
+    assert error["loc"] == ["body", field] and "at most 100" in error["msg"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(TranscriptMessage).where(
+            TranscriptMessage.channel == "rest")) == 0
+    exactly = httpx.post(f"{base_url}/webhooks/rest/webhook", json={**body, field: "x" * 100})
+    assert exactly.status_code == 200
+
+
+def test_an_empty_sender_is_refused(base_url: str, sessions: sessionmaker[Session]) -> None:
+    reply = httpx.post(f"{base_url}/webhooks/rest/webhook", json={"sender": " ", "message": "hi"})
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "sender"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ChatIdentity).where(
+            ChatIdentity.channel == "rest")) == 0
+
+
+def test_model_parse_takes_a_lone_surrogate(base_url: str) -> None:
+    reply = post_raw(f"{base_url}/model/parse", {"text": "3栋电梯坏了\udfff"})
+    assert reply.status_code == 200
+    assert reply.json()["text"] == "3栋电梯坏了\ufffd"
+    assert reply.json()["intent"]["name"] == "report_repair"
+
+
+@pytest.mark.parametrize("path", ["/chat", "/healthz", "/webhooks/rest/webhook", "/nowhere",
+                                  "/chat/assets/chat.js"])
+def test_every_response_carries_the_security_headers(base_url: str, path: str) -> None:
+    if path.startswith("/webhooks"):
+        reply = httpx.post(base_url + path, json={"sender": "h", "message": "hi"})
+    else:
+        reply = httpx.get(base_url + path)
+    csp = reply.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+    if path.startswith("/chat"):  # the page keeps its own policy: its script must run
+        assert "script-src 'self'" in csp
+    else:
+        assert "default-src 'none'" in csp
+
+
+def test_database_errors_never_show_the_values_bound(tmp_path: Any) -> None:
+    """Tracebacks in the log must not carry residents' ids and names."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hidden.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE who (name TEXT UNIQUE)")
+        connection.exec_driver_sql("INSERT INTO who VALUES (?)", ("王阿姨 13812345678",))
+    with pytest.raises(IntegrityError) as raised, engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO who VALUES (?)", ("王阿姨 13812345678",))
+    assert "13812345678" not in str(raised.value)
+    assert "hidden" in str(raised.value)
