@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy import String, cast, delete, null, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from store import media
@@ -178,9 +178,8 @@ def erase(session: Session, person: Person) -> Erased:
     chats = [(i.channel, i.external_id) for i in identities]
 
     messages = session.execute(update(TranscriptMessage).where(
-        _own_messages(person), or_(TranscriptMessage.text != ERASED,
-                                   TranscriptMessage.parse.is_not(None)))
-        .values(text=ERASED, parse=None).execution_options(synchronize_session=False)
+        _own_messages(person), TranscriptMessage.text != ERASED)
+        .values(text=ERASED, parse=null()).execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     # What they were sent, and never anything more: nothing reaches an erased chat.
     session.execute(update(OutboxMessage).where(
@@ -266,12 +265,11 @@ def erase_old_texts(session: Session, before: dt.datetime, limit: int) -> int:
     """Erase up to ``limit`` transcript texts older than ``before``; how many. Batches keep
     each transaction (and its locks) short on a large table."""
     ids = session.scalars(select(TranscriptMessage.id).where(
-        TranscriptMessage.at < before, or_(TranscriptMessage.text != ERASED,
-                                           TranscriptMessage.parse.is_not(None)))
+        TranscriptMessage.at < before, TranscriptMessage.text != ERASED)
         .order_by(TranscriptMessage.id).limit(limit)).all()
     if ids:
         session.execute(update(TranscriptMessage).where(TranscriptMessage.id.in_(ids))
-                        .values(text=ERASED, parse=None)
+                        .values(text=ERASED, parse=null())
                         .execution_options(synchronize_session=False))
     return len(ids)
 
