@@ -1,21 +1,34 @@
-"""REST channel benchmark: 20 concurrent simulated residents running mixed scripted
-conversations against a real `linli serve`, over real HTTP, on SQLite and on PostgreSQL.
+"""REST channel benchmark: concurrent simulated residents running mixed scripted conversations
+against a real `linli serve`, over real HTTP, on SQLite and on PostgreSQL, while a separate
+process probes /healthz.
 
-    python bench/rest_bench.py [--residents 20] [--turns 40] [--skip-postgres]
+    python bench/rest_bench.py [--senders 20 50 100] [--workers 1 2] [--database sqlite postgres]
+    python bench/rest_bench.py --quick      # SQLite and PostgreSQL, 20 senders, 1 worker
 
-Prints messages/s and turn latency p50/p99 per database; nothing is asserted.
+Prints one row per database × workers × senders: messages/s, turn latency p50/p99, errors
+(failed requests and non-200 answers) and the /healthz p99 measured during that load; nothing
+is asserted. Issue 10's targets on a 2-core machine: SQLite at 20 senders ≥ 400 messages/s
+with p99 < 100 ms; SQLite at 100 senders no errors and p99 < 1 s; PostgreSQL at 20 senders as
+SQLite; /healthz p99 < 50 ms throughout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import multiprocessing
+import multiprocessing.connection
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -26,6 +39,8 @@ sys.path.insert(0, str(REPO))  # run as a script: make the project importable
 from bench.common import answers, free_port, percentile, start_server  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: How often the probe process asks /healthz during a load run.
+PROBE_INTERVAL = 0.02
 
 SCRIPTS = [
     ["你好", "12号楼电梯又坏了", "我的工单怎么样了", "谢谢", "拜拜"],
@@ -37,38 +52,148 @@ SCRIPTS = [
 ]
 
 
+@dataclass(slots=True)
+class Load:
+    """What one load run measured."""
+
+    seconds: float = 0.0
+    timings: list[float] = field(default_factory=list)  # ms, answered turns only
+    errors: Counter[str] = field(default_factory=Counter)  # kind → count
+    health: list[float] = field(default_factory=list)  # ms
+    health_failures: int = 0
+
+
 async def resident(client: httpx.AsyncClient, url: str, index: int, turns: int,
-                   timings: list[float]) -> None:
+                   load: Load) -> None:
     script = SCRIPTS[index % len(SCRIPTS)]
     sender = f"bench-{index}-{uuid.uuid4().hex[:6]}"
     for turn in range(turns):
         text = script[turn % len(script)]
         started = time.perf_counter()
-        reply = await client.post(url, json={"sender": sender, "message": text,
-                                             "message_id": f"{sender}-{turn}"})
-        reply.raise_for_status()
-        timings.append((time.perf_counter() - started) * 1000)
+        try:
+            reply = await client.post(url, json={"sender": sender, "message": text,
+                                                 "message_id": f"{sender}-{turn}"})
+        except httpx.HTTPError as error:
+            load.errors[type(error).__name__] += 1
+            continue
+        if reply.status_code != 200:
+            load.errors[f"HTTP {reply.status_code}"] += 1
+            continue
+        load.timings.append((time.perf_counter() - started) * 1000)
 
 
-async def load(base: str, residents: int, turns: int) -> tuple[float, list[float]]:
-    timings: list[float] = []
+def probe(base: str, stop: multiprocessing.connection.Connection) -> None:
+    """In its own process (so the load generator's event loop does not delay it): GET
+    /healthz every PROBE_INTERVAL on one kept-alive connection until told to stop; sends back
+    the latencies in ms and the number of failures."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    latencies: list[float] = []
+    failures = 0
+    while not stop.poll():
+        started = time.perf_counter()
+        try:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                failures += 1
+        except (OSError, http.client.HTTPException):
+            failures += 1
+            connection.close()
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        time.sleep(PROBE_INTERVAL)
+    stop.send((latencies, failures))
+
+
+async def _drive(base: str, residents: int, turns: int, load: Load) -> None:
     limits = httpx.Limits(max_connections=residents)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(resident(client, f"{base}/webhooks/rest/webhook", i, turns,
-                                        timings) for i in range(residents)))
-        elapsed = time.perf_counter() - started
-    return len(timings) / elapsed, timings
+                                        load) for i in range(residents)))
+        load.seconds = time.perf_counter() - started
 
 
-def serve(home: Path, database_url: str | None,
-          workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    env = dict(os.environ, LINLI_HOME=str(home))
+def measure(base: str, residents: int, turns: int) -> Load:
+    """``residents`` senders of ``turns`` messages each, with /healthz probed meanwhile."""
+    load = Load()
+    ours, theirs = multiprocessing.Pipe()
+    prober = multiprocessing.Process(target=probe, args=(base, theirs), daemon=True)
+    prober.start()
+    try:
+        asyncio.run(_drive(base, residents, turns, load))
+    finally:
+        ours.send("stop")
+        load.health, load.health_failures = ours.recv()
+        prober.join(timeout=10)
+    return load
+
+
+@contextmanager
+def serving(home: Path, database_url: str | None, workers: int,
+            threads: int | None) -> Iterator[str]:
+    # Each simulated sender writes as fast as it is answered: no per-sender rate limit.
+    env = dict(os.environ, LINLI_HOME=str(home), LINLI_RATE_PER_SENDER="0")
     if database_url:
         env["LINLI_DATABASE_URL"] = database_url
-    return start_server([sys.executable, "-m", "bot", "serve", "--port", "{port}",
-                         "--workers", str(workers)], REPO, env,
-                        lambda base: answers(f"{base}/healthz"))
+    command = [sys.executable, "-m", "bot", "serve", "--port", "{port}", "--workers",
+               str(workers), *(["--threads", str(threads)] if threads is not None else [])]
+    server, base = start_server(command, REPO, env, lambda url: answers(f"{url}/healthz"))
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def row(label: str, workers: int, residents: int, load: Load) -> str:
+    messages = len(load.timings)
+    rate = messages / load.seconds if load.seconds else 0.0
+    latency = (f"{percentile(load.timings, 50):.1f} | {percentile(load.timings, 99):.1f}"
+               if load.timings else "– | –")
+    errors = str(sum(load.errors.values()))
+    if load.errors:
+        errors += " (" + ", ".join(f"{kind} {n}" for kind, n in load.errors.most_common()) + ")"
+    health = f"{percentile(load.health, 99):.1f}" if load.health else "–"
+    if load.health_failures:
+        health += f" ({load.health_failures} failed)"
+    return (f"| {label} | {workers} | {residents} | {messages} | {rate:.0f} | {latency} | "
+            f"{errors} | {health} |")
+
+
+def run(label: str, database_url: str | None, senders: list[int], turns: int,
+        workers: int, threads: int | None) -> list[str]:
+    """One fresh server (and SQLite file) per database and worker count, every sender count
+    measured against it."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), database_url, workers,
+                                                              threads) as base:
+        measure(base, 2, 3)  # warm up: the first turns load what is loaded lazily
+        for residents in senders:
+            load = measure(base, residents, turns)
+            rows.append(row(label, workers, residents, load))
+            print(rows[-1], flush=True)
+    return rows
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema on the shared server for one run, dropped afterwards; yields the URL."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
@@ -102,70 +227,54 @@ def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
         actions.terminate()
         raise
     try:
-        asyncio.run(load(base, 2, 3))
-        rate, timings = asyncio.run(load(base, residents, turns))
+        measure(base, 2, 3)
+        load = measure(base, residents, turns)
     finally:
         rasa.terminate()
         actions.terminate()
         rasa.wait(timeout=60)
         actions.wait(timeout=30)
-    return (f"| Rasa 3.6 REST + Linli actions | 1 | {residents} | {len(timings)} | {rate:.0f} | "
-            f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
-
-
-def run(label: str, home: Path, database_url: str | None, residents: int,
-        turns: int, workers: int) -> str:
-    server, base = serve(home, database_url, workers)
-    try:
-        asyncio.run(load(base, 2, 3))  # warm up
-        rate, timings = asyncio.run(load(base, residents, turns))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return (f"| {label} | {workers} | {residents} | {len(timings)} | {rate:.0f} | "
-            f"{percentile(timings, 50):.1f} | {percentile(timings, 99):.1f} |")
+    return row("Rasa 3.6 REST + Linli actions", 1, residents, load)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--residents", type=int, default=20)
-    parser.add_argument("--turns", type=int, default=40)
-    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--senders", type=int, nargs="+", default=[20, 50, 100],
+                        help="concurrent senders per load run")
+    parser.add_argument("--turns", type=int, default=40, help="messages per sender")
+    parser.add_argument("--database", nargs="+", choices=["sqlite", "postgres"],
+                        default=["sqlite", "postgres"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="worker process counts to measure")
+    parser.add_argument("--threads", type=int,
+                        help="turn threads per worker (`linli serve --threads`; 0: turns on "
+                             "the event loop, as before issue 10)")
+    parser.add_argument("--quick", action="store_true",
+                        help="20 senders, 1 worker, 20 messages each")
     parser.add_argument("--rasa-project", type=Path,
                         help="a folder made by bench/rasa_project.py with a trained model in "
                              "models/: also run the conversations against Rasa")
     parser.add_argument("--rasa", type=Path, default=Path("/tmp/rasa39env"))
     args = parser.parse_args()
+    if args.quick:
+        args.senders, args.workers, args.turns = [20], [1], 20
+    print(f"REST benchmark {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}, `linli serve --workers N`, {args.turns} "
+          f"messages per sender, /healthz probed every {PROBE_INTERVAL * 1000:.0f} ms\n")
+    print("| database | workers | senders | messages | messages/s | p50 ms | p99 ms | errors "
+          "| /healthz p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+    for database in args.database:
         for workers in args.workers:
-            rows.append(run("SQLite", home, None, args.residents, args.turns, workers))
-        if not args.skip_postgres:
-            from sqlalchemy import create_engine, text
-
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES)
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-                for workers in args.workers:
-                    rows.append(run("PostgreSQL", home, url, args.residents, args.turns,
-                                    workers))
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            if database == "sqlite":
+                rows += run("SQLite", None, args.senders, args.turns, workers, args.threads)
+            else:
+                with postgres_schema() as url:
+                    rows += run("PostgreSQL", url, args.senders, args.turns, workers,
+                                args.threads)
     if args.rasa_project:
-        rows.append(rasa_run(args.rasa_project, args.rasa, args.residents, args.turns))
-    print(f"REST benchmark {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
-          f"`linli serve --workers N`\n")
-    print("| system / database | workers | residents | messages | messages/s | p50 ms "
-          "| p99 ms |")
-    print("|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+        print(rasa_run(args.rasa_project, args.rasa, args.senders[0], args.turns))
 
 
 if __name__ == "__main__":
