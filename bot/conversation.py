@@ -55,6 +55,7 @@ from store.people import placeholder_name
 
 if TYPE_CHECKING:
     from bot.spool import Spool
+    from bot.turns import TurnPool
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 10_000
@@ -215,6 +216,10 @@ class _AnsweredElsewhereError(Exception):
 
 
 class ConversationService:
+    #: Where turns run while serving (bot/turns.py): worker threads, so that a turn's database
+    #: work never blocks the event loop of the channels. None: on the caller's loop.
+    turns: TurnPool | None = None
+
     def __init__(self, sessions: sessionmaker[Session], nlu: Parser, runner: FlowRunner,
                  clock: Callable[[], dt.datetime], spool: Spool | None = None,
                  lease: dt.timedelta = CLAIM_LEASE) -> None:
@@ -227,6 +232,9 @@ class ConversationService:
 
     async def handle(self, incoming: Incoming) -> list[dict[str, Any]]:
         """Answer one message; the replies are plain dicts ``{"text", "buttons"?}``."""
+        if self.turns is not None and not self.turns.inside():  # a chat's turns in order
+            return await self.turns.run((incoming.channel, incoming.chat_id),
+                                        lambda: self.handle(incoming))
         now = self.clock()
         text = clean_text(incoming.text or "")
         while True:
@@ -237,7 +245,16 @@ class ConversationService:
                     raise
                 return self._keep_for_later(incoming, text)
             if isinstance(begun, _Turn):
-                return await self._run(incoming, text, begun, now, late=False)
+                try:
+                    return await self._run(incoming, text, begun, now, late=False)
+                except OperationalError:
+                    if self.spool is None:
+                        raise
+                    # Down mid-turn: the message is stored and claimed, so once the claim
+                    # lapses the sweep answers it through the outbox.
+                    log.warning("database unavailable mid-turn: %s:%s waits for the sweep",
+                                incoming.channel, incoming.chat_id)
+                    return self._saved_for_later(text)
             if begun is not None:  # this channel message was answered before: the same again
                 return self._previous_replies(begun.inbound_id, deliver=True)
             # Another worker is answering this very message (the client retried early): its
@@ -264,6 +281,9 @@ class ConversationService:
         """Answer a message whose sender is no longer waiting (spooled, or its turn died with
         its process): the turn's replies go to the outbox for the chat. False if it was
         answered already or another worker answers it now."""
+        if self.turns is not None and not self.turns.inside():  # after the chat's live turns
+            return await self.turns.run((incoming.channel, incoming.chat_id),
+                                        lambda: self._answer_late(incoming, inbound_id))
         now = self.clock()
         text = clean_text(incoming.text or "")
         if inbound_id is None:
@@ -281,6 +301,10 @@ class ConversationService:
         assert self.spool is not None
         self.spool.append(dataclasses.replace(incoming, text=text))
         log.warning("database unavailable: spooled %s:%s", incoming.channel, incoming.chat_id)
+        return self._saved_for_later(text)
+
+    def _saved_for_later(self, text: str) -> list[dict[str, Any]]:
+        """The reply to a message kept for later: it will be answered."""
         language = self.nlu.parse(text)["language"] if text.strip() else "und"
         reply = self.runner.say("utter_saved_for_later",
                                 {"language": language if language in SUPPORTED else "zh"})
@@ -293,6 +317,8 @@ class ConversationService:
         as its client's message id, else its spool id, is its message id."""
         if self.spool is None:
             return 0
+        if self.turns is not None and not self.turns.inside():  # off the serving loop
+            return await self.turns.run(("spool",), self.replay_spooled)
         answered = 0
         with self.spool.replaying() as mine:
             if not mine:  # another worker replays this spool now
@@ -547,6 +573,17 @@ class ConversationService:
                               **({"image": image} if image else {})})
             mark_sent(message, now)
         return delivered
+
+    def knows(self, channel: str, sender: str) -> bool:
+        """Whether ``sender`` is someone Linli has met on ``channel``. Unreachable database:
+        False, so the message counts as a newcomer's (and is then spooled as usual)."""
+        try:
+            with self.sessions() as session:
+                return session.scalar(select(ChatIdentity.id).where(
+                    ChatIdentity.channel == channel,
+                    ChatIdentity.external_id == sender)) is not None
+        except OperationalError:
+            return False
 
     def waiting_for(self, channel: str, chat_id: str, sender: str) -> str | None:
         """The slot the conversation is asking this person for, if any."""

@@ -222,3 +222,31 @@ def test_a_retry_during_the_turn_waits_for_its_answer(
     assert retry == first and "BX-20261121-0001" in first[0]["text"]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_a_database_lost_mid_turn_is_answered_later_not_refused(
+        service: ConversationService, sessions: sessionmaker[Session],  # noqa: F811
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service.spool = Spool(tmp_path / "inbox.jsonl")
+    handle = service.runner.handle
+
+    async def then_down(*args: Any) -> Any:
+        replies = await handle(*args)
+        service.sessions = session_factory(make_engine(DOWN))  # before the turn is saved
+        return replies
+
+    monkeypatch.setattr(service.runner, "handle", then_down)
+    message = Incoming("rest", "d", "d", "12号楼1单元302卫生间下水道堵了", message_id="1")
+    replies = asyncio.run(service.handle(message))
+    assert "消息已保存" in replies[0]["text"]
+    assert len(service.spool) == 0  # stored already: the database, not the spool, keeps it
+    monkeypatch.undo()
+
+    service.sessions = sessions  # back; the turn's claim lapses
+    service.lease = dt.timedelta(0)
+    assert asyncio.run(service.answer_orphans()) == 1
+    late = _late_rows(sessions)
+    assert len(late) == _replies(sessions) and "BX-20261121-0001" in late[0].text
+    assert [r["text"] for r in asyncio.run(service.handle(message))] == [r.text for r in late]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
