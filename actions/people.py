@@ -17,8 +17,10 @@ from actions.notify import notify, notify_person
 from actions.runtime import Runtime
 from nlu.text import clean
 from store import handoffs
+from store.masking import mask_sensitive
 from store.models import Handoff, Person, Role
 from store.people import on_duty_staff, with_role
+from store.tickets import reported_by
 
 _LANGUAGE_WORDS = {"en": ("英", "english", "eng"), "zh": ("中", "汉", "普通话", "chinese",
                                                           "mandarin")}
@@ -69,16 +71,19 @@ def staff_back(runtime: Runtime, now: dt.datetime, language: str) -> str | None:
 
 
 def _relay(turn: Turn, handoff: Handoff, people: Sequence[Person], text: str) -> None:
-    """Pass one of the resident's lines to ``people``, each in their own language."""
+    """Pass one of the resident's lines to ``people``, each in their own language; phone and
+    ID numbers masked for all but the handler of one of the resident's open tickets."""
     resident = turn.person
     home = resident.household
     message_id = turn.tracker.latest_message.get("message_id") or turn.runtime.now()
+    handlers = {t.assignee_id for t in reported_by(turn.session, resident, open_only=True)}
     for person in people:
         language = person.language or "zh"
         place = place_text(home.building.number, home.unit, home.room, language) if home else ""
         notify(turn, person, "utter_notify_relay", f"handoff:{handoff.id}:{message_id}:{person.id}",
                reporter=person_name(turn.runtime, resident, language), place=place,
-               message=text, person_id=str(resident.id))
+               message=text if person.id in handlers else mask_sensitive(text),
+               person_id=str(resident.id))
 
 
 def tell_staff_over(session: Session, runtime: Runtime, handoff: Handoff,

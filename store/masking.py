@@ -12,6 +12,8 @@ room numbers (3-2-501), counts and times stay as they are: none has those shapes
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 # Not inside a longer run of digits or a code (BX-2026…): no ASCII letter, digit or dash next to
 # it (Chinese may touch it: "电话13812345678").
@@ -63,3 +65,10 @@ def mask_sensitive(text: str) -> str:
     text = _MOBILE.sub(_mobile, text)
     text = _LANDLINE.sub(_landline, text)
     return _LOCAL.sub(_local, text)
+
+
+def mask_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Response values (a ticket's report, a reporter's phone, a relayed line) with every text
+    masked, for a reader who does not handle the ticket."""
+    return {name: mask_sensitive(value) if isinstance(value, str) else value
+            for name, value in values.items()}

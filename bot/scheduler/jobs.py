@@ -25,6 +25,7 @@ from bot.scheduler.digest import send_digests
 from store import handoffs, notices, privacy
 from store.conflict import escalation_targets
 from store.database import transaction
+from store.masking import mask_values
 from store.models import (
     Building,
     Community,
@@ -148,19 +149,23 @@ class Jobs:
         else:  # already raised by hand: the step is still recorded
             session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="deadline_missed",
                                     note=f"{missed} deadline missed"))
-        for person in targets:
+        for person in targets:  # they oversee the ticket, not handle it: numbers masked
             self._tell(session, person, "utter_notify_deadline_escalated",
                        f"ticket:{ticket.number}:escalated:{level}:{person.id}", ticket,
-                       urgent=ticket.priority == "urgent", missed_code=missed)
+                       urgent=ticket.priority == "urgent", missed_code=missed,
+                       masked=person.id != ticket.assignee_id)
         for resident in subscribers(session, ticket):
             self._tell(session, resident, "utter_notify_resident_escalated",
                        f"ticket:{ticket.number}:escalated:{level}:resident:{resident.id}", ticket,
                        level_code=str(level))
 
     def _tell(self, session: Session, person: Person, response: str, key: str, ticket: Ticket,
-              *, urgent: bool = False, **values: str) -> None:
+              *, urgent: bool = False, masked: bool = False, **values: str) -> None:
+        """``response`` about ``ticket`` to ``person``; ``masked``: phone and ID numbers
+        hidden from a reader who does not handle it (store/masking.py)."""
+        about = ticket_values(self.runtime, ticket, person.language or "zh")
         notify_person(session, self.runtime, person, response, key, urgent=urgent,
-                      **ticket_values(self.runtime, ticket, person.language or "zh"), **values)
+                      **(mask_values(about) if masked else about), **values)
 
     # -- handoffs ------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.masking import mask_sensitive
+from store.masking import mask_sensitive, mask_values
 
 
 @pytest.mark.parametrize(("said", "shown"), [
@@ -45,3 +45,11 @@ def test_masking_twice_changes_nothing_more() -> None:
     once = mask_sensitive("王阿姨 13812345678，身份证110101199003071234，座机010-62345678")
     assert mask_sensitive(once) == once
     assert "5678" in once and "12345678" not in once and "19900307" not in once
+
+
+def test_response_values_are_masked_text_by_text() -> None:
+    values = {"ticket": "BX-20261207-0001", "phone": "13912340001", "count": 3,
+              "report": "漏水了，打13812345678", "reporter": "王阿姨", "grid_member": None}
+    assert mask_values(values) == {
+        "ticket": "BX-20261207-0001", "phone": "139****0001", "count": 3,
+        "report": "漏水了，打138****5678", "reporter": "王阿姨", "grid_member": None}
