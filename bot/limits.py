@@ -11,6 +11,7 @@ and the resident sees a polite line in Chinese and English.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 import time
@@ -136,6 +137,14 @@ def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
+@dataclass(frozen=True)
+class Wait:
+    """A message that must wait: how long, and the response (config/domain.yml) saying so."""
+
+    seconds: float
+    response: str
+
+
 @dataclass
 class Limits:
     """The edge's limits. Addresses in ``trusted`` (loopback by default: the operator's own
@@ -165,6 +174,22 @@ class Limits:
             if wait:
                 return wait
         return self.per_sender.take(sender)
+
+    async def admit(self, address: str | None, channel: str, sender: str,
+                    knows: Callable[[str, str], bool], vouched: bool = False) -> Wait | None:
+        """Whether a message from ``sender`` on ``channel`` at ``address`` may pass now, or
+        how long it must wait. ``knows`` asks the database whether Linli has met the sender
+        (only when the newcomer cap could refuse); a sender ``vouched`` for by the operator
+        (a JWT) never counts as a newcomer."""
+        if wait := self.message(address, (channel, sender)):
+            return Wait(wait, "utter_slow_down")
+        if vouched or self.newcomers.per_hour <= 0 or self.is_trusted(address):
+            return None
+        if await asyncio.to_thread(knows, channel, sender):
+            return None
+        if wait := self.newcomer(address, sender):
+            return Wait(wait, "utter_too_many_newcomers")
+        return None
 
     def request(self, address: str | None) -> float:
         """One request that speaks for no sender (``/model/parse``, a page's upload)."""

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from bot.conversation import ConversationService, Incoming, media_url
 from bot.delivery import DeliveryWorker, RecipientAway
 from bot.edge import clean_text
-from bot.limits import Limits, polite, retry_after
+from bot.limits import Limits, Wait, polite, retry_after
 from store import media
 from store.database import transaction
 from store.history import Said, chat_history, note_attachments
@@ -218,9 +218,12 @@ class WebChat:
         self._address_of_socket.pop(sid, None)
         self._leave(sid)
 
-    def _wait(self, address: str | None, chat: str) -> float:
-        """0.0 if a message from ``chat`` at ``address`` may pass, else seconds to wait."""
-        return self.limits.message(address, (WEBCHAT, chat)) if self.limits else 0.0
+    async def _wait(self, address: str | None, chat: str) -> Wait | None:
+        """None if a message from ``chat`` at ``address`` may pass now: a page is limited
+        like a REST sender, and a new session is a newcomer to its address."""
+        if self.limits is None:
+            return None
+        return await self.limits.admit(address, WEBCHAT, chat, self.service.knows)
 
     async def _user_uttered(self, sid: str, data: object = None) -> None:
         if not isinstance(data, dict):
@@ -231,9 +234,9 @@ class WebChat:
         message = data.get("message")
         if not isinstance(message, str):
             return  # a widget opening without an init payload: nothing was said
-        if self._wait(self._address_of_socket.get(sid), chat):
+        if wait := await self._wait(self._address_of_socket.get(sid), chat):
             await self.sio.emit("bot_uttered", {"text": polite(self.service.runner,
-                                                               "utter_slow_down")}, to=sid)
+                                                               wait.response)}, to=sid)
             return
         if message in _WIDGET_OPENINGS:
             message = "/greet"
@@ -284,9 +287,10 @@ class WebChat:
             chat = self.signer.chat_of(request.headers.get(SESSION_HEADER))
             if chat is None:
                 return _refused(401, "session")
-            if wait := self._wait(request.client.host if request.client else None, chat):
+            if wait := await self._wait(request.client.host if request.client else None,
+                                        chat):
                 response = _refused(429, "rate")
-                response.headers["Retry-After"] = retry_after(wait)
+                response.headers["Retry-After"] = retry_after(wait.seconds)
                 return response
             data = await _body(request, MAX_PHOTO)
             if data is None:

@@ -23,6 +23,7 @@
       tooLarge: "照片太大了（最多 5 MB），请换一张。",
       badType: "只能发 JPG、PNG 或 WebP 格式的照片。",
       uploadFailed: "照片没发出去，请稍后再试。",
+      slowDown: "您发得有点快，请稍等一会儿再发照片。",
       photoAlt: "照片",
     },
     en: {
@@ -39,6 +40,7 @@
       tooLarge: "That photo is too large (5 MB at most): please choose another.",
       badType: "Please send a JPG, PNG or WebP photo.",
       uploadFailed: "The photo didn't go through. Please try again later.",
+      slowDown: "You're sending a little fast: please wait a moment, then send the photo again.",
       photoAlt: "photo",
     },
   };
@@ -274,7 +276,8 @@
     const answer = await reply.json().catch(() => ({}));
     if (!reply.ok) {
       note(answer.error === "too_large" ? t.tooLarge :
-           answer.error === "type" ? t.badType : t.uploadFailed);
+           answer.error === "type" ? t.badType :
+           answer.error === "rate" ? t.slowDown : t.uploadFailed);
       return;
     }
     if (ownMedia(answer.photo)) place(picture(answer.photo, "me"));

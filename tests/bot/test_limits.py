@@ -23,7 +23,7 @@ from nlu.pipeline import NluPipeline
 from store.models import ChatIdentity, Direction, Person, TranscriptMessage
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 from tests.bot.test_rest import serving
-from tests.bot.test_webchat_socketio import page, png
+from tests.bot.test_webchat_socketio import page, png, texts
 
 REST = "/webhooks/rest/webhook"
 
@@ -189,3 +189,23 @@ def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert edge.per_sender.capacity == 5 and edge.newcomers.per_hour == 30
     assert edge.is_trusted("10.2.3.4") and edge.is_trusted("::1")
     assert not edge.is_trusted("127.0.0.1") and not edge.is_trusted("testclient")
+
+
+def test_new_web_chat_sessions_count_as_newcomers(service: ConversationService,  # noqa: F811
+                                                  pipeline: NluPipeline,
+                                                  sessions: sessionmaker[Session]) -> None:
+    clock = Clock()
+    people = count(sessions, Person)
+    with linli(service, pipeline, limits(clock, newcomers=1)) as url:
+        async def scenario() -> None:
+            async with page(url) as first, page(url) as second:
+                mine = await first.session(None)
+                [greeting] = await first.say("你好", mine)
+                assert "新来的朋友" not in greeting["text"]
+                other = await second.session(None)
+                [refused] = await second.say("你好", other)
+                assert "新来的朋友" in refused["text"] and "new people" in refused["text"]
+                assert "新来的朋友" not in texts(await first.say("谢谢", mine))
+
+        asyncio.run(scenario())
+    assert count(sessions, Person) == people + 1
