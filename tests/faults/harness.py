@@ -538,7 +538,9 @@ async def crash_during_replay(server: Server, postgres: ThrowawayPostgres, sende
         in_replay = await _when(lambda: stored() >= total // 4, timeout=30)
         at_kill = stored()
         await _restart(server)
-        await collect(client, http, who, patience=25, settle=6)
+        # The message in mid-turn at the kill is stored and claimed: the restarted server
+        # answers it once the claim's lease (30 s) has lapsed, at its next sweep (every 5 s).
+        await collect(client, http, who, patience=50, settle=6)
     outcome = audit(ledger, server.database_url, kills=1)
     outcome.notes.append(f"killed with {at_kill} of {outcome.saved_for_later} spooled "
                          "messages stored")
