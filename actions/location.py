@@ -7,8 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.names import person_name
+from actions.notify import notify
+from store.claims import holders, register
 from store.community import household
 from store.models import Building, Person
+from store.people import on_duty_staff
 
 
 def building_by_number(session: Session, person: Person, number: str | None) -> Building | None:
@@ -66,7 +70,8 @@ class ValidateBuilding(LinliAction):
 
 
 class RegisterHousehold(LinliAction):
-    """Bind the resident to building/unit/room."""
+    """Bind the resident to building/unit/room; a flat someone else is registered in waits
+    for the building's grid member to confirm (store/claims.py), who is asked with buttons."""
 
     def name(self) -> str:
         return "action_register_household"
@@ -76,9 +81,30 @@ class RegisterHousehold(LinliAction):
         building = building_by_number(turn.session, turn.person, slots("building"))
         if building is None:
             raise ActionRefusedError("utter_ask_household")
-        turn.person.household = household(turn.session, building, slots("unit"), slots("room"))
-        turn.say("utter_household_registered",
-                 place=place_text(building.number, slots("unit"), slots("room"), turn.language))
+        home = household(turn.session, building, slots("unit"), slots("room"))
+        registration = register(turn.session, turn.person, home, turn.runtime.now())
+        place = place_text(building.number, home.unit, home.room, turn.language)
+        if registration.bound:
+            turn.say("utter_household_registered", place=place)
+            return []
+        claim = registration.claim
+        assert claim is not None
+        grid_member = building.grid.grid_member
+        if not registration.new:
+            turn.say("utter_household_claim_still_pending", place=place)
+            return []
+        deciders = [grid_member] if grid_member is not None else list(
+            on_duty_staff(turn.session, turn.person.community_id))
+        others = holders(turn.session, home, turn.person)
+        for person in deciders:
+            language = person.language or "zh"
+            notify(turn, person, "utter_notify_household_claim", f"claim:{claim.id}:{person.id}",
+                   claim=str(claim.id), phone=turn.person.phone or "",
+                   claimant=person_name(turn.runtime, turn.person, language),
+                   place=place_text(building.number, home.unit, home.room, language),
+                   holders=[person_name(turn.runtime, h, language) for h in others])
+        turn.say("utter_household_claim_pending", place=place,
+                 grid_member=grid_member.name if grid_member is not None else "")
         return []
 
 

@@ -38,7 +38,12 @@ ALWAYS = {
 }
 #: Placeholders always filled in particular responses, though missing elsewhere: an
 #: emergency's place is said once it is known.
-ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"}}
+ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
+             # A household claim is always about a flat, someone, and who holds it already.
+             **{name: {"place", "claimant", "holders", "claim"} for name in (
+                 "utter_household_claim_pending", "utter_household_claim_still_pending",
+                 "utter_notify_household_claim", "utter_claim_confirmed", "utter_claim_refused",
+                 "utter_notify_claim_confirmed", "utter_notify_claim_refused")}}
 _LEFT_OVER = re.compile(r"\{\w+(\|[^{}]*)?\}|\[\[|\]\]|\|\|")
 _EMPTY_BRACKETS = re.compile(r"（[：:，,\s]*）|\([:,\s]*\)|“\s*”|\"\s*\"|「\s*」")
 # What Linli counts, in the plural, and verbs agreeing with a plural: never after a lone "1".

@@ -143,7 +143,8 @@ def test_withdraw_own_ticket(service: ConversationService,
                              sessions: sessionmaker[Session]) -> None:
     converse(talker(service, "wang_aiyi"), [
         ("家里停水了", ["BX-20261121-0001"]),
-        ("不用修了 已经好了 撤销吧", ["已撤销 BX-20261121-0001"]),
+        ("不用修了 已经好了 撤销吧", ["确定要撤销工单 BX-20261121-0001（家里停水了）吗"]),
+        ("是的", ["已撤销 BX-20261121-0001"]),
     ])
     with sessions() as session:
         ticket = session.scalar(select(Ticket))
@@ -293,7 +294,8 @@ def test_events_list_signup_waitlist_and_promotion(service: ConversationService)
     converse(talker(service, "raj"), [
         ("sign me up for the volunteer cleanup", ["full", "number 1 on the waitlist"]),
     ])
-    converse(talker(service, "wang_aiyi"), [("大扫除去不了了 帮我取消", ["已取消"])])
+    converse(talker(service, "wang_aiyi"), [("大扫除去不了了 帮我取消", ["确定要取消志愿者大扫除"]),
+                                            ("确定", ["已取消"])])
     converse(talker(service, "raj"), [("hi", ["you're now confirmed"])])
     converse(talker(service, "anna"), [
         ('/event_signup{"event": "cleanup"}', ["already signed up", "confirmed"]),
@@ -339,12 +341,14 @@ ENGLISH: dict[str, Dialogue] = {
     ],
     "withdraw": [
         ("the lift in block 7 is broken again", ["BX-20261121-0001"]),
-        ("please cancel my repair request, it's working now", ["withdrawn"]),
+        ("please cancel my repair request, it's working now", ["Are you sure"]),
+        ("yes", ["withdrawn"]),
     ],
     "events": [
         ("any events coming up?", ["Neighbourhood dumpling making", "places left"]),
         ("sign me up for the outdoor movie night, 3 people", ["You're in", "3 people"]),
-        ("can't make it to the movie night after all", ["cancelled"]),
+        ("can't make it to the movie night after all", ["cancel your sign-up"]),
+        ("yes", ["cancelled"]),
     ],
     "status with nothing on record": [
         ("any news on my ticket?", ["no repairs or complaints on record"]),
