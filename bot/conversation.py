@@ -43,6 +43,7 @@ from store.models import (
 )
 from store.notices import register_group
 from store.outbox import (
+    PUSH_CHANNELS,
     buttons_of,
     enqueue_chat,
     late_key,
@@ -334,6 +335,10 @@ class ConversationService:
                         answered += await self._answer_late(incoming)
                     except OperationalError:
                         break  # down again: the rest stay spooled
+                    except Exception:  # kept for the next replay, and blocking no other
+                        log.exception("spooled message %s failed; it stays spooled",
+                                      entry.spool_id)
+                        continue
                     # False too is done: answered before, or stored and being answered by
                     # another worker (and by the sweep should that worker die)
                     done.append(entry.spool_id)
@@ -568,6 +573,8 @@ class ConversationService:
         """Notifications waiting for this chat, on channels that deliver when the user writes."""
         delivered = []
         for message in pending_for(session, incoming.channel, incoming.chat_id):
+            if photo_of(message) and incoming.channel in PUSH_CHANNELS:
+                continue  # a picture or file (a data export) only the delivery worker sends
             buttons, image = buttons_of(message), media_url(photo_of(message))
             delivered.append({"text": message.text, **({"buttons": buttons} if buttons else {}),
                               **({"image": image} if image else {})})

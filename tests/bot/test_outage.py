@@ -250,3 +250,23 @@ def test_a_database_lost_mid_turn_is_answered_later_not_refused(
     assert [r["text"] for r in asyncio.run(service.handle(message))] == [r.text for r in late]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_a_spooled_message_that_fails_stays_and_blocks_no_other(
+        service: ConversationService, sessions: sessionmaker[Session],  # noqa: F811
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    messages = [Incoming("rest", sender, sender, "3栋停电了") for sender in ("a", "bad", "c")]
+    _spool_during_outage(service, Spool(tmp_path / "inbox.jsonl"), messages)
+    answer_late = service._answer_late
+
+    async def failing_for_bad(incoming: Incoming, inbound_id: int | None = None) -> bool:
+        if incoming.sender == "bad":
+            raise RuntimeError("a bug")
+        return await answer_late(incoming, inbound_id)
+
+    monkeypatch.setattr(service, "_answer_late", failing_for_bad)
+    assert asyncio.run(service.replay_spooled()) == 2
+    assert [entry.incoming.sender for entry in Spool(tmp_path / "inbox.jsonl").take()] == ["bad"]
+    monkeypatch.undo()
+    assert asyncio.run(service.replay_spooled()) == 1  # fixed: answered on the next replay
+    assert len(Spool(tmp_path / "inbox.jsonl")) == 0
