@@ -115,7 +115,8 @@ def test_private_report_with_buttons_for_the_grid_member(
     accept = note.reply_markup["inline_keyboard"][0][0]["callback_data"]
     assert len(accept.encode()) <= 64
 
-    emulator.user_presses(WANG, accept, note)  # a resident pressing the grid member's button
+    # The grid member's button data, pressed by a resident in her own chat
+    emulator.user_presses(WANG, accept, note, chat_id=WANG)
     emulator.user_presses(ZHANG, "b999999", note)  # a forged button
     emulator.wait_for(lambda: len(emulator.answered_callbacks) == 2)
     with sessions() as session:
