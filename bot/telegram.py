@@ -302,7 +302,7 @@ class TelegramFrontend:
         assert message and update.effective_user and update.effective_chat
         text = message.text or ""
         relayed = message.reply_to_message.text if message.reply_to_message else None
-        if relayed and (target := re.search(r"/reply (\d+)", relayed)):
+        if relayed and (target := re.search(r"/reply ([0-9]{1,9})\b", relayed)):
             text = f"/reply {target.group(1)} {text}"
         await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
 
