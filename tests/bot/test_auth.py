@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import jwt
@@ -21,7 +26,9 @@ from bot.rest import create_app
 from nlu.pipeline import NluPipeline
 from store.models import Direction, TranscriptMessage
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
-from tests.bot.test_rest import serving
+from tests.bot.test_rest import free_port, serving
+
+REPO = Path(__file__).resolve().parents[2]
 
 TOKEN = "s3cret-token"
 JWT_KEY = "a-key-long-enough-for-hs256-signatures!"
@@ -139,3 +146,52 @@ def test_an_open_service_on_a_public_address_warns(caplog: pytest.LogCaptureFixt
         assert not warn_if_open(Access(token=TOKEN), "0.0.0.0")
     [warning] = caplog.records
     assert "LINLI_AUTH_TOKEN" in warning.getMessage() and "0.0.0.0" in warning.getMessage()
+
+
+def serve(home: Path, env: dict[str, str], host: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`linli serve` on ``host`` and a free port; returns it once it answers."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", host,
+                               "--port", str(port)], cwd=REPO,
+                              env=dict(os.environ, LINLI_HOME=str(home), **env),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        assert server.poll() is None and time.time() < deadline, "linli serve did not start"
+        try:
+            httpx.get(f"{url}/healthz", timeout=2)
+            return server, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen[bytes]) -> str:
+    server.terminate()
+    return server.communicate(timeout=20)[0].decode()
+
+
+def test_the_credentials_come_from_the_environment(
+        service: ConversationService, pipeline: NluPipeline,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINLI_AUTH_TOKEN", TOKEN)
+    app = create_app(service, pipeline)  # as `linli serve` makes it: from the settings
+
+    async def post(**params: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://linli") as http:
+            return (await http.post(REST, json={"sender": "env", "message": "你好"},
+                                    params=params)).status_code
+
+    assert asyncio.run(post()) == 401
+    assert asyncio.run(post(token=TOKEN)) == 200
+
+
+def test_linli_serve_warns_when_open_beyond_loopback(linli_home: Path, pipeline: NluPipeline,
+                                                     tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "nlu").symlink_to(linli_home / "models" / "nlu")  # trained once
+    server, _url = serve(home, {}, "0.0.0.0")
+    output = stop(server)
+    assert "0.0.0.0 with no LINLI_AUTH_TOKEN or LINLI_JWT_SECRET" in output, output
