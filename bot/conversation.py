@@ -64,7 +64,7 @@ MAX_TEXT = 10_000
 #: died mid-turn) and answers it: far longer than any turn, short enough for a resident.
 CLAIM_LEASE = dt.timedelta(seconds=30)
 #: How often a retry looks whether the turn another worker runs for its message has ended.
-_RETRY_POLL = 0.1
+_RETRY_POLL = 0.25
 #: Orphaned messages answered per sweep.
 _SWEEP_BATCH = 100
 #: The message id of a spooled message that came without one: its spool id.
@@ -233,34 +233,43 @@ class ConversationService:
 
     async def handle(self, incoming: Incoming) -> list[dict[str, Any]]:
         """Answer one message; the replies are plain dicts ``{"text", "buttons"?}``."""
-        if self.turns is not None and not self.turns.inside():  # a chat's turns in order
-            return await self.turns.run((incoming.channel, incoming.chat_id),
-                                        lambda: self.handle(incoming))
+        while True:
+            if self.turns is not None and not self.turns.inside():  # a chat's turns in order
+                replies = await self.turns.run((incoming.channel, incoming.chat_id),
+                                               lambda: self._handle(incoming))
+            else:
+                replies = await self._handle(incoming)
+            if replies is not None:
+                return replies
+            # Another worker is answering this very message (the client retried early): its
+            # answer is this answer. If that worker died, the claim lapses and this one
+            # answers. Waited for here, holding no turn thread.
+            await asyncio.sleep(_RETRY_POLL)
+
+    async def _handle(self, incoming: Incoming) -> list[dict[str, Any]] | None:
+        """One try at answering: None while another worker answers this message."""
         now = self.clock()
         text = clean_text(incoming.text or "")
-        while True:
-            try:
-                begun = self._begin(incoming, text, now)
-            except OperationalError:
-                if self.spool is None:
-                    raise
-                return self._keep_for_later(incoming, text)
-            if isinstance(begun, _Turn):
-                try:
-                    return await self._run(incoming, text, begun, now, late=False)
-                except OperationalError:
-                    if self.spool is None:
-                        raise
-                    # Down mid-turn: the message is stored and claimed, so once the claim
-                    # lapses the sweep answers it through the outbox.
-                    log.warning("database unavailable mid-turn: %s:%s waits for the sweep",
-                                incoming.channel, incoming.chat_id)
-                    return self._saved_for_later(text)
-            if begun is not None:  # this channel message was answered before: the same again
-                return self._previous_replies(begun.inbound_id, deliver=True)
-            # Another worker is answering this very message (the client retried early): its
-            # answer is this answer. If that worker died, the claim lapses and this one answers.
-            await asyncio.sleep(_RETRY_POLL)
+        try:
+            begun = self._begin(incoming, text, now)
+        except OperationalError:
+            if self.spool is None:
+                raise
+            return self._keep_for_later(incoming, text)
+        if begun is None:
+            return None
+        if not isinstance(begun, _Turn):  # this channel message was answered before
+            return self._previous_replies(begun.inbound_id, deliver=True)
+        try:
+            return await self._run(incoming, text, begun, now, late=False)
+        except OperationalError:
+            if self.spool is None:
+                raise
+            # Down mid-turn: the message is stored and claimed, so once the claim lapses the
+            # sweep answers it through the outbox.
+            log.warning("database unavailable mid-turn: %s:%s waits for the sweep",
+                        incoming.channel, incoming.chat_id)
+            return self._saved_for_later(text)
 
     async def _run(self, incoming: Incoming, text: str, turn: _Turn, now: dt.datetime,
                    late: bool) -> list[dict[str, Any]]:

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversation import ConversationService, Incoming
+from bot.conversation import ConversationService, Incoming, _Turn
 from bot.spool import Spool
+from bot.turns import turns_on_threads
 from store.database import make_engine, session_factory, transaction
 from store.models import (
     ChatIdentity,
@@ -270,3 +271,24 @@ def test_a_spooled_message_that_fails_stays_and_blocks_no_other(
     monkeypatch.undo()
     assert asyncio.run(service.replay_spooled()) == 1  # fixed: answered on the next replay
     assert len(Spool(tmp_path / "inbox.jsonl")) == 0
+
+
+def test_a_retry_waiting_for_another_worker_holds_no_turn_thread(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:  # noqa: F811
+    message = Incoming("rest", "w", "w", "12号楼1单元302卫生间下水道堵了", message_id="1")
+    elsewhere = service._begin(message, message.text, NOW)  # another worker's turn, running
+    assert isinstance(elsewhere, _Turn)
+
+    async def meanwhile() -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+        retry = asyncio.create_task(service.handle(message))  # the client resent it
+        other = await asyncio.wait_for(service.handle(
+            Incoming("rest", "x", "x", "你好", message_id="1")), timeout=20)
+        waiting = not retry.done()
+        # the other worker finishes its turn
+        first = await asyncio.to_thread(asyncio.run, service._run(
+            message, message.text, elsewhere, NOW, late=False))
+        return first, await asyncio.wait_for(retry, timeout=20), waiting and bool(other)
+
+    with turns_on_threads(service, threads=1):
+        first, retry, waited = asyncio.run(meanwhile())
+    assert waited and retry == first and "BX-20261121-0001" in first[0]["text"]
