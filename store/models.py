@@ -567,3 +567,30 @@ class Handoff(Base):
 
     resident: Mapped[Person] = relationship(foreign_keys=[resident_id])
     staff: Mapped[Person | None] = relationship(foreign_keys=[staff_id])
+
+
+class ClaimStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # the resident registered somewhere else before anyone decided
+
+
+class HouseholdClaim(Base):
+    """A resident's word that they live in a flat someone else is already registered in. It
+    binds them only once the building's grid member (or staff) confirms it."""
+
+    __tablename__ = "household_claim"
+    __table_args__ = (Index("ix_household_claim_person_status", "person_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus))
+    created_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    household: Mapped[Household] = relationship()
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
