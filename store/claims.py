@@ -47,7 +47,8 @@ def pending_claims(session: Session, person: Person) -> Sequence[HouseholdClaim]
 
 def register(session: Session, person: Person, household: Household,
              now: dt.datetime) -> Registration:
-    """Bind ``person`` to ``household`` if nobody else holds it (or they already do);
+    """Bind ``person`` to ``household`` if nobody else holds it (or they already do, or it
+    is a whole building rather than a flat);
     otherwise keep a pending claim for the grid member to decide. Saying another flat
     withdraws a claim still waiting; saying the same one again keeps it."""
     waiting = None
@@ -56,7 +57,9 @@ def register(session: Session, person: Person, household: Household,
             waiting = claim
         else:
             claim.status, claim.decided_at = ClaimStatus.WITHDRAWN, now
-    if person.household_id == household.id or not holders(session, household, person):
+    # Only a flat is held: "我住3号楼" names a building many households share.
+    if person.household_id == household.id or household.room is None \
+            or not holders(session, household, person):
         person.household = household
         return Registration()
     if waiting is not None:

@@ -40,7 +40,8 @@ def newcomer(session: Session) -> Person:
     return someone
 
 
-def flat(session: Session, number: str, unit: str, room: str) -> Household:
+def flat(session: Session, number: str, unit: str | None, room: str | None
+         ) -> Household:
     found = session.scalar(select(Building).where(Building.number == number))
     assert found is not None
     return household(session, found, unit, room)
@@ -60,6 +61,15 @@ def test_a_held_flat_waits_and_confirming_binds(community: sessionmaker[Session]
         with pytest.raises(ClaimError):
             decide(session, claim, confirmed=False, by=person(session, "张伟"), now=NOW)
         assert son.household is home
+
+
+def test_a_building_without_a_flat_is_nobodys_to_hold(community: sessionmaker[Session]) -> None:
+    with transaction(community) as session:
+        first, second = newcomer(session), newcomer(session)
+        whole = flat(session, "3", None, None)
+        assert register(session, first, whole, NOW).bound
+        assert register(session, second, whole, NOW).bound
+        assert first.household is whole and second.household is whole
 
 
 def test_refusing_leaves_the_resident_where_they_were(community: sessionmaker[Session]) -> None:
