@@ -48,9 +48,9 @@ def pending_claims(session: Session, person: Person) -> Sequence[HouseholdClaim]
 def register(session: Session, person: Person, household: Household,
              now: dt.datetime) -> Registration:
     """Bind ``person`` to ``household`` if nobody else holds it (or they already do, or it
-    is a whole building rather than a flat);
-    otherwise keep a pending claim for the grid member to decide. Saying another flat
-    withdraws a claim still waiting; saying the same one again keeps it."""
+    is a whole building rather than a flat); otherwise keep a pending claim for the grid
+    member to decide. Saying another flat withdraws a claim still waiting; saying the same
+    one again keeps it."""
     waiting = None
     for claim in pending_claims(session, person):
         if claim.household_id == household.id and person.household_id != household.id:
