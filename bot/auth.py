@@ -68,6 +68,19 @@ class Access:
     jwt_method: str = "HS256"
     trusted: tuple[Network, ...] = networks(LOOPBACK)
 
+    def __post_init__(self) -> None:
+        # Found at start-up, not by the first resident's message (a 500 then).
+        if self.jwt_secret:
+            try:
+                usable = self.jwt_method.lower() != "none" and \
+                    jwt.get_algorithm_by_name(self.jwt_method) is not None
+            except NotImplementedError:
+                usable = False
+            if not usable:
+                raise ValueError(f"LINLI_JWT_METHOD {self.jwt_method!r} cannot check "
+                                 "signatures here: use HS256 (or install cryptography for "
+                                 "RS256 and the like)")
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
         return cls(token=settings.auth_token.get_secret_value() if settings.auth_token else None,

@@ -195,3 +195,9 @@ def test_linli_serve_warns_when_open_beyond_loopback(linli_home: Path, pipeline:
     server, _url = serve(home, {}, "0.0.0.0")
     output = stop(server)
     assert "0.0.0.0 with no LINLI_AUTH_TOKEN or LINLI_JWT_SECRET" in output, output
+
+
+@pytest.mark.parametrize("method", ["none", "XX512"])
+def test_a_jwt_method_that_cannot_check_signatures_is_refused_at_start(method: str) -> None:
+    with pytest.raises(ValueError, match="LINLI_JWT_METHOD"):
+        Access(jwt_secret=JWT_KEY, jwt_method=method)
