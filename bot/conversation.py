@@ -426,11 +426,8 @@ class ConversationService:
             answered = session.scalar(select(TranscriptMessage.answered).where(
                 TranscriptMessage.id == inbound_id))
             return _Answered(inbound_id) if answered else None
-        person = session.scalar(select(Person).join(TranscriptMessage,
-                                                    TranscriptMessage.person_id == Person.id)
-                                .where(TranscriptMessage.id == inbound_id))
-        assert person is not None  # stored by a turn, which always knows its sender
-        return self._turn(session, incoming, inbound_id, person)
+        return self._turn(session, incoming, inbound_id,
+                          self._person(session, incoming, self.clock()))
 
     def _turn(self, session: Session, incoming: Incoming, inbound_id: int,
               person: Person) -> _Turn:
