@@ -94,8 +94,8 @@ class Access:
         return not self.token and not self.jwt_secret
 
     def check(self, query: QueryParams | dict[str, str], authorization: str | None) -> Credential:
-        """The credential a request brings; :class:`RefusedError` (401) when one is needed and it
-        brings none that holds."""
+        """The credential a request brings; :class:`RefusedError` (401) when one is needed
+        and it brings none that holds."""
         if self.open:
             return Credential()
         given = query.get("token")
@@ -110,7 +110,7 @@ class Access:
                                         algorithms=[self.jwt_method])
                 except jwt.PyJWTError as error:
                     raise RefusedError(401, f"the bearer token was refused: {error}",
-                                  bearer=True) from None
+                                       bearer=True) from None
                 return Credential(claims=claims)
         wanted = " or ".join(filter(None, ["?token=…" if self.token else "",
                                            "Authorization: Bearer <JWT>"
@@ -121,7 +121,10 @@ class Access:
     def for_sender(credential: Credential, sender: str) -> None:
         """A JWT speaks only for the sender its ``sender_id`` claim names (403 otherwise);
         the shared token speaks for any sender."""
-        if credential.claims is not None and str(credential.claims.get("sender_id")) != sender:
+        if credential.claims is None:
+            return
+        named = credential.claims.get("sender_id")
+        if named is None or str(named) != sender:
             raise RefusedError(403, "the bearer token's sender_id is not this message's sender")
 
     def may_inspect(self, address: str | None, query: QueryParams | dict[str, str],

@@ -81,6 +81,8 @@ def test_a_jwt_speaks_only_for_its_sender(url: str, sessions: sessionmaker[Sessi
     assert own.status_code == 200 and own.json()[0]["recipient_id"] == "wang"
     other = httpx.post(url + REST, json=body, headers=bearer({"sender_id": "li"}))
     assert other.status_code == 403 and "sender_id" in other.json()["message"]
+    nobody = httpx.post(url + REST, json={**body, "sender": "None"}, headers=bearer({}))
+    assert nobody.status_code == 403
     forged = httpx.post(url + REST, json=body,
                         headers=bearer({"sender_id": "wang"}, key="not-the-key" * 4))
     assert forged.status_code == 401 and forged.headers["WWW-Authenticate"] == "Bearer"
