@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 class RestMessage(BaseModel):
-    """Rasa REST channel input; ``message_id`` (optional) makes retries harmless."""
+    """Rasa REST channel input; ``message_id`` (optional) makes retries harmless. Rasa
+    clients may send ``metadata``: it is accepted and, like Rasa's own channel, not kept."""
 
     sender: str | int
     message: str | None = ""
