@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 class RestMessage(BaseModel):
     """Rasa REST channel input; ``message_id`` (optional) makes retries harmless. Rasa
-    clients may send ``metadata``: it is accepted and, like Rasa's own channel, not kept."""
+    clients may send ``metadata``: it is accepted and not kept (nothing here reads it)."""
 
     sender: str | int
     message: str | None = ""
