@@ -314,7 +314,8 @@ class TelegramFrontend:
                           update.effective_chat.id)
 
     async def staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/broadcast, /notices, /queue, /resolve BX-… note: the text as typed, minus @bot."""
+        """/broadcast, /notices, /queue, /resolve BX-… note, and commands Linli does not
+        know: the text as typed, minus @bot."""
         assert update.effective_message and update.effective_user and update.effective_chat
         text = re.sub(r"^(/\w+)@\w+", r"\1", update.effective_message.text or "")
         await self._reply(update, text, update.effective_user.id, update.effective_chat.id)
@@ -470,6 +471,8 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
     application.add_handler(CommandHandler(sorted(COMMANDS), frontend.staff_command,
                                            filters=private))
     application.add_handler(CallbackQueryHandler(frontend.button))
+    # Any other command (a typo, a Rasa payload typed by hand) still gets an answer.
+    application.add_handler(MessageHandler(private & filters.COMMAND, frontend.staff_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
                                            frontend.private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND,

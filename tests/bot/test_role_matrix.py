@@ -11,6 +11,7 @@ no notification.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -50,8 +51,10 @@ class Row(NamedTuple):
 
 
 #: What only grid members and staff may do, as a resident would type it.
-WORK = [f"/accept {TICKET}", f"/resolve {TICKET} 修好了", f"/escalate {TICKET}", "/queue",
-        "/broadcast", "/notices", "/reply {resident} 您好", "/end {resident}"]
+WORK = [f"/accept {TICKET}", f"/progress {TICKET}", f"/resolve {TICKET} 修好了",
+        f"/escalate {TICKET}", f"/note {TICKET} 明天去看", "/queue", "/broadcast", "/notices",
+        '/notice_confirm{"notice": "1"}', '/notice_cancel{"notice": "1"}',
+        "/reply {resident} 您好", "/end {resident}"]
 #: What only the reporter may do with their ticket, as a button payload another would forge.
 REPORTERS = [f'/ticket_status{{"ticket_id": "{TICKET}"}}',
              f'/ticket_cancel{{"ticket_id": "{TICKET}"}}',
@@ -62,10 +65,10 @@ MATRIX = [
     *(Row("rest", "resident-1", says, False, REFUSED) for says in WORK),
     *(Row("webchat", "", says, False, REFUSED) for says in WORK),
     *(Row("telegram", "王阿姨", says, False, REFUSED) for says in WORK),
-    # Nobody else sees, cancels or rates 王阿姨's ticket (on Telegram such payloads come
-    # only from buttons, bound to their person: see the test after this one).
+    # Nobody else sees, cancels or rates 王阿姨's ticket, not even her grid's grid member.
     *(Row("rest", "resident-2", says, False, NOT_YOURS) for says in REPORTERS),
     *(Row("webchat", "", says, False, NOT_YOURS) for says in REPORTERS),
+    *(Row("telegram", "张伟", says, False, NOT_YOURS) for says in REPORTERS),
     # Identities are per channel: a staff member's or grid member's name, key or Telegram id
     # claimed as a REST sender or a web chat session is a stranger's.
     Row("rest", "zhang_wei", f"/accept {TICKET}", False, REFUSED),
@@ -129,8 +132,10 @@ def speak(channel: str, speaker: str, says: str, reach: Any) -> list[str]:
     api: Emulator = reach
     user = ON_TELEGRAM[speaker]
     before = len(api.to(user))
+    command = re.match(r"/\w+", says)  # what Telegram's clients mark as the command
+    assert command is not None
     api.user_says(user, says, entities=[
-        {"type": "bot_command", "offset": 0, "length": len(says.split()[0])}])
+        {"type": "bot_command", "offset": 0, "length": len(command.group())}])
     settle(lambda: len(api.to(user)), before)
     return [sent.text for sent in api.to(user)[before:]]
 

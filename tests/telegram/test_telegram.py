@@ -415,3 +415,11 @@ def test_a_forged_private_chat_is_dropped(telegram: TelegramChannel, emulator: E
     assert stored_in(sessions, ATTACKER) == 0
     with sessions() as session:
         assert session.scalar(select(Ticket.status)) == TicketStatus.ASSIGNED
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_command_linli_does_not_know_still_gets_an_answer(telegram: TelegramChannel,
+                                                            emulator: Emulator) -> None:
+    emulator.user_says(STRANGER, "/weather", entities=[
+        {"type": "bot_command", "offset": 0, "length": 8}])
+    emulator.wait_for(lambda: emulator.to(STRANGER))
