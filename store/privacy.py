@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -197,8 +198,10 @@ def erase(session: Session, person: Person) -> Erased:
     # masked and their name taken out.
     def scrub(text: str) -> str:
         cleaned = mask_sensitive(text)
-        for said, instead in _replacements(name, phone, placeholder):
-            cleaned = cleaned.replace(said, instead)
+        for said in (phone, name):
+            if said and len(said) >= 2:
+                cleaned = _replace(cleaned, said, "*" * len(said) if said == phone
+                                   else placeholder)
         return cleaned
 
     for row, column in (*((t, "text") for t in session.scalars(select(Ticket).where(
@@ -213,7 +216,7 @@ def erase(session: Session, person: Person) -> Erased:
             setattr(row, column, after)
             masked += 1
     # What others were sent or said about them ("报告人李小红 13912345678"): name and number out.
-    masked += _take_out(session, name, phone, placeholder)
+    masked += _take_out(session, person, name, phone, placeholder)
 
     if chats:  # where they were in a conversation, and what it had collected
         session.execute(delete(ConversationState).where(or_(*(
@@ -230,35 +233,68 @@ def erase(session: Session, person: Person) -> Erased:
                   household=had_household, messages=messages, masked=masked)
 
 
-def _replacements(name: str | None, phone: str | None,
-                  placeholder: str) -> list[tuple[str, str]]:
-    found = []
-    if phone:
-        found.append((phone, mask_sensitive(phone) if mask_sensitive(phone) != phone
-                      else "*" * max(len(phone) - 4, 0) + phone[-4:]))
-    if name and len(name) >= 2:  # a one-character name would take out every such character
-        found.append((name, placeholder))
-    return found
+def _distinctive(name: str) -> bool:
+    """A name that names only them wherever it appears: Chinese of two characters or more
+    ("王阿姨"), or several words ("Anna Smith"). "Anna" or "Mum" may be anyone's word."""
+    return (len(name) >= 2 and any("\u4e00" <= char <= "\u9fff" for char in name)) or \
+        len(name.split()) >= 2
 
 
-def _take_out(session: Session, name: str | None, phone: str | None, placeholder: str) -> int:
-    """Replace ``name`` and ``phone`` in every transcript and outbox text that holds them."""
-    pairs = _replacements(name, phone, placeholder)
-    if not pairs:
-        return 0
-    rows: list[TranscriptMessage | OutboxMessage] = [
-        *session.scalars(select(TranscriptMessage).where(or_(*(
-            TranscriptMessage.text.contains(said, autoescape=True) for said, _ in pairs)))),
-        *session.scalars(select(OutboxMessage).where(or_(*(
-            OutboxMessage.text.contains(said, autoescape=True) for said, _ in pairs))))]
-    for row in rows:
+def _replace(text: str, said: str, instead: str) -> str:
+    """``said`` replaced; a name in Latin letters only where it stands as a word of its own
+    (not "Anna" in "Annabel"). Chinese and numbers touch the words around them ("电话139…")."""
+    if not said.isascii() or not any(char.isalpha() for char in said):
+        return text.replace(said, instead)
+    return re.sub(rf"(?<![A-Za-z0-9_]){re.escape(said)}(?![A-Za-z0-9_])", lambda _: instead,
+                  text)
+
+
+def _take_out(session: Session, person: Person, name: str | None, phone: str | None,
+              placeholder: str) -> int:
+    """Replace ``phone`` in every transcript and outbox text that holds it, and ``name`` too
+    where it names only them; a name that may be anyone's word only in what was sent about
+    their own tickets and handoffs. How many texts changed."""
+    everywhere = [(phone, mask_sensitive(phone) if mask_sensitive(phone) != phone
+                   else "*" * max(len(phone) - 4, 0) + phone[-4:])] if phone else []
+    about_them = []
+    if name and _distinctive(name):
+        everywhere.append((name, placeholder))
+    elif name and len(name) >= 2:  # a one-character name would take out every such character
+        about_them.append((name, placeholder))
+    rows: dict[tuple[str, int], TranscriptMessage | OutboxMessage] = {}
+    if everywhere:
+        for found in (*session.scalars(select(TranscriptMessage).where(or_(*(
+                TranscriptMessage.text.contains(said, autoescape=True)
+                for said, _ in everywhere)))),
+                *session.scalars(select(OutboxMessage).where(or_(*(
+                    OutboxMessage.text.contains(said, autoescape=True)
+                    for said, _ in everywhere))))):
+            rows[(type(found).__name__, found.id)] = found
+    if about_them:
+        subscribed = select(TicketSubscriber.ticket_id).where(
+            TicketSubscriber.person_id == person.id)
+        keys = [f"ticket:{number}:" for number in session.scalars(select(Ticket.number).where(
+            (Ticket.reporter_id == person.id) | Ticket.id.in_(subscribed)))]
+        keys += [f"handoff:{handoff}:" for handoff in session.scalars(select(Handoff.id).where(
+            Handoff.resident_id == person.id))]
+        if keys:
+            for found in session.scalars(select(OutboxMessage).where(
+                    or_(*(OutboxMessage.dedupe_key.startswith(key, autoescape=True)
+                          for key in keys)),
+                    OutboxMessage.text.contains(about_them[0][0], autoescape=True))):
+                rows[("OutboxMessage", found.id)] = found
+    changed = 0
+    for row in rows.values():
         text = row.text
-        for said, instead in pairs:
-            text = text.replace(said, instead)
-        row.text = text
-        if isinstance(row, TranscriptMessage):
-            row.parse = None  # it repeats the text
-    return len(rows)
+        for said, instead in everywhere + (about_them if isinstance(row, OutboxMessage)
+                                           else []):
+            text = _replace(text, said, instead)
+        if text != row.text:
+            row.text = text
+            if isinstance(row, TranscriptMessage):
+                row.parse = None  # it repeats the text
+            changed += 1
+    return changed
 
 
 def erase_old_texts(session: Session, before: dt.datetime, limit: int) -> int:

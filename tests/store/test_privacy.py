@@ -241,3 +241,41 @@ def test_a_person_is_found_by_id_identity_or_community_key(
         assert wang is not None and wang.name == "王阿姨"
         assert privacy.find_person(session, "telegram:0") is None
         assert privacy.find_person(session, "nobody") is None
+
+
+def test_a_name_anyone_may_use_is_taken_out_only_of_what_was_about_her(
+        sessions: sessionmaker[Session]) -> None:
+    demo.load_community(sessions, NOW.date())
+    with transaction(sessions) as session:
+        community_id = session.scalar(select(Building.community_id))
+        building = session.scalar(select(Building).where(Building.number == "9"))
+        other = session.scalar(select(Person).where(Person.name == "Raj Patel"))
+        assert community_id is not None and building is not None and other is not None
+        anna = Person(community_id=community_id, name="Anna", roles=[
+            PersonRole(role=Role.RESIDENT)], created_at=NOW)
+        session.add(anna)
+        session.flush()
+        ticket = open_ticket(session, reporter=anna, kind=TicketKind.REPAIR,
+                             category="lighting", text="hallway light out", language="en",
+                             building=building, unit="1", room=None, now=NOW,
+                             deadlines=Deadlines(), duplicate_window=dt.timedelta(hours=24)
+                             ).ticket
+        assert ticket.assignee is not None
+        enqueue(session, person=ticket.assignee, text=f"New: {ticket.number} from Anna",
+                key=f"ticket:{ticket.number}:new:{ticket.assignee.id}", now=NOW)
+        enqueue(session, person=other, text="Anna and Annabel say hi", key="other", now=NOW)
+        session.add(TranscriptMessage(channel="shell", chat_id="raj", person_id=other.id,
+                                      direction=Direction.IN, text="Anna is my neighbour",
+                                      at=NOW))
+        anna_id = anna.id
+    with transaction(sessions) as session:
+        person = session.get(Person, anna_id)
+        assert person is not None
+        assert privacy.erase(session, person).name
+    with sessions() as session:
+        texts = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.text)).all())
+        assert texts["other"] == "Anna and Annabel say hi"
+        assert [t for k, t in texts.items() if k.startswith("ticket:")] == [
+            f"New: {ticket.number} from 居民#{anna_id}"]
+        assert session.scalar(select(TranscriptMessage.text).where(
+            TranscriptMessage.chat_id == "raj")) == "Anna is my neighbour"
