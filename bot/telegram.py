@@ -292,8 +292,9 @@ class TelegramFrontend:
         """Runs before every handler: a forged update goes no further, unanswered and unstored."""
         if not genuine(update):
             chat, user = update.effective_chat, update.effective_user
-            log.warning("dropped update %s: chat %r is not the private chat of user %r",
-                        update.update_id, chat.id if chat else None, user.id if user else None)
+            log.warning("dropped update %s (chat %r, user %r): not the user's own private "
+                        "chat, or not Telegram's ids", update.update_id,
+                        chat.id if chat else None, user.id if user else None)
             raise ApplicationHandlerStop
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
