@@ -72,9 +72,10 @@ def register(session: Session, person: Person, household: Household,
 
 
 def may_decide(person: Person, claim: HouseholdClaim) -> bool:
-    """Only the grid member of the flat's building, or staff of the same community."""
+    """Only the grid member of the flat's building, or staff of the same community; never
+    the claimant (a grid member claiming a flat in their own grid asks staff)."""
     building = claim.household.building
-    if person.community_id != building.community_id:
+    if person.community_id != building.community_id or person.id == claim.person_id:
         return False
     return person.id == building.grid.grid_member_id or person.has_role(Role.STAFF)
 

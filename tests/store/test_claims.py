@@ -104,3 +104,11 @@ def test_only_the_buildings_grid_member_or_staff_may_decide(
                    for name in ("张伟", "赵敏", "王芳", "李娜", "王阿姨")}
         assert allowed == {"张伟": True, "赵敏": True, "王芳": False, "李娜": False,
                            "王阿姨": False}
+
+
+def test_nobody_decides_their_own_claim(community: sessionmaker[Session]) -> None:
+    with transaction(community) as session:
+        zhang_wei = person(session, "张伟")
+        claim = register(session, zhang_wei, flat(session, "3", "2", "501"), NOW).claim
+        assert claim is not None
+        assert not may_decide(zhang_wei, claim) and may_decide(person(session, "赵敏"), claim)
