@@ -109,9 +109,16 @@ class NewcomerCap:
 
 
 def networks(spec: str) -> tuple[Network, ...]:
-    """Comma-separated addresses or networks (``127.0.0.0/8,::1,10.0.0.5``)."""
-    return tuple(ipaddress.ip_network(part.strip(), strict=False)
-                 for part in spec.split(",") if part.strip())
+    """Comma-separated addresses or networks (``127.0.0.0/8,::1,10.0.0.5``), as
+    LINLI_TRUSTED_ADDRESSES gives them."""
+    found = []
+    for part in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"LINLI_TRUSTED_ADDRESSES: {part!r} is neither an address nor "
+                             "a network (e.g. 10.0.0.5, 10.0.0.0/8, ::1)") from None
+    return tuple(found)
 
 
 def within(address: str | None, trusted: tuple[Network, ...]) -> bool:

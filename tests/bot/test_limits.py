@@ -209,3 +209,8 @@ def test_new_web_chat_sessions_count_as_newcomers(service: ConversationService, 
 
         asyncio.run(scenario())
     assert count(sessions, Person) == people + 1
+
+
+def test_a_trusted_address_that_is_not_one_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(ValueError, match=r"LINLI_TRUSTED_ADDRESSES: 'proxy\.local'"):
+        networks("127.0.0.1, proxy.local")
