@@ -206,6 +206,7 @@ class Message:
     message_id: str | None
     acknowledged: bool = False
     saved_for_later: bool = False
+    reply: str = ""  # what the acknowledging response said (for the audit's report)
 
 
 @dataclass
@@ -224,7 +225,7 @@ class Client:
     acknowledge (connection refused or cut, timeout, 5xx, 429) is sent again unchanged, with
     the same id, until it is."""
 
-    def __init__(self, base_url: str, ledger: Ledger, give_up_after: float = 90) -> None:
+    def __init__(self, base_url: str, ledger: Ledger, give_up_after: float = 180) -> None:
         self.url = base_url + WEBHOOK
         self.ledger = ledger
         self.give_up_after = give_up_after
@@ -264,7 +265,8 @@ class Client:
         replies = await self.send(http, message.sender, message.text, message.message_id)
         if replies is not None:
             message.acknowledged = True
-            message.saved_for_later = any(SAVED in str(r.get("text", "")) for r in replies)
+            message.reply = " / ".join(str(r.get("text", "")) for r in replies)
+            message.saved_for_later = SAVED in message.reply
             self.ledger.acknowledged += 1
 
     async def follow_up(self, http: httpx.AsyncClient, sender: str, with_ids: bool) -> None:
@@ -392,7 +394,7 @@ def audit(ledger: Ledger, database_url: str, kills: int = 0) -> Outcome:
             waiting[message.sender, message.address]
         outcome.saved_then_answered += message.saved_for_later and copies > 0
         if copies == 0:
-            outcome.lost.append(name)
+            outcome.lost.append(f"{name} (acknowledged with {message.reply[:80]!r})")
         elif copies > 1:
             outcome.duplicated.append(f"{name} ×{copies}")
         if tickets[message.address] != 1:
