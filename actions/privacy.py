@@ -7,7 +7,8 @@ from rasa_sdk.events import Restarted, SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
-from store import privacy
+from actions.people import tell_staff_over
+from store import handoffs, privacy
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import Role
 
@@ -50,7 +51,10 @@ class EraseData(LinliAction):
             # Grid members and staff are named in the community's records; the office
             # changes those, not a chat.
             raise ActionRefusedError("utter_erase_not_for_staff")
-        erased = privacy.erase(turn.session, turn.person)
+        handoff = handoffs.open_handoff(turn.session, turn.person)
+        erased = privacy.erase(turn.session, turn.person, turn.runtime.now())
+        if handoff is not None:  # the staff answering them hear it is over
+            tell_staff_over(turn.session, turn.runtime, handoff, "utter_notify_handoff_left")
         if not erased.anything:
             turn.say("utter_data_erased_nothing")
         else:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, null, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from store import media
+from store import handoffs, media
 from store.masking import mask_sensitive
 from store.models import (
     ChatIdentity,
@@ -170,8 +170,9 @@ class Erased:
                     self.masked))
 
 
-def erase(session: Session, person: Person) -> Erased:
-    """Erase ``person``'s personal data (see the module's notes). Idempotent."""
+def erase(session: Session, person: Person, now: dt.datetime) -> Erased:
+    """Erase ``person``'s personal data (see the module's notes). Idempotent. A handoff still
+    open ends: nobody could answer them any more."""
     placeholder = placeholder_name(person.id)
     name = person.name if person.name.strip() and person.name != placeholder else None
     phone = person.phone
@@ -226,6 +227,8 @@ def erase(session: Session, person: Person) -> Erased:
         session.execute(delete(Media).where(Media.id == media_id))
     for identity in identities:
         session.delete(identity)
+    if (handoff := handoffs.open_handoff(session, person)) is not None:
+        handoffs.end(handoff, now, handoffs.RESIDENT)
     had_household = person.household_id is not None
     person.name, person.phone, person.household_id = placeholder, None, None
     session.flush()

@@ -20,6 +20,7 @@ from store.models import (
     Direction,
     Event,
     EventSignup,
+    Handoff,
     Household,
     Media,
     OutboxMessage,
@@ -102,6 +103,8 @@ def _resident(session: Session) -> Person:
     session.add(TranscriptMessage(channel="shell", chat_id="zhang_wei",
                                   person_id=ticket.assignee.id, direction=Direction.OUT,
                                   text=f"{NAME}（{PHONE}）：{SAID[0]}", at=NOW))
+    session.add(Handoff(community_id=community_id, resident_id=person.id, started_at=NOW,
+                        last_activity_at=NOW))
     privacy.save_export(session, person, NOW)
     return person
 
@@ -161,7 +164,7 @@ def test_after_erasure_no_row_holds_her_name_phone_id_or_words(
     with transaction(sessions) as session:
         person = session.get(Person, person_id)
         assert person is not None
-        erased = privacy.erase(session, person)
+        erased = privacy.erase(session, person, NOW)
     assert erased.name and erased.phone and erased.household and erased.identities == 2
     assert erased.messages == 4 and erased.masked >= 4
     with sessions() as session:
@@ -184,6 +187,7 @@ def test_after_erasure_no_row_holds_her_name_phone_id_or_words(
         assert session.scalar(select(OutboxMessage.status).where(
             OutboxMessage.dedupe_key == "t:me")) == "failed"
         assert session.scalar(select(func.count()).select_from(ConversationState)) == 0
+        assert session.scalar(select(Handoff.ended_by)) == "resident"  # nobody can answer
 
 
 def test_erasing_twice_changes_nothing_the_second_time(
@@ -192,7 +196,7 @@ def test_erasing_twice_changes_nothing_the_second_time(
     with transaction(sessions) as session:
         person = session.get(Person, person_id)
         assert person is not None
-        assert privacy.erase(session, person).anything
+        assert privacy.erase(session, person, NOW).anything
     with sessions() as session:
         snapshot = [tuple(row) for table in Base.metadata.sorted_tables
                     for row in session.execute(select(table)).all()
@@ -200,7 +204,7 @@ def test_erasing_twice_changes_nothing_the_second_time(
     with transaction(sessions) as session:
         person = session.get(Person, person_id)
         assert person is not None
-        assert not privacy.erase(session, person).anything
+        assert not privacy.erase(session, person, NOW).anything
     with sessions() as session:
         assert snapshot == [tuple(row) for table in Base.metadata.sorted_tables
                             for row in session.execute(select(table)).all()
@@ -271,7 +275,7 @@ def test_a_name_anyone_may_use_is_taken_out_only_of_what_was_about_her(
     with transaction(sessions) as session:
         person = session.get(Person, anna_id)
         assert person is not None
-        assert privacy.erase(session, person).name
+        assert privacy.erase(session, person, NOW).name
     with sessions() as session:
         texts = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.text)).all())
         assert texts["other"] == "Anna and Annabel say hi"
