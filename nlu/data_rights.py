@@ -35,7 +35,7 @@ _ZH_OWN_OR_NUMBER = rf"(?:{_ZH_OWN}|{_ZH_MINE}(?:电话号码|电话|手机号�
 # Only small words may stand between a verb and its object ("删除一下我的信息"), so that
 # "我要登记我的信息" or "我的信息有误，删了这个工单" are not read as requests.
 _ZH_GAP = r"(?:一下|下|掉|了|光|干净|全部|所有|一切|掉所有|一下所有)?"
-_ZH_LEAD = r"(?:都|全|全部|统统|通通|一起|请|麻烦|帮我|给我|你们|你|就)*"
+_ZH_LEAD = r"(?:都|全|全部|统统|通通|一起|请|麻烦|帮我|给我|你们|你|就|可以|能|能不能|可不可以)*"
 _ZH_ERASE_VERB = (r"(?:删除|删掉|删了|删去|删光|删干净|删|清除|清空|清掉|抹掉|抹去|注销|销毁|"
                   r"去掉|移除|消除|擦除)")
 _ZH_STOP_KEEPING = r"(?:不要|别|不许|不准|停止)再?(?:保存|存|保留|留着|记录|收集)"
@@ -52,7 +52,7 @@ _ZH_ERASE = [
 ]
 _ZH_EXPORT = [
     re.compile(rf"(?P<verb>{_ZH_EXPORT_VERB}){_ZH_GAP}{_ZH_OWN}"),
-    re.compile(rf"{_ZH_OWN}{_ZH_LEAD}(?P<verb>导出|下载|发给我|发我)"),
+    re.compile(rf"{_ZH_OWN}{_ZH_LEAD}(?P<verb>导出|下载|发给我|发我|给我一份|发一份给我)"),
     # "你们存了我哪些信息", "你们有我什么数据", "你们收集了我多少资料"
     re.compile(r"(?P<verb>存|保存|储存|存储|有|掌握|收集|记录|留)了?(?:关于)?我(?:的)?"
                r"(?:哪些|什么|多少|啥|那些)(?:个人)?(?:信息|数据|资料|隐私)"),
@@ -79,6 +79,9 @@ _EN_ERASE = [
     re.compile(r"\b(?P<verb>stop)\s+(?:storing|keeping|saving|holding|collecting)\s+"
                rf"{_EN_OWN}\b"),
     re.compile(r"\b(?P<verb>right)\s+to\s+(?:be\s+forgotten|erasure)\b"),
+    re.compile(r"\b(?P<verb>want|like|wish)\s+to\s+be\s+forgotten\b"),
+    re.compile(rf"\b(?P<verb>{_EN_ERASE_VERB})\s+me\s+from\s+(?:linli\b|(?:your|the)\s+"
+               r"(?:system|records?|database|data|files?)\b)"),
     re.compile(r"\b(?P<verb>close|delete)\s+my\s+account\b"),
 ]
 _EN_EXPORT = [
@@ -98,6 +101,8 @@ _EN_EXPORT = [
                r"(?:data|info|information|details|records)\s+(?:that\s+)?you\s+(?:have|hold|keep|"
                r"store|stored|collected|saved)\b(?!\s+(?:on|about)\s+(?!me\b))"),
     re.compile(r"\b(?P<verb>data)\s+(?:export|download)\b"),
+    re.compile(rf"\b(?P<verb>get|see|access|request|want)\s+(?:all\s+)?{_EN_OWN}"
+               r"(?:\s+please)?[\s?.!]*$"),
     re.compile(r"\b(?P<verb>export|download)\s+(?:my|the)\s+data\b"),
 ]
 

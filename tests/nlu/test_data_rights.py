@@ -16,6 +16,8 @@ EXPORT = [
     "can you send me a copy of my data", "download all my information",
     "I'd like a copy of my personal data", "expot my data", "exprot my infomation",
     "I want to see the data you have", "data export", "give me my info",
+    "能把我的数据给我一份吗", "can I get my data?",
+    "could I see all my personal information please",
 ]
 ERASE = [
     "删除我的个人信息", "请删除我的个人信息", "把我的信息都删了", "删掉我的资料",
@@ -25,6 +27,8 @@ ERASE = [
     "erase my details", "remove my info", "wipe all of my data", "delet my data",
     "I want my data deleted", "stop storing my data", "right to be forgotten",
     "delete everything you have on me", "close my account", "dlete my personal data",
+    "我的信息可以删除吗", "帮我把个人信息删掉吧", "你们把我资料删了吧", "I want to be forgotten",
+    "please remove me from your system",
 ]
 NEITHER = [
     "删除我的报名", "删了这个工单", "取消我的工单", "删除我的报名信息", "我要登记我的信息",
@@ -37,6 +41,9 @@ NEITHER = [
     "my details are building 9 flat 1403", "don't delete my data", "do you need my number?",
     "export the report", "remote control of the gate is broken",
     "/choose{\"x\": \"delete my data\"}", "", "ok", "yes",
+    "can I get my data plan changed?", "get my details updated please", "我的信息可以改一下吗",
+    "remove me from the waitlist", "I have my details ready", "remove me from the group",
+    "I have my details.",
 ]
 
 
