@@ -3,9 +3,13 @@ cancel or mention information are not."""
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 import pytest
 
 from nlu.data_rights import read_data_request
+from nlu.trainingdata import load
 
 EXPORT = [
     "导出我的数据", "我想要一份你们存的我的信息", "请把我的个人信息导出来", "导出个人信息",
@@ -60,3 +64,11 @@ def test_asking_to_be_forgotten_is_an_erasure(text: str) -> None:
 @pytest.mark.parametrize("text", NEITHER)
 def test_other_deletions_and_mentions_of_information_are_neither(text: str) -> None:
     assert read_data_request(text) is None
+
+
+def test_no_training_example_of_any_intent_reads_as_a_data_request() -> None:
+    """Thousands of real requests (repairs, cancellations, sign-ups, questions) and none is
+    taken for a request about one's data."""
+    examples = load(Path(str(files("nlu") / "data"))).examples
+    assert len(examples) > 1000
+    assert [e.text for e in examples if read_data_request(e.text)] == []
