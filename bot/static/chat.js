@@ -9,6 +9,8 @@
   const BATCH_MS = 2000;  // bot messages this close together answer the same thing
   // Ticket numbers and times ("12-04 08:30") are read as one piece: they never break.
   const UNBREAKABLE = /[A-Z]{2}-\d{8}-\d{4}|\d{1,2}-\d{1,2} \d{1,2}:\d{2}/g;
+  // A file Linli made for the resident (their data export): a download link on this page.
+  const DOWNLOAD = /\/media\/[\w-]+/g;
 
   const TEXT = {
     zh: {
@@ -91,19 +93,33 @@
     scrollToEnd();
   }
 
+  function withDownloads(div, text) {
+    let last = 0;
+    for (const match of text.matchAll(DOWNLOAD)) {
+      div.append(text.slice(last, match.index));
+      const link = document.createElement("a");
+      link.href = match[0];
+      link.download = "";
+      link.textContent = match[0];
+      div.append(link);
+      last = match.index + match[0].length;
+    }
+    div.append(text.slice(last));
+  }
+
   function bubble(text, who) {
     const div = document.createElement("div");
     div.className = "msg " + who;
     let last = 0;
     for (const match of text.matchAll(UNBREAKABLE)) {
-      div.append(text.slice(last, match.index));
+      withDownloads(div, text.slice(last, match.index));
       const piece = document.createElement("span");
       piece.className = /^[A-Z]/.test(match[0]) ? "nowrap ticket" : "nowrap";
       piece.textContent = match[0];
       div.append(piece);
       last = match.index + match[0].length;
     }
-    div.append(text.slice(last));
+    withDownloads(div, text.slice(last));
     return div;
   }
 
