@@ -8,9 +8,9 @@ import json
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.test_webchat import browser, page, send  # noqa: F401 — fixtures
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
 from tests.bot.test_rest import base_url  # noqa: F401 — the HTTP server fixture
+from tests.browser.test_webchat import browser, page, send  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
