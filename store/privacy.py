@@ -190,7 +190,7 @@ def erase(session: Session, person: Person, now: dt.datetime) -> Erased:
         .execution_options(synchronize_session=False))
     session.execute(update(OutboxMessage).where(
         OutboxMessage.person_id == person.id, OutboxMessage.text != ERASED)
-        .values(text=ERASED, buttons=None).execution_options(synchronize_session=False))
+        .values(text=ERASED, buttons=null()).execution_options(synchronize_session=False))
     session.execute(update(Question).where(Question.person_id == person.id,
                                            Question.text != ERASED).values(text=ERASED))
 
