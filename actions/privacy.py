@@ -39,6 +39,26 @@ class ExportData(LinliAction):
         return []
 
 
+def _kept_by_the_office(turn: Turn) -> bool:
+    """Grid members and staff are named in the community's records; the office changes
+    those, not a chat."""
+    return any(role.role != Role.RESIDENT for role in turn.person.roles)
+
+
+class CheckErasable(LinliAction):
+    """Before "erase your data?" is asked: a worker hears at once that the office keeps
+    their details, and the flow ends."""
+
+    def name(self) -> str:
+        return "action_check_erasable"
+
+    def act(self, turn: Turn) -> Events:
+        if _kept_by_the_office(turn):
+            turn.say("utter_erase_not_for_staff")
+            return [Restarted()]
+        return []
+
+
 class EraseData(LinliAction):
     """The resident said yes to "erase your data?" (the flow's confirm step): their personal
     data is erased in this one transaction and they hear what went."""
@@ -47,9 +67,7 @@ class EraseData(LinliAction):
         return "action_erase_data"
 
     def act(self, turn: Turn) -> Events:
-        if any(role.role != Role.RESIDENT for role in turn.person.roles):
-            # Grid members and staff are named in the community's records; the office
-            # changes those, not a chat.
+        if _kept_by_the_office(turn):  # checked again: a role may have come since
             raise ActionRefusedError("utter_erase_not_for_staff")
         handoff = handoffs.open_handoff(turn.session, turn.person)
         erased = privacy.erase(turn.session, turn.person, turn.runtime.now())
