@@ -10,7 +10,8 @@ What "answered exactly once" means here, from the outside:
   "saved for later" (the database was down);
 - its answer is *delivered* when the sender received it in any HTTP reply (its own, a retry's,
   or a later message's, which carries what waited in the chat's outbox), or when it still waits
-  in the chat's outbox; it must be delivered exactly once, to that sender and no other;
+  in the chat's outbox; it must be delivered exactly once, to that sender and no other, and
+  be queued in the outbox at most once (never piled onto other late answers);
 - the database must hold exactly one ticket for that flat, and the transcript exactly one
   inbound row for the message and one outbound row carrying its answer.
 """
@@ -368,7 +369,7 @@ def audit(ledger: Ledger, database_url: str, kills: int = 0) -> Outcome:
     """Check every message of ``ledger`` against what the client got and the database holds."""
     engine = create_engine(database_url)
     try:
-        tickets, outbound, inbound, waiting = _database_view(engine)
+        tickets, outbound, inbound, waiting, queued = _database_view(engine)
     finally:
         engine.dispose()
     outcome = Outcome(sent=len(ledger.messages), kills=kills,
@@ -393,28 +394,38 @@ def audit(ledger: Ledger, database_url: str, kills: int = 0) -> Outcome:
         copies = delivered[message.sender, message.address] + \
             waiting[message.sender, message.address]
         outcome.saved_then_answered += message.saved_for_later and copies > 0
+        numbers = tickets.get(message.address, [])
         if copies == 0:
-            outcome.lost.append(f"{name} (acknowledged with {message.reply[:80]!r})")
+            # what the sender was told about the flat's ticket instead, if anything
+            told = [text for text in ledger.received.get(message.sender, [])
+                    if any(number in text for number in numbers)]
+            outcome.lost.append(f"{name} (acknowledged with {message.reply[:60]!r}; told "
+                                f"{told[0][:60] if told else 'nothing'!r} of its ticket)")
         elif copies > 1:
             outcome.duplicated.append(f"{name} ×{copies}")
-        if tickets[message.address] != 1:
-            outcome.ticket_problems.append(f"{name}: {tickets[message.address]} tickets")
+        elif queued[message.sender, message.address] > 1:  # piled onto other late answers
+            outcome.duplicated.append(
+                f"{name} queued ×{queued[message.sender, message.address]}")
+        if len(numbers) != 1:
+            outcome.ticket_problems.append(f"{name}: {len(numbers)} tickets")
         if inbound[message.text] != 1 or outbound[message.address] != 1:
             outcome.transcript_problems.append(
                 f"{name}: {inbound[message.text]} in, {outbound[message.address]} answers")
     return outcome
 
 
-def _database_view(engine: Engine) -> tuple[Counter[Address], Counter[Address], Counter[str],
+def _database_view(engine: Engine) -> tuple[dict[Address, list[str]], Counter[Address],
+                                            Counter[str],
+                                            Counter[tuple[str, Address]],
                                             Counter[tuple[str, Address]]]:
-    """Tickets per flat, answers per flat in the transcript, inbound rows per text, and
-    answers still waiting in each REST chat's outbox."""
+    """Ticket numbers per flat, answers per flat in the transcript, inbound rows per text, answers
+    still waiting in each REST chat's outbox, and answers ever queued there."""
     with engine.connect() as connection:
-        tickets: Counter[Address] = Counter({
-            (building, unit or "", room or ""): count for building, unit, room, count in
-            connection.execute(select(Building.number, Ticket.unit, Ticket.room, func.count())
-                               .join(Building, Ticket.building_id == Building.id)
-                               .group_by(Building.number, Ticket.unit, Ticket.room))})
+        tickets: dict[Address, list[str]] = {}
+        for building, unit, room, number in connection.execute(
+                select(Building.number, Ticket.unit, Ticket.room, Ticket.number)
+                .join(Building, Ticket.building_id == Building.id)):
+            tickets.setdefault((building, unit or "", room or ""), []).append(number)
         outbound: Counter[Address] = Counter(
             address for (text,) in connection.execute(
                 select(TranscriptMessage.text).where(TranscriptMessage.channel == "rest",
@@ -426,13 +437,15 @@ def _database_view(engine: Engine) -> tuple[Counter[Address], Counter[Address], 
                 select(TranscriptMessage.text).where(TranscriptMessage.channel == "rest",
                                                      TranscriptMessage.direction ==
                                                      Direction.IN)))
-        waiting: Counter[tuple[str, Address]] = Counter(
-            (chat, address) for chat, text in connection.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.text).where(
-                    OutboxMessage.channel == "rest",
-                    OutboxMessage.status == OutboxStatus.PENDING))
-            for address in answered_addresses(text))
-    return tickets, outbound, inbound, waiting
+        waiting: Counter[tuple[str, Address]] = Counter()
+        queued: Counter[tuple[str, Address]] = Counter()
+        for chat, text, status in connection.execute(
+                select(OutboxMessage.chat_id, OutboxMessage.text, OutboxMessage.status)
+                .where(OutboxMessage.channel == "rest")):
+            for address in answered_addresses(text):
+                queued[chat, address] += 1
+                waiting[chat, address] += status == OutboxStatus.PENDING
+    return tickets, outbound, inbound, waiting, queued
 
 
 def inbound_rows(database_url: str) -> Callable[[], int]:
