@@ -33,6 +33,9 @@ app.add_typer(report_app, name="report")
 notice_app = typer.Typer(help="Notices to residents: now, at a time, or recurring.",
                          no_args_is_help=True)
 app.add_typer(notice_app, name="notice")
+person_app = typer.Typer(help="A resident's data rights (PIPL): export and erasure.",
+                         no_args_is_help=True)
+app.add_typer(person_app, name="person")
 
 
 def _progress() -> Any:
@@ -160,6 +163,10 @@ def shell(
     from bot.wiring import prepare
 
     _, service = prepare(Settings(), _progress())
+    # Messages stored but never answered (a process killed mid-turn) or spooled during an
+    # outage are answered now, as `linli serve` does at start-up; replies go to the outbox.
+    asyncio.run(service.answer_orphans())
+    asyncio.run(service.replay_spooled())
     typer.echo(f"Linli 邻里 — chatting as {who}. Type a message; a number picks a button; "
                "Ctrl-D quits. 输入消息，数字选按钮，Ctrl-D 退出。")
     buttons: list[dict[str, str]] = []
@@ -188,13 +195,23 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
     workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
+    threads: Annotated[int | None, typer.Option(
+        min=0, max=64, help="turn threads per worker (default: 1 on SQLite, 4 on "
+                            "PostgreSQL; 0: turns on the event loop)")]
+    = None,
 ) -> None:
     """Run Linli: REST channel (Rasa-compatible), /model/parse, web chat at /chat (Rasa's
     socket.io channel at /socket.io), the scheduler, and Telegram when a token is set."""
+    import os
+
     import uvicorn
 
     from actions.runtime import current as current_runtime
     from bot.rest import create_app
+    from bot.turns import THREADS_VARIABLE
+
+    if threads is not None:  # the environment reaches every worker process
+        os.environ[THREADS_VARIABLE] = str(threads)
     from bot.wiring import build_scheduler, build_webchat, prepare
 
     # Prepared once here (trains a stale model, migrates, loads the demo, makes the web chat's
@@ -206,23 +223,44 @@ def serve(
     background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     telegram = None
     if settings.telegram_token:
-        from bot.telegram import build_application
+        from bot.telegram import build_application, webhook_secret
         from bot.wiring import run_telegram
 
         telegram = build_application(settings.telegram_token, settings.telegram_base_url)
+        if settings.telegram_webhook_url:
+            # Never open: without a configured secret, one made now is registered with
+            # Telegram (setWebhook) and checked on every call.
+            try:
+                secret = webhook_secret(settings.telegram_webhook_secret)
+            except ValueError as error:
+                raise _fail(str(error)) from None
+            settings = settings.model_copy(update={"telegram_webhook_secret": secret})
         background.append(lambda: run_telegram(settings, service, telegram))
         typer.echo("Telegram: " + ("webhook " + settings.telegram_webhook_url
                                    if settings.telegram_webhook_url else "polling for updates"))
+    from bot.auth import Access, warn_if_open
+
+    try:
+        warn_if_open(Access.from_settings(settings), host)
+    except ValueError as error:  # a JWT method that cannot check signatures
+        raise _fail(str(error)) from None
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook")
     if workers > 1 and not background:
         uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+                    workers=workers, log_level="warning", access_log=False,
+                    timeout_keep_alive=KEEP_ALIVE)
     else:
         webhook = (telegram, settings.telegram_webhook_secret) \
             if telegram is not None and settings.telegram_webhook_url else None
         uvicorn.run(create_app(service, pipeline, background, webhook, scheduler, webchat),
-                    host=host, port=port, log_level="warning")
+                    host=host, port=port, log_level="warning", access_log=False,
+                    timeout_keep_alive=KEEP_ALIVE)
+
+
+#: Seconds an idle HTTP connection stays open: longer than clients keep theirs (httpx: 5 s),
+#: so that a client never sends on a connection the server is closing (a ReadError).
+KEEP_ALIVE = 30
 
 
 def _import_community(path: Path) -> None:
@@ -435,6 +473,71 @@ def notice_cancel(number: Annotated[int, typer.Argument(help="the notice's numbe
 def notice_confirm(number: Annotated[int, typer.Argument(help="the notice's number")]) -> None:
     """Send a notice that waits for confirmation because of its large audience."""
     _change_notice(number, "confirm")
+
+
+_PERSON_KEY = ("a person id (15), a chat identity (telegram:123, rest:abc) or the key in the "
+               "community file (wang_aiyi)")
+
+
+@person_app.command("export")
+def person_export(
+    key: Annotated[str, typer.Argument(help=_PERSON_KEY)],
+    out: Annotated[Path | None, typer.Option("--out", help="write the JSON here instead of "
+                                             "to standard output")] = None,
+) -> None:
+    """Everything held about a person, as JSON (UTF-8)."""
+    from bot.wiring import build_runtime
+    from store import privacy
+
+    runtime = build_runtime(Settings())
+    with runtime.sessions() as session:
+        person = privacy.find_person(session, key)
+        if person is None:
+            raise _fail(f"no person {key!r}")
+        data = privacy.export_json(privacy.export(session, person, runtime.now()))
+    if out is None:
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.flush()
+        return
+    out.write_bytes(data + b"\n")
+    typer.echo(f"person #{person.id}: written to {out}", err=True)
+
+
+@person_app.command("erase")
+def person_erase(
+    key: Annotated[str, typer.Argument(help=_PERSON_KEY)],
+    yes: Annotated[bool, typer.Option("--yes", help="erase without asking")] = False,
+) -> None:
+    """Erase a person's name, phone, chat identities, household and message texts; their
+    tickets stay in the statistics, anonymised. Asks first unless --yes."""
+    from bot.wiring import build_runtime
+    from store import privacy
+    from store.database import transaction
+    from store.models import Person
+
+    runtime = build_runtime(Settings())
+    with runtime.sessions() as session:
+        person = privacy.find_person(session, key)
+        if person is None:
+            raise _fail(f"no person {key!r}")
+        number, name = person.id, person.name
+    if not yes and not typer.confirm(f"Erase the personal data of person #{number} ({name})? "
+                                     "This cannot be undone."):
+        raise _fail("nothing was erased")
+    with transaction(runtime.sessions) as session:
+        person = session.get(Person, number)
+        assert person is not None
+        erased = privacy.erase(session, person, runtime.now())
+    if not erased.anything:
+        typer.echo(f"person #{number}: nothing left to erase")
+        return
+    done = [what for what, did in (("name", erased.name), ("phone", erased.phone),
+                                   ("household", erased.household)) if did]
+    done += [f"{erased.identities} chat identities"] if erased.identities else []
+    done += [f"{erased.messages} message texts"] if erased.messages else []
+    done += [f"numbers or name taken out of {erased.masked} other texts"] if erased.masked \
+        else []
+    typer.echo(f"person #{number}: erased " + ", ".join(done))
 
 
 def main() -> None:

@@ -39,11 +39,31 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = Field(default=None, description="public HTTPS URL of "
                                              "this server's /telegram/webhook; polling if unset")
     telegram_webhook_secret: str | None = Field(default=None, description="secret Telegram "
-                                                "sends with every webhook call")
+                                                "sends with every webhook call (A-Z, a-z, 0-9, "
+                                                "_, -); default: a random one per start")
     action_endpoint: str | None = Field(default=None, description="rasa_sdk action server "
                                         "webhook URL; default: run the actions in-process")
     secret_key: SecretStr | None = Field(default=None, description="signs web chat sessions; "
                                          "default: a random key kept in LINLI_HOME/secret_key")
+    retention_days: int = Field(default=180, ge=1, description="transcript texts older than "
+                                "this many days are erased by the scheduler (PIPL)")
+    auth_token: SecretStr | None = Field(default=None, description="token the REST channel "
+                                         "and /model/parse require as ?token= (Rasa's "
+                                         "--auth-token)")
+    jwt_secret: SecretStr | None = Field(default=None, description="key that checks "
+                                         "'Authorization: Bearer' JWTs, whose sender_id claim "
+                                         "must name the sender (Rasa's --jwt-secret)")
+    jwt_method: str = Field(default="HS256", description="the JWTs' signing algorithm")
+    trusted_addresses: str = Field(default="127.0.0.0/8,::1", description="comma-separated "
+                                   "addresses or networks that may read /metrics and "
+                                   "/openapi.json and are exempt from the per-address limits")
+    rate_per_sender: int = Field(default=60, ge=0, description="messages one sender may send "
+                                 "per minute (as a burst, refilled evenly); 0: no limit")
+    rate_per_address: int = Field(default=600, ge=0, description="messages and parses one "
+                                  "client address may send per minute; 0: no limit")
+    new_people_per_address: int = Field(default=30, ge=0, description="senders Linli has not "
+                                        "met that one client address may bring per hour; "
+                                        "0: no limit")
 
     @property
     def database(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     return Runtime(sessions=sessions, responses=Responses.load(settings.config_dir),
                    timezone=timezone, faq=FaqIndex.load(faq_file) if faq_file.exists() else None,
                    policy=policy, deadlines=policy.deadline_rules(timezone),
-                   parts=Parts.load(settings.config_dir / "parts.yml"))
+                   parts=Parts.load(settings.config_dir / "parts.yml"),
+                   retention=dt.timedelta(days=settings.retention_days))
 
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
+from nlu.data_rights import read_data_request
 from nlu.rating import read_rating
 
 #: Slots a flow may take from the NLU's entities.
@@ -23,11 +24,22 @@ FREE_TEXT_SLOTS = ("suggestion", "audience", "schedule", "notice_zh", "notice_en
 #: Emergencies are not among them: they outrank everything (see ``FlowRunner.handle``).
 INTERRUPTING = frozenset({"ticket_status", "request_human", "bot_help",
                           "set_language", "ticket_cancel", "queue", "accept", "progress",
-                          "resolve", "note", "escalate", "rate", "reply", "end"})
+                          "resolve", "note", "escalate", "rate", "reply", "end",
+                          "claim_confirm", "claim_refuse",
+                          "data_export", "data_erase"})
 _CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
                      re.IGNORECASE)
 _CARRY_ON = re.compile(r"^\s*(继续|接着|还要|要的?|carry on|continue|go on|go ahead)",
                        re.IGNORECASE)
+#: At a yes-or-no question before something is undone (a confirm step): "是的", "确定",
+#: "yes", never anything with a "not" in it ("确定不撤销"); "不", "算了", "no" keep it. "取消"
+#: and "cancel" are neither there: at "确定要取消报名吗？" they may mean either.
+_YES = re.compile(r"^\s*(是的?|对的?|确定|确认|好的?|可以|yes|yeah|yep|sure|ok(ay)?|confirm)"
+                  r"[\s,，]*(要|就)?(撤销|取消|删除|撤|do it|cancel it|withdraw it|please)?"
+                  r"[\s吧了啊呀!！.。~]*$", re.IGNORECASE)
+_NEGATED = re.compile(r"不|别|没|\b(no|not|never|nope)\b|n't\b", re.IGNORECASE)
+_NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget it)\b)",
+                 re.IGNORECASE)
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
@@ -42,7 +54,7 @@ EMERGENCY = "report_emergency"
 #: alarming ("就在3号楼门口") at about 0.6.
 EMERGENCY_CONFIDENCE = 0.85
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
-FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text")
+FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup")
 
 
 @dataclass(slots=True)
@@ -69,6 +81,19 @@ class Context:
 def _sure(parse: Mapping[str, Any]) -> bool:
     """The NLU is sure enough of its reading for the reading to steer the conversation."""
     return float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE
+
+
+def _confirms(parse: Mapping[str, Any]) -> bool:
+    """A plain yes to a confirm step: a sure "yes" (or its button), with no "not" in it."""
+    text = str(parse.get("text", ""))
+    return not _NEGATED.search(text) and (
+        bool(_YES.search(text)) or (parse["intent"]["name"] == "affirm" and _sure(parse)))
+
+
+def _refuses(parse: Mapping[str, Any]) -> bool:
+    """A plain no to a confirm step: "不", "算了", "no", or a sure "no" (its button)."""
+    return bool(_NO.search(str(parse.get("text", "")))) or (
+        parse["intent"]["name"] == "deny" and _sure(parse))
 
 
 def _declines(parse: Mapping[str, Any]) -> bool:
@@ -114,6 +139,15 @@ class FlowRunner:
         #    work still works) nor the answer to a question the bot is asking.
         text = str(context.parse.get("text", ""))
         asked = self.waiting_step(stack)
+        # A resident asking for their data or its erasure (PIPL) is heard in any mode, as
+        # its own request (nlu/data_rights.py); not in an answer taken word for word (a
+        # suggestion, a notice), except at a question they may pass by.
+        wanted = read_data_request(text) if asked is None or not asked.from_text \
+            or asked.optional else None
+        if wanted is not None and f"data_{wanted}" in self.flows:
+            intent = f"data_{wanted}"
+            context = dataclasses.replace(context, in_handoff=False, parse={
+                **context.parse, "intent": {"name": intent, "confidence": 1.0}})
         if context.in_handoff and asked is None and not text.startswith("/"):
             if await self._taken("action_relay_to_staff", slots, context, replies):
                 return replies
@@ -134,7 +168,21 @@ class FlowRunner:
                 return replies
 
         waiting = self.waiting_step(stack)
-        if waiting is not None:
+        if waiting is not None and waiting.kind == "confirm":
+            # Before something is undone: only a plain yes goes on. "No" keeps it and says so;
+            # any other message keeps it too and is then handled as itself. Either way only
+            # the question's own flow ends: a question it interrupted is asked again.
+            refused = _refuses(context.parse)
+            if refused or not _confirms(context.parse):
+                stack.pop()
+                if not refused:
+                    if not stack:
+                        self._clear_flow_slots(slots)
+                    return await self.handle(state, context)
+                replies.append(self.say(waiting.on_cancel or "utter_flow_cancelled", slots))
+            else:
+                stack[-1]["step"] += 1
+        elif waiting is not None:
             # A free-text answer (a suggestion, a notice) is not read as "no": only cancel
             # words end the flow there.
             if _CANCEL.search(context.parse.get("text", "")) or (
@@ -282,8 +330,9 @@ class FlowRunner:
         if _declines(parse):
             return [self.say("utter_resume_declined", slots)]
         waiting = self.waiting_step(saved["stack"])
-        answers = waiting is not None and not waiting.from_text and self._fill(
-            waiting, parse, dict(slots))
+        # A confirm step is asked again rather than answered by a yes to this offer.
+        answers = waiting is not None and waiting.kind == "collect" and not waiting.from_text \
+            and self._fill(waiting, parse, dict(slots))
         if not (answers or _CARRY_ON.search(text) or (
                 parse["intent"]["name"] == "affirm" and _sure(parse))):
             return []  # moved on: the message is handled as usual
@@ -322,6 +371,12 @@ class FlowRunner:
                         return
                 continue
             step = flow.steps[frame["step"]]
+            if step.kind == "confirm":  # asked every time: a yes is never carried over
+                if step.about and slots.get(step.about) is None:
+                    frame["step"] = len(flow.steps)  # nothing was chosen: nothing to confirm
+                    continue
+                await self._ask(step, slots, context, replies)
+                return
             if step.kind == "collect":
                 if slots.get(step.name) is None:
                     await self._ask(step, slots, context, replies)
@@ -360,12 +415,14 @@ class FlowRunner:
         steps: tuple[Step, ...] = (self.flows[frame["flow"]].steps if frame["flow"] in self.flows
                                    else ())
         index = int(frame["step"])
-        if index < len(steps) and steps[index].kind == "collect":
+        if index < len(steps) and steps[index].kind in ("collect", "confirm"):
             return steps[index]
         return None
 
     @staticmethod
     def _fill(step: Step, parse: dict[str, Any], slots: dict[str, Any]) -> bool:
+        if step.kind == "confirm":
+            return _confirms(parse)
         slot = step.name
         if step.from_text:
             # A button may carry the answer as an entity (/choose{"audience": "grid:G2"}),
