@@ -74,9 +74,16 @@ def _report(turn: Turn, kind: TicketKind) -> tuple[Opened, Accused | None]:
                          language=turn.language, building=building, unit=unit, room=room,
                          now=turn.runtime.now(), deadlines=turn.runtime.deadlines,
                          duplicate_window=turn.runtime.duplicate_window, place=place,
-                         parts=turn.runtime.parts, accused=accused)
-    attach(turn, opened.ticket, list(slots("attachments") or []))
+                         parts=turn.runtime.parts, accused=accused,
+                         source=_inbound_id(turn))
+    if not opened.repeated:
+        attach(turn, opened.ticket, list(slots("attachments") or []))
     return opened, accused
+
+
+def _inbound_id(turn: Turn) -> int | None:
+    inbound = turn.tracker.latest_message.get("inbound_id")
+    return inbound if isinstance(inbound, int) else None
 
 
 def attach(turn: Turn, ticket: Ticket, file_ids: list[str]) -> None:

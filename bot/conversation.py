@@ -483,6 +483,9 @@ class ConversationService:
         understood = chosen or text
         parse = button_payload(understood, turn.language) or self.nlu.parse(understood)
         parse["message_id"] = incoming.message_id or str(turn.inbound_id)
+        # The stored message behind this turn: an action that a crash cut short finds, when
+        # the turn runs again, what it already did for this very message.
+        parse["inbound_id"] = turn.inbound_id
         turn.parse = parse
         language = parse["language"]
         if language not in SUPPORTED and language != UNDETERMINED:

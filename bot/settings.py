@@ -45,6 +45,9 @@ class Settings(BaseSettings):
                                         "webhook URL; default: run the actions in-process")
     secret_key: SecretStr | None = Field(default=None, description="signs web chat sessions; "
                                          "default: a random key kept in LINLI_HOME/secret_key")
+    claim_lease_seconds: float = Field(default=30, gt=0, description="a message whose turn "
+                                       "has run this long is taken for orphaned by a crash "
+                                       "and answered by another worker's sweep")
     retention_days: int = Field(default=180, ge=1, description="transcript texts older than "
                                 "this many days are erased by the scheduler (PIPL)")
     auth_token: SecretStr | None = Field(default=None, description="token the REST channel "

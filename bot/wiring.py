@@ -15,7 +15,7 @@ from actions.notify import notify_person
 from actions.responses import Responses
 from actions.runtime import Runtime, configure
 from actions.runtime import current as current_runtime
-from bot.conversation import ConversationService, Parser
+from bot.conversation import CLAIM_LEASE, ConversationService, Parser
 from bot.settings import Settings
 from bot.spool import Spool
 from flows.definitions import load_flows, packaged_flows
@@ -55,12 +55,13 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
 def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,
                   actions: ActionCaller | None = None,
-                  spool: Spool | None = None) -> ConversationService:
+                  spool: Spool | None = None,
+                  lease: dt.timedelta = CLAIM_LEASE) -> ConversationService:
     """The conversation service over ``runtime``'s database, with in-process actions."""
     configure(runtime)
     runner = FlowRunner(load_flows(flows_file or packaged_flows()),
                         actions or InProcessActions(), runtime.responses)
-    return ConversationService(runtime.sessions, nlu, runner, runtime.clock, spool)
+    return ConversationService(runtime.sessions, nlu, runner, runtime.clock, spool, lease)
 
 
 def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPipeline,
@@ -78,7 +79,8 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
         progress("no community in the database: loaded the demo community")
     actions = HttpActions(settings.action_endpoint) if settings.action_endpoint else None
     spool = Spool(settings.home / "spool" / "inbox.jsonl")
-    return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool)
+    return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool,
+                                   lease=dt.timedelta(seconds=settings.claim_lease_seconds))
 
 
 def build_scheduler(runtime: Runtime) -> Scheduler:

@@ -250,6 +250,8 @@ class Ticket(Base):
     response_step: Mapped[int] = mapped_column(default=0, server_default="0")
     resolution_step: Mapped[int] = mapped_column(default=0, server_default="0")
     poll_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The inbound message that opened it: a turn run again after a crash reopens nothing.
+    source_message_id: Mapped[int | None] = mapped_column(index=True)
 
     building: Mapped[Building | None] = relationship()
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])

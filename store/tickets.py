@@ -131,6 +131,7 @@ class Opened:
     ticket: Ticket
     duplicate: bool
     joined: bool = False
+    repeated: bool = False  # this very message opened it before a crash cut its turn short
 
 
 def next_number(session: Session, kind: TicketKind, now: dt.datetime, *,
@@ -203,10 +204,17 @@ def open_ticket(session: Session, *, reporter: Person, kind: TicketKind, categor
                 text: str, language: str, building: Building | None, unit: str | None,
                 room: str | None, now: dt.datetime, deadlines: Deadlines,
                 duplicate_window: dt.timedelta, place: Place = UNKNOWN,
-                parts: Parts | None = None, accused: Accused | None = None) -> Opened:
+                parts: Parts | None = None, accused: Accused | None = None,
+                source: int | None = None) -> Opened:
     """Open a ticket routed to the building's grid member — or, for a complaint about a
-    person, to whoever stands above them — or join the open ticket about the same problem."""
+    person, to whoever stands above them — or join the open ticket about the same problem.
+    ``source``, the inbound message reporting it, makes this repeatable: a turn run again
+    after a crash gets the ticket that message already opened, as if opened now."""
     parts = parts or Parts.default()
+    if source is not None and (opened := session.scalar(
+            select(Ticket).where(Ticket.source_message_id == source)
+            .order_by(Ticket.id).limit(1))) is not None:
+        return Opened(opened, duplicate=False, repeated=True)
     duplicate = None if kind == TicketKind.EMERGENCY or accused is not None else \
         find_open_duplicate(session, building, category, now - duplicate_window, parts=parts,
                             place=place, unit=unit, room=room, reporter=reporter)
@@ -235,7 +243,7 @@ def open_ticket(session: Session, *, reporter: Person, kind: TicketKind, categor
         language=language, building=building, unit=unit, room=room, reporter=reporter,
         assignee=assignee, created_at=now, respond_by=due.respond_by, escalate_by=due.escalate_by,
         resolve_by=due.resolve_by, scope=place.scope, part=place.part, escalation_level=level,
-        accused=accused.person if accused is not None else None)
+        accused=accused.person if accused is not None else None, source_message_id=source)
     session.add(ticket)
     session.flush()
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=reporter.id, kind="created",

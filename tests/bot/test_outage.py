@@ -292,3 +292,31 @@ def test_a_retry_waiting_for_another_worker_holds_no_turn_thread(
     with turns_on_threads(service, threads=1):
         first, retry, waited = asyncio.run(meanwhile())
     assert waited and retry == first and "BX-20261121-0001" in first[0]["text"]
+
+
+def test_a_turn_killed_after_its_ticket_was_saved_answers_as_if_opened_now(
+        service: ConversationService, sessions: sessionmaker[Session],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ticket's transaction committed, the answer's did not: run again, the turn finds
+    the ticket this message opened and says it was opened — not "you already reported it"."""
+    message = Incoming("rest", "d", "d", "12号楼1单元302卫生间下水道堵了", message_id="1")
+    with monkeypatch.context() as patch:
+        def killed(*_args: object) -> None:
+            raise SystemExit("kill -9")
+
+        patch.setattr(service, "_finish", killed)
+        with pytest.raises(SystemExit):
+            asyncio.run(service.handle(message))
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+    service.lease = dt.timedelta(0)
+    retry = [r["text"] for r in asyncio.run(service.handle(message))]
+    assert "BX-20261121-0001" in retry[0] and "为您登记" in retry[0], retry
+    assert not any("报过了" in text for text in retry)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    # Another message about the same flat is the duplicate it always was.
+    again = asyncio.run(service.handle(Incoming("rest", "d", "d", "12号楼1单元302下水道还是堵",
+                                                message_id="2")))
+    assert any("报过了" in r["text"] for r in again), again

@@ -71,7 +71,9 @@ class Server:
         self.home = home
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, LINLI_HOME=str(home), **(env or {}))
+        # A lapsed claim is answered by the next sweep; 3 s instead of 30 keeps the tests short.
+        self.env = dict(os.environ, LINLI_HOME=str(home), LINLI_CLAIM_LEASE_SECONDS="3",
+                        **(env or {}))
         if database_url:
             self.env["LINLI_DATABASE_URL"] = database_url
         self.database_url = database_url or f"sqlite:///{home / 'linli.db'}"
@@ -554,7 +556,7 @@ async def crash_during_replay(server: Server, postgres: ThrowawayPostgres, sende
         at_kill = stored()
         await _restart(server)
         # The message in mid-turn at the kill is stored and claimed: the restarted server
-        # answers it once the claim's lease (30 s) has lapsed, at its next sweep (every 5 s).
+        # answers it once the claim's lease (3 s here) has lapsed, at its next sweep (every 5 s).
         await collect(client, http, who, patience=50, settle=6)
     outcome = audit(ledger, server.database_url, kills=1)
     outcome.notes.append(f"killed with {at_kill} of {outcome.saved_for_later} spooled "

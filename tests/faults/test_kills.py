@@ -1,9 +1,9 @@
 """`kill -9` at random points of a burst: every acknowledged message is answered exactly once,
 no ticket is made twice, and no request ever gets a 5xx (harness.py says what is checked).
 
-A message in mid-turn at a kill is answered only once its claim's 30 s lease lapses, so each
-kill costs half a minute of waiting: the SQLite seeds run side by side, each against its own
-server, to wait those half-minutes together."""
+A message in mid-turn at a kill is answered only once its claim's lease lapses (3 s here,
+LINLI_CLAIM_LEASE_SECONDS), at the restarted server's next sweep; the SQLite seeds run side by
+side, each against its own server, to wait those sweeps together."""
 
 from __future__ import annotations
 
