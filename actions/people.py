@@ -196,7 +196,9 @@ def _resident_for_staff(turn: Turn) -> Person:
     if not turn.person.has_role(Role.STAFF):
         raise ActionRefusedError("utter_not_allowed")
     target = turn.entity("person")
-    resident = turn.session.get(Person, int(target)) if target and target.isdigit() else None
+    # A number past the id column's range names nobody (PostgreSQL would refuse the query).
+    resident = turn.session.get(Person, int(target)) \
+        if target and target.isdigit() and int(target) < 2**31 else None
     if resident is None or resident.community_id != turn.person.community_id:
         raise ActionRefusedError("utter_ask_reply")
     return resident
