@@ -7,7 +7,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -49,3 +51,24 @@ def start_server(command: list[str], cwd: Path, env: dict[str, str],
             raise RuntimeError(f"{command[0]} did not start")
         time.sleep(0.5)
     return server, base
+
+
+#: The shared PostgreSQL server; each run works in a schema of its own.
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema on the shared server for one run, dropped afterwards; yields the URL."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -36,9 +36,14 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: make the project importable
 
-from bench.common import answers, free_port, percentile, start_server  # noqa: E402
+from bench.common import (  # noqa: E402
+    answers,
+    free_port,
+    percentile,
+    postgres_schema,
+    start_server,
+)
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: How often the probe process asks /healthz during a load run.
 PROBE_INTERVAL = 0.02
 
@@ -178,23 +183,6 @@ def run(label: str, database_url: str | None, senders: list[int], turns: int,
             rows.append(row(label, workers, residents, load))
             print(rows[-1], flush=True)
     return rows
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema on the shared server for one run, dropped afterwards; yields the URL."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:

@@ -25,7 +25,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: make the project importable
 
 from actions.runtime import Runtime  # noqa: E402
-from bench.common import percentile  # noqa: E402
+from bench.common import percentile, postgres_schema  # noqa: E402
 from bot.scheduler.engine import Scheduler  # noqa: E402
 from bot.scheduler.jobs import Jobs  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -70,7 +69,6 @@ from store.policy import SchedulePolicy  # noqa: E402
 from store.rates import Rate, load_by_grid, rates, rates_by_grid  # noqa: E402
 from store.tickets import PREFIXES, Deadlines  # noqa: E402
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONFIG = REPO / "config"
 BATCH = 5000
 CATEGORIES = list(yaml.safe_load((CONFIG / "labels.yml").read_text(encoding="utf-8"))["category"])
@@ -540,16 +538,8 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'linli.db'}"
         return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def bench(kind: str, opts: Options) -> Result:

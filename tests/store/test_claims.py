@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.claims import ClaimError, decide, holders, may_decide, pending_claims, register
-from store.community import household, import_community, parse_community
+from store.community import household
 from store.database import transaction
 from store.models import Building, ClaimStatus, Household, Person, PersonRole, Role
+from tests.demo import load_community
+from tests.store.test_tickets import person
 
-DEMO = Path(__file__).resolve().parents[2] / "config" / "community.demo.yml"
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def community(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with transaction(sessions) as session:
-        import_community(session, parse_community(yaml.safe_load(DEMO.read_text())))
+    load_community(sessions)
     return sessions
-
-
-def person(session: Session, name: str) -> Person:
-    found = session.scalar(select(Person).where(Person.name == name))
-    assert found is not None
-    return found
 
 
 def newcomer(session: Session) -> Person:
