@@ -12,6 +12,7 @@ Common typos ("delet my data", "删出我的信息") are read as meant.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
@@ -121,6 +122,7 @@ def _distance(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+@functools.lru_cache(maxsize=4096)  # residents' words repeat; the edit distances cost
 def _spell(word: str) -> str:
     """A slip of the keyboard in one of the words that matter ("delet", "infomation")."""
     if len(word) < 5 or word in _EN_VOCABULARY:
