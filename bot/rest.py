@@ -19,7 +19,7 @@ from fastapi.responses import (
     RedirectResponse,
     Response,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from starlette.datastructures import MutableHeaders
 
 from bot.auth import Access, Credential, PrivatePaths, RefusedError
@@ -48,6 +48,14 @@ class RestMessage(BaseModel):
     message: str | None = ""
     message_id: str | int | None = None
     metadata: dict[str, Any] | None = None
+
+    @field_validator("sender", "message_id", mode="before")
+    @classmethod
+    def _no_truth_values(cls, value: Any) -> Any:
+        # JSON true/false would pass as the ids 1/0 and speak for whoever holds those.
+        if isinstance(value, bool):
+            raise ValueError("an id is a string or a number, not true or false")
+        return value
 
 
 class ParseRequest(BaseModel):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,12 @@ from nlu.loader import train_and_save
 from nlu.pipeline import NluPipeline
 from store.database import make_engine, session_factory
 from store.migrate import upgrade
+
+# CI replays the same examples every run, so a merge is judged on the code, not on the luck of
+# the draw; runs on a developer's machine keep exploring (and keep what fails in .hypothesis/).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

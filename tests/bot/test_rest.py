@@ -89,7 +89,9 @@ def test_numeric_sender_and_retry_with_message_id(base_url: str) -> None:
     assert first == again and first[0]["recipient_id"] == "42"
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"message": "hi"}', b'{"sender": null}'])
+@pytest.mark.parametrize("body", [b"not json", b'{"message": "hi"}', b'{"sender": null}',
+                                  b'{"sender": false, "message": "hi"}',
+                                  b'{"sender": "a", "message_id": true}'])
 def test_malformed_requests_are_refused_cleanly(base_url: str, body: bytes) -> None:
     reply = httpx.post(f"{base_url}/webhooks/rest/webhook", content=body,
                        headers={"Content-Type": "application/json"})
