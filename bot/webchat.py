@@ -32,7 +32,7 @@ from bot.edge import clean_text
 from bot.limits import Limits, Wait, polite, retry_after
 from store import media
 from store.database import transaction
-from store.history import Said, chat_history, note_attachments
+from store.history import Said, chat_history
 from store.outbox import WEBCHAT
 
 if TYPE_CHECKING:
@@ -303,8 +303,6 @@ class WebChat:
             message_id = f"photo:{reference.removeprefix(media.PREFIX)}"
             replies = await self._answer(Incoming(WEBCHAT, chat, chat, "", message_id=message_id,
                                                   attachments=(reference,)))
-            with transaction(self.service.sessions) as session:
-                note_attachments(session, WEBCHAT, message_id, [reference])
             return JSONResponse({"photo": media_url(reference),
                                  "messages": [m for r in replies for m in utterances(r)]},
                                 headers=SECURITY_HEADERS)

@@ -4,7 +4,6 @@ the notifications delivered to them (the outbox), oldest first."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +50,3 @@ def chat_history(session: Session, channel: str, chat_id: str, limit: int = 50) 
             photos=[photo] if photo else [])))
     keyed.sort(key=lambda pair: pair[0])
     return [said for _, said in keyed[-limit:]]
-
-
-def note_attachments(session: Session, channel: str, external_id: str,
-                     photos: Sequence[str]) -> None:
-    """Keep on a message's transcript row the photos sent with it, so the history shows them."""
-    row = session.scalar(select(TranscriptMessage).where(
-        TranscriptMessage.channel == channel, TranscriptMessage.external_id == external_id))
-    if row is not None:
-        row.parse = {**(row.parse or {}), "attachments": list(photos)}

@@ -9,15 +9,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 
-from store.community import import_community, parse_community
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
 from store.models import Building, Direction, Person, TicketKind, TranscriptMessage
 from store.tickets import Deadlines, open_ticket
 from tests.bot.test_cli_report import LINLI, REPO, environment, linli
+from tests.demo import load_community
 
 NOW = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
 
@@ -28,9 +27,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     engine = make_engine(variables["LINLI_DATABASE_URL"])
     upgrade(engine)
     sessions = session_factory(engine)
-    demo = yaml.safe_load((REPO / "config" / "community.demo.yml").read_text(encoding="utf-8"))
-    with transaction(sessions) as session:
-        import_community(session, parse_community(demo))
+    load_community(sessions)
     with transaction(sessions) as session:
         wang = session.scalar(select(Person).where(Person.name == "王阿姨"))
         building = session.scalar(select(Building).where(Building.number == "3"))
