@@ -293,7 +293,9 @@ class TranscriptMessage(Base):
 
     __tablename__ = "transcript"
     __table_args__ = (UniqueConstraint("channel", "sender", "chat_id", "external_id"),
-                      Index("ix_transcript_chat", "channel", "chat_id", "id"))
+                      Index("ix_transcript_chat", "channel", "chat_id", "id"),
+                      # The console pages through it newest first (keyset on at, id).
+                      Index("ix_transcript_at_id", "at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -596,3 +598,58 @@ class HouseholdClaim(Base):
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     household: Mapped[Household] = relationship()
     decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ConsoleUser(Base):
+    """An account of the web console (console/): staff, operators, grid members, admins."""
+
+    __tablename__ = "console_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(200))  # comma list: "operator,staff"
+    # The community person this account is, when it is one (a grid member sees their grids).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+    person: Mapped[Person | None] = relationship()
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role for role in self.roles.split(",") if role]
+
+
+class AuditEntry(Base):
+    """One console action or refusal: who, what, when, on what. Written in the action's own
+    transaction, so an action without its entry never happened."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("console_user.id"))
+    username: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any] | None]
+
+
+class Correction(Base):
+    """An operator's reading of an inbound message: the intent and entities it should have had.
+    Its own row (the transcript is never changed); the latest one per message counts."""
+
+    __tablename__ = "correction"
+    __table_args__ = (Index("ix_correction_message", "message_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"))
+    intent: Mapped[str] = mapped_column(String(60))
+    # [{"entity", "value", "start", "end"}]; start and end are None for a value with no span
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    previous_intent: Mapped[str | None] = mapped_column(String(60))
+    previous_entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,101 @@
+"""Console accounts: usernames, argon2 password hashes, roles. Functions take a session and
+never commit; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import ConsoleUser, Person
+
+#: Roles a console account may hold (DESIGN.md, Console); an account may hold several.
+CONSOLE_ROLES = ("operator", "staff", "supervisor", "grid_member", "admin")
+LANGUAGES = ("zh", "en")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,59}$")
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so that a wrong name costs as long as a wrong
+# password and timing tells nobody which names exist.
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$w7bc4bcyrCztH20w6lPnmA"
+               "$Yli3XbWVCwyKDQZwcexTYS+uCWoh3pMvE2P5+FvyWik")
+
+
+class AccountError(ValueError):
+    """A bad username, role, password or duplicate account, said plainly."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise AccountError("a username is 2-60 characters: lower-case letters, digits, "
+                           "'_', '.', '-', starting with a letter or digit")
+    return name
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(role.strip() for role in roles if role.strip()))
+    unknown = [role for role in chosen if role not in CONSOLE_ROLES]
+    if unknown or not chosen:
+        raise AccountError(f"roles must be among {', '.join(CONSOLE_ROLES)} "
+                           f"(got {', '.join(unknown) or 'none'})")
+    return chosen
+
+
+def by_username(session: Session, username: str) -> ConsoleUser | None:
+    return session.scalar(select(ConsoleUser).where(
+        ConsoleUser.username == username.strip().lower()))
+
+
+def add_user(session: Session, username: str, password: str, roles: Iterable[str],
+             now: dt.datetime, person: Person | None = None,
+             language: str | None = None) -> ConsoleUser:
+    """A new account; raises AccountError for a taken name, unknown role or short password."""
+    name = check_username(username)
+    chosen = check_roles(roles)
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+    if by_username(session, name) is not None:
+        raise AccountError(f"there is already an account {name!r}")
+    language = language or (person.language if person and person.language in LANGUAGES
+                            else "zh")
+    user = ConsoleUser(username=name, password_hash=hash_password(password),
+                       roles=",".join(chosen), person_id=person.id if person else None,
+                       language=language, created_at=now, disabled=False)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: ConsoleUser, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> ConsoleUser | None:
+    """The enabled account with this name and password, else None (always taking as long)."""
+    user = by_username(session, username) if _USERNAME.match(username.strip().lower()) else None
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def all_users(session: Session) -> Sequence[ConsoleUser]:
+    return session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)).all()
