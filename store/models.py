@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -653,3 +654,38 @@ class Correction(Base):
     previous_entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     author: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ModelStatus(enum.StrEnum):
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+    ACTIVE = "active"
+    RETIRED = "retired"  # was active once, replaced since; can be activated again
+
+
+class ModelVersion(Base):
+    """A trained NLU model kept with its data fingerprint and report. The row whose status is
+    active is the model every worker of every host serves; none active: the packaged model."""
+
+    __tablename__ = "model_version"
+    # At most one training (one job at a time) and one active row, even with racing workers.
+    __table_args__ = (Index("ux_model_version_one_per_status", "status", unique=True,
+                            sqlite_where=sql_text("status IN ('training', 'active')"),
+                            postgresql_where=sql_text("status IN ('training', 'active')")),)
+
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[ModelStatus] = mapped_column(_enum(ModelStatus))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(60))
+    # A training job's heartbeat: a row left training long after it was last touched belongs
+    # to a process that died, and no longer blocks the next job.
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[dt.datetime | None]
+    fingerprint: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[float] = mapped_column(default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(300))
+    report: Mapped[dict[str, Any] | None]
+    path: Mapped[str | None] = mapped_column(String(500))
+    # The model files (zip), so a host that did not train it can still load it.
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
