@@ -72,31 +72,52 @@ def nlu_train(
 
 @nlu_app.command("evaluate")
 def nlu_evaluate(
-    data: Annotated[Path, typer.Option(help="annotated data file or folder to score on")],
+    data: Annotated[list[Path] | None, typer.Option(
+        help="annotated data file or folder to score on; repeat it, or list more after it, to "
+             "score several sets together and each on its own [default: the test split, or "
+             "with --cross-validation the training data]")] = None,
+    more: Annotated[list[Path] | None, typer.Argument(
+        help="more data files or folders (a shell glob: --data bench/data/*.yml)",
+        show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False,
-    report_dir: Annotated[Path | None, typer.Option(help="where to write report.json and "
-                                                    "confusion.png")] = None,
+    report_dir: Annotated[Path | None, typer.Option(help="where to write report.json, "
+                                                    "confusion.png and reliability.png")] = None,
     cross_validation: Annotated[bool, typer.Option(
         help="k-fold cross-validation on DATA instead of scoring the saved model")] = False,
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
 ) -> None:
-    """Score the model on annotated data: intents, entities, categories, languages."""
-    from nlu.evaluation import evaluate, plot_confusion, summary_lines
+    """Score the model on annotated data: intents, out-of-scope, emergencies, calibration,
+    entities, categories, languages."""
+    from nlu.evaluation import (
+        evaluate,
+        load_sets,
+        plot_confusion,
+        plot_reliability,
+        summary_lines,
+    )
     from nlu.loader import ensure_pipeline
-    from nlu.trainingdata import TrainingDataError, load
+    from nlu.trainingdata import TrainingData, TrainingDataError, load
 
     settings = Settings()
+    # Cross-validation trains on all but one fold: on the small test split (or without the
+    # lookup tables and synonyms of the training folder) it measures a starved model.
+    paths = [*(data or []), *(more or [])] or [
+        settings.nlu_data if cross_validation else settings.nlu_data / "test"]
     try:
-        examples = load(data).examples
         if cross_validation:
             from nlu.crossvalidation import cross_validate
 
-            report = cross_validate(load(data), folds, settings.nlu_paths.cache, _progress())
+            training = TrainingData()
+            for path in paths:
+                training.extend(load(path))
+            report = cross_validate(training, folds, settings.nlu_paths.cache, _progress())
         else:
+            examples, sources = load_sets(paths)
             pipeline = ensure_pipeline(settings.nlu_paths, _progress())
-            report = evaluate(pipeline.parse, examples)
+            report = evaluate(pipeline.parse, examples, sources)
     except (TrainingDataError, FileNotFoundError, ValueError) as error:
         raise _fail(str(error)) from None
+    report["data"] = [str(path) for path in paths]
     faq = _faq_report(settings.config_dir)
     if faq is not None:
         report["faq"] = faq.as_dict()
@@ -105,6 +126,7 @@ def nlu_evaluate(
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
                                      encoding="utf-8")
     report["confusion_png"] = str(plot_confusion(report, out / "confusion.png"))
+    report["reliability_png"] = str(plot_reliability(report, out / "reliability.png"))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:
@@ -115,7 +137,8 @@ def nlu_evaluate(
 
             for line in faq_summary_lines(faq):
                 typer.echo(line)
-        typer.echo(f"report: {out / 'report.json'}  confusion matrix: {report['confusion_png']}")
+        typer.echo(f"report: {out / 'report.json'}  confusion matrix: {report['confusion_png']}"
+                   f"  reliability chart: {report['reliability_png']}")
 
 
 def _faq_report(config_dir: Path) -> FaqReport | None:

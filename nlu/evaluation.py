@@ -1,4 +1,6 @@
-"""Scoring a pipeline against annotated data: intents, entities, categories and languages."""
+"""Scoring a pipeline against annotated data: intents, entities, categories and languages;
+out-of-scope and emergency precision and recall; and calibration (does a confidence of 0.9 mean
+right nine times in ten?)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,26 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nlu.intents import CATEGORY_INTENTS
-from nlu.trainingdata import Example, Span
+from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
+from nlu.trainingdata import Example, Span, load
 
 Parse = Callable[[str], dict[str, Any]]
 LOCATION = ("building", "unit", "room")
 # Entities annotated with a surface form only (their value depends on the day): compare spans.
 _SURFACE_ENTITIES = frozenset({"date", "time", "event"})
+EMERGENCY = "report_emergency"
+CALIBRATION_BINS = 10
+
+
+def load_sets(paths: Sequence[Path]) -> tuple[list[Example], list[str]]:
+    """The examples of several data files or folders, and for each the path it came from."""
+    examples: list[Example] = []
+    sources: list[str] = []
+    for path in paths:
+        found = load(path).examples
+        examples.extend(found)
+        sources.extend([str(path)] * len(found))
+    return examples, sources
 
 
 def _gold_entities(spans: Iterable[Span], text: str) -> set[tuple[str, str]]:
@@ -48,8 +63,58 @@ def _prf(true_positive: int, predicted: int, gold: int) -> dict[str, float | int
     return {"precision": precision, "recall": recall, "f1": f1, "support": gold}
 
 
-def score(examples: Sequence[Example], results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Metrics of ``results`` (parses of ``examples``, in order)."""
+def one_intent(examples: Sequence[Example], results: Sequence[dict[str, Any]],
+               intent: str) -> dict[str, Any]:
+    """One intent against all others: precision, recall, and the mistakes either way counted
+    (``false_alarms``: predicted though not meant, over the examples not meant)."""
+    gold = [e.intent == intent for e in examples]
+    guess = [r["intent"]["name"] == intent for r in results]
+    hits = sum(g and p for g, p in zip(gold, guess, strict=True))
+    false_alarms = sum(p and not g for g, p in zip(gold, guess, strict=True))
+    others = len(gold) - sum(gold)
+    return {**_prf(hits, sum(guess), sum(gold)), "predicted": sum(guess),
+            "missed": sum(gold) - hits, "false_alarms": false_alarms,
+            "false_alarm_rate": _ratio(false_alarms, others), "others": others}
+
+
+def calibration(examples: Sequence[Example], results: Sequence[dict[str, Any]],
+                bins: int = CALIBRATION_BINS) -> dict[str, Any]:
+    """Expected calibration error over equal-width confidence bins: the gap between how sure
+    the top intent was and how often it was right, averaged with each bin weighed by its share
+    of the examples. 0 means a confidence of 0.8 is right 80 % of the time."""
+    rows: list[dict[str, Any]] = [{"low": round(i / bins, 4), "high": round((i + 1) / bins, 4),
+                                   "examples": 0, "confidence": 0.0, "accuracy": 0.0}
+                                  for i in range(bins)]
+    for example, result in zip(examples, results, strict=True):
+        confidence = float(result["intent"]["confidence"])
+        row = rows[min(max(int(confidence * bins), 0), bins - 1)]
+        row["examples"] += 1
+        row["confidence"] += confidence
+        row["accuracy"] += result["intent"]["name"] == example.intent
+    gap = 0.0
+    for row in rows:
+        if row["examples"]:
+            row["confidence"] = round(row["confidence"] / row["examples"], 4)
+            row["accuracy"] = round(row["accuracy"] / row["examples"], 4)
+            gap += row["examples"] * abs(row["accuracy"] - row["confidence"])
+        else:
+            row["confidence"] = row["accuracy"] = None
+    return {"ece": round(gap / len(examples), 4) if examples else None, "bins": rows}
+
+
+def headline(examples: Sequence[Example], results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The figures a newcomer reads first, for one data set."""
+    right = sum(e.intent == r["intent"]["name"] for e, r in zip(examples, results, strict=True))
+    return {"examples": len(examples), "accuracy": _ratio(right, len(examples)),
+            "out_of_scope": one_intent(examples, results, OUT_OF_SCOPE),
+            "emergency": one_intent(examples, results, EMERGENCY),
+            "ece": calibration(examples, results)["ece"]}
+
+
+def score(examples: Sequence[Example], results: Sequence[dict[str, Any]],
+          sources: Sequence[str] | None = None) -> dict[str, Any]:
+    """Metrics of ``results`` (parses of ``examples``, in order); ``sources`` names the data
+    set of each example, to score each set on its own as well."""
     labels = sorted({e.intent for e in examples} | {r["intent"]["name"] for r in results})
     pairs = [(e.intent, r["intent"]["name"]) for e, r in zip(examples, results, strict=True)]
     matrix = [[0] * len(labels) for _ in labels]
@@ -95,8 +160,16 @@ def score(examples: Sequence[Example], results: Sequence[dict[str, Any]]) -> dic
                    entity_counts[(name, "gold")])
         for name in sorted({k[0] for k in entity_counts})
     }
+    by_source = {}
+    for source in dict.fromkeys(sources or ()):
+        chosen = [i for i, s in enumerate(sources or ()) if s == source]
+        by_source[source] = headline([examples[i] for i in chosen], [results[i] for i in chosen])
     return {
         "examples": len(examples),
+        "out_of_scope": one_intent(examples, results, OUT_OF_SCOPE),
+        "emergency": one_intent(examples, results, EMERGENCY),
+        "calibration": calibration(examples, results),
+        **({"by_source": by_source} if len(by_source) > 1 else {}),
         "intent": {
             "accuracy": _ratio(sum(g == p for g, p in pairs), len(pairs)),
             "macro_f1": round(macro_f1, 4),
@@ -114,18 +187,24 @@ def score(examples: Sequence[Example], results: Sequence[dict[str, Any]]) -> dic
     }
 
 
-def evaluate(parse: Parse, examples: Sequence[Example]) -> dict[str, Any]:
+def evaluate(parse: Parse, examples: Sequence[Example],
+             sources: Sequence[str] | None = None) -> dict[str, Any]:
     """Parse every example and score the results."""
-    return score(examples, [parse(e.text) for e in examples])
+    return score(examples, [parse(e.text) for e in examples], sources)
 
 
-def plot_confusion(report: dict[str, Any], path: Path) -> Path:
-    """Save the intent confusion matrix as a PNG."""
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_confusion(report: dict[str, Any], path: Path) -> Path:
+    """Save the intent confusion matrix as a PNG."""
+    plt = _pyplot()
     confusion = report["intent"]["confusion_matrix"]
     labels, matrix = confusion["labels"], confusion["matrix"]
     figure, axes = plt.subplots(figsize=(1 + 0.55 * len(labels), 1 + 0.5 * len(labels)))
@@ -150,12 +229,66 @@ def plot_confusion(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def plot_reliability(report: dict[str, Any], path: Path) -> Path:
+    """Save the reliability chart as a PNG: per confidence bin, how often the top intent was
+    right, against the diagonal a perfectly calibrated model would follow."""
+    plt = _pyplot()
+    rows = [row for row in report["calibration"]["bins"] if row["examples"]]
+    figure, axes = plt.subplots(figsize=(5.5, 5))
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    width = 1 / len(report["calibration"]["bins"])
+    axes.bar([row["low"] for row in rows], [row["accuracy"] for row in rows], width=width,
+             align="edge", edgecolor="black", color="#4c8bd6", alpha=0.8, label="accuracy")
+    axes.scatter([row["confidence"] for row in rows], [row["accuracy"] for row in rows],
+                 color="black", s=12, zorder=3, label="mean confidence")
+    for row in rows:
+        axes.text(row["low"] + width / 2, min(row["accuracy"] + 0.02, 0.97),
+                  str(row["examples"]), ha="center", fontsize=7)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("confidence of the top intent")
+    axes.set_ylabel("share right")
+    axes.set_title(f"reliability (ECE {report['calibration']['ece']}; numbers: examples)")
+    axes.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _headline_lines(figures: dict[str, Any], calibration_ece: float | None) -> list[str]:
+    oos, emergency = figures["out_of_scope"], figures["emergency"]
+    return [
+        f"out-of-scope: precision {oos['precision']} recall {oos['recall']} "
+        f"({oos['support']} out-of-scope examples, {oos['predicted']} predicted)",
+        f"emergency: precision {emergency['precision']} recall {emergency['recall']} "
+        f"(missed {emergency['missed']} of {emergency['support']}; false alarms "
+        f"{emergency['false_alarms']} of {emergency['others']} others, "
+        f"{_percent(emergency['false_alarm_rate'])})",
+        f"calibration: ECE {calibration_ece} over {CALIBRATION_BINS} bins "
+        "(0 = a confidence of 0.8 is right 80% of the time)",
+    ]
+
+
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """A human-readable summary of a report."""
     intent = report["intent"]
     lines = [f"examples: {report['examples']}",
              f"intent accuracy {intent['accuracy']}  macro-F1 {intent['macro_f1']}",
-             f"{'intent':<20}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+             *_headline_lines(report, report["calibration"]["ece"])]
+    for source, figures in report.get("by_source", {}).items():
+        oos, emergency = figures["out_of_scope"], figures["emergency"]
+        lines.append(f"  {source}: {figures['examples']} examples, accuracy "
+                     f"{figures['accuracy']}, out-of-scope P/R {oos['precision']}/"
+                     f"{oos['recall']}, emergency P/R {emergency['precision']}/"
+                     f"{emergency['recall']}, false alarms {emergency['false_alarms']}, "
+                     f"ECE {figures['ece']}")
+    lines.append(f"{'intent':<20}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for name, m in intent["per_intent"].items():
         lines.append(f"{name:<20}{m['precision']!s:>10}{m['recall']!s:>8}{m['f1']!s:>8}"
                      f"{m['support']:>9}")

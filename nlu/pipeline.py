@@ -11,6 +11,7 @@ from nlu.featurizer import Featurizer
 from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
 from nlu.language import SUPPORTED, UNDETERMINED, LanguageDetector
 from nlu.model import NluModel
+from nlu.segments import segments
 
 ParseResult = dict[str, Any]
 RANKING_SIZE = 10
@@ -28,8 +29,9 @@ class NluPipeline:
         self.languages = LanguageDetector(model.meta.get("english_vocabulary", ()))
         self.languages.warm_up()
 
-    def parse(self, text: str) -> ParseResult:
-        """Parse one message. Never raises on any string input."""
+    def parse(self, text: str, segment: bool = True) -> ParseResult:
+        """Parse one message. Never raises on any string input. ``segment``: also look for
+        two requests in it (nlu/segments.py)."""
         text = text if isinstance(text, str) else str(text)
         cleaned, found, features = self.featurizer.analyse(text)
         language = self.languages.detect(cleaned.text)
@@ -43,7 +45,7 @@ class NluPipeline:
         entities = [self._entity(f, cleaned.span(f.start, f.end)) for f in found]
         if intent in CATEGORY_INTENTS and self.model.categories.labels:
             entities.append(self._category(index, values))
-        return {
+        result = {
             "text": text,
             "language": language,
             "intent": {"name": intent, "confidence": round(confidence, 4)},
@@ -51,6 +53,11 @@ class NluPipeline:
             "intent_ranking": [{"name": name, "confidence": round(p, 4)}
                                for name, p in ranking[:RANKING_SIZE]],
         }
+        requests = segments(text, lambda part: self.parse(part, segment=False)) \
+            if segment else None
+        if requests is not None:
+            result["segments"] = requests
+        return result
 
     def _intent_probabilities(self, index: np.ndarray[Any, Any], values: np.ndarray[Any, Any],
                               language: str, has_text: bool) -> list[tuple[str, float]]:

@@ -1,0 +1,110 @@
+"""Two requests in one message ("水管漏了，另外想报名包饺子"): the parts, each parsed on its own.
+
+A message is cut only where residents join two requests: a joining word (另外, 还有, 顺便,
+"and also", "also", "btw") or a semicolon or line break. The cut is kept only when at least two
+parts are, each on its own, confident and different requests; otherwise the message is one
+request however it is worded ("电梯坏了，还有人被困在里面" stays one emergency). The parse result
+then carries an extra key, which Rasa clients ignore:
+
+    "segments": [{"text", "start", "end", "intent", "confidence", "entities", "language"}, …]
+
+with offsets (of the segment and its entities) into the whole message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+#: Intents that are requests of their own; small talk, "yes", an address or out-of-scope text
+#: next to a request is part of that request, never a second one.
+REQUESTS = frozenset({"report_repair", "file_complaint", "report_emergency", "ticket_status",
+                      "ticket_cancel", "event_list", "event_signup", "event_cancel", "ask_faq",
+                      "make_suggestion", "request_human", "set_language"})
+#: How sure the NLU must be of each part on its own (the flow runner's bar for a reading to
+#: steer the conversation).
+CONFIDENCE = 0.6
+#: More parts than this is a long story, not a list of requests: parsing every part would
+#: cost more than the turn (a 10,000-character message full of semicolons).
+MAX_PARTS = 6
+#: Intents whose category tells two requests apart ("电梯坏了，还有路灯不亮" is two repairs).
+_BY_CATEGORY = frozenset({"report_repair", "file_complaint", "report_emergency"})
+#: Joining words that start a new request wherever they stand (voice transcripts have no
+#: commas); those that also start ordinary phrases ("还有多久", "还有人被困") only after a pause
+#: and not before such a phrase. English words stand alone (not inside "brand", "plus500").
+_ANYWHERE = (r"另外|顺便|此外|再就是|还有就是|還有就是|順便|"
+             r"(?<![a-z0-9])(?:and also|oh and|another thing|by the way|btw|plus)(?![a-z0-9])")
+_AFTER_PAUSE = (r"(?:还有|還有|再有)(?!人|多|几|幾|没|沒|啥|什么|甚麼|点|點|一|个|個)|然后|然後|"
+                r"而且|(?<![a-z0-9])(?:also|and)(?![a-z0-9])")
+_PAUSE = r"[\s,，、.。!！?？~～]"
+_CUT = re.compile(rf"[；;\n]+|{_PAUSE}*(?:{_ANYWHERE})|(?<={_PAUSE})\s*(?:{_AFTER_PAUSE})",
+                  re.IGNORECASE)
+_FILLER = re.compile(rf"^(?:{_PAUSE}|[:：]|呢|啊|就是|我|i)*$", re.IGNORECASE)
+
+Parse = Callable[[str], dict[str, Any]]
+
+
+def parts(text: str) -> list[tuple[int, int]]:
+    """The [start, end) spans of ``text`` between joining words, blanks trimmed; empty parts
+    (a joining word at the start, two in a row) left out."""
+    spans = []
+    start = 0
+    for match in _CUT.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for begin, end in spans:
+        piece = text[begin:end]
+        stripped = piece.strip(" \t,，、.。!！?？~～:：")
+        if not stripped or _FILLER.match(stripped):
+            continue
+        begin += piece.index(stripped)
+        trimmed.append((begin, begin + len(stripped)))
+    return trimmed
+
+
+def _request_key(result: dict[str, Any]) -> tuple[str, str | None]:
+    intent = str(result["intent"]["name"])
+    category = next((str(e["value"]) for e in result["entities"]
+                     if e["entity"] == "category"), None) if intent in _BY_CATEGORY else None
+    return intent, category
+
+
+def segments(text: str, parse: Parse) -> list[dict[str, Any]] | None:
+    """The requests in ``text``, in order, when it holds two or more confident, different ones;
+    None otherwise. ``parse`` parses one part (and must not look for segments itself)."""
+    if not _CUT.search(text):
+        return None
+    spans = parts(text)
+    if not 2 <= len(spans) <= MAX_PARTS:
+        return None
+    found: list[dict[str, Any]] = []
+    keys: set[tuple[str, str | None]] = set()
+    for start, end in spans:
+        result = parse(text[start:end])
+        intent = result["intent"]
+        if intent["name"] not in REQUESTS or float(intent["confidence"]) < CONFIDENCE:
+            continue
+        key = _request_key(result)
+        if key in keys:  # the same request said twice, or its two halves
+            continue
+        keys.add(key)
+        found.append({
+            "text": text[start:end], "start": start, "end": end, "intent": intent["name"],
+            "confidence": intent["confidence"], "language": result["language"],
+            "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
+                         if "start" in e else dict(e) for e in result["entities"]]})
+    return found if len(found) >= 2 else None
+
+
+def as_parse(segment: dict[str, Any]) -> dict[str, Any]:
+    """A segment as a parse result of its own (offsets into the segment's text), to handle it
+    as if it had been sent alone."""
+    offset = int(segment["start"])
+    intent = {"name": segment["intent"], "confidence": segment["confidence"]}
+    return {"text": segment["text"], "language": segment["language"], "intent": intent,
+            "entities": [{**e, "start": e["start"] - offset, "end": e["end"] - offset}
+                         if "start" in e else dict(e) for e in segment["entities"]],
+            "intent_ranking": [intent]}
