@@ -31,6 +31,7 @@ from store.people import on_duty_staff
 from store.policy import SchedulePolicy
 
 if TYPE_CHECKING:
+    from bot.nlu_swap import SwappableParser
     from bot.scheduler.engine import Scheduler
     from bot.webchat import WebChat
 
@@ -64,14 +65,15 @@ def build_service(runtime: Runtime, nlu: Parser, flows_file: Path | None = None,
     return ConversationService(runtime.sessions, nlu, runner, runtime.clock, spool, lease)
 
 
-def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPipeline,
+def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[SwappableParser,
                                                                            ConversationService]:
     """Everything a chat needs: the NLU (trained if stale), the database (migrated, demo
     community loaded if it holds none) and the conversation service."""
     from nlu.loader import ensure_pipeline
 
-    pipeline = ensure_pipeline(settings.nlu_paths, progress)
     runtime = build_runtime(settings)
+    pipeline = serve_active_model(settings, runtime, ensure_pipeline(settings.nlu_paths,
+                                                                      progress))
     with runtime.sessions() as session:
         empty = home(session) is None
     if empty:
@@ -81,6 +83,19 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[NluPip
     spool = Spool(settings.home / "spool" / "inbox.jsonl")
     return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool,
                                    lease=dt.timedelta(seconds=settings.claim_lease_seconds))
+
+
+def serve_active_model(settings: Settings, runtime: Runtime,
+                       packaged: NluPipeline) -> SwappableParser:
+    """The parser every part of this process uses: the version the database names as active
+    (the packaged model when none is), followed every few seconds and swapped in live."""
+    from bot.nlu_swap import ActiveModelWatcher, SwappableParser
+
+    parser = SwappableParser(packaged)
+    watcher = ActiveModelWatcher(parser, runtime.sessions, settings.home, settings.nlu_paths)
+    watcher.refresh()
+    watcher.start()
+    return parser
 
 
 def build_scheduler(runtime: Runtime) -> Scheduler:

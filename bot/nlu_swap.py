@@ -1,0 +1,123 @@
+"""Serving the active NLU model version: a parser that can be swapped while messages flow,
+and a watcher that follows the version the database names as active.
+
+Every worker of every host runs its own watcher: it reads one indexed row every few seconds,
+loads a new model on its own thread (never on the event loop), and swaps it in with one
+assignment, so a parse in flight finishes on the model it started with and none fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from nlu.loader import NluPaths, load_pipeline
+from nlu.model import NluModel
+from nlu.pipeline import NluPipeline
+from nlu.registry import PACKAGED, load_version, unpack, version_path
+from store.nlu_models import active_version, archive_of
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 3.0
+
+
+class SwappableParser:
+    """The conversation service's and /model/parse's parser, replaceable at any moment."""
+
+    def __init__(self, pipeline: NluPipeline, version: str = PACKAGED) -> None:
+        self._current = (pipeline, version)
+        # Whoever swaps holds this, so two watchers of one parser never swap out of order.
+        self.lock = threading.Lock()
+        self.watcher: ActiveModelWatcher | None = None  # the one following the database
+
+    def parse(self, text: str) -> dict[str, Any]:
+        pipeline, _ = self._current  # one read: a swap cannot split a parse between models
+        return pipeline.parse(text)
+
+    @property
+    def version(self) -> str:
+        return self._current[1]
+
+    @property
+    def pipeline(self) -> NluPipeline:
+        return self._current[0]
+
+    @property
+    def model(self) -> NluModel:
+        """The model serving now (its out-of-scope threshold, for the console)."""
+        return self._current[0].model
+
+    def swap(self, pipeline: NluPipeline, version: str) -> None:
+        self._current = (pipeline, version)
+
+
+class ActiveModelWatcher:
+    """Keeps a SwappableParser on the version the database names as active."""
+
+    def __init__(self, parser: SwappableParser, sessions: sessionmaker[Session], home: Path,
+                 packaged: NluPaths, interval: float = POLL_SECONDS) -> None:
+        self.parser = parser
+        self.sessions = sessions
+        self.home = home
+        self.packaged = packaged
+        self.interval = interval
+        self._failed: str | None = None  # a version that would not load: not retried each poll
+        parser.watcher = self
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def refresh(self) -> bool:
+        """Serve the active version now (blocking: call it off the event loop). True when the
+        model changed. A version that fails to load leaves the old model serving."""
+        with self.parser.lock:
+            with self.sessions() as session:
+                wanted = active_version(session) or PACKAGED
+            if wanted == self.parser.version or wanted == self._failed:
+                return False
+            try:
+                pipeline = self._load(wanted)
+            except Exception:
+                log.exception("NLU model %s could not be loaded; still serving %s", wanted,
+                              self.parser.version)
+                self._failed = wanted
+                return False
+            self.parser.swap(pipeline, wanted)
+            self._failed = None
+            log.info("NLU model %s now serves", wanted)
+            return True
+
+    def _load(self, version: str) -> NluPipeline:
+        if version == PACKAGED:
+            return load_pipeline(self.packaged)
+        path = version_path(self.home, version)
+        if not path.exists():  # trained on another host: its files are in the database
+            with self.sessions() as session:
+                archive = archive_of(session, version)
+            if archive is None:
+                raise FileNotFoundError(f"no files for NLU model {version}")
+            unpack(archive, path)
+        return load_version(path, self.packaged.cache)
+
+    def start(self) -> None:
+        """Poll in a daemon thread until ``stop``."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="nlu-model-watcher",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # the database away for a moment: keep serving, ask again
+                log.warning("could not read the active NLU model version", exc_info=True)
