@@ -325,4 +325,9 @@ def create_app(service: ConversationService, nlu: Parser,
 
     app.include_router(webchat.router())
     app.mount("/socket.io", webchat.asgi())
+    from console.app import create_console  # the console signs with a key of its own, made
+    from console.security import derive_key  # from the web chat's (LINLI_SECRET_KEY)
+
+    app.mount("/console", create_console(service.sessions, service.clock,
+                                         derive_key(webchat.signer._key), nlu))
     return app

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,15 +134,6 @@ class ModelManager:
             previous = nlu_models.activate(session, version, self.clock())
         self.watcher.refresh()
         return previous
-
-    def job(self, version: str) -> dict[str, Any] | None:
-        """The job API's answer: status, progress and (when done) the report."""
-        with self.sessions() as session:
-            row = nlu_models.get_version(session, version)
-            if row is None:
-                return None
-            return {"job": row.version, "status": str(row.status), "progress": row.progress,
-                    "stage": row.stage, "report": row.report}
 
     def serving(self) -> str:
         return self.parser.version or PACKAGED

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -99,3 +99,30 @@ def authenticate(session: Session, username: str, password: str) -> ConsoleUser 
 
 def all_users(session: Session) -> Sequence[ConsoleUser]:
     return session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)).all()
+
+
+#: Accounts ``linli demo`` makes for the demo community's people: (username, roles).
+DEMO_ACCOUNTS = (("sun_li", ("operator", "staff")), ("zhao_min", ("staff",)),
+                 ("zhang_wei", ("grid_member",)), ("li_na", ("supervisor",)),
+                 ("admin", ("admin", "operator", "staff")))
+
+
+def ensure_demo_accounts(session: Session, now: dt.datetime,
+                         make_password: Callable[[], str]) -> list[tuple[str, str | None, str]]:
+    """Demo accounts for the demo people present: (username, new password or None when the
+    account existed already, roles)."""
+    from store.privacy import find_person
+
+    made: list[tuple[str, str | None, str]] = []
+    for username, roles in DEMO_ACCOUNTS:
+        person = find_person(session, username)
+        if person is None:
+            continue
+        existing = by_username(session, username)
+        if existing is not None:
+            made.append((username, None, existing.roles))
+            continue
+        password = make_password()
+        add_user(session, username, password, roles, now, person=person)
+        made.append((username, password, ",".join(roles)))
+    return made
