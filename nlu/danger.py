@@ -1,0 +1,171 @@
+"""Evidence of danger now: an alarm needs it (issue 11).
+
+The classifier reads hazard words ("着火", "gas", "stuck"); whether the danger is happening now
+is told by the rest of the message. A message that speaks of another time (上个月那次煤气泄漏),
+a supposition (万一漏气了), a fear or a dream (好怕着火), an all-clear (没有煤气味了, false
+alarm), a figure of speech (气得我要爆炸了, this deal is fire) or a general question (着火了怎么办)
+is no emergency unless something in it still says danger is here: a call for help, something
+going on or getting worse, someone who cannot get out or does not respond.
+
+Texts here are clean text (nlu.text.clean: NFKC-folded and lower-cased).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EMERGENCY = "report_emergency"
+PLACE_ENTITIES = frozenset({"building", "unit", "room"})
+#: What is left of the emergency reading once a message was found to be about no danger now:
+#: it stays in the ranking (an operator sees it) but below the readings that matter.
+_DEMOTED = 0.01
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# --- the danger is elsewhere in time, imagined, feared, over, or a way of speaking ----------
+_PAST = _any(
+    r"上个?月|上周|上礼拜|上星期|去年|前年|那年|那次|上次|上回|以前|小时候|当年|那时候?|前几年|"
+    r"新闻|听说|视频|电视[里上]|后来|从那以后|从那次",
+    r"\blast (?:month|week|year|winter|summer|spring|autumn|fall|time|night's)\b|"
+    r"\byears? ago\b|\ba (?:while|year|month) (?:ago|back)\b|\bback (?:then|in)\b|\bused to\b|"
+    r"\bwhen i was\b|\bremember when\b|\bthe news\b|\bheard (?:that|there|about)\b|"
+    r"\ba video\b|\bthe other day\b|\bin (?:19|20)\d\d\b|\bafter that\b")
+_SUPPOSED = _any(
+    r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天",
+    r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b")
+_FEARED = _any(
+    r"担心|恐惧|噩梦|梦见|梦到|做梦|后怕|敏感|[总老特别一直]怕|怕哪天|"
+    r"[好很]?(?:害)?怕(?:着火|失火|起火|漏气|煤气|燃气|被困|困在|电梯|地震|摔|[会被])",
+    r"\b(?:scared|afraid|terrified) of\b|\bworr(?:y|ied|ying)\b|\bnightmares?\b|"
+    r"\bdream(?:t|ed|s)?\b|\bparanoid\b|\bhate lifts\b")
+_ALL_CLEAR = _any(
+    r"没有?(?:煤气|燃气|天然气)?(?:味|烟)|没有?(?:着火|起火|冒烟|漏|淹|冒火花|打起来)|没事了|没事没事|"
+    r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|没人(?:被困|受伤|在里面)|虚惊|误报|误会|[看闻听]错|"
+    r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
+    r"救出来了|都出来了|人出来了|自己(?:站|爬)?起来了|不用来了|不漏了|没人受伤|没有人受伤|"
+    r"找到了|接走了|挺好的|都好好的",
+    r"\bfalse alarm\b|\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
+    r"\bnot (?:a |an )?(?:fire|gas|sparks|burglar|explosion|leak)\b|"
+    r"\b(?:wasn't|isn't|was not|is not) (?:a |an )?(?:fire|gas|sparks|smoke)\b|\bwas just\b|"
+    r"\bmy (?:bad|mistake)\b|\ball (?:good|fine|clear|ok)\b|\bsorted\b|"
+    r"\b(?:is|are|'s|got up|seems) (?:fine|ok|okay|alright)\b|\b(?:he|she|they)'s (?:fine|ok)\b|"
+    r"\b(?:smell|smoke|fire|leak|alarm|water)(?:'s| is| has)? (?:gone|out|stopped|cleared|"
+    r"receded|shut off|off now)\b|\bgot out (?:fine|ok)\b|\bno need to come\b|"
+    r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
+    r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
+_FIGURATIVE = _any(
+    r"气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
+    r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
+    r"综艺|直播|哈哈|股票",
+    r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
+    r"\bkilled (?:it|me)\b|"
+    r"\bmy (?:mum|mom|dad|boss|wife|teacher)(?:'s| is)? (?:gonna|going to) kill me\b|"
+    r"\b(?:phone|laptop|battery|car) "
+    r"(?:just )?died\b|\bblew up (?:my|on|overnight)\b|\bblowing up\b|\bdrowning in\b|"
+    r"\bsmoking hot\b|\bfried\b|\bcrash(?:ed|es)\b|\blol\b|\blmao\b|\bhaha|\bgame\b|\blevel \d|"
+    r"\bhomework\b|\balbum\b|\bmovie\b|\btiktok\b|\bexam\b|\bdeadline\b|\bthis traffic\b|"
+    r"\bmidnight oil\b|\bmixtape\b|\bthe internet\b|\bstock market\b|\bthe party\b|"
+    r"\bmy boss\b|\bpizza\b")
+_ASKING = _any(
+    r"怎么办|咋办|咋整|咋弄|怎么(?:做|弄|处理|逃|跑|用|救|灭|关|自救|判断|检查|预防|防)|如何|应该|该(?:怎么|按|往|用|找)|"
+    r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔|家)|"
+    r"哪[里儿]?(?:买|领|有|换|办)|在哪|去哪|多久|多长时间|收费|要钱|什么原因|什么症状|是什么|"
+    r"吗[?？]?$|[?？]$|有没有|合规|危险吗",
+    r"\bwhat (?:do|should|to|would|happens|number)\b|\bhow (?:do|can|to|often|long|many|"
+    r"does|would)\b|\bwho (?:installs|puts|pays|replaces|fixes|checks|do|should|helps|can)\b|"
+    r"\bwhere (?:can|do|is|are|should)\b|\bwhere's\b|\bis it (?:safe|ok|okay|allowed)\b|"
+    r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b|\bdo i need\b|\bis there\b|"
+    r"\bare there\b|\bany (?:grants|tips)\b|\bwhy (?:does|is|do)\b|\?$")
+
+# --- something in the message says the danger is here -----------------------------------------
+_HERE_NOW = _any(
+    r"救命|快来|快点来|快派|快叫|快报警|快打|赶紧来|赶快来|快快|来人啊|救火|"
+    r"正在|还在|一直在|越来越|出不来|出不去|打不开|开不了|关不住|关不掉|关不上|灭不了|灭不掉|"
+    r"扑不灭|盖不灭|止不住|停不下|叫不醒|喊不醒|不应|没反应|一动不动|不动了|没气了|没呼吸|"
+    r"喘不上|喘不过|抽搐|口吐白沫|血流不止|流血不止|要(?:杀|砍|捅|弄死)|威胁|现在就|[!！]{2}|"
+    r"抬不动|扶不起|拉不动|来个人|来人|帮帮忙|敲门(?:也|都)?(?:不开|没人|不应)",
+    r"\bhelp(?: me| us| pls| please)?!|\bhelp+\b(?! with)|\bhurry\b|\bcome quick|\bquickly\b|"
+    r"\basap\b|\b(?:please|plz|pls) come\b|\bsend someone\b|\bcall (?:119|120|110)\b|"
+    r"\bstill (?:burning|leaking|there|inside|in there|coming|going|rising|on|smoking|sparking)\b|"
+    r"\bkeeps? (?:on )?(?:coming|going|leaking|sparking|rising|getting|pouring|gushing)\b|"
+    r"\bgetting (?:stronger|worse|bigger|deeper|closer|hotter)\b|\bspreading\b|\brising\b|"
+    r"\bcan'?t (?:get out|stop|breathe|put it out|shut|open|move|find the valve|get down)\b|"
+    r"\bwon'?t (?:open|stop|close|wake|respond|move|let go|shut)\b|"
+    r"\b(?:not|isn'?t|aren'?t) (?:moving|breathing|responding|answering|waking)\b|"
+    r"\bunconscious\b|\b(?:threaten\w*|says?|saying|yell\w*|scream\w*|shout\w*)\b.{0,25}\b(?:kill|stab|hurt)\b")
+_LIKELY_NOW = _any(
+    r"[好很特别太老超]?(?:大|浓|重|冲|呛)[了啊!！]|好大|很大|特别大|太大|好浓|很浓|特别浓|好重|很重|"
+    r"特别重|好冲|很冲|全是|到处|满屋|满地|满楼|整个|整栋|整层|现在|刚才|刚刚|突然|"
+    r"我.{0,3}(?:被困|困在|被关|关在|卡在|在里面|锁在)|里面有人|人在里面|有人(?:晕|倒|摔|被困|触电|打|拿|在撬|在砸)|"
+    r"烧起来|着起来|冒出来|往外|在(?:冒|烧|漏|响|喷|流|往|滴|闪)|一股|头晕|头疼|头痛|恶心|想吐|难受|"
+    r"卡住了|困住了|被困了|关住了|困在电梯|关在电梯|一屋子|一地|全[泡湿淹是]|出冷汗|脸色|说不出话|迷迷糊糊|"
+    r"神志不清",
+    r"\breally (?:strong|bad|thick)\b|\bso (?:strong|bad|thick)\b|\beverywhere\b|\bthe whole\b|"
+    r"\bfull of\b|\b(?:i'?m|we'?re|i am|we are) (?:stuck|trapped|inside|in the|locked)\b|"
+    r"\bjust (?:now|collapsed|fell|passed out|fainted)\b|"
+    r"\bthere'?s (?:a |an )?(?:fire|smoke|gas|someone|somebody|a man|a guy|water)\b|"
+    r"\b(?:is|are) on fire\b|\bit'?s in my\b|\bin here\b|\bright now\b|"
+    r"\b(?:is|are|'s|'re) (?:burning|smoking|sparking|leaking|flooding|hissing|pouring)\b|"
+    r"\b(?:coming|pouring|gushing|seeping|spreading) (?:in|out|from|through|under|down|into)\b|"
+    r"\bsmells? (?:of|like|funny|strange|weird)\b|\bsmoky\b|\bgoing off\b|\bi smell\b|"
+    r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an )?(?:lift|elevator)\b|\bsweaty\b|"
+    r"\bconfused\b|\bpale\b|\bnot making (?:any )?sense\b|\bdizzy\b|\bhead is pounding\b|"
+    r"\bheadaches?\b|\bnause\w+|\bthrowing up\b|\bfeel sick\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says about when and whether a danger is happening."""
+
+    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative: not now
+    loosely: tuple[str, ...]  # asking: not now unless the message places the danger here
+    here_now: bool  # a call for help or a danger going on
+    likely_now: bool  # something placing the danger here: intensity, "just now", "I'm stuck"
+
+    @property
+    def danger_now(self) -> bool:
+        """False when the message speaks of the danger as not here now."""
+        if self.here_now:
+            return True
+        if self.elsewhere:
+            return False
+        return not self.loosely or self.likely_now
+
+
+_ELSEWHERE = (("past", _PAST), ("supposed", _SUPPOSED), ("feared", _FEARED),
+              ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE))
+_LOOSELY = (("asking", _ASKING),)
+
+
+def read(text: str) -> Reading:
+    """The cues of ``text`` (clean text)."""
+    return Reading(tuple(name for name, pattern in _ELSEWHERE if pattern.search(text)),
+                   tuple(name for name, pattern in _LOOSELY if pattern.search(text)),
+                   bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)))
+
+
+def guard(text: str, ranking: Sequence[tuple[str, float]], *,
+          place_given: bool = False) -> list[tuple[str, float]]:
+    """``ranking`` with an emergency reading moved below the others when ``text`` says the
+    danger is not here now. A place in the message (a building, a flat) counts as placing it
+    here for a question or a figure of speech."""
+    if not ranking or ranking[0][0] != EMERGENCY:
+        return list(ranking)
+    reading = read(text)
+    if reading.danger_now or (place_given and not reading.elsewhere):
+        return list(ranking)
+    rest = list(ranking[1:])
+    total = sum(p for _, p in rest)
+    if total <= 0:
+        return list(ranking)
+    # The other readings as if the emergency one had never been there: their odds between
+    # themselves are what the classifier said.
+    scaled = [(name, (1.0 - _DEMOTED) * p / total) for name, p in rest]
+    position = next((i for i, (_, p) in enumerate(scaled) if p < _DEMOTED), len(scaled))
+    scaled.insert(position, (EMERGENCY, _DEMOTED))
+    return scaled
