@@ -15,6 +15,7 @@ from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu.data_rights import read_data_request
 from nlu.rating import read_rating
+from nlu.segments import as_parse
 
 #: Slots a flow may take from the NLU's entities.
 ENTITY_SLOTS = ("building", "unit", "room", "category", "ticket_id")
@@ -102,6 +103,11 @@ def _declines(parse: Mapping[str, Any]) -> bool:
         parse["intent"]["name"] == "deny" and _sure(parse))
 
 
+def _quote(text: str) -> str:
+    """A resident's words repeated back to them, cut short when long."""
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
 class FlowRunner:
     """Advances a conversation state by one user message."""
 
@@ -112,7 +118,12 @@ class FlowRunner:
         self.responses = responses
 
     async def handle(self, state: dict[str, Any], context: Context) -> list[Reply]:
-        """Update ``state`` in place for one message and return the replies."""
+        """Update ``state`` in place for one message and return the replies. A message with
+        two requests (its parse's ``segments``) is handled one request after the other."""
+        replies = await self._handle(state, self._first_request(state, context))
+        return await self._next_requests(state, context, replies)
+
+    async def _handle(self, state: dict[str, Any], context: Context) -> list[Reply]:
         replies: list[Reply] = []
         updated = state.get("updated")
         if updated and context.now - dt.datetime.fromisoformat(updated) > STALE_AFTER:
@@ -152,7 +163,7 @@ class FlowRunner:
             if await self._taken("action_relay_to_staff", slots, context, replies):
                 return replies
             if replies:  # the handoff had fallen silent: said so, then on as usual
-                return [*replies, *await self.handle(
+                return [*replies, *await self._handle(
                     state, dataclasses.replace(context, in_handoff=False))]
         elif not context.in_handoff and read_rating(text) is not None and (
                 asked is None or not self._fill(asked, context.parse, dict(slots))) \
@@ -178,7 +189,7 @@ class FlowRunner:
                 if not refused:
                     if not stack:
                         self._clear_flow_slots(slots)
-                    return await self.handle(state, context)
+                    return await self._handle(state, context)
                 replies.append(self.say(waiting.on_cancel or "utter_flow_cancelled", slots))
             else:
                 stack[-1]["step"] += 1
@@ -219,6 +230,45 @@ class FlowRunner:
             return [self.say("utter_default", slots)]
         await self._advance(stack, slots, context, replies)
         self._offer_back(state, replies)
+        return replies
+
+    # -- two requests in one message --------------------------------------------------------
+
+    def _first_request(self, state: dict[str, Any], context: Context) -> Context:
+        """The request of a message with several to handle now; the others wait in the state
+        (``pending``) for this one to need nothing more. An emergency goes first wherever it
+        was said. The whole message stays one when it is an answer taken word for word, when
+        it goes to staff, or when the whole reads as an emergency none of its parts is."""
+        segments = context.parse.get("segments") or []
+        if len(segments) < 2 or context.in_handoff:
+            return context
+        asked = self.waiting_step(state.get("stack") or [])
+        if asked is not None and asked.from_text:
+            return context
+        ordered = sorted(segments, key=lambda segment: segment["intent"] != EMERGENCY)
+        if context.parse["intent"]["name"] == EMERGENCY and ordered[0]["intent"] != EMERGENCY:
+            return context
+        message_id = context.parse.get("message_id")
+        # Not the stored message's id: a ticket opened for a later request must not be taken
+        # for the one this message opened first (store/tickets.py repeats by that id).
+        state["pending"] = [{**as_parse(segment), "message_id": f"{message_id}:{number}"}
+                            for number, segment in enumerate(ordered[1:], 2)]
+        first = {**context.parse, **as_parse(ordered[0])}
+        first.pop("segments", None)
+        return dataclasses.replace(context, parse=first)
+
+    async def _next_requests(self, state: dict[str, Any], context: Context,
+                             replies: list[Reply]) -> list[Reply]:
+        """Once nothing is asked or offered any more, go on with the next request the message
+        held: "另外，您还提到：“想报名包饺子”", then that request as if sent alone."""
+        while state.get("pending") and not state.get("stack") and not state.get("offered") \
+                and "emergency_check" not in state and not context.in_handoff:
+            parse = state["pending"].pop(0)
+            if not state["pending"]:
+                del state["pending"]
+            replies.append(self.say("utter_next_request", state["slots"],
+                                    request=_quote(str(parse["text"]))))
+            replies.extend(await self._handle(state, dataclasses.replace(context, parse=parse)))
         return replies
 
     # -- emergencies ------------------------------------------------------------------------
@@ -314,7 +364,7 @@ class FlowRunner:
         replies.append(self.say(
             "utter_resume_offer", state["slots"],
             flow_name=name if name != flow else self.responses.label("flow", "other", language),
-            report=report if len(report) <= 30 else report[:29] + "…"))
+            report=_quote(report)))
         state["offered"] = True
 
     async def _offer_answered(self, state: dict[str, Any], context: Context) -> list[Reply]:

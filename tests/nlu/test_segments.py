@@ -1,0 +1,76 @@
+"""Two requests in one message: the parse exposes both, and only when there are two."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.pipeline import NluPipeline
+from nlu.segments import as_parse, parts
+
+
+def _segments(pipeline: NluPipeline, text: str) -> list[tuple[str, str]]:
+    return [(s["text"], s["intent"]) for s in pipeline.parse(text).get("segments", [])]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("水管漏了，另外想报名包饺子",
+     [("水管漏了", "report_repair"), ("想报名包饺子", "event_signup")]),
+    ("水管漏了另外想报名包饺子",  # a voice transcript: no comma
+     [("水管漏了", "report_repair"), ("想报名包饺子", "event_signup")]),
+    ("elevator's broken and also I wanna join the dumpling thing",
+     [("elevator's broken", "report_repair"), ("I wanna join the dumpling thing",
+                                               "event_signup")]),
+    ("3栋电梯坏了；我想报名包饺子",
+     [("3栋电梯坏了", "report_repair"), ("我想报名包饺子", "event_signup")]),
+    ("楼道灯坏了，另外楼上装修太吵了",
+     [("楼道灯坏了", "report_repair"), ("楼上装修太吵了", "file_complaint")]),
+])
+def test_two_requests_are_both_exposed(pipeline: NluPipeline, text: str,
+                                       expected: list[tuple[str, str]]) -> None:
+    assert _segments(pipeline, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "电梯坏了，还有人被困在里面",  # "there are still people trapped": one emergency
+    "电梯坏了，还有多久能修好",
+    "你好；我想报名包饺子",  # a greeting is not a second request
+    "3号楼2单元的；水管漏了",  # an address belongs to the request
+    "厨房水管漏了，另外卫生间水管也漏了",  # the same kind of problem said twice
+    "我想报名包饺子",
+    "the lift and the lights in building 3 are broken",
+    "",
+])
+def test_one_request_has_no_segments(pipeline: NluPipeline, text: str) -> None:
+    assert "segments" not in pipeline.parse(text)
+
+
+def test_an_emergency_in_a_second_part_is_exposed_even_when_the_whole_reads_otherwise(
+        pipeline: NluPipeline) -> None:
+    result = pipeline.parse("着火了！另外我想报名包饺子")
+    emergency = result["segments"][0]
+    assert (emergency["intent"], emergency["text"]) == ("report_emergency", "着火了")
+    assert emergency["confidence"] >= 0.85
+    assert {e["value"] for e in emergency["entities"]} >= {"fire"}
+
+
+def test_segment_offsets_and_entities_point_into_the_whole_message(
+        pipeline: NluPipeline) -> None:
+    text = "我想报名包饺子；另外5号楼电梯坏了"
+    second = pipeline.parse(text)["segments"][1]
+    assert text[second["start"]:second["end"]] == second["text"] == "5号楼电梯坏了"
+    building = next(e for e in second["entities"] if e["entity"] == "building")
+    assert building["value"] == "5" and text[building["start"]:building["end"]] == "5号楼"
+    alone = as_parse(second)  # handled as if sent alone: offsets into its own text
+    building = next(e for e in alone["entities"] if e["entity"] == "building")
+    assert alone["text"][building["start"]:building["end"]] == "5号楼"
+    assert alone["intent"]["name"] == "report_repair"
+
+
+def test_joining_words_inside_words_or_phrases_do_not_cut() -> None:
+    for text in ("brand new lift broken", "还有多久", "plus500 app", "我还有一个问题"):
+        assert len(parts(text)) == 1, text
+
+
+def test_a_long_story_full_of_semicolons_is_not_parsed_part_by_part(
+        pipeline: NluPipeline) -> None:
+    assert "segments" not in pipeline.parse("；".join(["水管漏了", "想报名包饺子"] * 50))
