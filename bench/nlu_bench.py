@@ -1,10 +1,12 @@
 """NLU benchmark: training time, parse latency, throughput, memory and model size — and, when a
-Rasa 3.6 environment is present, Rasa trained with config/config.yml on the same data, scored on
-the same test split, side by side.
+Rasa 3.6 environment is present, Rasa trained with config/config.yml (its FallbackClassifier
+included) on the same data, scored on the same test split and the same held-out sets
+(bench/data: out-of-domain messages, harmless messages with hazard words, real emergencies,
+how residents really type), side by side.
 
     python bench/nlu_bench.py [--rasa /tmp/rasa39env] [--skip-rasa]
 
-Prints a Markdown table; nothing is asserted.
+Prints two Markdown tables; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -30,6 +32,25 @@ from bench.common import percentile, start_server  # noqa: E402
 
 DATA = REPO / "nlu" / "data"
 TEST = DATA / "test"
+#: Held-out sets written apart from the training data, never trained on (a missing one is
+#: left out of the table and named).
+HELD_OUT = {name: REPO / "bench" / "data" / f"{name}.yml"
+            for name in ("out_of_domain", "hazard_harmless", "emergencies", "typing")}
+
+
+def held_out_sets() -> dict[str, list[Any]]:
+    """The examples of each held-out set that exists."""
+    from nlu.trainingdata import load
+
+    return {name: load(path).examples for name, path in HELD_OUT.items() if path.exists()}
+
+
+def held_out_figures(parse: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The headline figures (out-of-scope, emergencies, accuracy) of every held-out set."""
+    from nlu.evaluation import headline
+
+    return {name: headline(examples, [parse(e.text) for e in examples])
+            for name, examples in held_out_sets().items()}
 
 
 def latencies(parse: Callable[[str], Any], texts: list[str], rounds: int) -> list[float]:
@@ -79,6 +100,7 @@ def linli_row(home: Path) -> dict[str, Any]:
     http = http_latencies([sys.executable, "-m", "bot", "serve", "--port", "{port}"],
                           dict(os.environ, LINLI_HOME=str(home)), texts)
     return {"system": "Linli", "training_s": training, "report": report,
+            "held_out": held_out_figures(pipeline.parse),
             "p50_ms": percentile(timings, 50), "p99_ms": percentile(timings, 99),
             "http_p50_ms": percentile(http, 50), "http_p99_ms": percentile(http, 99),
             "throughput": throughput, "rss_mb": rss_after_loading(home),
@@ -149,17 +171,15 @@ def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,
                           "-i", "127.0.0.1"], env)
     try:
         def parse(text: str) -> dict[str, Any]:
-            return _post_json(url, {"text": text})
-
-        examples = load(TEST).examples
-        results = []
-        for example in examples:
-            result = parse(example.text)
-            if result["intent"]["name"] == "nlu_fallback":
+            result = _post_json(url, {"text": text})
+            if result["intent"]["name"] == "nlu_fallback":  # the FallbackClassifier's verdict
                 result["intent"]["name"] = "out_of_scope"
             result.setdefault("language", "n/a")
-            results.append(result)
-        report = score(examples, results)
+            return result
+
+        examples = load(TEST).examples
+        report = score(examples, [parse(example.text) for example in examples])
+        held_out = held_out_figures(parse)
         # Rasa's pipeline has no language detection and no category classifier.
         report["language"]["accuracy"] = report["category"]["accuracy"] = "n/a"
         timings = latencies(parse, [e.text for e in examples], rounds=1)
@@ -173,6 +193,7 @@ def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,
         server.wait(timeout=30)
     size = sum(f.stat().st_size for f in models.glob("*"))
     return {"system": "Rasa 3.6 (config/config.yml)", "training_s": training, "report": report,
+            "held_out": held_out,
             "p50_ms": float("nan"), "p99_ms": float("nan"),
             "http_p50_ms": percentile(timings, 50), "http_p99_ms": percentile(timings, 99),
             "throughput": 1000 / statistics.mean(timings), "rss_mb": rss,
@@ -196,6 +217,39 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _figure(value: Any, digits: int = 3) -> str:
+    return "–" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def side_by_side(rows: list[dict[str, Any]]) -> str:
+    """The held-out table: in-domain macro-F1, out-of-scope on unseen domains, false and missed
+    emergencies, typing, speed, training and memory."""
+    head = ("| system | test macro-F1 | OOS precision (out_of_domain) | OOS recall (out_of_domain) "
+            "| false emergencies (hazard_harmless) | emergency recall (emergencies) | accuracy "
+            "(typing) | parse p50 / p99 ms | HTTP p50 / p99 ms | train s | RSS MB |")
+    lines = [head, "|" + "---|" * 11]
+    for r in rows:
+        sets = r["held_out"]
+        ood = sets.get("out_of_domain", {}).get("out_of_scope", {})
+        hazard = sets.get("hazard_harmless", {}).get("emergency")
+        alarms = (f"{hazard['false_alarms']} of {hazard['others']} "
+                  f"({100 * (hazard['false_alarm_rate'] or 0):.1f} %)" if hazard else "–")
+        emergency = sets.get("emergencies", {}).get("emergency", {})
+        lines.append(
+            f"| {r['system']} | {r['report']['intent']['macro_f1']:.3f} | "
+            f"{_figure(ood.get('precision'))} | {_figure(ood.get('recall'))} | {alarms} | "
+            f"{_figure(emergency.get('recall'))} | "
+            f"{_figure(sets.get('typing', {}).get('accuracy'))} | "
+            f"{_figure(r['p50_ms'])} / {_figure(r['p99_ms'])} | "
+            f"{_figure(r['http_p50_ms'], 2)} / {_figure(r['http_p99_ms'], 2)} | "
+            f"{r['training_s']:.1f} | {r['rss_mb']:.0f} |")
+    counts = ", ".join(f"{name} {len(examples)}" for name, examples in held_out_sets().items())
+    missing = [name for name, path in HELD_OUT.items() if not path.exists()]
+    lines.append(f"\nHeld-out messages: {counts or 'none'}"
+                 + (f"; missing: {', '.join(missing)}" if missing else "") + ".")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rasa", type=Path, default=Path("/tmp/rasa39env"),
@@ -216,6 +270,8 @@ def main() -> None:
     print(f"NLU benchmark {time.strftime('%Y-%m-%d')}, test split {TEST.relative_to(REPO)}, "
           f"{os.cpu_count()} CPUs\n")
     print(table(rows))
+    print("\nSide by side on the held-out sets in bench/data:\n")
+    print(side_by_side(rows))
     if len(rows) == 2:
         ratio = rows[1]["http_p50_ms"] / rows[0]["http_p50_ms"]
         print(f"\nOver HTTP /model/parse Linli answers {ratio:.0f}x faster (p50) and trains "
