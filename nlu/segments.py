@@ -22,6 +22,7 @@ from typing import Any
 REQUESTS = frozenset({"report_repair", "file_complaint", "report_emergency", "ticket_status",
                       "ticket_cancel", "event_list", "event_signup", "event_cancel", "ask_faq",
                       "make_suggestion", "request_human", "set_language"})
+EMERGENCY = "report_emergency"
 #: How sure the NLU must be of each part on its own (the flow runner's bar for a reading to
 #: steer the conversation).
 CONFIDENCE = 0.6
@@ -97,6 +98,24 @@ def segments(text: str, parse: Parse) -> list[dict[str, Any]] | None:
             "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
                          if "start" in e else dict(e) for e in result["entities"]]})
     return found if len(found) >= 2 else None
+
+
+def add_segments(result: dict[str, Any], parse: Parse) -> None:
+    """Add the ``segments`` of a parse result's text, if it holds two requests. An emergency
+    in one of them makes the whole message an emergency (safety first: a group chat, which
+    reads only the whole, must raise the alarm for "着火了！另外我想报名包饺子" too)."""
+    found = segments(str(result["text"]), parse)
+    if found is None:
+        return
+    result["segments"] = found
+    emergency = next((s for s in found if s["intent"] == EMERGENCY), None)
+    if emergency is None or result["intent"]["name"] == EMERGENCY:
+        return
+    result["intent"] = {"name": EMERGENCY, "confidence": emergency["confidence"]}
+    result["intent_ranking"] = [dict(result["intent"]), *(
+        r for r in result["intent_ranking"] if r["name"] != EMERGENCY)]
+    result["entities"] = [*(e for e in result["entities"] if e["entity"] != "category"),
+                          *(e for e in emergency["entities"] if e["entity"] == "category")]
 
 
 def as_parse(segment: dict[str, Any]) -> dict[str, Any]:

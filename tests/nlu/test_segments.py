@@ -44,13 +44,19 @@ def test_one_request_has_no_segments(pipeline: NluPipeline, text: str) -> None:
     assert "segments" not in pipeline.parse(text)
 
 
-def test_an_emergency_in_a_second_part_is_exposed_even_when_the_whole_reads_otherwise(
+def test_an_emergency_in_one_part_makes_the_whole_message_an_emergency(
         pipeline: NluPipeline) -> None:
+    # Alone, the sign-up outweighs the two characters of the fire; a group chat reads only
+    # the whole message, and must still raise the alarm.
     result = pipeline.parse("着火了！另外我想报名包饺子")
     emergency = result["segments"][0]
     assert (emergency["intent"], emergency["text"]) == ("report_emergency", "着火了")
     assert emergency["confidence"] >= 0.85
     assert {e["value"] for e in emergency["entities"]} >= {"fire"}
+    assert result["intent"] == {"name": "report_emergency",
+                                "confidence": emergency["confidence"]}
+    assert result["intent_ranking"][0]["name"] == "report_emergency"
+    assert {e["value"] for e in result["entities"] if e["entity"] == "category"} == {"fire"}
 
 
 def test_segment_offsets_and_entities_point_into_the_whole_message(
