@@ -18,9 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Select, Update, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.choices import OutOfRange, choose, remember
 from bot.edge import clean_text
@@ -151,10 +162,15 @@ class Incoming:
 @dataclass(frozen=True, slots=True)
 class _Statements:
     """The statements every turn runs, built once: building SQLAlchemy expressions costs more
-    than executing these small statements on SQLite."""
+    than executing these small statements on SQLite. They are Core statements on the tables,
+    run on the session's connection: the ORM's bookkeeping for entities and bulk updates
+    (identity map, synchronising the session) cost more than the statements themselves."""
 
-    person: Select[Person]
+    person: Select[Any]  # person id, language, community's default language
     state: Select[ConversationState]
+    state_only: Select[Any]
+    inbound: ReturningInsert[Any]
+    replies: Insert
     save_state: Update
     answered: Update
     answered_with_parse: Update
@@ -162,33 +178,59 @@ class _Statements:
     first_language: Update
 
 
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 @functools.cache
 def _statements() -> _Statements:
     # Parameter names differ from column names, which UPDATE reserves for its SET values.
-    same_chat = (ConversationState.channel == bindparam("b_channel"),
-                 ConversationState.chat_id == bindparam("b_chat_id"),
-                 ConversationState.person_key == bindparam("b_key"))
-    inbound = update(TranscriptMessage).where(TranscriptMessage.id == bindparam("b_id"))
+    states, transcript, people, identities, communities = (
+        _table(model) for model in (ConversationState, TranscriptMessage, Person, ChatIdentity,
+                                    Community))
+    same_chat = (states.c.channel == bindparam("b_channel"),
+                 states.c.chat_id == bindparam("b_chat_id"),
+                 states.c.person_key == bindparam("b_key"))
+    inbound = update(transcript).where(transcript.c.id == bindparam("b_id"))
     # Answered once: a turn whose claim lapsed finds it answered by the worker that took over.
-    answer = inbound.where(TranscriptMessage.answered.is_(False))
+    answer = inbound.where(transcript.c.answered.is_(False))
     return _Statements(
-        person=select(Person).join(ChatIdentity).where(
-            ChatIdentity.channel == bindparam("channel"),
-            ChatIdentity.external_id == bindparam("sender")),
-        state=select(ConversationState).where(*same_chat),
-        save_state=update(ConversationState).where(*same_chat).values(
+        person=select(people.c.id, people.c.language, communities.c.default_language)
+        .select_from(identities.join(people, people.c.id == identities.c.person_id)
+                     .join(communities, communities.c.id == people.c.community_id))
+        .where(identities.c.channel == bindparam("channel"),
+               identities.c.external_id == bindparam("sender")),
+        state=select(ConversationState).where(
+            ConversationState.channel == bindparam("b_channel"),
+            ConversationState.chat_id == bindparam("b_chat_id"),
+            ConversationState.person_key == bindparam("b_key")),
+        state_only=select(states.c.state).where(*same_chat),
+        inbound=insert(transcript).returning(transcript.c.id),
+        replies=insert(transcript),
+        save_state=update(states).where(*same_chat).values(
             state=bindparam("b_state"), updated_at=bindparam("b_updated_at")),
         answered=answer.values(answered=True, claimed_at=None),
         answered_with_parse=answer.values(answered=True, claimed_at=None,
                                           parse=bindparam("b_parse"),
                                           language=bindparam("b_language")),
         # Unanswered, and its claim lapsed (or it was stored before claims existed)
-        claim=answer.where(or_(TranscriptMessage.claimed_at.is_(None),
-                               TranscriptMessage.claimed_at < bindparam("b_stale")))
+        claim=answer.where(or_(transcript.c.claimed_at.is_(None),
+                               transcript.c.claimed_at < bindparam("b_stale")))
         .values(claimed_at=bindparam("b_now")),
-        first_language=update(Person).where(
-            Person.id == bindparam("b_id"), Person.language.is_(None)).values(
+        first_language=update(people).where(
+            people.c.id == bindparam("b_id"), people.c.language.is_(None)).values(
             language=bindparam("b_language")))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    """Who wrote, as a turn needs them: their person, saved language and community's default."""
+
+    person_id: int
+    language: str | None
+    default_language: str
 
 
 @dataclass(slots=True)
@@ -390,16 +432,15 @@ class ConversationService:
             try:
                 with transaction(self.sessions) as session:
                     person = self._person(session, incoming, now)
-                    message = TranscriptMessage(
-                        channel=incoming.channel, chat_id=incoming.chat_id,
-                        sender=incoming.sender, external_id=incoming.message_id,
-                        person_id=person.id, direction=Direction.IN, text=text, at=now,
-                        claimed_at=wall_clock(),
-                        parse={"attachments": list(incoming.attachments)}
-                        if incoming.attachments else None)
-                    session.add(message)
-                    session.flush()
-                    return self._turn(session, incoming, message.id, person)
+                    inbound_id = session.connection().execute(_statements().inbound, {
+                        "channel": incoming.channel, "chat_id": incoming.chat_id,
+                        "sender": incoming.sender, "external_id": incoming.message_id,
+                        "person_id": person.person_id, "direction": Direction.IN,
+                        "text": text, "at": now, "answered": False,
+                        "claimed_at": wall_clock(),
+                        "parse": {"attachments": list(incoming.attachments)}
+                        if incoming.attachments else None}).scalar_one()
+                    return self._turn(session, incoming, inbound_id, person)
             except IntegrityError:
                 # The same message id again, or a first message of a new sender racing
                 # another one of theirs (both registering them): look, then try again.
@@ -419,9 +460,9 @@ class ConversationService:
     def _resume(self, session: Session, incoming: Incoming,
                 inbound_id: int) -> _Turn | _Answered | None:
         """A stored message: answered, being answered (None), or claimed now for a turn."""
-        claimed = session.execute(_statements().claim, {
+        claimed = session.connection().execute(_statements().claim, {
             "b_id": inbound_id, "b_now": wall_clock(),
-            "b_stale": wall_clock() - self.lease}).rowcount  # type: ignore[attr-defined]
+            "b_stale": wall_clock() - self.lease}).rowcount
         if not claimed:
             answered = session.scalar(select(TranscriptMessage.answered).where(
                 TranscriptMessage.id == inbound_id))
@@ -430,25 +471,24 @@ class ConversationService:
                           self._person(session, incoming, self.clock()))
 
     def _turn(self, session: Session, incoming: Incoming, inbound_id: int,
-              person: Person) -> _Turn:
-        language = person.language or session.scalar(
-            select(Community.default_language).where(
-                Community.id == person.community_id)) or "zh"
-        row = self._state_of(session, incoming)
-        return _Turn(inbound_id, person.id, language, dict(row.state) if row else {},
-                     known_language=person.language is not None,
-                     in_handoff=open_handoff_id(session, person.id) is not None)
+              person: _Sender) -> _Turn:
+        state = session.connection().execute(_statements().state_only, {
+            "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
+            "b_key": incoming.sender}).scalar()
+        return _Turn(inbound_id, person.person_id, person.language or person.default_language,
+                     dict(state) if state else {}, known_language=person.language is not None,
+                     in_handoff=open_handoff_id(session, person.person_id) is not None)
 
     def _state_of(self, session: Session, incoming: Incoming) -> ConversationState | None:
         return session.scalar(_statements().state, {
             "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
             "b_key": incoming.sender})
 
-    def _person(self, session: Session, incoming: Incoming, now: dt.datetime) -> Person:
-        person = session.scalar(_statements().person, {"channel": incoming.channel,
-                                                       "sender": incoming.sender})
-        if person is not None:
-            return person
+    def _person(self, session: Session, incoming: Incoming, now: dt.datetime) -> _Sender:
+        found = session.connection().execute(_statements().person, {
+            "channel": incoming.channel, "sender": incoming.sender}).first()
+        if found is not None:
+            return _Sender(found[0], found[1], found[2] or "zh")
         community = home(session)
         if community is None:
             raise RuntimeError("no community is loaded: run `linli demo` or "
@@ -461,7 +501,7 @@ class ConversationService:
             person.name = placeholder_name(person.id)
         session.add(ChatIdentity(person_id=person.id, channel=incoming.channel,
                                  external_id=incoming.sender))
-        return person
+        return _Sender(person.id, None, community.default_language or "zh")
 
     async def _answer(self, incoming: Incoming, text: str, turn: _Turn,
                       now: dt.datetime) -> list[Reply]:
@@ -530,29 +570,30 @@ class ConversationService:
         out = [r.as_dict() for r in replies]
         with transaction(self.sessions) as session:
             statements = _statements()
+            connection = session.connection()
             if turn.parse is not None:
                 parse = {**turn.parse, "attachments": list(incoming.attachments)} \
                     if incoming.attachments else turn.parse
-                answered = session.execute(statements.answered_with_parse, {
+                answered = connection.execute(statements.answered_with_parse, {
                     "b_id": turn.inbound_id, "b_parse": parse,
                     "b_language": turn.parse["language"]})
             else:
-                answered = session.execute(statements.answered, {"b_id": turn.inbound_id})
-            if not answered.rowcount:  # type: ignore[attr-defined]
+                answered = connection.execute(statements.answered, {"b_id": turn.inbound_id})
+            if not answered.rowcount:
                 raise _AnsweredElsewhereError
             if turn.parse is not None and not turn.known_language and \
                     turn.parse["language"] in SUPPORTED:
-                session.execute(statements.first_language, {
+                connection.execute(statements.first_language, {
                     "b_id": turn.person_id, "b_language": turn.parse["language"]})
-            if turn.state is not None and not session.execute(statements.save_state, {
+            if turn.state is not None and not connection.execute(statements.save_state, {
                     "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
                     "b_key": incoming.sender, "b_state": turn.state,
-                    "b_updated_at": now}).rowcount:  # type: ignore[attr-defined]
+                    "b_updated_at": now}).rowcount:
                 session.add(ConversationState(
                     channel=incoming.channel, chat_id=incoming.chat_id,
                     person_key=incoming.sender, state=turn.state, updated_at=now))
             if out:  # one multi-row INSERT for the replies
-                session.execute(insert(TranscriptMessage), [
+                connection.execute(statements.replies, [
                     {"channel": incoming.channel, "chat_id": incoming.chat_id,
                      "person_id": turn.person_id, "direction": Direction.OUT,
                      "text": reply["text"], "reply_to_id": turn.inbound_id, "at": now,
