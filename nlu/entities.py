@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from nlu.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, to_digits
 from nlu.text import alternation
 
+#: Entities that only mean something in a message about community activities: "talk" in
+#: "talk later" or 广场舞 in a noise complaint names no event to sign up for.
+EVENT_ENTITIES = frozenset({"event", "count"})
+EVENT_INTENTS = frozenset({"event_list", "event_signup", "event_cancel"})
+
 
 @dataclass(frozen=True, slots=True)
 class Found:
@@ -70,11 +75,23 @@ _PHONE = re.compile(
 _CN_SMALL = "一二两三四五六七八九十"
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10}
-_COUNT_ZH = re.compile(rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?(?:个人|口人|位|名|口)(?![月小钟])")
+_COUNT_ZH = re.compile(rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?"
+                       rf"(?:个人|口人|位|名|口|人(?![篮赛份间制]))(?![月小钟])"
+                       rf"|(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})\s?个(?:位置|名额|座位|位子)")
+# A bare "N个" counts people only where it stands for them: after a group (我们/一共/另外), or
+# before a word about joining or leaving ("我和闺蜜两个", "另外两个取消", "去四个").
+_COUNT_ZH_BARE = re.compile(
+    rf"(?:(?<=我们)|(?<=咱们)|(?<=一共)|(?<=总共)|(?<=共)|(?<=另外)|(?<=剩下)|(?<=还有)"
+    rf"|(?<=就剩我)|(?<=只去我)|(?<=去)|(?<=减掉)|(?<=加)|(?<=我们家)|(?<=[和跟])[\u4e00-\u9fff]{{1,3}}?)"
+    rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})个(?=$|[\s,，。.!！?？~]|都|一起|全|取消|参加|报|去|来|不去"
+    rf"|志愿者|人)")
 _COUNT_ME = re.compile(r"(?:算|加|报|带)上?我一个|我一个人")
+_EN_COUNT_WORD = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten"
 _COUNT_EN = re.compile(
-    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s"
-    r"(?:people|persons|person|ppl|of us|adults|kids|children|guests|pax)\b"
+    rf"\b({_EN_COUNT_WORD})\s"
+    r"(?:people|persons|person|ppl|of us|adults|kids|children|guests|pax|seats|spots|places)\b"
+    rf"|\bfamily of ({_EN_COUNT_WORD})\b|\bteam of ({_EN_COUNT_WORD})\b"
+    rf"|\b(?:we're|we are|we're a group of|party of|group of)\s({_EN_COUNT_WORD})\b"
 )
 
 _WEEKDAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
@@ -192,11 +209,13 @@ def _counts(text: str, out: _Collector) -> None:
     name = "CountExtractor"
     for m in _COUNT_ME.finditer(text):
         out.add("count", m.start(), m.end(), "1", name)
-    for pattern in (_COUNT_ZH, _COUNT_EN):
+    for pattern in (_COUNT_ZH, _COUNT_EN, _COUNT_ZH_BARE):
         for m in pattern.finditer(text):
-            n = _small_number(m.group(1))
+            group = next(i for i, g in enumerate(m.groups(), 1) if g)
+            n = _small_number(m.group(group))
             if n is not None and 0 < n <= 50:
-                out.add("count", m.start(), m.end(), str(n), name)
+                start = m.start(group) if pattern is _COUNT_ZH_BARE else m.start()
+                out.add("count", start, m.end(), str(n), name)
 
 
 def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:
@@ -297,8 +316,51 @@ def _times(text: str, out: _Collector) -> None:
             out.add("time", m.start(), m.end(), _hour_minute(hour, minute, m.group(1)), name)
 
 
+# Event names residents make up on the spot are a topic plus a kind of activity: "kids sports
+# day", "outdoor film screening", "重阳节茶话会", "垃圾分类志愿者". The kinds are a closed list.
+_EVENT_KINDS_EN = (
+    r"party|day|night|screening|walk|walkathon|marathon|run|class|classes|workshop|workshops|talk"
+    r"|lecture|drill|market|fair|bazaar|tour|trip|outing|match|tournament|contest|competition"
+    r"|campaign|show|concert|session|club|corner|clean-?up|planting|clinic|camp|gala"
+    r"|lunch|dinner|picnic|potluck|bbq|barbecue|meetup|exchange|training|drive|exhibition"
+    r"|performance|course|lessons?|playgroup|quiz|bingo|karaoke|[a-z]+athon")
+_EVENT_TOPIC_EN = (r"(?!(?:the|a|an|whole|entire|next|same|other|first|last|this|that|my|our"
+                   r"|your|some|any|all)\b)[a-z0-9'-]+")
+# "for the tea party", "remove us from the walkathon", "join the kids sports day".
+_EVENT_EN = re.compile(
+    r"\b(?:for|from|to|join|joining|attend|attending|skip|skipping|off|at|in on|do)\s(?:the\s)?"
+    rf"((?:{_EVENT_TOPIC_EN}\s){{1,3}}(?:{_EVENT_KINDS_EN})|[a-z]+athon|potluck|bbq)\b")
+_EVENT_MODIFIER_EN = re.compile(
+    r"(?:kids'?|children's|family|senior|seniors'?|community|free|outdoor|weekly|monthly|annual"
+    r"|summer|winter|spring|autumn|neighbourhood|neighborhood)\s$")
+_EVENT_KINDS_ZH = ("茶话会|联欢会|运动会|游园会|座谈会|分享会|交流会|见面会|晚会|敬老宴|活动"
+                   "|比赛|大赛|讲座|培训|演练|志愿者|宣传|督导|班|课")
+_EVENT_SUFFIX_ZH = re.compile(rf"(?:{_EVENT_KINDS_ZH})")
+_EVENT_SUFFIX_EN = re.compile(rf"\s(?:{_EVENT_KINDS_EN})\b")
+_EVENT_TOPIC_ZH = re.compile("(?:垃圾分类|亲子|老年|儿童|青少年|免费|重阳节|中秋|春节|元旦"
+                             "|端午|元宵|暑期|寒假|暑假|周末|夏季|冬季|趣味|防诈骗|反诈|消防|健康|义务)$")
+
+
+def _extend_event(text: str, start: int, end: int) -> tuple[int, int]:
+    """A listed event name grown over the topic before it and the kind after it ("重阳节" in
+    "重阳节茶话会", "sports day" in "kids sports day")."""
+    if (kind := _EVENT_SUFFIX_ZH.match(text, end)) and not text[end - 1:end].isascii():
+        end = kind.end()
+    elif (kind_en := _EVENT_SUFFIX_EN.match(text, end)) and text[end - 1:end].isascii():
+        end = kind_en.end()
+    if (topic := _EVENT_TOPIC_ZH.search(text, 0, start)) and not text[start:start + 1].isascii():
+        start = topic.start()
+    elif (topic_en := _EVENT_MODIFIER_EN.search(text, 0, start)) and text[start].isascii():
+        start = topic_en.start()
+    return start, end
+
+
 class LookupExtractor:
-    """Finds the longest listed surface forms (lookup tables), mapping them through synonyms."""
+    """Finds the longest listed surface forms (lookup tables), mapping them through synonyms.
+
+    Event names are also found where the sentence frames one ("for the X party") and grown to
+    the whole name around a listed one; those keep the words as written as their value.
+    """
 
     def __init__(self, tables: Mapping[str, Iterable[str]], synonyms: Mapping[str, str]) -> None:
         self._patterns = [(entity, pattern) for entity, items in tables.items()
@@ -307,9 +369,25 @@ class LookupExtractor:
 
     def extract(self, text: str, out: _Collector) -> None:
         for entity, pattern in self._patterns:
-            for m in pattern.finditer(text):
-                value = self._synonyms.get(m.group(0), m.group(0))
-                out.add(entity, m.start(), m.end(), value, "LookupExtractor")
+            matches = list(pattern.finditer(text))
+            if entity == "event":
+                self._framed_events(text, out, [m.span() for m in matches])
+            for m in matches:
+                start, end = m.span()
+                if entity == "event":
+                    start, end = _extend_event(text, start, end)
+                surface = text[start:end]
+                value = self._synonyms.get(surface, surface)
+                out.add(entity, start, end, value, "LookupExtractor")
+
+    @staticmethod
+    def _framed_events(text: str, out: _Collector, listed: list[tuple[int, int]]) -> None:
+        for m in _EVENT_EN.finditer(text):
+            start, end = m.span(1)
+            # A listed name inside wins when the frame adds nothing but a topic word.
+            if any(start <= s and e <= end and (s, e) != (start, end) for s, e in listed) or \
+                    not any(s < end and start < e for s, e in listed):
+                out.add("event", start, end, text[start:end], "LookupExtractor")
 
 
 class EntityExtractor:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nlu.entities import EntityExtractor, Found, LookupExtractor
 from nlu.features import Analyzer, CueFeaturizer
+from nlu.normalise import Normaliser, build_normaliser
 from nlu.text import MAX_MODEL_CHARS, CleanText, clean
 
 CUE_PREFIX = "cue_"
@@ -16,15 +17,17 @@ CUE_PREFIX = "cue_"
 
 @dataclass(frozen=True, slots=True)
 class Featurizer:
-    """Clean text → entities → feature names; the same path at training and parse time."""
+    """Clean and normalised text → entities → feature names; the same path at training and
+    parse time."""
 
     analyzer: Analyzer
     extractor: EntityExtractor
     cues: CueFeaturizer
+    normaliser: Normaliser
 
     def analyse(self, text: str) -> tuple[CleanText, list[Found], list[str]]:
-        """The clean text, the entities in it and its feature names."""
-        cleaned = clean(text, MAX_MODEL_CHARS)
+        """The normalised text, the entities in it and its feature names."""
+        cleaned = self.normaliser(clean(text, MAX_MODEL_CHARS))
         found = self.extractor.extract(cleaned.text)
         features = self.analyzer.features(cleaned.text, [f.entity for f in found],
                                           self.cues(cleaned.text))
@@ -45,4 +48,4 @@ def build_featurizer(lookups: dict[str, list[str]], synonyms: dict[str, str],
     entity_tables = {name: items for name, items in lookups.items()
                      if not name.startswith(CUE_PREFIX)}
     extractor = EntityExtractor(LookupExtractor(entity_tables, synonyms), today=today)
-    return Featurizer(Analyzer(cache_dir), extractor, CueFeaturizer(lookups))
+    return Featurizer(Analyzer(cache_dir), extractor, CueFeaturizer(lookups), build_normaliser())

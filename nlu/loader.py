@@ -9,6 +9,7 @@ from pathlib import Path
 from nlu.features import USER_DICTIONARY
 from nlu.featurizer import build_featurizer
 from nlu.model import META_FILE, PIPELINE_VERSION, NluModel
+from nlu.normalise import tables_text
 from nlu.pipeline import NluPipeline
 from nlu.training import Progress, lookup_tables, train
 from nlu.trainingdata import data_files, fingerprint, load
@@ -24,9 +25,10 @@ class NluPaths:
 
 
 def data_fingerprint(data: Path) -> str:
-    """Hash of the training data, the user dictionary and the pipeline version."""
+    """Hash of the training data, the user dictionary, the normalisation tables and the
+    pipeline version."""
     return fingerprint(data_files(data), USER_DICTIONARY.read_text(encoding="utf-8"),
-                       PIPELINE_VERSION)
+                       tables_text(), PIPELINE_VERSION)
 
 
 def is_stale(paths: NluPaths) -> bool:

@@ -14,6 +14,8 @@ MAX_MODEL_CHARS = 1000
 _INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    # Emoji presentation selectors and skin tones: 👍🏽 means 👍.
+    "\ufe0e\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff"
 )
 
 
@@ -63,6 +65,48 @@ def clean(raw: str, limit: int | None = None) -> CleanText:
         chars.pop()
         offsets.pop()
     return CleanText("".join(chars), tuple(offsets), len(raw))
+
+
+def rewrite(cleaned: CleanText, edits: Iterable[tuple[int, int, str]]) -> CleanText:
+    """``cleaned`` with each [start, end) span replaced, keeping the map to the original text.
+
+    Spans must not overlap. A replacement's characters map onto the characters it replaces, in
+    proportion, so an entity found in it spans the whole original word (咋整 → 怎么办). An empty
+    replacement drops the span; the spaces around it collapse.
+    """
+    text, offsets = cleaned.text, cleaned.offsets
+    chars: list[str] = []
+    mapped: list[int] = []
+    position = 0
+    changed = False
+    for start, end, replacement in edits:
+        if start < position or text[start:end] == replacement:
+            continue
+        changed = True
+        chars.extend(text[position:start])
+        mapped.extend(offsets[position:start])
+        width = end - start
+        for i, char in enumerate(replacement):
+            chars.append(char)
+            mapped.append(offsets[start + min(i * width // len(replacement), width - 1)])
+        if replacement and width:  # the last character ends where the replaced text ended
+            mapped[-1] = offsets[end - 1]
+        position = end
+    if not changed:
+        return cleaned
+    chars.extend(text[position:])
+    mapped.extend(offsets[position:])
+    out_chars: list[str] = []
+    out_offsets: list[int] = []
+    for char, offset in zip(chars, mapped, strict=True):
+        if char == " " and (not out_chars or out_chars[-1] == " "):
+            continue
+        out_chars.append(char)
+        out_offsets.append(offset)
+    while out_chars and out_chars[-1] == " ":
+        out_chars.pop()
+        out_offsets.pop()
+    return CleanText("".join(out_chars), tuple(out_offsets), cleaned.original_length)
 
 
 def alternation(phrases: Iterable[str]) -> re.Pattern[str] | None:

@@ -87,3 +87,39 @@ def test_no_overlapping_entities(extractor: EntityExtractor) -> None:
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
     assert {f.entity for f in result} == {"ticket_id", "phone", "building", "unit", "room",
                                           "date"}
+
+
+@pytest.mark.parametrize(("text", "events"), [
+    ("me and my wife, 2 people, for the tea party", ["tea party"]),
+    ("register 4 people for the outdoor film screening please", ["outdoor film screening"]),
+    ("withdraw from the walkathon", ["walkathon"]),
+    ("my son wants to join the kids sports day", ["kids sports day"]),
+    ("我和老伴2位参加重阳节茶话会", ["重阳节茶话会"]),
+    ("我想当垃圾分类志愿者", ["垃圾分类志愿者"]),
+    ("stay for the whole day", []),
+    ("in the lift for the night", []),
+])
+def test_event_names_residents_make_up(text: str, events: list[str]) -> None:
+    lookups = LookupExtractor({"event": ["重阳节", "志愿者", "sports day"]}, {})
+    extractor = EntityExtractor(lookups, today=lambda: TODAY)
+    cleaned = clean(text).text
+    assert [cleaned[f.start:f.end] for f in extractor.extract(cleaned)
+            if f.entity == "event"] == events
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("给我留4个位置", "4"),
+    ("我们家只去一个人了 另外两个取消", "1,2"),
+    ("我和闺蜜两个", "2"),
+    ("一共五个", "5"),
+    ("we're a family of four", "4"),
+    ("team of four", "4"),
+    ("only one of us is coming", "1"),
+    ("3 spots please", "3"),
+    ("三人篮球赛报一队", None),
+    ("我家有两个孩子", None),
+    ("去一个地方", None),
+])
+def test_counts_of_people(extractor: EntityExtractor, text: str, count: str | None) -> None:
+    counts = [value for entity, value in found(extractor, text) if entity == "count"]
+    assert counts == (count.split(",") if count else [])

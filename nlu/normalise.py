@@ -1,0 +1,189 @@
+"""Reading text the way residents type it: 繁体, dialect words, typos, fillers, mixed zh-en.
+
+Every step rewrites a :class:`~nlu.text.CleanText` and keeps its map back to the original
+characters, so entities found in the normalised text still point into what the resident wrote.
+The tables live in ``nlu/resources`` and are data, not code: extend them there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Protocol
+
+from nlu.text import CleanText, alternation, rewrite
+
+_RESOURCES = files("nlu") / "resources"
+_TABLES = ("zh_rewrites.tsv", "mixed_en.tsv", "fillers.txt", "en_words.txt", "emoji.tsv")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_LETTER = re.compile(r"[^\W\d_]")
+# 就是 fills a pause anywhere but at the start, where it means "exactly" (就是就是 = yes).
+_JIUSHI = re.compile(r"(?<=.)就是(?!说)")
+# Shorter words are too often real words one slip from another (seek/week, bike/like).
+_MIN_TYPO_LENGTH = 4
+_MIN_TARGET_COUNT = 3
+
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> str: ...
+
+
+def _table(name: str) -> list[list[str]]:
+    rows = []
+    for line in (_RESOURCES / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rows.append(line.split("\t"))
+    return rows
+
+
+def _deletes(word: str) -> Iterator[str]:
+    yield word
+    for i in range(len(word)):
+        yield word[:i] + word[i + 1:]
+
+
+class Speller:
+    """Reads an English word one slip (a letter wrong, missing, extra or swapped) away from a
+    word residents use as that word; known words are left alone."""
+
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self._known = frozenset(counts)
+        best: dict[str, tuple[int, str]] = {}
+        for word, count in counts.items():
+            if count < _MIN_TARGET_COUNT or len(word) < _MIN_TYPO_LENGTH:
+                continue
+            for key in _deletes(word):
+                if key not in best or (count, word) > best[key]:
+                    best[key] = (count, word)
+        self._best = best
+
+    def looks_english(self, words: Iterable[str]) -> bool:
+        """Whether most words are ones residents write in English: a French or pinyin message is
+        not English with typos."""
+        seen = list(words)
+        return sum(w in self._known for w in seen) * 2 >= len(seen) > 0
+
+    def correct(self, word: str) -> str:
+        if len(word) < _MIN_TYPO_LENGTH or word in self._known:
+            return word
+        # People rarely miss the first letter; requiring it keeps nite from becoming unit.
+        candidates = {self._best[key] for key in _deletes(word) if key in self._best
+                      and self._best[key][1][0] == word[0] and _one_slip(word, self._best[key][1])}
+        if not candidates:
+            return word
+        # A dropped letter is the commonest slip: garbge is garbage before garage.
+        return max(candidates, key=lambda c: (word in _deletes(c[1]), c))[1]
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter changed, added, dropped or two swapped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    prefix = 0
+    while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+        prefix += 1
+    a_rest, b_rest = a[prefix:], b[prefix:]
+    return (a_rest[1:] == b_rest[1:] or a_rest[1:] == b_rest or a_rest == b_rest[1:]
+            or (len(a_rest) >= 2 and a_rest[:2] == b_rest[1::-1] and a_rest[2:] == b_rest[2:]))
+
+
+@dataclass(frozen=True, slots=True)
+class Normaliser:
+    """繁体 → 简体, then dialect and typo rewrites, fillers, English typos and English words in
+    Chinese sentences; the same at training and parse time."""
+
+    converter: _Converter
+    rewrites: Mapping[str, str]
+    rewrite_pattern: re.Pattern[str] | None
+    mixed: Mapping[str, str]
+    mixed_pattern: re.Pattern[str] | None
+    filler_pattern: re.Pattern[str] | None
+    speller: Speller
+    emoji_zh: Mapping[str, str]
+    emoji_en: Mapping[str, str]
+    emoji_pattern: re.Pattern[str] | None
+
+    def __call__(self, cleaned: CleanText) -> CleanText:
+        text = cleaned.text
+        if not text:
+            return cleaned
+        simplified = self.converter.convert(text)
+        if len(simplified) != len(text):  # a phrase changed length: convert letter by letter
+            simplified = "".join(self.converter.convert(c) if _HAN.match(c) else c for c in text)
+        if simplified != text and len(simplified) == len(text):
+            cleaned = CleanText(simplified, cleaned.offsets, cleaned.original_length)
+        cleaned = self._replace(cleaned, self.rewrite_pattern, self.rewrites)
+        cleaned = self._drop_fillers(cleaned)
+        words = list(_LATIN_WORD.finditer(cleaned.text))
+        if self.speller.looks_english(m.group() for m in words):
+            cleaned = rewrite(cleaned, ((m.start(), m.end(), self.speller.correct(m.group()))
+                                        for m in words))
+        han = len(_HAN.findall(cleaned.text))
+        latin = len(_LATIN_WORD.findall(cleaned.text))
+        if han >= 2 and han >= latin:
+            cleaned = self._replace(cleaned, self.mixed_pattern, self.mixed)
+        if (han or latin) and self.emoji_pattern is not None:
+            names = self.emoji_zh if han >= latin else self.emoji_en
+            cleaned = self._replace(cleaned, self.emoji_pattern, names)
+        return cleaned
+
+    @staticmethod
+    def _replace(cleaned: CleanText, pattern: re.Pattern[str] | None,
+                 table: Mapping[str, str]) -> CleanText:
+        if pattern is None:
+            return cleaned
+        return rewrite(cleaned, ((m.start(), m.end(), table[m.group()])
+                                 for m in pattern.finditer(cleaned.text)))
+
+    def _drop_fillers(self, cleaned: CleanText) -> CleanText:
+        spans = [m.span() for m in _JIUSHI.finditer(cleaned.text)]
+        if self.filler_pattern is not None:
+            spans.extend(m.span() for m in self.filler_pattern.finditer(cleaned.text))
+        if not spans:
+            return cleaned
+        spans = _disjoint(spans)
+        dropped = rewrite(cleaned, ((start, end, "") for start, end in spans))
+        # A message of fillers only (嗯嗯, "um") is itself the answer: keep it.
+        return dropped if _LETTER.search(dropped.text) else cleaned
+
+
+def _disjoint(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            continue
+        out.append((start, end))
+    return out
+
+
+def tables_text() -> str:
+    """The normalisation tables as they are, for telling a model trained before they changed."""
+    return "".join((_RESOURCES / name).read_text(encoding="utf-8") for name in _TABLES)
+
+
+def build_normaliser() -> Normaliser:
+    """Load the converter and the tables (a few milliseconds; call once per featurizer)."""
+    import opencc
+
+    rewrites = {row[0]: row[1] for row in _table("zh_rewrites.tsv")}
+    mixed = {row[0]: row[1] for row in _table("mixed_en.tsv")}
+    fillers = [row[0] for row in _table("fillers.txt")]
+    counts = {row[0]: int(row[1]) for row in _table("en_words.txt")}
+    emoji = _table("emoji.tsv")
+    emoji_en = {row[0]: f" {row[2]} " for row in emoji}
+    return Normaliser(
+        converter=opencc.OpenCC("tw2s"),
+        rewrites=rewrites, rewrite_pattern=_anywhere(rewrites),
+        mixed=mixed, mixed_pattern=alternation(mixed),
+        filler_pattern=alternation(fillers),
+        speller=Speller(counts),
+        emoji_zh={row[0]: row[1] for row in emoji}, emoji_en=emoji_en,
+        emoji_pattern=_anywhere(emoji_en))
+
+
+def _anywhere(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    words = sorted(set(phrases), key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words)) if words else None
