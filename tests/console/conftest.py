@@ -15,8 +15,10 @@ from nlu.pipeline import NluPipeline
 from store import accounts
 from store.database import transaction
 from store.privacy import find_person
-from tests.bot.test_dialogues import NOW
-from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
+from tests.bot.test_dialogues import (
+    NOW,
+    service,  # noqa: F401 — the wired service fixture
+)
 from tests.bot.test_rest import serving
 
 PASSWORD = "correct horse battery"
