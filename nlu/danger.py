@@ -21,6 +21,8 @@ PLACE_ENTITIES = frozenset({"building", "unit", "room"})
 #: What is left of the emergency reading once a message was found to be about no danger now:
 #: it stays in the ranking (an operator sees it) but below the readings that matter.
 _DEMOTED = 0.01
+#: How far down the classifier's ranking a plainly stated danger may lift the emergency reading.
+_PROMOTE_WITHIN = 5
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -30,11 +32,12 @@ def _any(*patterns: str) -> re.Pattern[str]:
 # --- the danger is elsewhere in time, imagined, feared, over, or a way of speaking ----------
 _PAST = _any(
     r"上个?月|上周|上礼拜|上星期|去年|前年|那年|那次|上次|上回|以前|小时候|当年|那时候?|前几年|"
-    r"新闻|听说|视频|电视[里上]|后来|从那以后|从那次",
+    r"新闻|听说|视频|电视[里上]|后来|从那以后|从那次|我报的|报过|单子|工单",
     r"\blast (?:month|week|year|winter|summer|spring|autumn|fall|time|night's)\b|"
     r"\byears? ago\b|\ba (?:while|year|month) (?:ago|back)\b|\bback (?:then|in)\b|\bused to\b|"
     r"\bwhen i was\b|\bremember when\b|\bthe news\b|\bheard (?:that|there|about)\b|"
-    r"\ba video\b|\bthe other day\b|\bin (?:19|20)\d\d\b|\bafter that\b")
+    r"\ba video\b|\bthe other day\b|\bin (?:19|20)\d\d\b|\bafter that\b|\bi reported\b|"
+    r"\bmy report\b|\bticket\b")
 _SUPPOSED = _any(
     r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天",
     r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b")
@@ -59,7 +62,7 @@ _ALL_CLEAR = _any(
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
 _FIGURATIVE = _any(
-    r"气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
+    r"差点(?:晕|吓)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
     r"综艺|直播|哈哈|股票",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
@@ -70,9 +73,19 @@ _FIGURATIVE = _any(
     r"\bsmoking hot\b|\bfried\b|\bcrash(?:ed|es)\b|\blol\b|\blmao\b|\bhaha|\bgame\b|\blevel \d|"
     r"\bhomework\b|\balbum\b|\bmovie\b|\btiktok\b|\bexam\b|\bdeadline\b|\bthis traffic\b|"
     r"\bmidnight oil\b|\bmixtape\b|\bthe internet\b|\bstock market\b|\bthe party\b|"
-    r"\bmy boss\b|\bpizza\b")
+    r"\bmy boss\b|\bpizza\b|\bon fire (?:this|tonight|today|lately)\b|\bscored\b|"
+    r"\bmy (?:brain|head|heart|mouth) is on fire\b|\bstudying\b|"
+    r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b")
+# Sparks and fumes from work being done: a hazard to complain about, not an emergency.
+_WORKS = _any(r"电焊(?!似|一样)|焊接|切割|打磨",
+              r"\bweld\w*|\bgrind\w*|\bcutting (?:metal|pipes?|steel)\b")
+# Smoking a cigarette is no fire, unless something caught fire from it.
+_TOBACCO = _any(r"抽烟|吸烟|烟头|烟蒂|烟灰",
+                r"\bsmokes\b|\bsmokers?\b|\bsmoking (?:in|on|at|near) (?:the|our|my)\b|"
+                r"\bcig(?:arette)?s?\b|\bbutts\b|\bvap(?:e|ing)\b|\bsecondhand smoke\b")
+_FIRE = _any(r"[着烧]|火|冒烟", r"\bfire\b|\bburn|\bflames?\b|\bsmouldering\b")
 _ASKING = _any(
-    r"怎么办|咋办|咋整|咋弄|怎么(?:做|弄|处理|逃|跑|用|救|灭|关|自救|判断|检查|预防|防)|如何|应该|该(?:怎么|按|往|用|找)|"
+    r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
     r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔|家)|"
     r"哪[里儿]?(?:买|领|有|换|办)|在哪|去哪|多久|多长时间|收费|要钱|什么原因|什么症状|是什么|"
     r"吗[?？]?$|[?？]$|有没有|合规|危险吗",
@@ -81,6 +94,26 @@ _ASKING = _any(
     r"\bwhere (?:can|do|is|are|should)\b|\bwhere's\b|\bis it (?:safe|ok|okay|allowed)\b|"
     r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b|\bdo i need\b|\bis there\b|"
     r"\bare there\b|\bany (?:grants|tips)\b|\bwhy (?:does|is|do)\b|\?$")
+
+# --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
+_HAZARD_NOW = _any(
+    r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
+    r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
+    r"(?:几|好几|两|三|四|五|六|七)天没(?:见|看见|出门|露面|动静|开门)|"
+    r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
+    r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
+    r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
+    r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害",
+    r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
+    r"\b(?:sparks|sparking|arcing)\b|\bpassed out\b|\bfainted\b|\bunconscious\b|\bhissing\b|"
+    r"\babout to (?:fall|collapse|come down)\b|"
+    r"\bhanging off (?:the |a )?(?:wall|building|balcony|window|roof)\b|"
+    r"\bnot breathing\b|\bisn'?t breathing\b|"
+    r"\b(?:haven'?t|hasn'?t|not) (?:seen|been seen|come out|answered|heard from)\b.{0,40}"
+    r"\b(?:days|week)\b|"
+    r"\b(?:headaches?|dizzy|nause\w+|sick)\b.{0,40}\b(?:gas|heater|charcoal|boiler)\b|"
+    r"\b(?:gas|heater|charcoal|boiler)\b.{0,40}\b(?:headaches?|dizzy|nause\w+|sick)\b|"
+    r"\b(?:knife|bat|machete|iron bar|wrench)\b|\b(?:is|are|'s) on fire\b|\bcaught fire\b")
 
 # --- something in the message says the danger is here -----------------------------------------
 _HERE_NOW = _any(
@@ -101,7 +134,7 @@ _HERE_NOW = _any(
 _LIKELY_NOW = _any(
     r"[好很特别太老超]?(?:大|浓|重|冲|呛)[了啊!！]|好大|很大|特别大|太大|好浓|很浓|特别浓|好重|很重|"
     r"特别重|好冲|很冲|全是|到处|满屋|满地|满楼|整个|整栋|整层|现在|刚才|刚刚|突然|"
-    r"我.{0,3}(?:被困|困在|被关|关在|卡在|在里面|锁在)|里面有人|人在里面|有人(?:晕|倒|摔|被困|触电|打|拿|在撬|在砸)|"
+    r"我.{0,3}(?:被困|困在|被关|关在|卡在|在里面|锁在)|有人(?:晕|倒|摔|被困|触电|打|拿|在撬|在砸)|"
     r"烧起来|着起来|冒出来|往外|在(?:冒|烧|漏|响|喷|流|往|滴|闪)|一股|头晕|头疼|头痛|恶心|想吐|难受|"
     r"卡住了|困住了|被困了|关住了|困在电梯|关在电梯|一屋子|一地|全[泡湿淹是]|出冷汗|脸色|说不出话|迷迷糊糊|"
     r"神志不清",
@@ -126,6 +159,7 @@ class Reading:
     loosely: tuple[str, ...]  # asking: not now unless the message places the danger here
     here_now: bool  # a call for help or a danger going on
     likely_now: bool  # something placing the danger here: intensity, "just now", "I'm stuck"
+    hazard_now: bool = False  # a danger stated as a fact: "trapped in the lift", "sparks"
 
     @property
     def danger_now(self) -> bool:
@@ -144,21 +178,50 @@ _LOOSELY = (("asking", _ASKING),)
 
 def read(text: str) -> Reading:
     """The cues of ``text`` (clean text)."""
-    return Reading(tuple(name for name, pattern in _ELSEWHERE if pattern.search(text)),
+    return Reading(tuple(_elsewhere(text)),
                    tuple(name for name, pattern in _LOOSELY if pattern.search(text)),
-                   bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)))
+                   bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)),
+                   bool(_HAZARD_NOW.search(text)))
 
 
 def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
-    """``ranking`` with an emergency reading moved below the others when ``text`` says the
-    danger is not here now. A place in the message (a building, a flat) counts as placing it
-    here for a question or a figure of speech."""
-    if not ranking or ranking[0][0] != EMERGENCY:
-        return list(ranking)
-    reading = read(text)
-    if reading.danger_now or (place_given and not reading.elsewhere):
-        return list(ranking)
+    """``ranking`` with the emergency reading moved below the others when ``text`` says the
+    danger is not here now, or moved to the top when the classifier hesitated over a danger
+    stated plainly ("stuck in the lift, nobody comes").
+
+    A place in the message (a building, a flat) counts as placing the danger here for a
+    question. A promoted emergency takes the confidence the first reading had, so an unsure
+    one is still asked about before anyone is alerted."""
+    if not ranking:
+        return []
+    if ranking[0][0] == EMERGENCY:
+        if _HERE_NOW.search(text) or _danger_placed(text, place_given):
+            return list(ranking)
+        return _demoted(ranking)
+    if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and \
+            _HAZARD_NOW.search(text) and not _elsewhere(text) and not _ASKING.search(text):
+        return _promoted(ranking)
+    return list(ranking)
+
+
+def _elsewhere(text: str) -> list[str]:
+    found = [name for name, pattern in _ELSEWHERE if pattern.search(text)]
+    if _TOBACCO.search(text) and not _FIRE.search(text):
+        found.append("tobacco")
+    if _WORKS.search(text):
+        found.append("works")
+    return found
+
+
+def _danger_placed(text: str, place_given: bool) -> bool:
+    """No cue says the danger is elsewhere, and a question is placed here."""
+    if _elsewhere(text):
+        return False
+    return place_given or not _ASKING.search(text) or bool(_LIKELY_NOW.search(text))
+
+
+def _demoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     rest = list(ranking[1:])
     total = sum(p for _, p in rest)
     if total <= 0:
@@ -169,3 +232,13 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     position = next((i for i, (_, p) in enumerate(scaled) if p < _DEMOTED), len(scaled))
     scaled.insert(position, (EMERGENCY, _DEMOTED))
     return scaled
+
+
+def _promoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    names = [name for name, _ in ranking[:_PROMOTE_WITHIN]]
+    if EMERGENCY not in names:
+        return list(ranking)
+    at = names.index(EMERGENCY)
+    swapped = list(ranking)
+    swapped[0], swapped[at] = (EMERGENCY, ranking[0][1]), (ranking[0][0], ranking[at][1])
+    return swapped
