@@ -28,6 +28,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,11 +39,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from store.models import Building, Grid, Ticket, TicketStatus
+from store.models import Building, Community, Grid, Ticket, TicketStatus
 from store.tickets import OPEN
 
 EXCLUDED = (TicketStatus.CANCELLED, TicketStatus.DUPLICATE)
@@ -96,16 +98,45 @@ def _in_cohort(community_id: int, since: dt.datetime, until: dt.datetime) -> Col
                 Ticket.created_at < _aware(until), Ticket.status.not_in(EXCLUDED))
 
 
+def _conditions(as_of: dt.datetime) -> dict[str, ColumnElement[bool]]:
+    """What each count of the module doc counts, by name: the rates, their drill-down and the
+    workbook all read these, so a figure and the tickets behind it cannot disagree."""
+    acknowledged = Ticket.acknowledged_at.is_not(None)
+    return {"opened": true(),
+            "in_time": and_(acknowledged, or_(Ticket.respond_by.is_(None),
+                                              Ticket.acknowledged_at <= Ticket.respond_by)),
+            "due": or_(acknowledged, Ticket.respond_by <= _aware(as_of)),
+            "resolved": Ticket.status.in_(RESOLVED),
+            "satisfied": Ticket.rating.in_(SATISFIED),
+            "rated": Ticket.rating.is_not(None)}
+
+
+#: Each rate's numerator and denominator, as names of ``_conditions``.
+FIGURES = {"response": ("in_time", "due"), "resolution": ("resolved", "opened"),
+           "satisfaction": ("satisfied", "rated")}
+#: What each rate means, one line per language (``linli report rates``, the workbook, the
+#: console's dashboard).
+MEANINGS = {
+    "response": {
+        "zh": "按时回应的工单 / 已到回应时限的工单（未到时限、尚未回应的不计入）",
+        "en": "answered in time / tickets already due a response (not yet due and not yet "
+              "answered: left out)"},
+    "resolution": {
+        "zh": "已解决或办结的工单 / 期间新开的工单（重新打开的不算已解决；撤销、重复的不计）",
+        "en": "resolved or closed / tickets opened in the period (reopened ones are not "
+              "resolved; cancelled and duplicates left out)"},
+    "satisfaction": {
+        "zh": "评 4–5 分的工单 / 有评价的工单（“没解决”算一个不满意的评价）",
+        "en": "rated 4 or 5 / tickets rated (\"not solved\" counts as an unhappy rating)"},
+}
+NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率"}
+
+
 def _rate_columns(as_of: dt.datetime) -> list[ColumnElement[int]]:
     """opened, responded in time, due a response, resolved, satisfied, rated — in that order."""
-    acknowledged = Ticket.acknowledged_at.is_not(None)
-    in_time = and_(acknowledged, or_(Ticket.respond_by.is_(None),
-                                     Ticket.acknowledged_at <= Ticket.respond_by))
-    due = or_(acknowledged, Ticket.respond_by <= _aware(as_of))
-    return [func.count(), func.count().filter(in_time), func.count().filter(due),
-            func.count().filter(Ticket.status.in_(RESOLVED)),
-            func.count().filter(Ticket.rating.in_(SATISFIED)),
-            func.count().filter(Ticket.rating.is_not(None))]
+    conditions = _conditions(as_of)
+    return [func.count(), *(func.count().filter(conditions[name]) for name in
+                            ("in_time", "due", "resolved", "satisfied", "rated"))]
 
 
 def _rates(row: Sequence[Any]) -> Rates:
@@ -185,3 +216,112 @@ def load_by_grid(session: Session, community_id: int, day_start: dt.datetime,
                .group_by(Grid.code))
     rows = session.execute(_with_every_grid(tickets, community_id, len(columns)))
     return {code: GridLoad(*counts) for code, counts in sorted(_sum_by_key(rows).items())}
+
+
+def _cohort(community_id: int, since: dt.datetime, until: dt.datetime,
+            grid_id: int | None, category: str | None) -> Select[int]:
+    """The ids of the cohort's tickets, of one grid and one category when given."""
+    query = select(Ticket.id).where(_in_cohort(community_id, since, until))
+    if grid_id is not None:
+        query = query.join(Building, Ticket.building_id == Building.id).where(
+            Building.grid_id == grid_id)
+    if category is not None:
+        query = query.where(Ticket.category == category)
+    return query
+
+
+def rates_by_category(session: Session, community_id: int, since: dt.datetime,
+                      until: dt.datetime, as_of: dt.datetime,
+                      grid_id: int | None = None) -> dict[str, Rates]:
+    """``rates`` per category (only those with tickets), one grid's when ``grid_id`` is given;
+    in one query."""
+    query = (select(Ticket.category, *_rate_columns(as_of)).select_from(Ticket)
+             .where(_in_cohort(community_id, since, until)).group_by(Ticket.category))
+    if grid_id is not None:
+        query = query.join(Building, Ticket.building_id == Building.id).where(
+            Building.grid_id == grid_id)
+    return {category: _rates(counts) for category, *counts in
+            sorted(session.execute(query).all(), key=lambda row: str(row[0]))}
+
+
+def weeks(since: dt.datetime, until: dt.datetime,
+          zone: dt.tzinfo) -> list[tuple[dt.datetime, dt.datetime]]:
+    """``[since, until)`` cut at each local Monday 00:00: the first and last weeks may be
+    short."""
+    local = _aware(since).astimezone(zone)
+    monday = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(),
+                                 zone)
+    cuts: list[tuple[dt.datetime, dt.datetime]] = []
+    start = since
+    while start < until:
+        monday += dt.timedelta(days=7)
+        end = min(monday, until)
+        if end > start:
+            cuts.append((start, end))
+        start = end
+    return cuts
+
+
+def weekly(session: Session, community_id: int, since: dt.datetime, until: dt.datetime,
+           as_of: dt.datetime, zone: dt.tzinfo,
+           grid_id: int | None = None) -> list[tuple[dt.datetime, Rates]]:
+    """The trend: ``rates`` of the tickets opened in each week of ``[since, until)`` (weeks
+    from Monday, in the community's zone), with the week's start."""
+    return [(start, rates(session, community_id, start, end, as_of, grid_id))
+            for start, end in weeks(since, until, zone)]
+
+
+def tickets_behind(session: Session, community_id: int, since: dt.datetime,
+                   until: dt.datetime, as_of: dt.datetime, figure: str, part: str, *,
+                   grid_id: int | None = None, category: str | None = None,
+                   after_id: int | None = None, limit: int = 100) -> Sequence[Ticket]:
+    """The tickets a figure counts: ``figure`` response, resolution or satisfaction; ``part``
+    numerator, denominator, or ``missing`` (in the denominator, not in the numerator: the late,
+    the unresolved, the unhappy). By id, ``limit`` after ``after_id``."""
+    if figure not in FIGURES or part not in ("numerator", "denominator", "missing"):
+        raise ValueError(f"no such figure: {figure} {part}")
+    conditions = _conditions(as_of)
+    top, bottom = (conditions[name] for name in FIGURES[figure])
+    wanted = {"numerator": and_(top, bottom), "denominator": bottom,
+              "missing": and_(bottom, ~top)}[part]
+    query = select(Ticket).where(Ticket.id.in_(
+        _cohort(community_id, since, until, grid_id, category).scalar_subquery()), wanted)
+    if after_id is not None:
+        query = query.where(Ticket.id > after_id)
+    return session.scalars(query.order_by(Ticket.id).limit(limit)).all()
+
+
+def rate_dict(rate: Rate) -> dict[str, Any]:
+    return {"numerator": rate.numerator, "denominator": rate.denominator, "value": rate.value}
+
+
+def rates_dict(result: Rates) -> dict[str, Any]:
+    return {"opened": result.opened, **{name: rate_dict(getattr(result, name))
+                                        for name in FIGURES}}
+
+
+def report(session: Session, community: Community, first: dt.date, until: dt.date,
+           as_of: dt.datetime, grid: Grid | None = None) -> dict[str, Any]:
+    """The rates of the tickets opened on the community's local days ``[first, until)``, as
+    ``linli report rates --json`` prints them and the console serves them: the whole (one
+    grid's when ``grid`` is given), per grid (the whole community only), per category and
+    per week, with each rate's meaning."""
+    zone = ZoneInfo(community.timezone)
+    since = dt.datetime.combine(first, dt.time(), zone)
+    end = dt.datetime.combine(until, dt.time(), zone)
+    grid_id = grid.id if grid is not None else None
+    document: dict[str, Any] = {
+        "community": community.code, "grid": grid.code if grid is not None else None,
+        "timezone": community.timezone, "since": first.isoformat(), "until": until.isoformat(),
+        "as_of": as_of.isoformat(),
+        **rates_dict(rates(session, community.id, since, end, as_of, grid_id))}
+    if grid is None:
+        document["by_grid"] = {code: rates_dict(result) for code, result in rates_by_grid(
+            session, community.id, since, end, as_of).items()}
+    document["by_category"] = {name: rates_dict(result) for name, result in rates_by_category(
+        session, community.id, since, end, as_of, grid_id).items()}
+    document["weekly"] = [{"week": start.astimezone(zone).date().isoformat(),
+                           **rates_dict(result)} for start, result in weekly(
+        session, community.id, since, end, as_of, zone, grid_id)]
+    document["meanings"] = MEANINGS
+    return document

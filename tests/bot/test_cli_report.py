@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import yaml
 from sqlalchemy import select
 
+from bot.columns import width
 from store.community import import_community, parse_community
 from store.database import make_engine, session_factory, transaction
 from store.migrate import upgrade
@@ -104,9 +106,72 @@ def test_the_table_shows_each_rate_with_its_counts(env: dict[str, str]) -> None:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert "2026-03-01 to 2026-03-31" in lines[0] and "6 tickets opened" in lines[0]
-    assert lines[1:] == ["响应率 response     66.7%   4/6",
-                         "解决率 resolution   50.0%   3/6",
-                         "满意率 satisfaction 66.7%   2/3"]
+    assert lines[1::3] == ["响应率 response      66.7%  4/6",
+                           "解决率 resolution    50.0%  3/6",
+                           "满意率 satisfaction  66.7%  2/3"]
+    # each rate explained in both languages; the response rate says whom it leaves out
+    assert lines[2].startswith("    按时回应的工单 / 已到回应时限的工单") and "未到时限" in lines[2]
+    assert lines[3].startswith("    answered in time / tickets already due a response")
+    assert len(lines) == 10
+
+
+def column_at(line: str, column: int) -> str:
+    """The character of ``line`` that covers display column ``column`` (0-based), or ""."""
+    seen = 0
+    for char in line:
+        seen += width(char)
+        if seen > column:
+            return char
+    return ""
+
+
+def test_breakdowns_line_up_in_both_scripts(env: dict[str, str]) -> None:
+    for by, first in (("grid", "G1 第一网格"), ("category", "drainage"), ("week", "2026-03-01")):
+        run = linli(env, "report", "rates", *MARCH, "--by", by)
+        assert run.returncode == 0, run.stderr
+        table = run.stdout.split("\n\n")[1].splitlines()
+        assert table[1].startswith(first)
+        # every number ends in the column its heading ends in, whatever the Chinese before it
+        ends = [width(table[0][:table[0].index(h) + len(h)]) for h in
+                ("开单 opened", "响应率 response", "解决率 resolution", "满意率 satisfaction")]
+        for row in table[1:]:
+            for end in ends:
+                assert column_at(row, end - 1) not in ("", " "), (row, end)
+                assert column_at(row, end) in ("", " "), (row, end)
+    grid = linli(env, "report", "rates", *MARCH, "--by", "grid").stdout.split("\n\n")[1]
+    assert grid.splitlines()[1].split() == ["G1", "第一网格", "4", "50.0%", "2/4", "50.0%", "2/4",
+                                            "100.0%", "2/2"]
+
+
+def test_the_workbook_has_the_figures_of_the_json(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "rates.xlsx"
+    run = linli(env, "report", "rates", *MARCH, "--xlsx", str(path))
+    assert run.returncode == 0, run.stderr and f"workbook: {path}" in run.stdout
+    report: dict[str, Any] = json.loads(linli(env, "report", "rates", *MARCH,
+                                              "--json").stdout)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["summary", "by_grid", "by_category", "weekly"]
+
+    def figures(row: tuple[Any, ...]) -> list[Any]:
+        return list(row[1:])
+
+    def expected(part: dict[str, Any]) -> list[Any]:
+        return [part["opened"]] + [part[f][k] for f in ("response", "resolution",
+                                                        "satisfaction")
+                                   for k in ("numerator", "denominator", "value")]
+
+    summary = list(book["summary"].iter_rows(values_only=True))
+    assert summary[1][0] == "all" and figures(summary[1]) == expected(report)
+    for sheet, part in (("by_grid", report["by_grid"]), ("by_category", report["by_category"])):
+        rows = list(book[sheet].iter_rows(min_row=2, values_only=True))
+        assert {row[0]: figures(row) for row in rows} == {k: expected(v)
+                                                          for k, v in part.items()}
+    weekly = list(book["weekly"].iter_rows(min_row=2, values_only=True))
+    assert [(row[0], figures(row)) for row in weekly] == [
+        (week["week"], expected(week)) for week in report["weekly"]]
+    assert sum(week["opened"] for week in report["weekly"]) == report["opened"] == 6
+    meanings = {row[0]: row[1] for row in summary if row and row[0] and "率" in str(row[0])}
+    assert meanings["响应率 response"] == report["meanings"]["response"]["zh"]
 
 
 def test_json_for_one_grid(env: dict[str, str]) -> None:
@@ -124,7 +189,7 @@ def test_json_for_one_grid(env: dict[str, str]) -> None:
 def test_a_grid_with_nothing_to_rate_shows_a_dash(env: dict[str, str]) -> None:
     run = linli(env, "report", "rates", *MARCH, "--grid", "G3")
     assert run.returncode == 0, run.stderr
-    assert "响应率 response         –   0/0" in run.stdout.splitlines()
+    assert "响应率 response      –  0/0" in run.stdout.splitlines()
 
 
 def test_default_period_is_the_last_30_days_including_today(env: dict[str, str]) -> None:
