@@ -85,7 +85,7 @@ _TOBACCO = _any(r"抽烟|吸烟|烟头|烟蒂|烟灰",
                 r"\bcig(?:arette)?s?\b|\bbutts\b|\bvap(?:e|ing)\b|\bsecondhand smoke\b")
 _FIRE = _any(r"[着烧]|火|冒烟", r"\bfire\b|\bburn|\bflames?\b|\bsmouldering\b")
 _ASKING = _any(
-    r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
+    r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|找谁|一般|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
     r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔|家)|"
     r"哪[里儿]?(?:买|领|有|换|办)|在哪|去哪|多久|多长时间|收费|要钱|什么原因|什么症状|是什么|"
     r"吗[?？]?$|[?？]$|有没有|合规|危险吗",
@@ -93,7 +93,8 @@ _ASKING = _any(
     r"does|would)\b|\bwho (?:installs|puts|pays|replaces|fixes|checks|do|should|helps|can)\b|"
     r"\bwhere (?:can|do|is|are|should)\b|\bwhere's\b|\bis it (?:safe|ok|okay|allowed)\b|"
     r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b|\bdo i need\b|\bis there\b|"
-    r"\bare there\b|\bany (?:grants|tips)\b|\bwhy (?:does|is|do)\b|\?$")
+    r"\bare there\b|\busually\b|\bgenerally\b|\bnormally\b|\bany (?:grants|tips)\b|"
+    r"\bwhy (?:does|is|do)\b|\?$")
 
 # --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
 _HAZARD_NOW = _any(
@@ -103,10 +104,12 @@ _HAZARD_NOW = _any(
     r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
-    r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害",
+    r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
+    r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
     r"\b(?:sparks|sparking|arcing)\b|\bpassed out\b|\bfainted\b|\bunconscious\b|\bhissing\b|"
-    r"\babout to (?:fall|collapse|come down)\b|"
+    r"\babout to (?:fall|collapse|come down)\b|\blocked (?:himself |herself |alone )?in "
+    r"(?:a |the |his |her |my )?(?:hot )?(?:car|flat|room|bathroom|house|apartment)\b|"
     r"\bhanging off (?:the |a )?(?:wall|building|balcony|window|roof)\b|"
     r"\bnot breathing\b|\bisn'?t breathing\b|"
     r"\b(?:haven'?t|hasn'?t|not) (?:seen|been seen|come out|answered|heard from)\b.{0,40}"

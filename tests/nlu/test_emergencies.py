@@ -1,0 +1,110 @@
+"""Emergencies that are real (issue 11): every danger happening now is found, however it is
+phrased, and hazard words in a question, a memory, a supposition, a fear, an all-clear or a
+joke raise no alarm. Scored on the held-out sets in bench/data, never trained on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlu import danger
+from nlu.pipeline import NluPipeline
+from nlu.text import clean
+from nlu.trainingdata import Example, load, load_file
+
+REPO = Path(__file__).resolve().parents[2]
+HELD_OUT = REPO / "bench" / "data"
+EMERGENCY = "report_emergency"
+
+
+def held_out(name: str) -> list[Example]:
+    return load_file(HELD_OUT / name).examples
+
+
+def test_every_held_out_emergency_is_found(pipeline: NluPipeline) -> None:
+    examples = held_out("emergencies.yml")
+    assert len(examples) >= 100 and {e.intent for e in examples} == {EMERGENCY}
+    missed = [(e.text, pipeline.parse(e.text)["intent"]["name"]) for e in examples
+              if pipeline.parse(e.text)["intent"]["name"] != EMERGENCY]
+    assert missed == []
+
+
+def test_harmless_hazard_words_raise_at_most_one_false_alarm_in_a_hundred(
+        pipeline: NluPipeline) -> None:
+    examples = held_out("hazard_harmless.yml")
+    assert len(examples) >= 300 and EMERGENCY not in {e.intent for e in examples}
+    flagged = [e.text for e in examples if pipeline.parse(e.text)["intent"]["name"] == EMERGENCY]
+    assert len(flagged) <= len(examples) // 100, flagged
+
+
+def test_the_held_out_sets_are_not_in_the_training_data() -> None:
+    training = {clean(e.text).text for e in load(REPO / "nlu" / "data").examples}
+    copied = [e.text for name in ("emergencies.yml", "hazard_harmless.yml")
+              for e in held_out(name) if clean(e.text).text in training]
+    assert copied == []
+
+
+@pytest.mark.parametrize("text", ["着火了怎么办", "煤气报警器谁装", "万一漏气了怎么办",
+                                  "what do i do if there's a fire"])
+def test_a_safety_question_is_a_question(pipeline: NluPipeline, text: str) -> None:
+    assert pipeline.parse(text)["intent"]["name"] == "ask_faq"
+
+
+@pytest.mark.parametrize("text", [
+    "上个月那次煤气泄漏", "if there was ever a fire", "气得我要爆炸了", "this deal is fire",
+    "我快被热死了", "好怕着火", "没有煤气味了", "no smoke now, false alarm"])
+def test_hazard_words_not_about_danger_now_are_no_emergency(pipeline: NluPipeline,
+                                                            text: str) -> None:
+    assert pipeline.parse(text)["intent"]["name"] != EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "煤气味好大怎么办 快来人", "我家厨房着火了怎么办 火越来越大", "电梯里困人了",
+    "对门老太太好几天没出门了 敲门也不应", "配电箱被水泡了在冒火花",
+    "my neighbour hasn't been seen for days and isn't answering the door",
+    "someone collapsed in the lobby", "there's smoke coming out of the bin room"])
+def test_danger_now_is_an_emergency_even_with_a_question_in_it(pipeline: NluPipeline,
+                                                               text: str) -> None:
+    assert pipeline.parse(text)["intent"]["name"] == EMERGENCY
+
+
+# --- the guard on its own, on rankings as the classifier gives them --------------------------
+
+SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
+
+
+@pytest.mark.parametrize("text", ["上个月那次煤气泄漏", "万一着火了", "好怕着火", "没有煤气味了",
+                                  "气得我要爆炸了", "着火了怎么办", "last month's gas leak",
+                                  "false alarm, it was toast", "i'm scared of fires"])
+def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
+    ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
+    assert ranking[0][0] == "ask_faq"
+    assert ranking[0][1] == pytest.approx(0.99 * 2 / 3)  # the odds among the others are kept
+    assert (EMERGENCY, danger._DEMOTED) in ranking
+
+
+@pytest.mark.parametrize("text", ["着火了怎么办 快来人", "煤气味好大 怎么办",
+                                  "上次修的管子又漏了 还在喷", "smoke everywhere what do i do",
+                                  "my kitchen is burning what should i do"])
+def test_a_danger_going_on_keeps_the_emergency_reading(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+def test_a_place_in_a_question_keeps_the_emergency_reading() -> None:
+    assert danger.guard("着火了怎么办", SURE_EMERGENCY, place_given=True) == SURE_EMERGENCY
+    # but not in a memory: the place says where it happened, not that it is happening
+    assert danger.guard("去年3号楼着火了", SURE_EMERGENCY, place_given=True)[0][0] == "ask_faq"
+
+
+def test_a_plainly_stated_danger_is_lifted_with_the_first_readings_confidence() -> None:
+    hesitant = [("report_repair", 0.84), ("ask_faq", 0.07), ("ticket_status", 0.04),
+                (EMERGENCY, 0.02)]
+    lifted = danger.guard("stuck in the lift, pressed the alarm forever, nobody comes", hesitant)
+    assert lifted[0] == (EMERGENCY, 0.84)  # below 0.85: the resident is asked first
+    assert ("report_repair", 0.02) in lifted
+    # the same words asked about, or a ranking without the emergency near the top: unchanged
+    assert danger.guard("what if i get stuck in the lift", hesitant) == hesitant
+    far = [("report_repair", 0.9), ("a", 0.04), ("b", 0.03), ("c", 0.01), ("d", 0.01),
+           (EMERGENCY, 0.01)]
+    assert danger.guard("stuck in the lift", far) == far
