@@ -248,13 +248,21 @@ class FlowRunner:
         ordered = sorted(segments, key=lambda segment: segment["intent"] != EMERGENCY)
         if context.parse["intent"]["name"] == EMERGENCY and ordered[0]["intent"] != EMERGENCY:
             return context
+        first = {**context.parse, **as_parse(ordered[0])}
+        rest = ordered[1:]
+        if ordered[0]["intent"] == EMERGENCY:
+            # One alarm, carrying every word said: responders read the whole message; its
+            # place and kind are the emergency's own.
+            first.update(text=context.parse["text"], entities=ordered[0]["entities"])
+            rest = [segment for segment in rest if segment["intent"] != EMERGENCY]
+        first.pop("segments", None)
         message_id = context.parse.get("message_id")
         # Not the stored message's id: a ticket opened for a later request must not be taken
         # for the one this message opened first (store/tickets.py repeats by that id).
         state["pending"] = [{**as_parse(segment), "message_id": f"{message_id}:{number}"}
-                            for number, segment in enumerate(ordered[1:], 2)]
-        first = {**context.parse, **as_parse(ordered[0])}
-        first.pop("segments", None)
+                            for number, segment in enumerate(rest, 2)]
+        if not state["pending"]:
+            del state["pending"]
         return dataclasses.replace(context, parse=first)
 
     async def _next_requests(self, state: dict[str, Any], context: Context,

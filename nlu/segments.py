@@ -33,14 +33,17 @@ MAX_PARTS = 6
 _BY_CATEGORY = frozenset({"report_repair", "file_complaint", "report_emergency"})
 #: Joining words that start a new request wherever they stand (voice transcripts have no
 #: commas); those that also start ordinary phrases ("还有多久", "还有人被困") only after a pause
-#: and not before such a phrase. English words stand alone (not inside "brand", "plus500").
+#: and not before such a phrase. English words stand alone (not inside "brand", "btwn").
 _ANYWHERE = (r"另外|顺便|此外|再就是|还有就是|還有就是|順便|"
-             r"(?<![a-z0-9])(?:and also|oh and|another thing|by the way|btw|plus)(?![a-z0-9])")
-_AFTER_PAUSE = (r"(?:还有|還有|再有)(?!人|多|几|幾|没|沒|啥|什么|甚麼|点|點|一|个|個)|然后|然後|"
-                r"而且|(?<![a-z0-9])(?:also|and)(?![a-z0-9])")
+             r"(?<![a-z0-9])(?:and also|oh and|another thing|by the way|btw)(?![a-z0-9])")
+_AFTER_PAUSE = r"(?:还有|還有|再有)(?!人|多|几|幾|没|沒|啥|什么|甚麼|点|點|一|个|個)|然后|然後|而且"
+#: English words are joined by spaces anyway: "and" and "also" cut only after punctuation
+#: ("it's flooding and water pours through my ceiling" is one emergency).
+_AFTER_PUNCTUATION = r"(?:also|and)(?![a-z0-9])"
+_PUNCTUATION = r"[,，、.。!！?？~～]"
 _PAUSE = r"[\s,，、.。!！?？~～]"
-_CUT = re.compile(rf"[；;\n]+|{_PAUSE}*(?:{_ANYWHERE})|(?<={_PAUSE})\s*(?:{_AFTER_PAUSE})",
-                  re.IGNORECASE)
+_CUT = re.compile(rf"[；;\n]+|{_PAUSE}*(?:{_ANYWHERE})|(?<={_PAUSE})\s*(?:{_AFTER_PAUSE})|"
+                  rf"(?<={_PUNCTUATION})\s*{_AFTER_PUNCTUATION}", re.IGNORECASE)
 _FILLER = re.compile(rf"^(?:{_PAUSE}|[:：]|呢|啊|就是|我|i)*$", re.IGNORECASE)
 
 Parse = Callable[[str], dict[str, Any]]

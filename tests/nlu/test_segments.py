@@ -38,6 +38,7 @@ def test_two_requests_are_both_exposed(pipeline: NluPipeline, text: str,
     "厨房水管漏了，另外卫生间水管也漏了",  # the same kind of problem said twice
     "我想报名包饺子",
     "the lift and the lights in building 3 are broken",
+    "help! my neighbour's flat is flooding and water is pouring through my ceiling",
     "",
 ])
 def test_one_request_has_no_segments(pipeline: NluPipeline, text: str) -> None:
