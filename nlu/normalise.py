@@ -175,7 +175,7 @@ def build_normaliser() -> Normaliser:
     emoji = _table("emoji.tsv")
     emoji_en = {row[0]: f" {row[2]} " for row in emoji}
     return Normaliser(
-        converter=opencc.OpenCC("tw2s"),
+        converter=opencc.OpenCC("t2s"),
         rewrites=rewrites, rewrite_pattern=_anywhere(rewrites),
         mixed=mixed, mixed_pattern=alternation(mixed),
         filler_pattern=alternation(fillers),

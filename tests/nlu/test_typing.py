@@ -107,3 +107,13 @@ def test_event_words_outside_event_talk_are_not_events(pipeline: NluPipeline) ->
 def test_another_language_is_not_read_as_english_typos(normaliser: Normaliser) -> None:
     french = "mes voisins font trop de bruit la nuit"
     assert normaliser(clean(french)).text == french
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("燃氣灶打不著火了", "燃气灶打不着火了"),
+    ("在么", "在么"),  # 么 stays 么: it is not 幺 in a chat
+    ("饿了么红包", "饿了么红包"),
+])
+def test_traditional_conversion_keeps_mainland_text(normaliser: Normaliser, written: str,
+                                                    read: str) -> None:
+    assert normaliser(clean(written)).text == read
