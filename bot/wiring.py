@@ -79,6 +79,10 @@ def prepare(settings: Settings, progress: Callable[[str], None]) -> tuple[Swappa
     if empty:
         load_community_file(runtime, settings.config_dir / "community.demo.yml")
         progress("no community in the database: loaded the demo community")
+        from console.cli import demo_logins  # and its console accounts, said once
+
+        for line in demo_logins(runtime.sessions, runtime.now()):
+            progress(line)
     actions = HttpActions(settings.action_endpoint) if settings.action_endpoint else None
     spool = Spool(settings.home / "spool" / "inbox.jsonl")
     return pipeline, build_service(runtime, pipeline, actions=actions, spool=spool,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 console_app = typer.Typer(help="The web console: accounts.", no_args_is_help=True)
 user_app = typer.Typer(help="Console accounts.", no_args_is_help=True)
@@ -114,20 +118,29 @@ def user_list() -> None:
                        f"{'  disabled' if user.disabled else ''}")
 
 
-def demo_accounts(host: str = "http://127.0.0.1:5005") -> None:
-    """Console accounts for the demo people (``linli demo``), with how to log in."""
-    from bot.wiring import build_runtime
+def demo_logins(sessions: sessionmaker[Session], now: dt.datetime,
+                host: str = "http://127.0.0.1:5005") -> list[str]:
+    """Console accounts for the demo people, and lines saying how to log in (passwords of
+    accounts made now; an existing account keeps its own)."""
     from store import accounts
     from store.database import transaction
 
-    runtime = build_runtime(Settings())
-    with transaction(runtime.sessions) as session:
-        made = accounts.ensure_demo_accounts(session, runtime.now(),
-                                             lambda: secrets.token_urlsafe(9))
+    with transaction(sessions) as session:
+        made = accounts.ensure_demo_accounts(session, now, lambda: secrets.token_urlsafe(9))
     if not made:
-        return
-    typer.echo(f"console: `linli serve`, then open {host}/console/login and log in as")
+        return []
+    lines = [f"console: `linli serve`, then open {host}/console/login and log in as"]
     for username, password, roles in made:
         shown = password if password else "(unchanged; set one with `linli console user " \
             f"password {username} --password-stdin`)"
-        typer.echo(f"  {username:<10} {roles:<24} password {shown}")
+        lines.append(f"  {username:<10} {roles:<24} password {shown}")
+    return lines
+
+
+def demo_accounts() -> None:
+    """``linli demo``: the demo people's console accounts, with how to log in."""
+    from bot.wiring import build_runtime
+
+    runtime = build_runtime(Settings())
+    for line in demo_logins(runtime.sessions, runtime.now()):
+        typer.echo(line)

@@ -27,7 +27,7 @@ from store.privacy import ERASED
 
 OPERATOR = "operator"
 MAX_BULK = 500
-REVIEW_WINDOW = 5000  # the newest unsure inbound messages the queue ranks
+REVIEW_WINDOW = 2000  # the newest unsure inbound messages the queue ranks
 
 
 class EntityIn(BaseModel):
@@ -120,8 +120,8 @@ def apply(session: Session, ctx: ConsoleContext, who: Principal, message: Transc
 def review_queue(session: Session, threshold: float, limit: int) -> list[ReviewItem]:
     """Uncorrected inbound messages by how much a correction would teach: low confidence,
     the top two intents close, out-of-scope near the threshold."""
-    candidates = session.scalars(
-        select(TranscriptMessage).where(
+    candidates = session.execute(
+        select(TranscriptMessage.id, TranscriptMessage.parse).where(
             TranscriptMessage.direction == Direction.IN, TranscriptMessage.text != ERASED,
             TranscriptMessage.parse.is_not(None), confidence_of() < 0.9,
             ~select(Correction.id).where(Correction.message_id == TranscriptMessage.id)
@@ -129,11 +129,13 @@ def review_queue(session: Session, threshold: float, limit: int) -> list[ReviewI
         .order_by(TranscriptMessage.at.desc(), TranscriptMessage.id.desc())
         .limit(REVIEW_WINDOW)).all()
     scored = []
-    for message in candidates:
-        intent, confidence, _ = parse_fields(message)
-        if intent is None or confidence is None:
+    for number, parse in candidates:
+        found = (parse or {}).get("intent")
+        if not isinstance(found, dict) or not isinstance(found.get("confidence"),
+                                                         (int, float)):
             continue
-        ranking = [r for r in (message.parse or {}).get("intent_ranking") or []
+        intent, confidence = str(found.get("name")), float(found["confidence"])
+        ranking = [r for r in (parse or {}).get("intent_ranking") or []
                    if isinstance(r, dict) and isinstance(r.get("confidence"), (int, float))]
         margin = float(ranking[0]["confidence"]) - float(ranking[1]["confidence"]) \
             if len(ranking) >= 2 else None
@@ -148,11 +150,15 @@ def review_queue(session: Session, threshold: float, limit: int) -> list[ReviewI
         if intent == OUT_OF_SCOPE and threshold and abs(confidence - threshold) < 0.1:
             score += 0.2
             reasons.append("near_out_of_scope")
-        scored.append((score, message, margin, reasons))
-    scored.sort(key=lambda item: (-item[0], -item[1].id))
-    return [ReviewItem(**message_out(m, None).model_dump(), score=round(s, 4),
+        scored.append((score, number, margin, reasons))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    chosen = scored[:limit]
+    messages = {m.id: m for m in session.scalars(select(TranscriptMessage).where(
+        TranscriptMessage.id.in_([number for _, number, _, _ in chosen])))}
+    return [ReviewItem(**message_out(messages[number], None).model_dump(),
+                       score=round(score, 4),
                        margin=None if margin is None else round(margin, 4), reasons=reasons)
-            for s, m, margin, reasons in scored[:limit]]
+            for score, number, margin, reasons in chosen]
 
 
 def _bulk(session: Session, ctx: ConsoleContext, who: Principal, ids: list[int], intent: str,
