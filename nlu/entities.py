@@ -87,6 +87,9 @@ _COUNT_ZH_BARE = re.compile(
     rf"(\d{{1,2}}|[{_CN_SMALL}]{{1,3}})个(?=$|[\s,，。.!！?？~]|都|一起|全|取消|参加|报|去|来|不去"
     rf"|志愿者|人)")
 _COUNT_ME = re.compile(r"(?:算|加|报|带)上?我一个|我一个人")
+# 俩 and 仨 are "two" and "three" of people: 我们俩, 咱仨, 仨人 (not 俩月).
+_COUNT_PAIR = re.compile(r"(?:(?<=们)|(?<=咱))([俩仨])|([俩仨])(?=个?人)")
+_PAIR_WORDS = {"俩": 2, "仨": 3}
 _EN_COUNT_WORD = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten"
 _COUNT_EN = re.compile(
     rf"\b({_EN_COUNT_WORD})\s"
@@ -210,6 +213,9 @@ def _counts(text: str, out: _Collector) -> None:
     name = "CountExtractor"
     for m in _COUNT_ME.finditer(text):
         out.add("count", m.start(), m.end(), "1", name)
+    for m in _COUNT_PAIR.finditer(text):
+        word = m.group(1) or m.group(2)
+        out.add("count", m.start(), m.end(), str(_PAIR_WORDS[word]), name)
     for pattern in (_COUNT_ZH, _COUNT_EN, _COUNT_ZH_BARE):
         for m in pattern.finditer(text):
             group = next(i for i, g in enumerate(m.groups(), 1) if g)
