@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -117,3 +118,16 @@ def test_another_language_is_not_read_as_english_typos(normaliser: Normaliser) -
 def test_traditional_conversion_keeps_mainland_text(normaliser: Normaliser, written: str,
                                                     read: str) -> None:
     assert normaliser(clean(written)).text == read
+
+
+def test_every_normalised_character_points_into_the_original_in_order(
+        normaliser: Normaliser) -> None:
+    rng = random.Random(11)
+    alphabet = list("那个就是呃嗯咋整俺冇唔该系啊 电梯broken lift 著火"
+                    "💧⚡🔥👍🏽\u200b３號樓ａ,。!?")
+    for _ in range(2000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        cleaned = normaliser(clean(raw))
+        assert len(cleaned.offsets) == len(cleaned.text)
+        assert list(cleaned.offsets) == sorted(cleaned.offsets)
+        assert all(0 <= offset < len(raw) for offset in cleaned.offsets)
