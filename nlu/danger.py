@@ -62,7 +62,7 @@ _ALL_CLEAR = _any(
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
 _FIGURATIVE = _any(
-    r"差点(?:晕|吓)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
+    r"差点(?:晕|吓)|得我?(?:要|快)?(?:着火|爆炸|炸了|冒烟)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
     r"综艺|直播|哈哈|股票",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
@@ -75,6 +75,7 @@ _FIGURATIVE = _any(
     r"\bmidnight oil\b|\bmixtape\b|\bthe internet\b|\bstock market\b|\bthe party\b|"
     r"\bmy boss\b|\bpizza\b|\bon fire (?:this|tonight|today|lately)\b|\bscored\b|"
     r"\bmy (?:brain|head|heart|mouth) is on fire\b|\bstudying\b|"
+    r"\b(?:booked|sold) out\b|\binbox\b|\bemails?\b|"
     r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b")
 # Sparks and fumes from work being done: a hazard to complain about, not an emergency.
 _WORKS = _any(r"电焊(?!似|一样)|焊接|切割|打磨",
@@ -100,14 +101,17 @@ _ASKING = _any(
 _HAZARD_NOW = _any(
     r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
-    r"(?:几|好几|两|三|四|五|六|七)天没(?:见|看见|出门|露面|动静|开门)|"
+    r"(?:几|好几|好多|多|两|三|四|五|六|七|十几)天没(?:见|看见|出门|露面|动静|开门|人应)|"
+    r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|水.{0,8}(?:插座|电箱|配电|电闸|电线|电表)|"
     r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
     r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
     r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
-    r"\b(?:sparks|sparking|arcing)\b|\bpassed out\b|\bfainted\b|\bunconscious\b|\bhissing\b|"
+    r"\b(?:sparks|sparking|arcing)\b|\b(?:black|thick) smoke\b|\bexplo(?:sion|ded)\b|\bblast\b|"
+    r"\bwater\b.{0,25}\b(?:socket|fuse box|wiring|wires|meter box|switchboard)\b|"
+    r"\bpassed out\b|\bfainted\b|\bunconscious\b|\bhissing\b|"
     r"\babout to (?:fall|collapse|come down)\b|\blocked (?:himself |herself |alone )?in "
     r"(?:a |the |his |her |my )?(?:hot )?(?:car|flat|room|bathroom|house|apartment)\b|"
     r"\bhanging off (?:the |a )?(?:wall|building|balcony|window|roof)\b|"
