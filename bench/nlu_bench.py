@@ -64,24 +64,25 @@ def latencies(parse: Callable[[str], Any], texts: list[str], rounds: int) -> lis
     return out
 
 
-def rss_after_loading(home: Path) -> float:
+def rss_after_loading(home: Path, data: Path = DATA) -> float:
     """Resident memory (MB) of a fresh process that has loaded the model and parsed once."""
     code = ("from bot.settings import Settings; from nlu.loader import load_pipeline;"
             "p = load_pipeline(Settings().nlu_paths); p.parse('3栋电梯坏了'); p.parse('hello');"
             "print([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])")
-    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, LINLI_HOME=str(home)),
-                         cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], env=dict(
+        os.environ, LINLI_HOME=str(home), LINLI_NLU_DATA=str(data)), cwd=REPO,
+        capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / 1024
 
 
-def linli_row(home: Path) -> dict[str, Any]:
+def linli_row(home: Path, data: Path = DATA) -> dict[str, Any]:
     from bot.settings import Settings
     from nlu.evaluation import evaluate
     from nlu.loader import load_pipeline, train_and_save
     from nlu.model import META_FILE, MODEL_FILE
     from nlu.trainingdata import load
 
-    settings = Settings(home=home)
+    settings = Settings(home=home, nlu_data=data)
     started = time.perf_counter()
     train_and_save(settings.nlu_paths)
     training = time.perf_counter() - started
@@ -98,12 +99,13 @@ def linli_row(home: Path) -> dict[str, Any]:
     model = settings.nlu_paths.model
     size = (model / MODEL_FILE).stat().st_size + (model / META_FILE).stat().st_size
     http = http_latencies([sys.executable, "-m", "bot", "serve", "--port", "{port}"],
-                          dict(os.environ, LINLI_HOME=str(home)), texts)
+                          dict(os.environ, LINLI_HOME=str(home), LINLI_NLU_DATA=str(data)),
+                          texts)
     return {"system": "Linli", "training_s": training, "report": report,
             "held_out": held_out_figures(pipeline.parse),
             "p50_ms": percentile(timings, 50), "p99_ms": percentile(timings, 99),
             "http_p50_ms": percentile(http, 50), "http_p99_ms": percentile(http, 99),
-            "throughput": throughput, "rss_mb": rss_after_loading(home),
+            "throughput": throughput, "rss_mb": rss_after_loading(home, data),
             "model_mb": size / 1e6}
 
 
@@ -140,7 +142,7 @@ def http_latencies(command: list[str], env: dict[str, str], texts: list[str]) ->
 
 
 def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,
-             trained_seconds: float = 0.0) -> dict[str, Any]:
+             trained_seconds: float = 0.0, data: Path = DATA) -> dict[str, Any]:
     """Rasa 3.6: train with config/config.yml on the training files, parse over HTTP.
 
     ``trained``: a model folder already trained that way (its training time given), to reuse.
@@ -160,7 +162,7 @@ def rasa_row(rasa_env: Path, work: Path, trained: Path | None = None,
     if trained is None:
         data = work / "nlu"
         data.mkdir(parents=True)
-        for file in DATA.glob("*.yml"):  # the training files only, never test/
+        for file in data.glob("*.yml"):  # the training files only, never test/
             shutil.copy(file, data / file.name)
         started = time.perf_counter()
         subprocess.run([rasa, "train", "nlu", "--config", str(REPO / "config" / "config.yml"),
@@ -259,12 +261,15 @@ def main() -> None:
                         "with config/config.yml on nlu/data (skips Rasa training)")
     parser.add_argument("--rasa-training-seconds", type=float, default=0.0,
                         help="how long that training took, for the table")
+    parser.add_argument("--training-data", type=Path, default=DATA,
+                        help="training data folder for both systems (a snapshot of nlu/data "
+                             "the reused Rasa model was trained on)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [linli_row(Path(tmp) / "linli")]
+        rows = [linli_row(Path(tmp) / "linli", args.training_data)]
         if not args.skip_rasa and (args.rasa / "venv" / "bin" / "rasa").exists():
             rows.append(rasa_row(args.rasa, Path(tmp) / "rasa", args.rasa_model,
-                                 args.rasa_training_seconds))
+                                 args.rasa_training_seconds, args.training_data))
         elif not args.skip_rasa:
             print(f"(no Rasa environment at {args.rasa}: Linli only)", file=sys.stderr)
     print(f"NLU benchmark {time.strftime('%Y-%m-%d')}, test split {TEST.relative_to(REPO)}, "
