@@ -6,6 +6,7 @@
 can be built side by side.
 """
 
+import datetime as dt
 import importlib
 import importlib.util
 import logging
@@ -52,6 +53,14 @@ class SessionInfo(BaseModel):
     csrf: str
     language: str
     person_id: int | None
+
+
+class AuditOut(BaseModel):
+    at: dt.datetime
+    user: str
+    action: str
+    target: str | None
+    details: dict[str, Any] | None
 
 
 def _home_for(who: Principal) -> str:
@@ -180,6 +189,17 @@ def create_console(sessions: Any, clock: Callable[[], Any], key: bytes,
     async def session_info(who: api_user) -> SessionInfo:
         return SessionInfo(user=who.username, roles=list(who.roles), csrf=who.csrf,
                            language=who.language, person_id=who.person_id)
+
+    admin_api = Annotated[Principal, Depends(require(ctx, "admin"))]
+
+    @app.get("/api/audit", response_model=list[AuditOut])
+    async def audit_log(who: admin_api, action: str | None = None, user: str | None = None,
+                        limit: int = 100) -> Any:
+        """The latest audit entries, newest first (admins)."""
+        with ctx.sessions() as session:
+            return [AuditOut(at=e.at, user=e.username, action=e.action, target=e.target,
+                             details=e.details)
+                    for e in audit.recent(session, max(1, min(limit, 500)), action, user)]
 
     @app.post("/language")
     async def language(request: Request, who: signed_in, language: str = Form(...),

@@ -24,7 +24,7 @@ from tests.bot.test_rest import serving
 PASSWORD = "correct horse battery"
 #: username → (roles, demo person key)
 ACCOUNTS = {"sun_li": (("operator", "staff"), "sun_li"), "zhao_min": (("staff",), "zhao_min"),
-            "anna_op": (("operator",), None)}
+            "anna_op": (("operator",), None), "admin_a": (("admin",), None)}
 
 
 @pytest.fixture
