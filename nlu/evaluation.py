@@ -261,12 +261,18 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def _value(value: float | None) -> str:
+    """A figure, or n/a where there was nothing to count (recall on a set without any)."""
+    return "n/a" if value is None else str(value)
+
+
 def _headline_lines(figures: dict[str, Any], calibration_ece: float | None) -> list[str]:
     oos, emergency = figures["out_of_scope"], figures["emergency"]
     return [
-        f"out-of-scope: precision {oos['precision']} recall {oos['recall']} "
+        f"out-of-scope: precision {_value(oos['precision'])} recall {_value(oos['recall'])} "
         f"({oos['support']} out-of-scope examples, {oos['predicted']} predicted)",
-        f"emergency: precision {emergency['precision']} recall {emergency['recall']} "
+        f"emergency: precision {_value(emergency['precision'])} recall "
+        f"{_value(emergency['recall'])} "
         f"(missed {emergency['missed']} of {emergency['support']}; false alarms "
         f"{emergency['false_alarms']} of {emergency['others']} others, "
         f"{_percent(emergency['false_alarm_rate'])})",
@@ -284,9 +290,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     for source, figures in report.get("by_source", {}).items():
         oos, emergency = figures["out_of_scope"], figures["emergency"]
         lines.append(f"  {source}: {figures['examples']} examples, accuracy "
-                     f"{figures['accuracy']}, out-of-scope P/R {oos['precision']}/"
-                     f"{oos['recall']}, emergency P/R {emergency['precision']}/"
-                     f"{emergency['recall']}, false alarms {emergency['false_alarms']}, "
+                     f"{figures['accuracy']}, out-of-scope P {_value(oos['precision'])} R "
+                     f"{_value(oos['recall'])}, emergency P {_value(emergency['precision'])} R "
+                     f"{_value(emergency['recall'])}, false alarms {emergency['false_alarms']}, "
                      f"ECE {figures['ece']}")
     lines.append(f"{'intent':<20}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for name, m in intent["per_intent"].items():
