@@ -103,6 +103,43 @@ def notice_values(turn: Turn, notice: Notice, **extra: Any) -> dict[str, Any]:
             "preview": preview if len(preview) <= PREVIEW else preview[:PREVIEW] + "…", **extra}
 
 
+_LANGUAGES = {"zh": {"zh": "中文", "en": "Chinese"}, "en": {"zh": "英文", "en": "English"}}
+_NO_HOME = {"zh": "未登记住址", "en": "no home registered"}
+_UNREACHABLE = {"zh": "暂时联系不上", "en": "not reachable yet"}
+
+
+def breakdown(preview: notices.AudiencePreview, language: str) -> str:
+    """Who they are, in one line: "G1 8 · G2 5 · 未登记住址 4；中文 13 · 英文 4；暂时联系不上 2"."""
+    words = "zh" if language != "en" else "en"
+    grids = " · ".join(f"{code or _NO_HOME[words]} {count}"
+                       for code, count in preview.by_grid.items())
+    languages = " · ".join(f"{_LANGUAGES.get(code, {}).get(words, code)} {count}"
+                           for code, count in preview.by_language.items())
+    parts = [part for part in (grids, languages) if part]
+    if preview.unreachable:
+        parts.append(f"{_UNREACHABLE[words]} {preview.unreachable}")
+    return ("；" if words == "zh" else "; ").join(parts)
+
+
+def warn_quiet_hours(turn: Turn, notice: Notice) -> None:
+    """A notice due in quiet hours waits until they end: say so, and until when."""
+    policy = turn.runtime.policy
+    until = notices.held_until(policy.quiet(turn.runtime.timezone), notice.next_run_at)
+    if until is not None:
+        start, end = policy.quiet_hours
+        turn.say("utter_notice_quiet_hours", start=start.strftime("%H:%M"),
+                 end=end.strftime("%H:%M"), until=turn.runtime.local(until).strftime("%H:%M"))
+
+
+def tell_who_and_when(turn: Turn, notice: Notice) -> None:
+    """After a notice is made: who its readers are (the preview the console shows too), and
+    whether quiet hours hold it back."""
+    preview = notices.preview(turn.session, _community(turn), Audience.parse(notice.audience))
+    if preview.people:
+        turn.say("utter_notice_audience_preview", breakdown=breakdown(preview, turn.language))
+    warn_quiet_hours(turn, notice)
+
+
 class BroadcastStart(LinliAction):
     """/broadcast is for staff; anyone else is told so and the flow ends."""
 
@@ -194,6 +231,7 @@ class CreateNotice(LinliAction):
         response = "utter_notice_confirm" if notice.status == "to_confirm" \
             else "utter_notice_scheduled"
         turn.say(response, **notice_values(turn, notice, count=str(reach)))
+        tell_who_and_when(turn, notice)
         return []
 
 
@@ -219,6 +257,7 @@ class ConfirmNotice(LinliAction):
         reach = notices.recipients(turn.session, _community(turn),
                                    Audience.parse(notice.audience))
         turn.say("utter_notice_scheduled", **notice_values(turn, notice, count=str(len(reach))))
+        warn_quiet_hours(turn, notice)
         return []
 
 

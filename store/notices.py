@@ -4,17 +4,21 @@ community's group chats. Functions take a session and never commit."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.calendar import QuietHours
 from store.models import (
     Building,
     ChatGroup,
+    ChatIdentity,
     Community,
     Grid,
     Household,
@@ -25,7 +29,7 @@ from store.models import (
     OutboxStatus,
     Person,
 )
-from store.outbox import PUSH_CHANNELS, UNREACHABLE
+from store.outbox import CHANNEL_PREFERENCE, PUSH_CHANNELS, UNREACHABLE
 
 AUDIENCE_KINDS = ("all", "grid", "building", "groups", "language")
 ACTIVE = (NoticeStatus.AWAITING_CONFIRMATION, NoticeStatus.SCHEDULED)
@@ -113,6 +117,20 @@ def text_for(notice: Notice, language: str, default: str) -> str:
     return texts.get(language) or texts.get(default) or next(iter(texts.values()), "")
 
 
+def first_run(at: dt.datetime | None, cron: str | None, now: dt.datetime,
+              zone: dt.tzinfo) -> dt.datetime:
+    """When a notice due ``at`` (now if None) or by ``cron`` first goes; refused if past."""
+    first = next_fire(cron, now, zone) if cron else (at or now)
+    if first is None or first < now - dt.timedelta(minutes=1):
+        raise NoticeError("when", "that time is in the past")
+    return first
+
+
+def needs_confirmation(reach: int, confirm_above: int) -> bool:
+    """A notice to more than ``confirm_above`` recipients waits for its author's yes."""
+    return reach > confirm_above
+
+
 def create(session: Session, *, community: Community, author: Person | None,
            texts: Mapping[str, str], audience: Audience, at: dt.datetime | None,
            cron: str | None, now: dt.datetime, zone: dt.tzinfo,
@@ -122,18 +140,121 @@ def create(session: Session, *, community: Community, author: Person | None,
     if not any(text.strip() for text in texts.values()):
         raise NoticeError("text", "a notice needs a text in at least one language")
     check_audience(session, community, audience)
-    first = next_fire(cron, now, zone) if cron else (at or now)
-    if first is None or first < now - dt.timedelta(minutes=1):
-        raise NoticeError("when", "that time is in the past")
+    first = first_run(at, cron, now, zone)
     reach = len(recipients(session, community, audience))
     notice = Notice(community_id=community.id, author_id=author.id if author else None,
                     texts={k: v.strip() for k, v in texts.items() if v.strip()},
                     audience=str(audience), cron=cron, next_run_at=first, created_at=now,
-                    status=NoticeStatus.AWAITING_CONFIRMATION if reach > confirm_above
-                    else NoticeStatus.SCHEDULED)
+                    status=NoticeStatus.AWAITING_CONFIRMATION
+                    if needs_confirmation(reach, confirm_above) else NoticeStatus.SCHEDULED)
     session.add(notice)
     session.flush()
     return notice, reach
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """One person a notice reaches, as its author previews them."""
+
+    person_id: int
+    name: str
+    grid: str | None
+    building: str | None
+    language: str  # the text they get: theirs, else the community default
+    channel: str | None  # where it goes; None: no way to reach them (counted, never sent)
+
+
+@dataclass(frozen=True, slots=True)
+class AudiencePreview:
+    """Who a notice reaches now: the very list the send uses (``recipients``), with where each
+    lives and reads, and how many per grid, building and language."""
+
+    audience: str
+    people: Sequence[Reader]
+    groups: Sequence[tuple[int, str]]  # (id, title) of the community's group chats
+    by_grid: Mapping[str, int]
+    by_building: Mapping[str, int]
+    by_language: Mapping[str, int]
+
+    def __len__(self) -> int:
+        return len(self.people) + len(self.groups)
+
+    @property
+    def unreachable(self) -> int:
+        return sum(1 for reader in self.people if reader.channel is None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"audience": self.audience, "count": len(self), "people": [
+            {"id": r.person_id, "name": r.name, "grid": r.grid, "building": r.building,
+             "language": r.language, "channel": r.channel} for r in self.people],
+            "groups": [{"id": i, "title": t} for i, t in self.groups],
+            "by_grid": dict(self.by_grid), "by_building": dict(self.by_building),
+            "by_language": dict(self.by_language), "unreachable": self.unreachable}
+
+
+NO_PLACE = ""  # by_grid / by_building key of people with no registered home
+
+
+def preview(session: Session, community: Community, audience: Audience) -> AudiencePreview:
+    """Who a notice to ``audience`` reaches now (see ``AudiencePreview``)."""
+    check_audience(session, community, audience)
+    reach = recipients(session, community, audience)
+    ids = [person.id for person in reach.people]
+    homes: dict[int, tuple[str | None, str | None]] = {
+        person_id: (grid, number) for person_id, grid, number in session.execute(
+            select(Person.id, Grid.code, Building.number)
+            .join(Household, Person.household_id == Household.id)
+            .join(Building, Household.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id).where(Person.id.in_(ids)))} if ids else {}
+    channels: dict[int, set[str]] = {}
+    for person_id, channel in session.execute(select(
+            ChatIdentity.person_id, ChatIdentity.channel).where(
+            ChatIdentity.person_id.in_(ids))) if ids else ():
+        channels.setdefault(person_id, set()).add(channel)
+    people = []
+    for person in reach.people:
+        grid, building = homes.get(person.id, (None, None))
+        own = channels.get(person.id, set())
+        # As store.outbox.enqueue addresses them: the most preferred channel they have.
+        address = None if person.unreachable else next(
+            (c for c in CHANNEL_PREFERENCE if c in own), None)
+        people.append(Reader(person.id, person.name, grid, building,
+                             person.language or community.default_language, address))
+    return AudiencePreview(
+        str(audience), people, [(g.id, g.title) for g in reach.groups],
+        dict(sorted(Counter(r.grid or NO_PLACE for r in people).items())),
+        dict(sorted(Counter(r.building or NO_PLACE for r in people).items(),
+                    key=lambda item: (len(item[0]), item[0]))),
+        dict(sorted(Counter(r.language for r in people).items())))
+
+
+def held_until(quiet: QuietHours, moment: dt.datetime | None) -> dt.datetime | None:
+    """When a notice due at ``moment`` is really pushed, if quiet hours hold it back (a notice
+    is never urgent: the delivery worker keeps it until they end); None if it goes at once."""
+    if moment is None or not quiet.is_quiet(moment):
+        return None
+    return quiet.ends(moment)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticePlan:
+    """What sending a notice would do, before anything is written (the console's dry run):
+    whom it reaches, when it first goes, whether quiet hours hold it back and whether it waits
+    for confirmation — by the rules ``create`` and the chat's /broadcast follow."""
+
+    audience: AudiencePreview
+    first_run: dt.datetime
+    held_until: dt.datetime | None
+    needs_confirmation: bool
+
+
+def plan(session: Session, *, community: Community, audience: Audience,
+         at: dt.datetime | None, cron: str | None, now: dt.datetime, zone: dt.tzinfo,
+         quiet: QuietHours, confirm_above: int) -> NoticePlan:
+    first = first_run(at, cron, now, zone)
+    reach = preview(session, community, audience)
+    return NoticePlan(reach, first, held_until(quiet, first),
+                      needs_confirmation(len(reach), confirm_above))
 
 
 def active(session: Session, community_id: int) -> Sequence[Notice]:
