@@ -20,6 +20,7 @@ _TABLES = ("zh_rewrites.tsv", "mixed_en.tsv", "fillers.txt", "en_words.txt", "em
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _LETTER = re.compile(r"[^\W\d_]")
+_SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff]")
 # 就是 fills a pause anywhere but at the start, where it means "exactly" (就是就是 = yes).
 _JIUSHI = re.compile(r"(?<=.)就是(?!说)")
 # Shorter words are too often real words one slip from another (seek/week, bike/like).
@@ -122,10 +123,10 @@ class Normaliser:
             cleaned = rewrite(cleaned, ((m.start(), m.end(), self.speller.correct(m.group()))
                                         for m in words))
         han = len(_HAN.findall(cleaned.text))
-        latin = len(_LATIN_WORD.findall(cleaned.text))
-        if han >= 2 and han >= latin:
+        latin = len(words)  # the speller changes letters, never how many words there are
+        if latin and han >= 2 and han >= latin:
             cleaned = self._replace(cleaned, self.mixed_pattern, self.mixed)
-        if (han or latin) and self.emoji_pattern is not None:
+        if (han or latin) and self.emoji_pattern is not None and _SYMBOL.search(cleaned.text):
             names = self.emoji_zh if han >= latin else self.emoji_en
             cleaned = self._replace(cleaned, self.emoji_pattern, names)
         return cleaned
