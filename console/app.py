@@ -173,7 +173,8 @@ def create_console(sessions: Any, clock: Callable[[], Any], key: bytes,
             target = root(request) + home
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(COOKIE, cookie, max_age=SESSION_HOURS * 3600, httponly=True,
-                            samesite="lax", secure=ctx.secure_cookies,
+                            samesite="lax",
+                            secure=ctx.secure_cookies or request.url.scheme == "https",
                             path=root(request) or "/")
         return response
 

@@ -128,6 +128,10 @@ def review_queue(session: Session, threshold: float, limit: int) -> list[ReviewI
             .exists())
         .order_by(TranscriptMessage.at.desc(), TranscriptMessage.id.desc())
         .limit(REVIEW_WINDOW)).all()
+    # A message said again after an operator corrected it, and still read the old way: the
+    # correction is pending a retrain, and confirming the repeat teaches the most.
+    corrected = {c.text.strip().lower(): c.intent
+                 for c in corrections.latest_corrections(session)}
     scored = []
     for number, parse in candidates:
         found = (parse or {}).get("intent")
@@ -150,6 +154,10 @@ def review_queue(session: Session, threshold: float, limit: int) -> list[ReviewI
         if intent == OUT_OF_SCOPE and threshold and abs(confidence - threshold) < 0.1:
             score += 0.2
             reasons.append("near_out_of_scope")
+        said = str((parse or {}).get("text") or "").strip().lower()
+        if corrected.get(said, intent) != intent:
+            score += 0.5
+            reasons.append("correction_pending")
         scored.append((score, number, margin, reasons))
     scored.sort(key=lambda item: (-item[0], -item[1]))
     chosen = scored[:limit]

@@ -80,11 +80,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "confirm": ("确认", "Confirm"),
     "cancel": ("取消", "Cancel"),
     "score": ("价值", "Value"),
-    "review_hint": ("按更正的价值排序：置信度低、前两个意图接近、接近“无关”阈值的消息在前；"
-                    "已更正的不再列出。",
-                    "Ordered by how much a correction would teach: low confidence, the top "
-                    "two intents close, out-of-scope near its threshold; corrected ones "
-                    "leave the queue."),
+    "review_hint": ("按更正的价值排序：同一句话已被更正、但仍按旧意图理解的在最前；然后是置信度低、"
+                    "前两个意图接近、接近“无关”阈值的消息；已更正的不再列出。",
+                    "Ordered by how much a correction would teach: first the same words as a "
+                    "corrected message still read the old way (correction pending), then low "
+                    "confidence, the top two intents close, out-of-scope near its threshold; "
+                    "corrected ones leave the queue."),
     "margin": ("前两名差距", "Top-two margin"),
     "masked_note": ("电话和证件号已隐去。", "Phone and ID numbers are masked."),
     "erased": ("（已删除）", "(erased)"),

@@ -8,6 +8,7 @@ form field ``csrf``). Every route depends on :func:`require` (JSON API) or :func
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -75,10 +76,15 @@ def serializer(ctx: ConsoleContext) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(ctx.key, salt="console-session")
 
 
+def _password_mark(user: ConsoleUser) -> str:
+    """Changes with the password: a new password ends every session made with the old one."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
 def issue(ctx: ConsoleContext, user: ConsoleUser) -> tuple[str, str]:
     """A new session cookie value for ``user`` and its CSRF token."""
     csrf = secrets.token_urlsafe(24)
-    return serializer(ctx).dumps({"u": user.id, "c": csrf}), csrf
+    return serializer(ctx).dumps({"u": user.id, "c": csrf, "p": _password_mark(user)}), csrf
 
 
 def _payload(ctx: ConsoleContext, request: Request) -> dict[str, Any] | None:
@@ -107,7 +113,7 @@ def read_session(ctx: ConsoleContext, request: Request) -> Principal | None:
         return None
     with ctx.sessions() as session:
         user = session.get(ConsoleUser, data["u"])
-        if user is None or user.disabled:
+        if user is None or user.disabled or data.get("p") != _password_mark(user):
             return None
         return Principal(user.id, user.username, tuple(user.role_names), user.language,
                          data["c"], user.person_id)

@@ -6,6 +6,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import accounts
+from store.database import transaction
 from store.models import AuditEntry
 from tests.console.conftest import PASSWORD, Login
 
@@ -62,4 +64,15 @@ def test_login_attempts_are_rate_limited(base_url: str) -> None:
 def test_logout_ends_the_session(login: Login) -> None:
     client = login("sun_li")
     assert client.post("/logout").status_code == 303
+    assert client.get("/api/session").status_code == 401
+
+
+def test_a_new_password_ends_the_old_sessions(login: Login,
+                                              sessions_of: sessionmaker[Session]) -> None:
+    client = login("sun_li")
+    assert client.get("/api/session").status_code == 200
+    with transaction(sessions_of) as session:
+        user = accounts.by_username(session, "sun_li")
+        assert user is not None
+        accounts.set_password(user, "another long password")
     assert client.get("/api/session").status_code == 401

@@ -173,4 +173,13 @@ def test_the_review_queue_puts_the_least_sure_first_and_drops_corrected_ones(
     assert all(item["confidence"] < 0.9 for item in queue)
     top = queue[0]["id"]
     client.post(f"/api/messages/{top}/correction", json={"intent": "out_of_scope"})
-    assert top not in [item["id"] for item in client.get("/api/review").json()["items"]]
+    after = client.get("/api/review").json()["items"]
+    assert top not in [item["id"] for item in after]
+
+    # The same words said again, still read the old way: a pending correction goes first.
+    unsure = next(item for item in after if item["intent"] != "make_suggestion")
+    client.post(f"/api/messages/{unsure['id']}/correction", json={"intent": "make_suggestion"})
+    say(base_url, "r9", unsure["text"])
+    again = client.get("/api/review").json()["items"][0]
+    assert again["text"] == unsure["text"] and again["id"] != unsure["id"]
+    assert "correction_pending" in again["reasons"]
