@@ -80,8 +80,15 @@ class LanguageDetector:
         if _HAN.search(text):
             if _KANA.search(text):
                 return "ja"
-            hangul = len(_HANGUL.findall(text))
-            return "ko" if hangul > len(_HAN.findall(text)) else "zh"
+            han = len(_HAN.findall(text))
+            if len(_HANGUL.findall(text)) > han:
+                return "ko"
+            # An English sentence with a Chinese word in it ("the 物业 never answers") is English.
+            words = _LATIN_WORD.findall(text)
+            known = sum(1 for w in words if w in self._english)
+            if len(words) >= 3 and len(words) > 2 * han and known * 2 >= len(words):
+                return "en"
+            return "zh"
         for pattern, code in ((_KANA, "ja"), (_HANGUL, "ko"), (_TIBETAN, "bo"),
                               (_MONGOLIAN, "mn")):
             if pattern.search(text):

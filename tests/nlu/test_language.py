@@ -13,8 +13,11 @@ def detector() -> LanguageDetector:
     # one-word and short messages never flip language
     ("hi", "en"), ("ok", "en"), ("no", "en"), ("help", "en"), ("thx", "en"), ("Hola", "en"),
     ("好", "zh"), ("嗯", "zh"), ("在吗", "zh"), ("3栋", "zh"),
-    # mixed scripts: any Han character makes it Chinese
-    ("3栋的lift又坏了", "zh"), ("物业 service 太差", "zh"),
+    # mixed scripts: Chinese with English words is Chinese; an English sentence with one
+    # Chinese word is English
+    ("3栋的lift又坏了", "zh"), ("物业 service 太差", "zh"), ("thx 辛苦啦", "zh"),
+    ("我的wifi password忘了 怎么reset", "zh"),
+    ("the 物业 did not fix it again", "en"), ("the 电梯 in block 5 is broken again", "en"),
     # typo-ridden English stays English
     ("the elevatr in my bldg is brokn agn", "en"),
     # no letters at all: undetermined, not a guess
