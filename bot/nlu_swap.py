@@ -22,7 +22,7 @@ from nlu.registry import PACKAGED, load_version, unpack, version_path
 from store.nlu_models import active_version, archive_of
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 3.0
+POLL_SECONDS = 2.0
 
 
 class SwappableParser:
