@@ -128,13 +128,14 @@ _HERE_NOW = _any(
     r"正在|还在|一直在|越来越|出不来|出不去|打不开|开不了|关不住|关不掉|关不上|灭不了|灭不掉|"
     r"扑不灭|盖不灭|止不住|停不下|叫不醒|喊不醒|不应|没反应|一动不动|不动了|没气了|没呼吸|"
     r"喘不上|喘不过|抽搐|口吐白沫|血流不止|流血不止|要(?:杀|砍|捅|弄死)|威胁|现在就|[!！]{2}|"
-    r"抬不动|扶不起|拉不动|来个人|来人|帮帮忙|敲门(?:也|都)?(?:不开|没人|不应)",
+    r"抬不动|扶不起|拉不动|起不来|爬不起来|站不起来|来个人|来人|帮帮忙|敲门(?:也|都)?(?:不开|没人|不应)",
     r"\bhelp(?: me| us| pls| please)?!|\bhelp+\b(?! with)|\bhurry\b|\bcome quick|\bquickly\b|"
     r"\basap\b|\b(?:please|plz|pls) come\b|\bsend someone\b|\bcall (?:119|120|110)\b|"
     r"\bstill (?:burning|leaking|there|inside|in there|coming|going|rising|on|smoking|sparking)\b|"
     r"\bkeeps? (?:on )?(?:coming|going|leaking|sparking|rising|getting|pouring|gushing)\b|"
     r"\bgetting (?:stronger|worse|bigger|deeper|closer|hotter)\b|\bspreading\b|\brising\b|"
-    r"\bcan'?t (?:get out|stop|breathe|put it out|shut|open|move|find the valve|get down)\b|"
+    r"\bcan'?t (?:get out|get up|stop|breathe|put it out|shut|open|move|find the valve|"
+    r"get down)\b|"
     r"\bwon'?t (?:open|stop|close|wake|respond|move|let go|shut)\b|"
     r"\b(?:not|isn'?t|aren'?t) (?:moving|breathing|responding|answering|waking)\b|"
     r"\bunconscious\b|\b(?:threaten\w*|says?|saying|yell\w*|scream\w*|shout\w*)\b.{0,25}\b(?:kill|stab|hurt)\b")
@@ -144,7 +145,7 @@ _LIKELY_NOW = _any(
     r"我.{0,3}(?:被困|困在|被关|关在|卡在|在里面|锁在)|有人(?:晕|倒|摔|被困|触电|打|拿|在撬|在砸)|"
     r"烧起来|着起来|冒出来|往外|在(?:冒|烧|漏|响|喷|流|往|滴|闪)|一股|头晕|头疼|头痛|恶心|想吐|难受|"
     r"卡住了|困住了|被困了|关住了|困在电梯|关在电梯|一屋子|一地|全[泡湿淹是]|出冷汗|脸色|说不出话|迷迷糊糊|"
-    r"神志不清",
+    r"神志不清|倒地|晕了|抽起来|不行了|不对劲",
     r"\breally (?:strong|bad|thick)\b|\bso (?:strong|bad|thick)\b|\beverywhere\b|\bthe whole\b|"
     r"\bfull of\b|\b(?:i'?m|we'?re|i am|we are) (?:stuck|trapped|inside|in the|locked)\b|"
     r"\bjust (?:now|collapsed|fell|passed out|fainted)\b|"
@@ -154,6 +155,8 @@ _LIKELY_NOW = _any(
     r"\b(?:coming|pouring|gushing|seeping|spreading) (?:in|out|from|through|under|down|into)\b|"
     r"\bsmells? (?:of|like|funny|strange|weird)\b|\bsmoky\b|\bgoing off\b|\bi smell\b|"
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an )?(?:lift|elevator)\b|\bsweaty\b|"
+    r"\bsuddenly\b|\bcollapsed\b|\bfell\b|\bfainted\b|\bpassed out\b|\bseizure\b|\bchoking\b|"
+    r"\bbleeding\b|"
     r"\bconfused\b|\bpale\b|\bnot making (?:any )?sense\b|\bdizzy\b|\bhead is pounding\b|"
     r"\bheadaches?\b|\bnause\w+|\bthrowing up\b|\bfeel sick\b")
 
