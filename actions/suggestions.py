@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rasa_sdk.events import SlotSet
+from sqlalchemy.orm import Session
 
-from actions.base import Events, LinliAction, Turn
-from store.models import Suggestion
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.notify import notify_person
+from actions.runtime import Runtime
+from store import suggestions
+from store.models import Person, Role, Suggestion
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -42,3 +47,32 @@ class RecordSuggestion(LinliAction):
                                     language=turn.language, created_at=turn.runtime.now()))
         turn.say("utter_suggestion_recorded")
         return [SlotSet("suggestion", None)]
+
+
+#: A quotation of the suggestion in the status message: enough to recognise it.
+QUOTE = 60
+
+
+def decide(session: Session, runtime: Runtime, actor: Person, suggestion_id: int,
+           status: str, reply: str | None) -> Sequence[Person]:
+    """Staff set a suggestion's status (and public reply); its author and supporters are
+    told in their language, in this transaction. Returns who was told. The chat and the
+    console both come here."""
+    if not (actor.has_role(Role.STAFF) or actor.has_role(Role.ADMIN)):
+        raise ActionRefusedError("utter_not_allowed")
+    suggestion = session.get(Suggestion, suggestion_id)
+    if suggestion is None or suggestion.community_id != actor.community_id:
+        raise ActionRefusedError("utter_suggestion_not_found")
+    now = runtime.now()
+    try:
+        told = suggestions.decide(session, suggestion, status, reply=reply, actor=actor,
+                                  now=now)
+    except suggestions.SuggestionError:
+        raise ActionRefusedError("utter_suggestion_not_found") from None
+    quote = suggestion.text if len(suggestion.text) <= QUOTE else suggestion.text[:QUOTE] + "…"
+    for person in told:
+        notify_person(session, runtime, person, "utter_suggestion_status",
+                      f"suggestion:{suggestion.id}:{status}:{now.isoformat()}:{person.id}",
+                      suggestion=quote, suggestion_status_code=status,
+                      reply=suggestion.reply or "")
+    return told

@@ -368,9 +368,12 @@ class TicketCounter(Base):
 
 
 class Suggestion(Base):
-    """A resident's idea for the community (共谋)."""
+    """A resident's idea for the community (共谋): new, under discussion, adopted or declined
+    (store/suggestions.py), with the committee's public reply."""
 
     __tablename__ = "suggestion"
+    # The staff inbox: one community's suggestions of a status, newest first.
+    __table_args__ = (Index("ix_suggestion_inbox", "community_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
@@ -378,6 +381,19 @@ class Suggestion(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     status: Mapped[str] = mapped_column(String(20), default="new")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text)  # public: every supporter reads it
+    status_changed_at: Mapped[dt.datetime | None]
+    status_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+
+class SuggestionSupporter(Base):
+    """A resident who backs someone else's suggestion (附议), and so hears what became of it."""
+
+    __tablename__ = "suggestion_supporter"
+
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
