@@ -62,7 +62,7 @@ _ALL_CLEAR = _any(
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
 _FIGURATIVE = _any(
-    r"差点(?:晕|吓)|得我?(?:要|快)?(?:着火|爆炸|炸了|冒烟)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
+    r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
     r"综艺|直播|哈哈|股票",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
@@ -86,7 +86,7 @@ _TOBACCO = _any(r"抽烟|吸烟|烟头|烟蒂|烟灰",
                 r"\bcig(?:arette)?s?\b|\bbutts\b|\bvap(?:e|ing)\b|\bsecondhand smoke\b")
 _FIRE = _any(r"[着烧]|火|冒烟", r"\bfire\b|\bburn|\bflames?\b|\bsmouldering\b")
 _ASKING = _any(
-    r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|找谁|一般|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
+    r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|找谁|一般|区别|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
     r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔|家)|"
     r"哪[里儿]?(?:买|领|有|换|办)|在哪|去哪|多久|多长时间|收费|要钱|什么原因|什么症状|是什么|"
     r"吗[?？]?$|[?？]$|有没有|合规|危险吗",
@@ -94,7 +94,8 @@ _ASKING = _any(
     r"does|would)\b|\bwho (?:installs|puts|pays|replaces|fixes|checks|do|should|helps|can)\b|"
     r"\bwhere (?:can|do|is|are|should)\b|\bwhere's\b|\bis it (?:safe|ok|okay|allowed)\b|"
     r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b|\bdo i need\b|\bis there\b|"
-    r"\bare there\b|\busually\b|\bgenerally\b|\bnormally\b|\bany (?:grants|tips)\b|"
+    r"\bare there\b|\bdifference between\b|\bwhat'?s the\b|\busually\b|\bgenerally\b|"
+    r"\bnormally\b|\bany (?:grants|tips)\b|"
     r"\bwhy (?:does|is|do)\b|\?$")
 
 # --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
@@ -107,7 +108,8 @@ _HAZARD_NOW = _any(
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
     r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
-    r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在",
+    r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在|(?<![不没出])火苗|明火|烧着了|"
+    r"(?:插头|插座|插排|电线|锅|被子|窗帘|沙发|电饭煲|电瓶)着了",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
     r"\b(?:sparks|sparking|arcing)\b|\b(?:black|thick) smoke\b|\bexplo(?:sion|ded)\b|\bblast\b|"
     r"\bwater\b.{0,25}\b(?:socket|fuse box|wiring|wires|meter box|switchboard)\b|"
