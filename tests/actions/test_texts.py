@@ -39,6 +39,11 @@ ALWAYS = {
 #: Placeholders always filled in particular responses, though missing elsewhere: an
 #: emergency's place is said once it is known.
 ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
+             # Counts, readers, quiet hours and a suggestion's status are always filled in.
+             "utter_queue_head": {"emergencies", "shown"},
+             "utter_notice_audience_preview": {"breakdown"},
+             "utter_notice_quiet_hours": {"start", "end", "until"},
+             "utter_suggestion_status": {"suggestion", "suggestion_status_name"},
              # A household claim is always about a flat, someone, and who holds it already.
              **{name: {"place", "claimant", "holders", "claim"} for name in (
                  "utter_household_claim_pending", "utter_household_claim_still_pending",

@@ -53,7 +53,7 @@ def community(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 
 
 def home(session: Session) -> Community:
-    found = session.scalar(select(Community))
+    found: Community | None = session.scalar(select(Community))
     assert found is not None
     return found
 
