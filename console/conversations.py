@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from console.context import ConsoleContext
 from console.i18n import translate
@@ -141,7 +142,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
     @routes.get("/messages")
     async def list_page(request: Request, who: operator_page,
                         cursor: Annotated[str | None, Query(alias="next")] = None) -> Response:
-        params = request.query_params
+        # The page opens on residents' messages (what operators correct); "all" shows both.
+        params = request.query_params if "direction" in request.query_params else \
+            QueryParams({**request.query_params, "direction": "in"})
         error = None
         try:
             chosen = read_filter(params)
