@@ -4,28 +4,35 @@ activating a version or rolling back — pages and the JSON API they use.
 
 No postponed annotations: route parameters name types made inside ``router``."""
 
+import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
 from bot.nlu_swap import SwappableParser
 from console.context import STATIC, ConsoleContext
-from console.i18n import CATALOGUE, translate
+from console.i18n import CATALOGUE, translate, translator
+from console.nlu_charts import lines, stacked_bars
 from console.nlu_jobs import ModelManager, corrected_examples
+from console.nlu_stats import Day, daily
 from console.nlu_texts import TEXTS
 from console.rendering import render, root
 from console.security import Principal, page, require
 from nlu.registry import PACKAGED, to_yaml, version_path
 from store import audit, nlu_models
+from store.community import home
 from store.database import transaction
 from store.models import ConsoleUser, ModelStatus, ModelVersion
 from store.nlu_models import TrainingBusyError, UnknownVersionError
 
 OPERATOR = "operator"
 _SCRIPT = STATIC / "nlu.js"
+_TOP_INTENTS = 8
 
 
 def manager_for(ctx: ConsoleContext) -> ModelManager | None:
@@ -137,7 +144,51 @@ def router(ctx: ConsoleContext) -> APIRouter:
         status, body = _activate(who, version)
         return JSONResponse(body, status_code=status)
 
+    def _dashboard(days: int) -> tuple[list[Day], dict[str, list[int]]]:
+        with ctx.sessions() as session:
+            community = home(session)
+            zone = ZoneInfo(community.timezone if community else "Asia/Shanghai")
+            today = ctx.now().astimezone(zone).date()
+            counted = daily(session, today - dt.timedelta(days=days - 1), today, zone)
+        overall: Counter[str] = Counter()
+        for day in counted:
+            overall.update(day.intents)
+        top = [name for name, _ in overall.most_common(_TOP_INTENTS)]
+        series = {name: [day.intents[name] for day in counted] for name in top}
+        if len(overall) > len(top):
+            series["other"] = [sum(n for name, n in day.intents.items() if name not in top)
+                               for day in counted]
+        return counted, series
+
+    @api.get("/api/nlu/dashboard")
+    def dashboard_api(_who: operator_api, days: int = Query(14, ge=1, le=366)
+                      ) -> dict[str, Any]:
+        counted, series = _dashboard(days)
+        return {"days": [d.day.isoformat() for d in counted], "intents": series,
+                "messages": [d.messages for d in counted],
+                "out_of_scope_share": [d.out_of_scope_share for d in counted],
+                "low_confidence_share": [d.low_confidence_share for d in counted],
+                "faq_hit_rate": [d.faq_hit_rate for d in counted]}
+
     # --- pages ------------------------------------------------------------------------------
+
+    @api.get("/nlu/dashboard")
+    def dashboard_page(request: Request, who: operator_page,
+                       days: int = Query(14, ge=1, le=366)) -> Response:
+        counted, series = _dashboard(days)
+        labels = [d.day.strftime("%m-%d") for d in counted]
+        t = translator(who.language)
+        charts = [
+            stacked_bars(t("chart_intents"), labels, series),
+            lines(t("chart_shares"), labels,
+                  {t("oos_share"): [d.out_of_scope_share for d in counted],
+                   t("low_share"): [d.low_confidence_share for d in counted],
+                   t("faq_hit_rate"): [d.faq_hit_rate for d in counted]}),
+        ]
+        return render(ctx, request, "nlu_dashboard.html", who, charts=charts, days=days,
+                      total=sum(d.messages for d in counted),
+                      questions=sum(d.questions for d in counted),
+                      unanswered=sum(d.unanswered for d in counted))
 
     @api.get("/nlu/nlu.js")
     async def script() -> Response:

@@ -68,4 +68,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_changes": ("没有消息的回答会变。", "No message's answer changes."),
     "no_comparison": ("还没有对比结果。", "No comparison yet."),
     "fingerprint": ("数据指纹", "Data fingerprint"),
+    "dashboard": ("数据看板", "Dashboard"),
+    "period_days": ("天数", "Days"),
+    "dashboard_title": ("理解情况看板（近 {days} 天）", "How Linli understood (last {days} days)"),
+    "dashboard_totals": ("居民消息 {total} 条；咨询 {questions} 条，"
+                         "其中 {unanswered} 条常见问题没能回答。",
+                         "{total} resident messages; {questions} questions, {unanswered} of "
+                         "them not answered by the FAQ."),
+    "chart_intents": ("每天的意图分布", "Intents per day"),
+    "chart_shares": ("无关、低置信度的比例与常见问题命中率",
+                     "Out-of-scope and low-confidence share, FAQ hit rate"),
+    "oos_share": ("无关消息占比", "Out of scope"),
+    "low_share": ("低置信度占比", "Low confidence"),
+    "faq_hit_rate": ("常见问题命中率", "FAQ hit rate"),
+    "dashboard_note": ("命中率 = 被常见问题回答的咨询 / 全部咨询；没能回答的问题会留给工作人员。",
+                       "Hit rate = questions the FAQ answered / questions asked; the others "
+                       "are kept for staff."),
 }

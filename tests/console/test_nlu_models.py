@@ -5,6 +5,7 @@ seen through /model/parse, a swap under load, and who may do it."""
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import os
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.conversation import ConversationService
 from bot.nlu_swap import ActiveModelWatcher, SwappableParser
@@ -25,7 +27,7 @@ from nlu.trainingdata import Span, load_file
 from store import audit
 from store.corrections import correct
 from store.database import transaction
-from store.models import Direction, TranscriptMessage
+from store.models import Direction, Person, Question, TranscriptMessage
 from tests.bot.test_dialogues import NOW
 from tests.bot.test_rest import serving
 from tests.console.conftest import Login
@@ -200,10 +202,38 @@ def test_retrain_compare_activate_swap_and_roll_back(
     assert ("nlu_train", version) in done and ("nlu_activate", "packaged") in done
 
 
+def test_dashboard_counts_intents_shares_and_faq_hits(
+        service: ConversationService, login: Login) -> None:
+    said = [(NOW, "report_repair", 0.95), (NOW, "out_of_scope", 0.3), (NOW, "ask_faq", 0.9),
+            (NOW, "ask_faq", 0.45), (NOW - dt.timedelta(days=1), "greet", 0.99)]
+    with transaction(service.sessions) as session:
+        for at, intent, confidence in said:
+            session.add(TranscriptMessage(
+                channel="rest", chat_id="r2", sender="r2", direction=Direction.IN,
+                text="…", at=at, parse={"intent": {"name": intent, "confidence": confidence},
+                                       "entities": []}))
+        person = session.scalars(select(Person)).first()
+        assert person is not None
+        session.add(Question(community_id=person.community_id, person_id=person.id,
+                             text="广场舞能到几点", created_at=NOW))
+    operator = login("anna_op")
+
+    board = operator.get("/api/nlu/dashboard", params={"days": 3}).json()
+    page = operator.get("/nlu/dashboard", params={"days": 3})
+
+    assert board["days"][-1] == "2026-11-21"
+    assert board["messages"][-2:] == [1, 4]
+    assert board["intents"]["ask_faq"][-1] == 2 and board["intents"]["greet"][-2] == 1
+    assert board["out_of_scope_share"][-1] == 0.25
+    assert board["low_confidence_share"][-1] == 0.5
+    assert board["faq_hit_rate"][-1] == 0.5 and board["faq_hit_rate"][0] is None
+    assert page.status_code == 200 and page.text.count("<svg") == 2
+
+
 def test_only_operators_manage_models(login: Login, base_url: str) -> None:
     staff = login("zhao_min")
     for method, path in (("GET", "/api/nlu/corrections.yml"), ("POST", "/api/nlu/train"),
-                         ("GET", "/api/nlu/models"),
+                         ("GET", "/api/nlu/models"), ("GET", "/api/nlu/dashboard"),
                          ("POST", "/api/nlu/models/packaged/activate"),
                          ("GET", "/nlu/models")):
         assert staff.request(method, path).status_code == 403, path
