@@ -6,7 +6,8 @@ The demo community in a fresh schema of the shared server, ``--tickets`` tickets
 year (a share of them still open: some overdue, some escalated, a few emergencies; the rest
 closed or cancelled), then each board request ``--repeat`` times: staff's first page, a page
 five pages deep, one grid, the overdue filter, a grid member's and a supervisor's board, the
-headline counts and a ticket's detail. Prints p50 and p95 per request; asserts nothing.
+headline counts and a ticket's detail; then the rates report of 30 days (whole and one grid)
+and a month's XLSX workbook. Prints p50 and p95 per request; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import insert, select, text
@@ -42,6 +44,8 @@ from store.models import (  # noqa: E402
     TicketKind,
     TicketStatus,
 )
+from store.rates import report  # noqa: E402
+from store.rates_xlsx import workbook  # noqa: E402
 from store.tickets import OPEN  # noqa: E402
 
 CATEGORIES = ("water", "electricity", "elevator", "lighting", "drainage", "noise", "parking",
@@ -164,10 +168,25 @@ def main() -> None:
                 ("staff, headline counts", lambda: board.counts(session, staff, as_of=now)),
                 ("ticket detail", lambda: board.detail(session, staff, number, as_of=now)),
             ]
-            print(f"{'request':<28}{'p50 ms':>9}{'p95 ms':>9}")
+            community_row = session.get(Community, world["community"])
+            assert community_row is not None
+            today = now.astimezone(ZoneInfo(community_row.timezone)).date()
+            requests += [
+                ("rates report, 30 days",
+                 lambda: report(session, community_row, today - dt.timedelta(days=29),
+                                today + dt.timedelta(days=1), now)),
+                ("rates report, 30 days, G1",
+                 lambda: report(session, community_row, today - dt.timedelta(days=29),
+                                today + dt.timedelta(days=1), now,
+                                session.scalar(select(Grid).where(Grid.code == grid)))),
+                ("rates XLSX, a month",
+                 lambda: workbook(report(session, community_row, today - dt.timedelta(days=30),
+                                         today + dt.timedelta(days=1), now))),
+            ]
+            print(f"{'request':<30}{'p50 ms':>9}{'p95 ms':>9}")
             for name, request in requests:
                 p50, p95 = timed(opts.repeat, request)
-                print(f"{name:<28}{p50:>9.1f}{p95:>9.1f}")
+                print(f"{name:<30}{p50:>9.1f}{p95:>9.1f}")
                 session.rollback()  # each request its own snapshot, as in the console
         engine.dispose()
 
