@@ -23,6 +23,9 @@ PLACE_ENTITIES = frozenset({"building", "unit", "room"})
 _DEMOTED = 0.01
 #: How far down the classifier's ranking a plainly stated danger may lift the emergency reading.
 _PROMOTE_WITHIN = 5
+#: The least confidence a lifted emergency gets: enough that no out-of-scope threshold drops it,
+#: below flows/runner.py's 0.85, so the resident is asked before anyone is alerted.
+_LIFTED_AT_LEAST = 0.5
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -203,8 +206,9 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     stated plainly ("stuck in the lift, nobody comes").
 
     A place in the message (a building, a flat) counts as placing the danger here for a
-    question. A promoted emergency takes the confidence the first reading had, so an unsure
-    one is still asked about before anyone is alerted."""
+    question. A lifted emergency takes the confidence the first reading had, at least
+    ``_LIFTED_AT_LEAST``: an unsure one is asked about before anyone is alerted, never dropped
+    as out of scope."""
     if not ranking:
         return []
     if ranking[0][0] == EMERGENCY:
@@ -253,4 +257,8 @@ def _promoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     at = names.index(EMERGENCY)
     swapped = list(ranking)
     swapped[0], swapped[at] = (EMERGENCY, ranking[0][1]), (ranking[0][0], ranking[at][1])
-    return swapped
+    lifted = max(ranking[0][1], _LIFTED_AT_LEAST)
+    rest = sum(p for _, p in swapped[1:])
+    if lifted == ranking[0][1] or rest <= 0:
+        return swapped
+    return [(EMERGENCY, lifted)] + [(name, (1.0 - lifted) * p / rest) for name, p in swapped[1:]]

@@ -99,12 +99,21 @@ def test_a_place_in_a_question_keeps_the_emergency_reading() -> None:
     assert danger.guard("去年3号楼着火了", SURE_EMERGENCY, place_given=True)[0][0] == "ask_faq"
 
 
-def test_a_plainly_stated_danger_is_lifted_with_the_first_readings_confidence() -> None:
+def test_a_plainly_stated_danger_is_lifted_but_asked_about_first() -> None:
     hesitant = [("report_repair", 0.84), ("ask_faq", 0.07), ("ticket_status", 0.04),
                 (EMERGENCY, 0.02)]
     lifted = danger.guard("stuck in the lift, pressed the alarm forever, nobody comes", hesitant)
     assert lifted[0] == (EMERGENCY, 0.84)  # below 0.85: the resident is asked first
     assert ("report_repair", 0.02) in lifted
+    # a very unsure reading is lifted far enough not to be dropped as out of scope
+    unsure = [("event_signup", 0.29), (EMERGENCY, 0.24), ("file_complaint", 0.13),
+              ("goodbye", 0.12), ("greet", 0.1), ("out_of_scope", 0.07), ("report_repair", 0.05)]
+    lifted = danger.guard("whole family has headaches and nausea, gas heater was on all night",
+                          unsure)
+    assert lifted[0] == (EMERGENCY, 0.5)
+    assert [name for name, _ in lifted[1:]] == ["event_signup", "file_complaint", "goodbye",
+                                                "greet", "out_of_scope", "report_repair"]
+    assert sum(p for _, p in lifted) == pytest.approx(1.0)
     # the same words asked about, or a ranking without the emergency near the top: unchanged
     assert danger.guard("what if i get stuck in the lift", hesitant) == hesitant
     far = [("report_repair", 0.9), ("a", 0.04), ("b", 0.03), ("c", 0.01), ("d", 0.01),
