@@ -56,3 +56,18 @@ def test_demo_makes_accounts_and_prints_how_to_log_in(tmp_path: Path) -> None:
         assert user is not None and user.role_names == ["operator", "staff"]
     again = linli(env, "demo")
     assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_the_first_start_says_how_to_log_in_to_the_console(linli_env: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    env = dict(linli_env, LINLI_DATABASE_URL=f"sqlite:///{tmp_path / 'first.db'}")
+    run = linli(env, "shell", stdin="")
+    assert run.returncode == 0, run.stderr
+    assert "/console/login" in run.stderr
+    line = next(row for row in run.stderr.splitlines() if "sun_li" in row)
+    password = line.split("password ")[1].strip()
+    sessions = session_factory(make_engine(env["LINLI_DATABASE_URL"]))
+    with sessions() as session:
+        assert accounts.authenticate(session, "sun_li", password) is not None
+    again = linli(env, "shell", stdin="")  # the community is there now: said once only
+    assert "/console/login" not in again.stderr

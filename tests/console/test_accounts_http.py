@@ -43,6 +43,7 @@ def test_a_wrong_password_is_401_and_audited(base_url: str,
 def test_without_a_session_the_api_is_401_and_pages_go_to_the_login(base_url: str) -> None:
     assert httpx.get(f"{base_url}/console/api/session").status_code == 401
     assert httpx.get(f"{base_url}/console/api/messages").status_code == 401
+    assert httpx.get(f"{base_url}/console/api/no/such/thing").status_code == 401
     page = httpx.get(f"{base_url}/console/messages?q=x")
     assert page.status_code == 303
     assert page.headers["location"].startswith("/console/login?next=/console/messages")
