@@ -166,9 +166,6 @@ class BoardItem:
     deadline: dt.datetime | None  # the next one: response while unanswered, else resolution
 
     def as_dict(self) -> dict[str, Any]:
-        def iso(moment: dt.datetime | None) -> str | None:
-            return moment.isoformat() if moment else None
-
         return {"number": self.number, "kind": str(self.kind), "category": self.category,
                 "status": str(self.status), "escalation_level": self.escalation_level,
                 "grid": self.grid, "building": self.building, "unit": self.unit,
@@ -185,6 +182,15 @@ class BoardPage:
     items: Sequence[BoardItem]
     next: str | None  # the cursor of the following page; None on the last
     as_of: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """As ``GET /console/api/tickets`` answers: ``{"items", "next", "as_of"}``."""
+        return {"items": [item.as_dict() for item in self.items], "next": self.next,
+                "as_of": self.as_of.isoformat()}
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 # -- the sort key ----------------------------------------------------------------------------
@@ -472,6 +478,26 @@ class TicketDetail:
     events: Sequence[EventLine]
     photos: Sequence[Photo]
     conversation: Sequence[Said] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As ``GET /console/api/tickets/{number}`` answers (moments in ISO 8601)."""
+        plain = {name: getattr(self, name) for name in (
+            "number", "category", "priority", "escalation_level", "text", "language", "grid",
+            "building", "unit", "room", "reporter", "reporter_phone", "contact_visible",
+            "assignee", "rating", "overdue")}
+        return {**plain, "kind": str(self.kind), "status": str(self.status),
+                "subscribers": list(self.subscribers),
+                **{name: iso(getattr(self, name)) for name in (
+                    "created_at", "respond_by", "escalate_by", "resolve_by", "acknowledged_at",
+                    "resolved_at", "closed_at")},
+                "events": [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
+                            "from": e.from_status, "to": e.to_status, "note": e.note}
+                           for e in self.events],
+                "photos": [{"channel": p.channel, "file_id": p.file_id, "at": p.at.isoformat()}
+                           for p in self.photos],
+                "conversation": [{"id": m.id, "at": m.at.isoformat(), "direction": m.direction,
+                                  "text": m.text, "intent": m.intent}
+                                 for m in self.conversation]}
 
 
 def detail(session: Session, viewer: Viewer, number: str, *,

@@ -247,6 +247,12 @@ class NoticePlan:
     held_until: dt.datetime | None
     needs_confirmation: bool
 
+    def as_dict(self) -> dict[str, Any]:
+        """The dry run's answer (``POST /console/api/notices`` with ``dry_run``)."""
+        return {"audience": self.audience.as_dict(), "first_run": self.first_run.isoformat(),
+                "held_until": self.held_until.isoformat() if self.held_until else None,
+                "needs_confirmation": self.needs_confirmation}
+
 
 def plan(session: Session, *, community: Community, audience: Audience,
          at: dt.datetime | None, cron: str | None, now: dt.datetime, zone: dt.tzinfo,

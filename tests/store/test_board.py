@@ -4,6 +4,7 @@ at a time; and one ticket in full, with the reporter's contact only for those ha
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
@@ -104,6 +105,9 @@ def test_staff_see_every_open_ticket_most_urgent_first(sessions: sessionmaker[Se
         n["late_g2"], n["about_zhang"], n["escalated_g3"],
         n["soon_g1"], n["fresh_g1"]]
     assert n["done_g1"] not in numbers_on(page) and page.next is None
+    listed = json.loads(json.dumps(page.as_dict()))
+    assert [item["number"] for item in listed["items"]] == numbers_on(page)
+    assert listed["items"][0]["urgent"] and listed["next"] is None
     first = page.items[0]
     assert first.summary == "着火了 电话139****0002" and first.grid == "G3"
     assert [item.rank for item in page.items] == [0, 0, 0, 1, 1, 1, 2, 2]
@@ -235,6 +239,10 @@ def test_detail_shows_the_contact_only_to_those_handling_it(
     assert [s.text for s in handler.conversation] == ["车位被占了 call me 13912340005", "收到"]
     assert street.conversation[0].text == "车位被占了 call me 139****0005"
     assert handler.conversation[0].intent == "file_complaint"
+    shown = json.loads(json.dumps(street.as_dict()))  # what the console's API will send
+    assert shown["reporter_phone"] == "139****0005" and shown["status"] == "assigned"
+    assert [e["kind"] for e in shown["events"]] == ["created", "assigned", "escalated"]
+    assert shown["photos"][0]["file_id"] == "AgAD-1" and shown["room"] is None
 
 
 def test_detail_lists_subscribers_and_deadlines(sessions: sessionmaker[Session],

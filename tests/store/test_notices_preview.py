@@ -134,6 +134,9 @@ def test_the_dry_run_follows_the_rules_of_create(community: sessionmaker[Session
     assert plan.needs_confirmation and notice.status == NoticeStatus.AWAITING_CONFIRMATION
     assert weekly.first_run == dt.datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
     assert weekly.held_until is None and not weekly.needs_confirmation
+    answer = plan.as_dict()
+    assert answer["held_until"] == "2026-11-22T07:00:00+08:00"
+    assert answer["audience"]["count"] == 2 and answer["needs_confirmation"]
     with community() as session, pytest.raises(NoticeError):
         notices.plan(session, community=home(session), audience=Audience("all"),
                      at=night - dt.timedelta(hours=2), cron=None, now=night, zone=ZONE,
