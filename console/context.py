@@ -21,6 +21,15 @@ class Parser(Protocol):
     def parse(self, text: str) -> dict[str, Any]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    """A link in the console's top menu, shown to accounts with one of ``roles``."""
+
+    path: str  # inside the console: "/tickets"
+    label: str  # a key of the message catalogue (console/i18n.py)
+    roles: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class ConsoleContext:
     """The database, the clock, the NLU in use and the console's own parts."""
@@ -35,6 +44,8 @@ class ConsoleContext:
     login_limit: TokenBucket = field(default_factory=lambda: TokenBucket(5))
     address_limit: TokenBucket = field(default_factory=lambda: TokenBucket(30))
     secure_cookies: bool = False  # set behind HTTPS
+    # Feature routers add their pages here (``ctx.menu.append(MenuItem(...))``).
+    menu: list[MenuItem] = field(default_factory=list)
 
     def now(self) -> dt.datetime:
         return self.clock()

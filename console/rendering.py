@@ -34,8 +34,11 @@ def render(ctx: ConsoleContext, request: Request, template: str, who: Principal 
         "zh", "en") else (who.language if who else choose_language(
             request.headers.get("accept-language")))
     assert language is not None
+    t = translator(language)
+    menu = [(root(request) + item.path, t(item.label)) for item in ctx.menu
+            if who is not None and who.has(*item.roles)]
     context = {"request": request, "who": who, "root": root(request), "lang": language,
-               "t": translator(language), "csrf": who.csrf if who else "", **values}
+               "t": t, "csrf": who.csrf if who else "", "extra_menu": menu, **values}
     response = ctx.templates.TemplateResponse(request, template, context, status_code=status,
                                               headers=PAGE_HEADERS)
     assert isinstance(response, HTMLResponse)
