@@ -4,6 +4,7 @@ process probes /healthz.
 
     python bench/rest_bench.py [--senders 20 50 100] [--workers 1 2] [--database sqlite postgres]
     python bench/rest_bench.py --quick      # SQLite and PostgreSQL, 20 senders, 1 worker
+    python bench/rest_bench.py --per-turn   # statements, commits, CPU per turn, in process
 
 Prints one row per database × workers × senders: messages/s, turn latency p50/p99, errors
 (failed requests and non-200 answers) and the /healthz p99 measured during that load; nothing
@@ -185,6 +186,52 @@ def run(label: str, database_url: str | None, senders: list[int], turns: int,
     return rows
 
 
+def per_turn(label: str, database_url: str | None, residents: int, turns: int) -> str:
+    """The same conversations in process, through the conversation service alone (no HTTP,
+    no turn threads): SQL statements, commits and connection checkouts per turn, counted by
+    SQLAlchemy event listeners, and CPU per turn (``time.process_time``: less disturbed by a
+    busy machine than messages/s, though still by a crowded CPU)."""
+    from sqlalchemy import Engine, event
+
+    from bot.conversation import Incoming
+    from bot.settings import Settings
+    from bot.wiring import prepare
+
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(LINLI_HOME=tmp, **({"LINLI_DATABASE_URL": database_url}
+                                             if database_url else {}))
+        _, service = prepare(Settings(), lambda _message: None)
+        engine = service.sessions.kw["bind"]
+        assert isinstance(engine, Engine)
+        counts: Counter[str] = Counter()
+        event.listen(engine, "before_cursor_execute",
+                     lambda *_args: counts.update(["statements"]))
+        event.listen(engine, "commit", lambda *_args: counts.update(["commits"]))
+        event.listen(engine, "checkout", lambda *_args: counts.update(["checkouts"]))
+
+        async def converse(prefix: str, rounds: int) -> None:
+            for turn in range(rounds):
+                for index in range(residents):
+                    sender = f"{prefix}-{index}"
+                    script = SCRIPTS[index % len(SCRIPTS)]
+                    await service.handle(Incoming("rest", sender, sender,
+                                                  script[turn % len(script)],
+                                                  message_id=f"{sender}-{turn}"))
+
+        asyncio.run(converse("warm", 2))  # what is loaded lazily, loaded
+        counts.clear()
+        started = time.process_time()
+        asyncio.run(converse(uuid.uuid4().hex[:6], turns))
+        cpu = time.process_time() - started
+        engine.dispose()
+        os.environ.clear()
+        os.environ.update(saved)
+    n = residents * turns
+    return (f"| {label} | {n} | {counts['statements'] / n:.2f} | {counts['commits'] / n:.2f} | "
+            f"{counts['checkouts'] / n:.2f} | {cpu / n * 1000:.2f} |")
+
+
 def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
     """The same conversations against Rasa 3.6's REST channel, with Linli's actions on a
     rasa_sdk action server (``bench/rasa_project.py`` builds the project; train it first)."""
@@ -240,6 +287,9 @@ def main() -> None:
                              "the event loop, as before issue 10)")
     parser.add_argument("--quick", action="store_true",
                         help="20 senders, 1 worker, 20 messages each")
+    parser.add_argument("--per-turn", action="store_true",
+                        help="instead of the load runs: statements, commits, checkouts and CPU "
+                             "per turn of the same conversations in process")
     parser.add_argument("--rasa-project", type=Path,
                         help="a folder made by bench/rasa_project.py with a trained model in "
                              "models/: also run the conversations against Rasa")
@@ -247,6 +297,19 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.senders, args.workers, args.turns = [20], [1], 20
+    if args.per_turn:
+        print(f"Per turn, in process, {time.strftime('%Y-%m-%d %H:%M')}, load average "
+              f"{os.getloadavg()[0]:.1f}: {args.senders[0]} senders × {args.turns} messages\n")
+        print("| database | turns | statements | commits | checkouts | CPU ms |")
+        print("|---|---|---|---|---|---|", flush=True)
+        for database in args.database:
+            if database == "sqlite":
+                print(per_turn("SQLite", None, args.senders[0], args.turns), flush=True)
+            else:
+                with postgres_schema() as url:
+                    print(per_turn("PostgreSQL", url, args.senders[0], args.turns),
+                          flush=True)
+        return
     print(f"REST benchmark {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}, `linli serve --workers N`, {args.turns} "
           f"messages per sender, /healthz probed every {PROBE_INTERVAL * 1000:.0f} ms\n")

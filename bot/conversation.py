@@ -39,7 +39,7 @@ from flows.runner import Context, FlowRunner, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
 from store.community import home, nearest_building
-from store.database import transaction
+from store.database import transaction, unit_of_work
 from store.handoffs import open_handoff_id
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
@@ -315,17 +315,23 @@ class ConversationService:
 
     async def _run(self, incoming: Incoming, text: str, turn: _Turn, now: dt.datetime,
                    late: bool) -> list[dict[str, Any]]:
-        """The turn itself, once the message is stored and claimed."""
+        """The turn itself, once the message is stored and claimed: its actions and its
+        answer in one unit of work (on PostgreSQL one transaction: what the actions did is
+        committed with the answer, or not at all)."""
         try:
-            replies = await self._answer(incoming, text, turn, now)
-        except Exception:
-            log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
-            turn.state = None  # keep the conversation where it was
-            replies = [self.runner.say("utter_internal_error", {"language": turn.language})]
-        if turn.state is not None and not turn.keep_choices:
-            remember(turn.state, [r.as_dict() for r in replies], now)
-        try:
-            return self._finish(incoming, turn, replies, now, late)
+            with unit_of_work(self.sessions):
+                try:
+                    replies = await self._answer(incoming, text, turn, now)
+                except Exception as error:
+                    if isinstance(error, OperationalError) and self.spool is not None:
+                        raise  # the database went away: _handle says the message waits
+                    log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
+                    turn.state = None  # keep the conversation where it was
+                    replies = [self.runner.say("utter_internal_error",
+                                               {"language": turn.language})]
+                if turn.state is not None and not turn.keep_choices:
+                    remember(turn.state, [r.as_dict() for r in replies], now)
+                return self._finish(incoming, turn, replies, now, late)
         except _AnsweredElsewhereError:  # our claim had lapsed and another worker answered
             return [] if late else self._previous_replies(turn.inbound_id, deliver=True)
 
@@ -432,7 +438,10 @@ class ConversationService:
             try:
                 with transaction(self.sessions) as session:
                     person = self._person(session, incoming, now)
-                    inbound_id = session.connection().execute(_statements().inbound, {
+                    # Read before the insert: on SQLite the write lock, which other workers
+                    # wait for, is then held for the insert and the commit alone.
+                    turn = self._turn(session, incoming, 0, person)
+                    turn.inbound_id = session.connection().execute(_statements().inbound, {
                         "channel": incoming.channel, "chat_id": incoming.chat_id,
                         "sender": incoming.sender, "external_id": incoming.message_id,
                         "person_id": person.person_id, "direction": Direction.IN,
@@ -440,7 +449,7 @@ class ConversationService:
                         "claimed_at": wall_clock(),
                         "parse": {"attachments": list(incoming.attachments)}
                         if incoming.attachments else None}).scalar_one()
-                    return self._turn(session, incoming, inbound_id, person)
+                    return turn
             except IntegrityError:
                 # The same message id again, or a first message of a new sender racing
                 # another one of theirs (both registering them): look, then try again.
@@ -568,7 +577,8 @@ class ConversationService:
         ``late``, the replies queued in the outbox for the chat (nothing else that waits there:
         that is delivered as usual)."""
         out = [r.as_dict() for r in replies]
-        with transaction(self.sessions) as session:
+        # The turn's unit of work: its last part, so an error here undoes the whole turn.
+        with transaction(self.sessions, savepoint=False) as session:
             statements = _statements()
             connection = session.connection()
             if turn.parse is not None:

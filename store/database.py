@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,64 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    sessions: sessionmaker[Session]
+    session: Session
+    savepoints: bool  # parts are savepoints of the unit's one transaction
+
+
+#: The unit of work the current task runs in, if any (see :func:`unit_of_work`).
+_unit: ContextVar[_Unit | None] = ContextVar("unit_of_work", default=None)
+
+
 @contextmanager
-def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on any error."""
-    with sessions() as session, session.begin():
-        yield session
+def transaction(sessions: sessionmaker[Session], savepoint: bool = True) -> Iterator[Session]:
+    """A session whose work is committed on success and rolled back on any error. Inside a
+    :func:`unit_of_work` on the same ``sessions`` it is a part of that unit: on its session,
+    and rolled back alone on an error; ``savepoint=False`` when an error in this part is to
+    roll back the whole unit anyway (its last part), which spares a savepoint's round trips."""
+    unit = _unit.get()
+    if unit is None or unit.sessions is not sessions:
+        with sessions() as session, session.begin():
+            yield session
+    elif unit.savepoints:
+        if savepoint:
+            with unit.session.begin_nested():
+                yield unit.session
+        else:
+            yield unit.session
+    else:
+        if unit.session.in_transaction():  # a read outside any part (a lazy load) began one
+            unit.session.commit()
+        with unit.session.begin():
+            yield unit.session
+
+
+def _savepoints_hold(sessions: sessionmaker[Session]) -> bool:
+    """SQLite's SAVEPOINT, with no transaction open, begins a deferred one whose read snapshot
+    cannot become a write once another connection has written (SQLITE_BUSY_SNAPSHOT, no busy
+    wait): there a unit's parts commit one by one instead."""
+    bind = sessions.kw.get("bind")
+    return isinstance(bind, Engine) and bind.dialect.name != "sqlite"
+
+
+@contextmanager
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """One session for a run of work (a conversation turn and its actions), which the
+    :func:`transaction` calls within share. Where savepoints hold (PostgreSQL) the whole unit
+    is one transaction, committed when it ends and rolled back if it raises, each part a
+    savepoint: one commit (one WAL flush) and one connection instead of one per part. On
+    SQLite each part still commits on its own, on the unit's session (its identity map spares
+    reloading what an earlier part loaded)."""
+    savepoints = _savepoints_hold(sessions)
+    with sessions() as session:
+        token = _unit.set(_Unit(sessions, session, savepoints))
+        try:
+            if savepoints:
+                with session.begin():
+                    yield
+            else:
+                yield
+        finally:
+            _unit.reset(token)
