@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 #: Feature modules, each with ``router(ctx)``; included in this order when importable.
 FEATURES = ("console.conversations", "console.corrections", "console.nlu", "console.tickets",
-            "console.staff", "console.admin")
+            "console.staff", "console.admin", "console.questions")
 _ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
 
 

@@ -84,4 +84,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dashboard_note": ("命中率 = 被常见问题回答的咨询 / 全部咨询；没能回答的问题会留给工作人员。",
                        "Hit rate = questions the FAQ answered / questions asked; the others "
                        "are kept for staff."),
+    "questions": ("未回答的问题", "Unanswered questions"),
+    "questions_hint": ("常见问题答不上来的咨询，相似的归为一组。回答一组，问过的居民都会收到答复。",
+                       "Questions the FAQ could not answer, similar ones grouped. Answer a group "
+                       "and every resident who asked gets the answer."),
+    "q_status_open": ("待回答", "open"),
+    "q_status_answered": ("已回答", "answered"),
+    "q_status_all": ("全部", "all"),
+    "no_questions": ("没有问题。", "No questions."),
+    "asked_times": ("问了 {count} 次", "Asked {count} times"),
+    "answer_zh": ("中文答复", "Answer in Chinese"),
+    "answer_en": ("英文答复", "Answer in English"),
+    "answer_all": ("回答这 {count} 位居民", "Answer these {count} residents"),
+    "q_answered": ("已答复，消息已发出。", "Answered: the residents are being told."),
+    "q_empty": ("请写下答复。", "Write the answer first."),
 }
