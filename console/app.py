@@ -224,8 +224,12 @@ def create_console(sessions: Any, clock: Callable[[], Any], key: bytes,
     for name in features:
         if importlib.util.find_spec(name) is None:
             continue
-        module = importlib.import_module(name)
-        app.include_router(module.router(ctx))
+        try:
+            module = importlib.import_module(name)
+            app.include_router(module.router(ctx))
+        except Exception:
+            # A broken console page must not take the residents' channels down with it.
+            log.exception("console feature %s is left out: it failed to load", name)
     return app
 
 
