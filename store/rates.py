@@ -35,6 +35,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     and_,
+    case,
     func,
     literal,
     or_,
@@ -300,28 +301,60 @@ def rates_dict(result: Rates) -> dict[str, Any]:
                                         for name in FIGURES}}
 
 
+def _in_parts(session: Session, community_id: int, since: dt.datetime, until: dt.datetime,
+              as_of: dt.datetime, cuts: Sequence[tuple[dt.datetime, dt.datetime]],
+              grid_id: int | None) -> list[tuple[str | None, str, int, list[int]]]:
+    """The cohort's counts (``_rate_columns``) per grid code (None: no building), category
+    and week (an index into ``cuts``), in one pass over the period's tickets."""
+    week: ColumnElement[int] = case(*((Ticket.created_at < _aware(end), index)
+                                      for index, (_, end) in enumerate(cuts[:-1])),
+                                    else_=len(cuts) - 1) if len(cuts) > 1 else literal(0)
+    query = (select(Grid.code, Ticket.category, week, *_rate_columns(as_of))
+             .select_from(Ticket)
+             .outerjoin(Building, Ticket.building_id == Building.id)
+             .outerjoin(Grid, Building.grid_id == Grid.id)
+             .where(_in_cohort(community_id, since, until))
+             .group_by(Grid.code, Ticket.category, week))
+    if grid_id is not None:
+        query = query.where(Building.grid_id == grid_id)
+    return [(code, category, int(index), [int(n or 0) for n in counts])
+            for code, category, index, *counts in session.execute(query)]
+
+
+def _added(parts: Iterable[list[int]]) -> Rates:
+    total = [0] * 6
+    for counts in parts:
+        total = [a + b for a, b in zip(total, counts, strict=True)]
+    return _rates(total)
+
+
 def report(session: Session, community: Community, first: dt.date, until: dt.date,
            as_of: dt.datetime, grid: Grid | None = None) -> dict[str, Any]:
     """The rates of the tickets opened on the community's local days ``[first, until)``, as
     ``linli report rates --json`` prints them and the console serves them: the whole (one
     grid's when ``grid`` is given), per grid (the whole community only), per category and
-    per week, with each rate's meaning."""
+    per week, with each rate's meaning. One query: the same counts as ``rates``,
+    ``rates_by_grid``, ``rates_by_category`` and ``weekly``, added up here."""
     zone = ZoneInfo(community.timezone)
     since = dt.datetime.combine(first, dt.time(), zone)
     end = dt.datetime.combine(until, dt.time(), zone)
-    grid_id = grid.id if grid is not None else None
+    cuts = weeks(since, end, zone)
+    parts = _in_parts(session, community.id, since, end, as_of, cuts,
+                      grid.id if grid is not None else None)
     document: dict[str, Any] = {
         "community": community.code, "grid": grid.code if grid is not None else None,
         "timezone": community.timezone, "since": first.isoformat(), "until": until.isoformat(),
-        "as_of": as_of.isoformat(),
-        **rates_dict(rates(session, community.id, since, end, as_of, grid_id))}
+        "as_of": as_of.isoformat(), **rates_dict(_added(p[3] for p in parts))}
     if grid is None:
-        document["by_grid"] = {code: rates_dict(result) for code, result in rates_by_grid(
-            session, community.id, since, end, as_of).items()}
-    document["by_category"] = {name: rates_dict(result) for name, result in rates_by_category(
-        session, community.id, since, end, as_of, grid_id).items()}
+        codes = session.scalars(select(Grid.code).where(
+            Grid.community_id == community.id).order_by(Grid.code)).all()
+        document["by_grid"] = {code: rates_dict(_added(p[3] for p in parts if p[0] == code))
+                               for code in codes}
+    document["by_category"] = {
+        name: rates_dict(_added(p[3] for p in parts if p[1] == name))
+        for name in sorted({p[1] for p in parts})}
     document["weekly"] = [{"week": start.astimezone(zone).date().isoformat(),
-                           **rates_dict(result)} for start, result in weekly(
-        session, community.id, since, end, as_of, zone, grid_id)]
+                           **rates_dict(_added(p[3] for p in parts if p[2] == index))}
+                          for index, (start, _) in enumerate(cuts)]
     document["meanings"] = MEANINGS
     return document

@@ -136,3 +136,48 @@ def test_the_report_and_its_workbook_agree(scenario: sessionmaker[Session]) -> N
     weekly_rows = list(book["weekly"].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in weekly_rows] == [w["week"] for w in document["weekly"]]
     assert "by_grid" not in openpyxl.load_workbook(io.BytesIO(workbook(one_grid))).sheetnames
+
+
+@pytest.mark.parametrize("grid_code", [None, "G1", "G3"])
+def test_the_report_in_one_query_equals_the_functions_one_by_one(
+        scenario: sessionmaker[Session], statements: list[str], grid_code: str | None) -> None:
+    first, until = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
+    since = dt.datetime.combine(first, dt.time(), BEIJING)
+    end = dt.datetime.combine(until, dt.time(), BEIJING)
+    with scenario() as session:
+        community = demo_community(session)
+        chosen = grid(session, grid_code) if grid_code else None
+        chosen_id = chosen.id if chosen else None
+        statements.clear()
+        document = report(session, community, first, until, AS_OF, chosen)
+        queries = len(statements)
+        whole = rates(session, community.id, since, end, AS_OF, chosen_id)
+        by_grid = rates_by_grid(session, community.id, since, end, AS_OF)
+        by_category = rates_by_category(session, community.id, since, end, AS_OF, chosen_id)
+        trend = weekly(session, community.id, since, end, AS_OF, BEIJING, chosen_id)
+    assert queries <= 2  # the counts, and the grids' codes
+    assert document["opened"] == whole.opened
+    assert all(document[f] == {"numerator": getattr(whole, f).numerator,
+                               "denominator": getattr(whole, f).denominator,
+                               "value": getattr(whole, f).value} for f in FIGURES)
+    if chosen is None:
+        assert {code: part["opened"] for code, part in document["by_grid"].items()} == {
+            code: result.opened for code, result in by_grid.items()}
+        assert [document["by_grid"][code]["response"]["numerator"] for code in by_grid] == [
+            result.response.numerator for result in by_grid.values()]
+    assert {name: (part["opened"], part["satisfaction"]["numerator"])
+            for name, part in document["by_category"].items()} == {
+        name: (result.opened, result.satisfaction.numerator)
+        for name, result in by_category.items()}
+    assert [(w["week"], w["opened"], w["response"]["denominator"])
+            for w in document["weekly"]] == [
+        (start.astimezone(BEIJING).date().isoformat(), result.opened,
+         result.response.denominator) for start, result in trend]
+
+
+def test_a_report_of_one_day(scenario: sessionmaker[Session]) -> None:
+    with scenario() as session:
+        document = report(session, demo_community(session), dt.date(2026, 11, 10),
+                          dt.date(2026, 11, 11), AS_OF)
+    assert [w["week"] for w in document["weekly"]] == ["2026-11-10"]
+    assert document["weekly"][0]["opened"] == document["opened"] == 7
