@@ -94,9 +94,14 @@ def test_dialect_mixed_and_typos_are_understood(pipeline: NluPipeline, said: str
     assert pipeline.parse(said)["intent"]["name"] == intent
 
 
-@pytest.mark.parametrize("emoji", ["🔥", "🔥🔥🔥", "💧", "⚡"])
-def test_an_emoji_alone_is_no_emergency(pipeline: NluPipeline, emoji: str) -> None:
-    assert pipeline.parse(emoji)["intent"]["name"] != "report_emergency"
+@pytest.mark.parametrize("emoji", ["🔥", "🔥🔥🔥", "💧", "⚡", "🐶"])
+def test_a_thing_emoji_alone_raises_no_alarm_and_answers_nothing(pipeline: NluPipeline,
+                                                                  emoji: str) -> None:
+    assert pipeline.parse(emoji)["intent"]["name"] not in ("report_emergency", "affirm", "deny")
+
+
+def test_a_thumbs_up_still_says_yes(pipeline: NluPipeline) -> None:
+    assert pipeline.parse("👍")["intent"]["name"] == "affirm"
 
 
 def test_event_words_outside_event_talk_are_not_events(pipeline: NluPipeline) -> None:
