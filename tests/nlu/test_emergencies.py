@@ -46,7 +46,8 @@ def test_the_held_out_sets_are_not_in_the_training_data() -> None:
 
 
 @pytest.mark.parametrize("text", ["着火了怎么办", "煤气报警器谁装", "万一漏气了怎么办",
-                                  "what do i do if there's a fire"])
+                                  "what do i do if there's a fire", "著火了怎麼辦",
+                                  "电梯困人了咋整"])
 def test_a_safety_question_is_a_question(pipeline: NluPipeline, text: str) -> None:
     assert pipeline.parse(text)["intent"]["name"] == "ask_faq"
 
@@ -63,7 +64,8 @@ def test_hazard_words_not_about_danger_now_are_no_emergency(pipeline: NluPipelin
     "煤气味好大怎么办 快来人", "我家厨房着火了怎么办 火越来越大", "电梯里困人了",
     "对门老太太好几天没出门了 敲门也不应", "配电箱被水泡了在冒火花",
     "my neighbour hasn't been seen for days and isn't answering the door",
-    "someone collapsed in the lobby", "there's smoke coming out of the bin room"])
+    "someone collapsed in the lobby", "there's smoke coming out of the bin room",
+    "煤氣味好大 快來人", "电梯卡住了 我在里面出不来 咋整"])
 def test_danger_now_is_an_emergency_even_with_a_question_in_it(pipeline: NluPipeline,
                                                                text: str) -> None:
     assert pipeline.parse(text)["intent"]["name"] == EMERGENCY
