@@ -21,7 +21,8 @@ DOCS = Path(__file__).resolve().parent
 def main() -> int:
     env = dict(os.environ, LINLI_CONSOLE_SHOTS=str(DOCS))
     return subprocess.run([sys.executable, "-m", "pytest", "-q",
-                           "tests/browser/test_console_browser.py"], cwd=DOCS.parent, env=env,
+                           "tests/browser/test_console_browser.py",
+                           "tests/browser/test_console_nlu.py"], cwd=DOCS.parent, env=env,
                           check=False).returncode
 
 

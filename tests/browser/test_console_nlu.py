@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page
 
 from bot.conversation import ConversationService
 from tests.bot.test_dialogues import service  # noqa: F401 — the wired service fixture
+from tests.browser.test_console_browser import shot
 from tests.browser.test_webchat import browser  # noqa: F401 — headless Chromium
 from tests.console.conftest import PASSWORD, console_accounts  # noqa: F401
 from tests.console.test_nlu_models import base_url, corrected, parse, parser  # noqa: F401
@@ -56,10 +57,12 @@ def test_retrain_with_visible_progress_then_activate(
                            timeout=120_000)
     assert re.fullmatch(r"\d+%", page.inner_text("#nlu-job-percent"))
     assert page.inner_text("#nlu-job-stage").strip() != ""
+    shot(page, "console-training.png")
     page.wait_for_url(re.compile(r".*/console/nlu/models/[0-9-a-f]+$"), timeout=300_000)
     changed = page.inner_text("#nlu-compare-corrections table.changed")
     assert text in changed and wanted in changed
     assert parse(base_url, text) == before
+    shot(page, "console-compare.png")
 
     page.click("#nlu-activate")
 
@@ -67,3 +70,4 @@ def test_retrain_with_visible_progress_then_activate(
     assert page.inner_text("#nlu-message") != ""
     assert page.inner_text("#nlu-active") not in ("", "Packaged model (training data only)")
     assert parse(base_url, text) == wanted
+    shot(page, "console-models.png")
