@@ -47,8 +47,8 @@ def _deletes(word: str) -> Iterator[str]:
 
 
 class Speller:
-    """Reads an English word one slip (a letter wrong, missing, extra or swapped) away from a
-    word residents use as that word; known words are left alone."""
+    """Reads an English word one slip (a letter missing, doubled or swapped) away from a word
+    residents use as that word; known words are left alone."""
 
     def __init__(self, counts: Mapping[str, int]) -> None:
         self._known = frozenset(counts)
@@ -79,16 +79,20 @@ class Speller:
         return max(candidates, key=lambda c: (word in _deletes(c[1]), c))[1]
 
 
-def _one_slip(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by one letter changed, added, dropped or two swapped."""
-    if abs(len(a) - len(b)) > 1:
-        return False
+def _one_slip(typed: str, meant: str) -> bool:
+    """Whether ``typed`` is ``meant`` with one letter dropped, one letter doubled or two
+    neighbours swapped. A changed letter is not a slip here: it turns real words into other
+    real words (brake → broke, bread → break, story → storm)."""
     prefix = 0
-    while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+    while prefix < min(len(typed), len(meant)) and typed[prefix] == meant[prefix]:
         prefix += 1
-    a_rest, b_rest = a[prefix:], b[prefix:]
-    return (a_rest[1:] == b_rest[1:] or a_rest[1:] == b_rest or a_rest == b_rest[1:]
-            or (len(a_rest) >= 2 and a_rest[:2] == b_rest[1::-1] and a_rest[2:] == b_rest[2:]))
+    rest, meant_rest = typed[prefix:], meant[prefix:]
+    if len(typed) + 1 == len(meant):
+        return rest == meant_rest[1:]
+    if len(typed) == len(meant) + 1:
+        return rest[1:] == meant_rest and prefix > 0 and typed[prefix - 1] == typed[prefix]
+    return (len(typed) == len(meant) and len(rest) >= 2 and rest[:2] == meant_rest[1::-1]
+            and rest[2:] == meant_rest[2:])
 
 
 @dataclass(frozen=True, slots=True)

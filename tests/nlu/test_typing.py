@@ -51,10 +51,13 @@ def test_leaves_alone_what_it_should(normaliser: Normaliser, text: str) -> None:
 
 
 def test_speller_reads_one_slip_from_a_known_word_and_nothing_else() -> None:
-    speller = Speller({"lift": 50, "broken": 30, "garbage": 10, "garage": 20, "unit": 90})
+    speller = Speller({"lift": 50, "broken": 30, "broke": 30, "garbage": 10, "garage": 20,
+                       "unit": 90, "water": 40})
     assert speller.correct("lfit") == "lift"
     assert speller.correct("brokn") == "broken"
-    assert speller.correct("garbge") == "garbage"  # a dropped letter before a changed one
+    assert speller.correct("watter") == "water"
+    assert speller.correct("garbge") == "garbage"  # a dropped letter, not a changed one
+    assert speller.correct("brake") == "brake"  # a real word one changed letter from broke
     assert speller.correct("nite") == "nite"  # two slips from unit, and another first letter
     assert speller.correct("broken") == "broken"
     assert speller.correct("cat") == "cat"
