@@ -343,6 +343,18 @@ _EVENT_MODIFIER_EN = re.compile(
 _EVENT_KINDS_ZH = ("茶话会|联欢会|运动会|游园会|座谈会|分享会|交流会|见面会|晚会|敬老宴|活动"
                    "|比赛|大赛|讲座|培训|演练|志愿者|宣传|督导|班|课")
 _EVENT_SUFFIX_ZH = re.compile(rf"(?:{_EVENT_KINDS_ZH})")
+# Kinds that end a Chinese activity name said in a sentence (亲子烘焙课, 社区合唱比赛, 老年模特队).
+_EVENT_NAME_END_ZH = rf"(?:{_EVENT_KINDS_ZH}|赛|队|团|营|展|之夜|派对|登山|徒步|春游)"
+# A character of a name: never a person, a verb of joining or a vague word (几次, 什么).
+_NAME_CHAR_ZH = r"(?:(?!我|你|的|参加|报名|了|想|要|去|几|次|什么|这|那|些)[\u4e00-\u9fff])"
+# What may follow a name: the end of a clause or the resident going on about themselves.
+_EVENT_AFTER_ZH = r"(?=$|[^\u4e00-\u9fff]|我|还|算|报名|吧|吗|呢|啊|都|了)"
+# "报名周六的亲子烘焙课", "取消我的羽毛球比赛报名", and a name opening the message
+# ("春节联欢晚会我们家去五口人", "老年模特队还招人吗").
+_EVENT_ZH = re.compile(
+    rf"(?:报名|报个名|参加|参与|去听|取消|退出|退掉)了?(?:[\u4e00-\u9fff]{{1,4}}的)?"
+    rf"({_NAME_CHAR_ZH}{{1,6}}?{_EVENT_NAME_END_ZH}){_EVENT_AFTER_ZH}"
+    rf"|^({_NAME_CHAR_ZH}{{2,8}}?{_EVENT_NAME_END_ZH}){_EVENT_AFTER_ZH}")
 _EVENT_SUFFIX_EN = re.compile(rf"\s(?:{_EVENT_KINDS_EN})\b")
 _EVENT_TOPIC_ZH = re.compile("(?:垃圾分类|亲子|老年|儿童|青少年|免费|重阳节|中秋|春节|元旦"
                              "|端午|元宵|暑期|寒假|暑假|周末|夏季|冬季|趣味|防诈骗|反诈|消防|健康|义务)$")
@@ -389,8 +401,9 @@ class LookupExtractor:
 
     @staticmethod
     def _framed_events(text: str, out: _Collector, listed: list[tuple[int, int]]) -> None:
-        for m in _EVENT_EN.finditer(text):
-            start, end = m.span(1)
+        spans = [m.span(1) for m in _EVENT_EN.finditer(text)]
+        spans.extend(m.span(1) if m.group(1) else m.span(2) for m in _EVENT_ZH.finditer(text))
+        for start, end in spans:
             # A listed name inside wins when the frame adds nothing but a topic word.
             if any(start <= s and e <= end and (s, e) != (start, end) for s, e in listed) or \
                     not any(s < end and start < e for s, e in listed):

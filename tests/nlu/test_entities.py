@@ -96,6 +96,11 @@ def test_no_overlapping_entities(extractor: EntityExtractor) -> None:
     ("my son wants to join the kids sports day", ["kids sports day"]),
     ("我和老伴2位参加重阳节茶话会", ["重阳节茶话会"]),
     ("我想当垃圾分类志愿者", ["垃圾分类志愿者"]),
+    ("帮我报名周六的亲子烘焙课", ["亲子烘焙课"]),
+    ("我想参加社区合唱比赛", ["社区合唱比赛"]),
+    ("老年模特队还招人吗", ["老年模特队"]),
+    ("临时出差 报名的活动都取消吧", []),
+    ("我参加了好几次活动", []),
     ("stay for the whole day", []),
     ("in the lift for the night", []),
 ])
