@@ -73,6 +73,7 @@ def test_an_operator_finds_a_message_and_corrects_an_entity_by_selecting_it(
     assert "138****5678" in rows.first.inner_text() and "13812345678" not in page.content()
     rows.first.locator("a").click()
     page.wait_for_selector("#selectable")
+    page.wait_for_load_state("load")  # the script that reads selections has run
     assert page.locator("#timeline li").count() >= 2  # the message and the bot's reply
 
     # Select "三号楼" (the first three characters) as the operator would with the mouse.
