@@ -125,6 +125,7 @@ _HAZARD_NOW = _any(
     r"\b(?:days|week)\b|"
     r"\b(?:headaches?|dizzy|nause\w+|sick)\b.{0,40}\b(?:gas|heater|charcoal|boiler)\b|"
     r"\b(?:gas|heater|charcoal|boiler)\b.{0,40}\b(?:headaches?|dizzy|nause\w+|sick)\b|"
+    r"\bgas+ ?(?:le+a?c?k\w*|lek\w*)\b|\bsmel+ (?:of )?gas+\b|"
     r"\b(?:knife|bat|machete|iron bar|wrench)\b|\b(?:is|are|'s) on fire\b|\bcaught fire\b")
 
 # --- something in the message says the danger is here -----------------------------------------
