@@ -52,14 +52,13 @@ class Speller:
 
     def __init__(self, counts: Mapping[str, int]) -> None:
         self._known = frozenset(counts)
-        best: dict[str, tuple[int, str]] = {}
+        # Every word under each of its one-letter deletions: a typo shares one with it.
+        by_key: dict[str, list[tuple[int, str]]] = {}
         for word, count in counts.items():
-            if count < _MIN_TARGET_COUNT or len(word) < _MIN_TYPO_LENGTH:
-                continue
-            for key in _deletes(word):
-                if key not in best or (count, word) > best[key]:
-                    best[key] = (count, word)
-        self._best = best
+            if count >= _MIN_TARGET_COUNT and len(word) >= _MIN_TYPO_LENGTH:
+                for key in set(_deletes(word)):
+                    by_key.setdefault(key, []).append((count, word))
+        self._by_key = by_key
 
     def looks_english(self, words: Iterable[str]) -> bool:
         """Whether most words are ones residents write in English: a French or pinyin message is
@@ -71,12 +70,11 @@ class Speller:
         if len(word) < _MIN_TYPO_LENGTH or word in self._known:
             return word
         # People rarely miss the first letter; requiring it keeps nite from becoming unit.
-        candidates = {self._best[key] for key in _deletes(word) if key in self._best
-                      and self._best[key][1][0] == word[0] and _one_slip(word, self._best[key][1])}
-        if not candidates:
-            return word
-        # A dropped letter is the commonest slip: garbge is garbage before garage.
-        return max(candidates, key=lambda c: (word in _deletes(c[1]), c))[1]
+        candidates = {(count, meant) for key in _deletes(word)
+                      for count, meant in self._by_key.get(key, ())
+                      if meant[0] == word[0] and _one_slip(word, meant)}
+        # The word residents use most wins.
+        return max(candidates)[1] if candidates else word
 
 
 def _one_slip(typed: str, meant: str) -> bool:
