@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -23,11 +24,19 @@ from bot.nlu_swap import ActiveModelWatcher, SwappableParser
 from bot.rest import create_app
 from bot.settings import Settings
 from nlu.pipeline import NluPipeline
+from nlu.registry import version_path
 from nlu.trainingdata import Span, load_file
-from store import audit
+from store import audit, nlu_models
 from store.corrections import correct
 from store.database import transaction
-from store.models import Direction, Person, Question, TranscriptMessage
+from store.models import (
+    Direction,
+    ModelStatus,
+    ModelVersion,
+    Person,
+    Question,
+    TranscriptMessage,
+)
 from tests.bot.test_dialogues import NOW
 from tests.bot.test_rest import serving
 from tests.console.conftest import Login
@@ -131,7 +140,8 @@ def _rasa_validates(exported: Path, tmp_path: Path) -> None:
 
 def test_retrain_compare_activate_swap_and_roll_back(
         service: ConversationService, login: Login, base_url: str,
-        parser: SwappableParser) -> None:
+        parser: SwappableParser, tmp_path: Path) -> None:
+    home = tmp_path / "home"
     text = "物业能不能在小区门口装个快递柜啊"
     before = parse(base_url, text)
     wanted = "ask_faq" if before != "ask_faq" else "make_suggestion"
@@ -156,6 +166,8 @@ def test_retrain_compare_activate_swap_and_roll_back(
     page = operator.get(f"/nlu/models/{version}")
     assert page.status_code == 200 and text in page.text
     assert parse(base_url, text) == before  # nothing changes until it is activated
+    # Another host has no folder for it: the files come from the database.
+    shutil.rmtree(version_path(home, version))
 
     activated = operator.post(f"/api/nlu/models/{version}/activate")
 
@@ -228,6 +240,29 @@ def test_dashboard_counts_intents_shares_and_faq_hits(
     assert board["low_confidence_share"][-1] == 0.5
     assert board["faq_hit_rate"][-1] == 0.5 and board["faq_hit_rate"][0] is None
     assert page.status_code == 200 and page.text.count("<svg") == 2
+
+
+def test_a_version_that_will_not_load_leaves_the_old_model_serving(
+        service: ConversationService, parser: SwappableParser, tmp_path: Path) -> None:
+    with transaction(service.sessions) as session:
+        session.add(ModelVersion(version="20261121-013000-dead", status=ModelStatus.READY,
+                                 created_by="anna_op", created_at=NOW, updated_at=NOW,
+                                 progress=1.0, archive=b"not a zip"))
+        nlu_models.activate(session, "20261121-013000-dead", NOW)
+    watcher = parser.watcher
+    assert watcher is not None
+
+    assert watcher.refresh() is False
+
+    assert parser.version == "packaged"
+    assert parser.parse("3栋电梯坏了")["intent"]["name"] == "report_repair"
+    assert not version_path(tmp_path / "home", "20261121-013000-dead").exists()
+
+
+def test_pages_follow_the_account_language(login: Login) -> None:
+    chinese = login("sun_li").get("/nlu/models")
+    english = login("anna_op").get("/nlu/models")
+    assert "重新训练" in chinese.text and "Retrain" in english.text
 
 
 def test_only_operators_manage_models(login: Login, base_url: str) -> None:
