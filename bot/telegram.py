@@ -1,7 +1,8 @@
 """Telegram: python-telegram-bot (v22) plugged into the conversation service.
 
 Private chats get everything the REST channel can do, with inline keyboards. In groups Linli
-speaks only when addressed or when a message is confidently a service request, never shows
+speaks only when addressed or when a message is confidently a service request (never on
+out-of-scope text, addressed or not), never shows
 personal details there, and continues privately through a deep link. Outgoing notifications
 go through ``TelegramChannel`` at Telegram's rate limits.
 
@@ -46,6 +47,8 @@ from bot.conversation import COMMANDS, ConversationService, Incoming
 from bot.delivery import DeliveryError
 from bot.edge import MAX_ID, clean_text
 from flows.runner import EMERGENCY_CONFIDENCE
+from nlu.intents import OUT_OF_SCOPE
+from nlu.language import SUPPORTED
 from store import media
 from store.buttons import payload_for, register
 from store.database import transaction
@@ -376,11 +379,19 @@ class TelegramFrontend:
         addressed = f"@{self.bot_username}".lower() in text.lower() or (
             message.reply_to_message is not None and message.reply_to_message.from_user
             is not None and message.reply_to_message.from_user.username == self.bot_username)
+        if addressed:  # the mention is how it was said, not what: "@bot" read as a greeting
+            text = re.sub(re.escape(f"@{self.bot_username}"), " ", text,
+                          flags=re.IGNORECASE).strip() or text
         parse = self.service.nlu.parse(text)
         intent = parse["intent"]["name"]
         confident = intent in GROUP_INTENTS and parse["intent"]["confidence"] >= GROUP_CONFIDENCE
         if not (addressed or confident):
             return  # chit-chat between neighbours is left alone
+        if intent == OUT_OF_SCOPE and parse["language"] in SUPPORTED:
+            # Not Linli's business even when addressed: a group is no place to say so, and a
+            # private chat says what Linli does. A language Linli cannot serve still gets the
+            # link to a private chat, where a person takes over.
+            return
         english = parse["language"] == "en"
         if intent == "report_emergency" and \
                 parse["intent"]["confidence"] >= EMERGENCY_CONFIDENCE:
