@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import IntegrityError
 
 from bot.nlu_swap import SwappableParser
-from console.context import STATIC, ConsoleContext
+from console.context import STATIC, ConsoleContext, MenuItem
 from console.i18n import CATALOGUE, translate, translator
 from console.nlu_charts import lines, stacked_bars
 from console.nlu_jobs import ModelManager, corrected_examples
@@ -75,6 +75,8 @@ def _unavailable() -> JSONResponse:
 def router(ctx: ConsoleContext) -> APIRouter:
     for key, texts in TEXTS.items():
         CATALOGUE.setdefault(key, texts)
+    ctx.menu += [MenuItem("/nlu/models", "models", (OPERATOR,)),
+                 MenuItem("/nlu/dashboard", "dashboard", (OPERATOR,))]
     models = manager_for(ctx)
     api = APIRouter()
     operator_api = Annotated[Principal, Depends(require(ctx, OPERATOR))]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from actions.faq_index import Words
-from console.context import ConsoleContext
+from console.context import ConsoleContext, MenuItem
 from console.i18n import CATALOGUE
 from console.nlu_texts import TEXTS
 from console.rendering import render, root
@@ -110,6 +110,7 @@ def _out(g: Group) -> dict[str, Any]:
 def router(ctx: ConsoleContext) -> APIRouter:
     for key, texts in TEXTS.items():
         CATALOGUE.setdefault(key, texts)
+    ctx.menu.append(MenuItem("/questions", "questions", ROLES))
     api = APIRouter()
     words = Words()
     member_api = Annotated[Principal, Depends(require(ctx, *ROLES))]
