@@ -34,6 +34,9 @@
       text.addEventListener("touchend", update);
       document.addEventListener("selectionchange", update);
     }
+    // On a phone the results come first: the filters fold away until asked for.
+    var filters = document.getElementById("filter-box");
+    if (filters && window.matchMedia("(max-width: 760px)").matches) { filters.open = false; }
     // A confirmation for forms that change many rows at once.
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {
       form.addEventListener("submit", function (event) {
