@@ -106,16 +106,22 @@ def notice_values(turn: Turn, notice: Notice, **extra: Any) -> dict[str, Any]:
 _LANGUAGES = {"zh": {"zh": "中文", "en": "Chinese"}, "en": {"zh": "英文", "en": "English"}}
 _NO_HOME = {"zh": "未登记住址", "en": "no home registered"}
 _UNREACHABLE = {"zh": "暂时联系不上", "en": "not reachable yet"}
+_RESIDENTS = {"zh": "居民", "en": "residents"}
+_WORKERS = {"zh": "社区工作人员", "en": "community workers"}
 
 
 def breakdown(preview: notices.AudiencePreview, language: str) -> str:
-    """Who they are, in one line: "G1 8 · G2 5 · 未登记住址 4；中文 13 · 英文 4；暂时联系不上 2"."""
+    """Who they are, in one line: "居民 6 · 社区工作人员 9；G1 2 · 未登记住址 9；中文 13 · 英文 2；
+    暂时联系不上 1"."""
     words = "zh" if language != "en" else "en"
     grids = " · ".join(f"{code or _NO_HOME[words]} {count}"
                        for code, count in preview.by_grid.items())
     languages = " · ".join(f"{_LANGUAGES.get(code, {}).get(words, code)} {count}"
                            for code, count in preview.by_language.items())
-    parts = [part for part in (grids, languages) if part]
+    workers = len(preview.people) - preview.residents
+    roles = f"{_RESIDENTS[words]} {preview.residents}" + (
+        f" · {_WORKERS[words]} {workers}" if workers else "")
+    parts = [part for part in (roles, grids, languages) if part]
     if preview.unreachable:
         parts.append(f"{_UNREACHABLE[words]} {preview.unreachable}")
     return ("；" if words == "zh" else "; ").join(parts)

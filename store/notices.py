@@ -28,6 +28,8 @@ from store.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    PersonRole,
+    Role,
 )
 from store.outbox import CHANNEL_PREFERENCE, PUSH_CHANNELS, UNREACHABLE
 
@@ -162,6 +164,7 @@ class Reader:
     building: str | None
     language: str  # the text they get: theirs, else the community default
     channel: str | None  # where it goes; None: no way to reach them (counted, never sent)
+    resident: bool = True  # False for the community's workers (grid members, staff, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +186,16 @@ class AudiencePreview:
     def unreachable(self) -> int:
         return sum(1 for reader in self.people if reader.channel is None)
 
+    @property
+    def residents(self) -> int:
+        """How many of them are residents; the rest work for the community."""
+        return sum(1 for reader in self.people if reader.resident)
+
     def as_dict(self) -> dict[str, Any]:
         return {"audience": self.audience, "count": len(self), "people": [
             {"id": r.person_id, "name": r.name, "grid": r.grid, "building": r.building,
-             "language": r.language, "channel": r.channel} for r in self.people],
+             "language": r.language, "channel": r.channel, "resident": r.resident}
+            for r in self.people], "residents": self.residents,
             "groups": [{"id": i, "title": t} for i, t in self.groups],
             "by_grid": dict(self.by_grid), "by_building": dict(self.by_building),
             "by_language": dict(self.by_language), "unreachable": self.unreachable}
@@ -211,6 +220,8 @@ def preview(session: Session, community: Community, audience: Audience) -> Audie
             ChatIdentity.person_id, ChatIdentity.channel).where(
             ChatIdentity.person_id.in_(ids))) if ids else ():
         channels.setdefault(person_id, set()).add(channel)
+    workers = set(session.scalars(select(PersonRole.person_id).where(
+        PersonRole.person_id.in_(ids), PersonRole.role != Role.RESIDENT))) if ids else set()
     people = []
     for person in reach.people:
         grid, building = homes.get(person.id, (None, None))
@@ -219,12 +230,14 @@ def preview(session: Session, community: Community, audience: Audience) -> Audie
         address = None if person.unreachable else next(
             (c for c in CHANNEL_PREFERENCE if c in own), None)
         people.append(Reader(person.id, person.name, grid, building,
-                             person.language or community.default_language, address))
+                             person.language or community.default_language, address,
+                             resident=person.id not in workers))
     return AudiencePreview(
         str(audience), people, [(g.id, g.title) for g in reach.groups],
-        dict(sorted(Counter(r.grid or NO_PLACE for r in people).items())),
+        dict(sorted(Counter(r.grid or NO_PLACE for r in people).items(),
+                    key=lambda item: (item[0] == NO_PLACE, item[0]))),
         dict(sorted(Counter(r.building or NO_PLACE for r in people).items(),
-                    key=lambda item: (len(item[0]), item[0]))),
+                    key=lambda item: (item[0] == NO_PLACE, len(item[0]), item[0]))),
         dict(sorted(Counter(r.language for r in people).items())))
 
 

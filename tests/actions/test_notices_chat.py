@@ -28,7 +28,7 @@ def test_a_notice_sent_now_at_night_is_said_to_wait_for_the_morning(
     assert "通知 #1 已安排" in said
     assert "免打扰时段（22:00–07:00）" in said and "要到 07:00 才会推送" in said
     # grid G2: 周小雨 (building 7) and Anna (building 9), one reading Chinese, one English
-    assert "收件人：G2 2；英文 1 · 中文 1" in said
+    assert "收件人：居民 2；G2 2；英文 1 · 中文 1" in said
 
 
 def test_a_notice_for_the_early_morning_is_warned_about_too(
@@ -37,7 +37,14 @@ def test_a_notice_for_the_early_morning_is_warned_about_too(
     assert "要到 07:00 才会推送" in said
 
 
+def test_staff_see_that_everyone_includes_the_community_workers(
+        service: ConversationService) -> None:
+    said = broadcast(service, "全体", "现在")
+    # the demo's 6 residents and its 8 workers (grid members, supervisor, street, staff)
+    assert "收件人：居民 6 · 社区工作人员 8；G1 2 · G2 2 · G3 2 · 未登记住址 8" in said
+
+
 def test_a_notice_in_the_day_goes_without_a_warning(service: ConversationService) -> None:
     said = broadcast(service, "3号楼", "现在")
     assert "通知 #1 已安排" in said and "免打扰" not in said
-    assert "收件人：G1 1；中文 1" in said
+    assert "收件人：居民 1；G1 1；中文 1" in said

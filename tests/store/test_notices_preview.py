@@ -93,9 +93,13 @@ def test_the_preview_says_where_they_live_and_what_they_read(
     assert readers["Anna Smith"].language == "en" and readers["王阿姨"].language == "zh"
     assert readers["居民#99"].grid is None and readers["居民#99"].channel == "webchat"
     assert readers["周小雨"].channel is None and everyone.unreachable == 1
+    # six demo residents and the walk-in; the eight who work for the community are told apart
+    assert everyone.residents == 7 and not readers["赵敏"].resident
     assert sum(everyone.by_grid.values()) == len(everyone.people) == len(everyone)
     assert everyone.by_grid[""] == 9  # staff, grid members and the walk-in have no home
-    assert everyone.by_building == {"": 9, "1": 1, "3": 1, "7": 1, "9": 1, "12": 1, "14": 1}
+    assert list(everyone.by_building.items()) == [("1", 1), ("3", 1), ("7", 1), ("9", 1),
+                                                  ("12", 1), ("14", 1), ("", 9)]
+    assert list(everyone.by_grid) == ["G1", "G2", "G3", ""]
     assert [r.name for r in english.people] == ["Anna Smith", "Raj Patel", "居民#99"]
     assert english.as_dict()["by_language"] == {"en": 3}
     assert english.as_dict()["count"] == 3
