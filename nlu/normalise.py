@@ -178,7 +178,7 @@ def build_normaliser() -> Normaliser:
     emoji = _table("emoji.tsv")
     emoji_en = {row[0]: f" {row[2]} " for row in emoji}
     return Normaliser(
-        converter=opencc.OpenCC("t2s"),
+        converter=opencc.OpenCC("t2s.json"),  # the .json name works on every 1.x
         rewrites=rewrites, rewrite_pattern=_anywhere(rewrites),
         mixed=mixed, mixed_pattern=alternation(mixed),
         filler_pattern=alternation(fillers),
