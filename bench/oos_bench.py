@@ -20,6 +20,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: make the project importable
 
+from bench.common import percentile  # noqa: E402
 from nlu.crossvalidation import leave_one_domain_out  # noqa: E402
 from nlu.evaluation import score  # noqa: E402
 from nlu.featurizer import build_featurizer  # noqa: E402
@@ -44,11 +45,21 @@ def _pr(pairs: list[tuple[Example, dict[str, Any]]]) -> str:
 def held_out(cache: Path) -> None:
     data = load(DATA)
     featurizer = build_featurizer(lookup_tables(data), data.synonyms, cache)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pipeline = NluPipeline(train(data, featurizer), featurizer)
-    print(f"trained in {time.perf_counter() - started:.1f}s")
+    print(f"trained in {time.perf_counter() - started:.1f}s "
+          f"({time.process_time() - cpu:.1f} CPU seconds)")
     test = load(DATA / "test").examples
     test_parses = [pipeline.parse(e.text) for e in test]
+    # Thread CPU time: what a parse costs, without the waits a busy machine adds.
+    costs = []
+    for _ in range(3):
+        for example in test:
+            cpu = time.thread_time()
+            pipeline.parse(example.text)
+            costs.append((time.thread_time() - cpu) * 1000)
+    print(f"- parse CPU time p50 {percentile(costs, 50):.3f} ms, "
+          f"p99 {percentile(costs, 99):.3f} ms ({len(costs)} parses)")
     print(f"- in-domain test split: macro-F1 {score(test, test_parses)['intent']['macro_f1']}, "
           f"out of scope {_pr(list(zip(test, test_parses, strict=True)))}")
     bench = load(HELD_OUT).examples
