@@ -19,7 +19,7 @@ from nlu.loader import NluPaths, load_pipeline
 from nlu.model import NluModel
 from nlu.pipeline import NluPipeline
 from nlu.registry import PACKAGED, load_version, unpack, version_path
-from store.nlu_models import active_version, archive_of
+from store.nlu_models import active_version, archive_of, newest_ready
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
@@ -66,29 +66,56 @@ class ActiveModelWatcher:
         self.packaged = packaged
         self.interval = interval
         self._failed: str | None = None  # a version that would not load: not retried each poll
+        # The newest trained version, loaded before anyone activates it, so that activating
+        # it is a swap and not a load; and the previous model after a swap, for a quick
+        # rollback. At most one kept beside the one serving.
+        self._standby: tuple[str, NluPipeline] | None = None
+        self._unprepared: str | None = None
         parser.watcher = self
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def refresh(self) -> bool:
+    def offer(self, version: str, pipeline: NluPipeline) -> None:
+        """A model already in memory (just trained here): no need to load it when activated."""
+        with self.parser.lock:
+            self._standby = (version, pipeline)
+
+    def refresh(self, prepare: bool = False) -> bool:
         """Serve the active version now (blocking: call it off the event loop). True when the
-        model changed. A version that fails to load leaves the old model serving."""
+        model changed. A version that fails to load leaves the old model serving. With
+        ``prepare``, and nothing to change, load the newest trained version beforehand."""
         with self.parser.lock:
             with self.sessions() as session:
                 wanted = active_version(session) or PACKAGED
+                newest = newest_ready(session) if prepare else None
             if wanted == self.parser.version or wanted == self._failed:
+                if newest is not None and newest != self._unprepared:
+                    self._prepare(newest)
                 return False
             try:
-                pipeline = self._load(wanted)
+                if self._standby is not None and self._standby[0] == wanted:
+                    pipeline = self._standby[1]
+                else:
+                    pipeline = self._load(wanted)
             except Exception:
                 log.exception("NLU model %s could not be loaded; still serving %s", wanted,
                               self.parser.version)
                 self._failed = wanted
                 return False
+            self._standby = (self.parser.version, self.parser.pipeline)
             self.parser.swap(pipeline, wanted)
             self._failed = None
             log.info("NLU model %s now serves", wanted)
             return True
+
+    def _prepare(self, version: str) -> None:
+        if version == self.parser.version or (self._standby and self._standby[0] == version):
+            return
+        try:
+            self._standby = (version, self._load(version))
+        except Exception:
+            log.warning("NLU model %s could not be loaded ahead", version, exc_info=True)
+            self._unprepared = version  # not tried again ahead; activating it still loads it
 
     def _load(self, version: str) -> NluPipeline:
         if version == PACKAGED:
@@ -118,6 +145,6 @@ class ActiveModelWatcher:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.refresh()
+                self.refresh(prepare=True)
             except Exception:  # the database away for a moment: keep serving, ask again
                 log.warning("could not read the active NLU model version", exc_info=True)

@@ -142,6 +142,7 @@ class ModelManager:
             nlu_models.finish_training(session, version, fingerprint=trained.report[
                 "fingerprint"], path=str(trained.path), report=report, archive=archive,
                 now=self.clock())
+        self.watcher.offer(version, trained.pipeline)
 
     def activate(self, version: str | None) -> str | None:
         """Make ``version`` (None: the packaged model) active for every worker, and serve it

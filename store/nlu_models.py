@@ -71,6 +71,14 @@ def active_version(session: Session) -> str | None:
                           .where(ModelVersion.status == ModelStatus.ACTIVE))
 
 
+def newest_ready(session: Session) -> str | None:
+    """The newest trained version not yet activated: the one likely to be activated next."""
+    return session.scalar(select(ModelVersion.version)
+                          .where(ModelVersion.status == ModelStatus.READY)
+                          .order_by(ModelVersion.created_at.desc(), ModelVersion.version.desc())
+                          .limit(1))
+
+
 def activate(session: Session, version: str | None, now: dt.datetime) -> str | None:
     """Make ``version`` the active one (None: back to the packaged model); the one active
     before is retired. Returns the version that was active."""
