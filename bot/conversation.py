@@ -47,6 +47,7 @@ from store.models import (
     Community,
     ConversationState,
     Direction,
+    Handoff,
     Person,
     PersonRole,
     Role,
@@ -166,7 +167,8 @@ class _Statements:
     run on the session's connection: the ORM's bookkeeping for entities and bulk updates
     (identity map, synchronising the session) cost more than the statements themselves."""
 
-    person: Select[Any]  # person id, language, community's default language
+    # person id, language, community's default language, open handoff, conversation state
+    person: Select[Any]
     state: Select[ConversationState]
     state_only: Select[Any]
     inbound: ReturningInsert[Any]
@@ -187,9 +189,9 @@ def _table(model: type[Any]) -> Table:
 @functools.cache
 def _statements() -> _Statements:
     # Parameter names differ from column names, which UPDATE reserves for its SET values.
-    states, transcript, people, identities, communities = (
+    states, transcript, people, identities, communities, handoffs = (
         _table(model) for model in (ConversationState, TranscriptMessage, Person, ChatIdentity,
-                                    Community))
+                                    Community, Handoff))
     same_chat = (states.c.channel == bindparam("b_channel"),
                  states.c.chat_id == bindparam("b_chat_id"),
                  states.c.person_key == bindparam("b_key"))
@@ -197,7 +199,16 @@ def _statements() -> _Statements:
     # Answered once: a turn whose claim lapsed finds it answered by the worker that took over.
     answer = inbound.where(transcript.c.answered.is_(False))
     return _Statements(
-        person=select(people.c.id, people.c.language, communities.c.default_language)
+        # One round trip for all a turn reads before it runs. The handoff is open_handoff_id's
+        # (store/handoffs.py), correlated to the person here.
+        person=select(people.c.id, people.c.language, communities.c.default_language,
+                      select(handoffs.c.id).where(handoffs.c.resident_id == people.c.id,
+                                                  handoffs.c.ended_at.is_(None))
+                      .limit(1).scalar_subquery(),
+                      select(states.c.state).where(
+                          states.c.channel == bindparam("channel"),
+                          states.c.chat_id == bindparam("chat_id"),
+                          states.c.person_key == bindparam("sender")).scalar_subquery())
         .select_from(identities.join(people, people.c.id == identities.c.person_id)
                      .join(communities, communities.c.id == people.c.community_id))
         .where(identities.c.channel == bindparam("channel"),
@@ -231,6 +242,8 @@ class _Sender:
     person_id: int
     language: str | None
     default_language: str
+    #: Read with the person: their conversation state, and whether a handoff is open.
+    known: tuple[dict[str, Any] | None, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -481,12 +494,16 @@ class ConversationService:
 
     def _turn(self, session: Session, incoming: Incoming, inbound_id: int,
               person: _Sender) -> _Turn:
-        state = session.connection().execute(_statements().state_only, {
-            "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
-            "b_key": incoming.sender}).scalar()
+        if person.known is not None:
+            state, in_handoff = person.known
+        else:
+            state = session.connection().execute(_statements().state_only, {
+                "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
+                "b_key": incoming.sender}).scalar()
+            in_handoff = open_handoff_id(session, person.person_id) is not None
         return _Turn(inbound_id, person.person_id, person.language or person.default_language,
                      dict(state) if state else {}, known_language=person.language is not None,
-                     in_handoff=open_handoff_id(session, person.person_id) is not None)
+                     in_handoff=in_handoff)
 
     def _state_of(self, session: Session, incoming: Incoming) -> ConversationState | None:
         return session.scalar(_statements().state, {
@@ -495,9 +512,11 @@ class ConversationService:
 
     def _person(self, session: Session, incoming: Incoming, now: dt.datetime) -> _Sender:
         found = session.connection().execute(_statements().person, {
-            "channel": incoming.channel, "sender": incoming.sender}).first()
+            "channel": incoming.channel, "chat_id": incoming.chat_id,
+            "sender": incoming.sender}).first()
         if found is not None:
-            return _Sender(found[0], found[1], found[2] or "zh")
+            return _Sender(found[0], found[1], found[2] or "zh",
+                           known=(found[4], found[3] is not None))
         community = home(session)
         if community is None:
             raise RuntimeError("no community is loaded: run `linli demo` or "
