@@ -7,8 +7,9 @@ process probes /healthz.
     python bench/rest_bench.py --per-turn   # statements, commits, CPU per turn, in process
 
 Prints one row per database × workers × senders: messages/s, turn latency p50/p99, errors
-(failed requests and non-200 answers) and the /healthz p99 measured during that load; nothing
-is asserted. Issue 10's targets on a 2-core machine: SQLite at 20 senders ≥ 400 messages/s
+(failed requests and non-200 answers), the /healthz p99 measured during that load, and the
+CPU the server processes used per message (steadier than messages/s on a shared machine);
+nothing is asserted. Issue 10's targets on a 2-core machine: SQLite at 20 senders ≥ 400 messages/s
 with p99 < 100 ms; SQLite at 100 senders no errors and p99 < 1 s; PostgreSQL at 20 senders as
 SQLite; /healthz p99 < 50 ms throughout.
 """
@@ -67,6 +68,29 @@ class Load:
     errors: Counter[str] = field(default_factory=Counter)  # kind → count
     health: list[float] = field(default_factory=list)  # ms
     health_failures: int = 0
+    server_cpu: float | None = None  # seconds of CPU the server used meanwhile
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) used so far by process ``pid`` and its descendants alive
+    now (the workers of ``--workers N``); None without Linux's /proc. On a machine others
+    share, CPU per message moves far less than messages/s."""
+    proc = Path("/proc")
+    if not (proc / str(pid)).exists():
+        return None
+    stats: dict[int, list[str]] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:  # after the command name in parentheses: state, ppid, …, utime, stime
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+    family, grew = {pid}, True
+    while grew:
+        grown = family | {child for child, fields in stats.items() if int(fields[1]) in family}
+        grew, family = grown != family, grown
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats) / ticks
 
 
 async def resident(url: str, index: int, turns: int, load: Load) -> None:
@@ -124,9 +148,11 @@ async def _drive(base: str, residents: int, turns: int, load: Load) -> None:
     load.seconds = time.perf_counter() - started
 
 
-def measure(base: str, residents: int, turns: int) -> Load:
-    """``residents`` senders of ``turns`` messages each, with /healthz probed meanwhile."""
+def measure(base: str, residents: int, turns: int, server: int | None = None) -> Load:
+    """``residents`` senders of ``turns`` messages each, with /healthz probed meanwhile (and
+    the CPU that process ``server`` used, when given)."""
     load = Load()
+    cpu_before = cpu_seconds(server) if server is not None else None
     ours, theirs = multiprocessing.Pipe()
     prober = multiprocessing.Process(target=probe, args=(base, theirs), daemon=True)
     prober.start()
@@ -136,12 +162,15 @@ def measure(base: str, residents: int, turns: int) -> Load:
         ours.send("stop")
         load.health, load.health_failures = ours.recv()
         prober.join(timeout=10)
+    cpu_after = cpu_seconds(server) if server is not None else None
+    if cpu_before is not None and cpu_after is not None:
+        load.server_cpu = cpu_after - cpu_before
     return load
 
 
 @contextmanager
 def serving(home: Path, database_url: str | None, workers: int,
-            threads: int | None) -> Iterator[str]:
+            threads: int | None) -> Iterator[tuple[str, int]]:
     # Each simulated sender writes as fast as it is answered: no per-sender rate limit.
     env = dict(os.environ, LINLI_HOME=str(home), LINLI_RATE_PER_SENDER="0")
     if database_url:
@@ -150,7 +179,7 @@ def serving(home: Path, database_url: str | None, workers: int,
                str(workers), *(["--threads", str(threads)] if threads is not None else [])]
     server, base = start_server(command, REPO, env, lambda url: answers(f"{url}/healthz"))
     try:
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -167,8 +196,10 @@ def row(label: str, workers: int, residents: int, load: Load) -> str:
     health = f"{percentile(load.health, 99):.1f}" if load.health else "–"
     if load.health_failures:
         health += f" ({load.health_failures} failed)"
+    cpu = f"{load.server_cpu / messages * 1000:.1f}" \
+        if load.server_cpu is not None and messages else "–"
     return (f"| {label} | {workers} | {residents} | {messages} | {rate:.0f} | {latency} | "
-            f"{errors} | {health} |")
+            f"{errors} | {health} | {cpu} |")
 
 
 def run(label: str, database_url: str | None, senders: list[int], turns: int,
@@ -177,10 +208,10 @@ def run(label: str, database_url: str | None, senders: list[int], turns: int,
     measured against it."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), database_url, workers,
-                                                              threads) as base:
+                                                              threads) as (base, pid):
         measure(base, 2, 3)  # warm up: the first turns load what is loaded lazily
         for residents in senders:
-            load = measure(base, residents, turns)
+            load = measure(base, residents, turns, pid)
             rows.append(row(label, workers, residents, load))
             print(rows[-1], flush=True)
     return rows
@@ -314,8 +345,8 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}, `linli serve --workers N`, {args.turns} "
           f"messages per sender, /healthz probed every {PROBE_INTERVAL * 1000:.0f} ms\n")
     print("| database | workers | senders | messages | messages/s | p50 ms | p99 ms | errors "
-          "| /healthz p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+          "| /healthz p99 ms | server CPU ms/message |")
+    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     rows = []
     for database in args.database:
         for workers in args.workers:
