@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.settings import Settings
+from console.cli import console_app
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ app.add_typer(notice_app, name="notice")
 person_app = typer.Typer(help="A resident's data rights (PIPL): export and erasure.",
                          no_args_is_help=True)
 app.add_typer(person_app, name="person")
+app.add_typer(console_app, name="console")
 
 
 def _progress() -> Any:
@@ -74,11 +76,11 @@ def nlu_train(
 def nlu_evaluate(
     data: Annotated[list[Path] | None, typer.Option(
         help="annotated data file or folder to score on; repeat it, or list more after it, to "
-             "score several sets together and each on its own [default: the test split, or "
-             "with --cross-validation the training data]")] = None,
+             "score several sets together and each on its own (default: the test split "
+             "nlu/data/test; with --cross-validation the training data nlu/data)")] = None,
     more: Annotated[list[Path] | None, typer.Argument(
         help="more data files or folders (a shell glob: --data bench/data/*.yml)",
-        show_default=False)] = None,
+        metavar="DATA", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False,
     report_dir: Annotated[Path | None, typer.Option(help="where to write report.json, "
                                                     "confusion.png and reliability.png")] = None,
@@ -268,7 +270,8 @@ def serve(
     except ValueError as error:  # a JWT method that cannot check signatures
         raise _fail(str(error)) from None
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
-               f"http://{host}:{port}/webhooks/rest/webhook")
+               f"http://{host}:{port}/webhooks/rest/webhook  ·  console "
+               f"http://{host}:{port}/console")
     if workers > 1 and not background:
         uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False,
@@ -321,8 +324,11 @@ def community_import(
 
 @app.command()
 def demo() -> None:
-    """Load the demo community (config/community.demo.yml)."""
+    """Load the demo community (config/community.demo.yml) and its console accounts."""
+    from console.cli import demo_accounts
+
     _import_community(Settings().config_dir / "community.demo.yml")
+    demo_accounts()
 
 
 @report_app.command("rates")
@@ -336,55 +342,26 @@ def report_rates(
     grid: Annotated[str | None, typer.Option(help="one grid's code, e.g. G1; default the "
                                              "whole community")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+    by: Annotated[str | None, typer.Option(help="also break it down by grid, category or "
+                                           "week")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="also write the figures to this XLSX "
+                                              "workbook")] = None,
 ) -> None:
     """The three rates (响应率, 解决率, 满意率) of the tickets opened in a period."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
-    from sqlalchemy import select
-
+    from bot.rates_command import RatesCommandError, run
     from bot.wiring import build_runtime
-    from store.models import Grid
-    from store.rates import rates
 
     with build_runtime(Settings()).sessions() as session:
         community = _community(session)
-        zone = ZoneInfo(community.timezone)
         try:
-            last = (dt.date.fromisoformat(until) if until
-                    else dt.datetime.now(zone).date() + dt.timedelta(days=1))
-            first = dt.date.fromisoformat(since) if since else last - dt.timedelta(days=30)
-        except ValueError as error:
-            raise _fail(f"--since and --until take dates like 2026-11-01 ({error})") from None
-        if first >= last:
-            raise _fail(f"--since {first} must be before --until {last}")
-        grids = {g.code: g for g in session.scalars(
-            select(Grid).where(Grid.community_id == community.id).order_by(Grid.code))}
-        if grid is not None and grid not in grids:
-            raise _fail(f"unknown grid {grid!r}; the grids of {community.code} are: "
-                        f"{', '.join(grids) or 'none'}")
-        chosen = grids[grid] if grid is not None else None
-        as_of = dt.datetime.now(dt.UTC)
-        result = rates(session, community.id, dt.datetime.combine(first, dt.time(), zone),
-                       dt.datetime.combine(last, dt.time(), zone), as_of,
-                       chosen.id if chosen else None)
-    lines = (("响应率", "response", result.response), ("解决率", "resolution", result.resolution),
-             ("满意率", "satisfaction", result.satisfaction))
-    if as_json:
-        typer.echo(json.dumps({
-            "community": community.code, "grid": grid, "timezone": community.timezone,
-            "since": first.isoformat(), "until": last.isoformat(), "as_of": as_of.isoformat(),
-            "opened": result.opened, **{name: {"numerator": rate.numerator,
-                                              "denominator": rate.denominator,
-                                              "value": rate.value} for _, name, rate in lines}},
-            ensure_ascii=False))
-        return
-    scope = f"grid {chosen.code} {chosen.name}" if chosen else "all grids"
-    typer.echo(f"{community.name} ({community.code}) · {scope} · {first} to "
-               f"{last - dt.timedelta(days=1)} · {result.opened} tickets opened")
-    for zh, name, rate in lines:
-        shown = "–" if rate.value is None else f"{rate.value:.1%}"
-        typer.echo(f"{zh} {name:<12}{shown:>6}   {rate.numerator}/{rate.denominator}")
+            lines = run(session, community, since=since, until=until, grid=grid,
+                        as_json=as_json, by=by, xlsx=xlsx, as_of=dt.datetime.now(dt.UTC))
+        except RatesCommandError as error:
+            raise _fail(str(error)) from None
+    for line in lines:
+        typer.echo(line)
 
 
 def _community(session: Session) -> Community:

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from nlu.entities import Found
+from nlu import danger
+from nlu.entities import EVENT_ENTITIES, EVENT_INTENTS, Found
 from nlu.featurizer import Featurizer
 from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
 from nlu.language import SUPPORTED, UNDETERMINED, LanguageDetector
 from nlu.model import NluModel
-from nlu.segments import segments
+from nlu.segments import add_segments
 
 ParseResult = dict[str, Any]
 RANKING_SIZE = 10
@@ -38,11 +39,15 @@ class NluPipeline:
         index, values = self.model.vectorizer.transform_one(features)
 
         ranking = self._intent_probabilities(index, values, language, bool(cleaned.text))
+        # An alarm needs evidence of danger now, not just a hazard word (nlu/danger.py).
+        ranking = danger.guard(cleaned.text, ranking, place_given=any(
+            f.entity in danger.PLACE_ENTITIES for f in found))
         intent, confidence = ranking[0]
         if intent != OUT_OF_SCOPE and confidence < self.model.out_of_scope_threshold:
             ranking = [(OUT_OF_SCOPE, confidence)] + [r for r in ranking if r[0] != OUT_OF_SCOPE]
             intent = OUT_OF_SCOPE
-        entities = [self._entity(f, cleaned.span(f.start, f.end)) for f in found]
+        entities = [self._entity(f, cleaned.span(f.start, f.end)) for f in found
+                    if f.entity not in EVENT_ENTITIES or intent in EVENT_INTENTS]
         if intent in CATEGORY_INTENTS and self.model.categories.labels:
             entities.append(self._category(index, values))
         result = {
@@ -53,10 +58,8 @@ class NluPipeline:
             "intent_ranking": [{"name": name, "confidence": round(p, 4)}
                                for name, p in ranking[:RANKING_SIZE]],
         }
-        requests = segments(text, lambda part: self.parse(part, segment=False)) \
-            if segment else None
-        if requests is not None:
-            result["segments"] = requests
+        if segment:
+            add_segments(result, lambda part: self.parse(part, segment=False))
         return result
 
     def _intent_probabilities(self, index: np.ndarray[Any, Any], values: np.ndarray[Any, Any],
