@@ -411,6 +411,25 @@ class Question(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class FaqEntryRow(Base):
+    """An FAQ entry written in the console, or paraphrases added to one of config/faq.yml's
+    (same ``key``, answers left empty); the FAQ answerer merges these with the file's."""
+
+    __tablename__ = "faq_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    question_zh: Mapped[str] = mapped_column(Text, default="")
+    question_en: Mapped[str] = mapped_column(Text, default="")
+    answer_zh: Mapped[str] = mapped_column(Text, default="")
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    # other phrasings residents used, either language: ["垃圾几点扔", "when is bin day"]
+    paraphrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class SignupStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
