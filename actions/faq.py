@@ -12,7 +12,8 @@ from store.people import on_duty_staff
 
 def _faq_entry(turn: Turn) -> FaqEntry | None:
     text = str(turn.tracker.latest_message.get("text", ""))
-    found = turn.runtime.faq.best(text) if turn.runtime.faq else None
+    faq = turn.runtime.live_faq.index(turn.runtime.faq, turn.session)
+    found = faq.best(text) if faq else None
     return found[0] if found is not None else None
 
 

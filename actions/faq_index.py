@@ -275,6 +275,8 @@ class FaqIndex:
 
     def __init__(self, entries: list[dict[str, Any]], words: Words | None = None) -> None:
         self.words = words or Words()
+        #: the entries as given, for an index with more entries (actions/faq_live.py)
+        self.source = entries
         self.entries: list[FaqEntry] = []
         # An entry is all its phrasings together: scoring each phrasing on its own as well
         # measured no better (bench/faq_bench.py) and took twice as long.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.faq_index import FaqIndex
+from actions.faq_live import LiveFaq
 from actions.responses import Responses
 from store.parts import Parts
 from store.policy import SchedulePolicy
@@ -33,6 +34,8 @@ class Runtime:
     deadlines: Deadlines = field(default_factory=Deadlines)
     duplicate_window: dt.timedelta = dt.timedelta(hours=24)
     faq: FaqIndex | None = None
+    #: ``faq`` with the entries written in the console, kept current (actions/faq_live.py)
+    live_faq: LiveFaq = field(default_factory=LiveFaq)
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
     #: Which parts are shared and which are inside a flat (config/parts.yml).
     parts: Parts = field(default_factory=Parts.default)
