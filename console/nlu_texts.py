@@ -98,4 +98,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "answer_all": ("回答这 {count} 位居民", "Answer these {count} residents"),
     "q_answered": ("已答复，消息已发出。", "Answered: the residents are being told."),
     "q_empty": ("请写下答复。", "Write the answer first."),
+    "q_faq": ("同时存入常见问题", "Also save as FAQ"),
+    "q_faq_none": ("不存", "no"),
+    "q_faq_new": ("新条目", "as a new entry"),
+    "q_faq_extend": ("补充到已有条目", "added to the entry"),
+    "q_faq_key": ("条目编号（补充时必填）", "Entry key (needed to add to one)"),
+    "q_taken": ("这个条目编号已经有了，请换一个或选“补充到已有条目”。",
+                "That entry key is taken: choose another or add to that entry."),
+    "q_nokey": ("补充到已有条目时请写条目编号。", "Give the key of the entry to add to."),
 }

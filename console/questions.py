@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,7 +25,7 @@ from console.i18n import CATALOGUE
 from console.nlu_texts import TEXTS
 from console.rendering import render, root
 from console.security import Principal, page, require
-from store import audit
+from store import audit, faq_entries
 from store.database import transaction
 from store.models import ConsoleUser, Person, Question
 from store.outbox import enqueue
@@ -94,10 +94,41 @@ def answer(session: Session, ids: Sequence[int], answers: dict[str, str],
     return answered, notified
 
 
+class FaqSaveError(ValueError):
+    """Saving as FAQ cannot be done as asked: ``reason`` is "taken" or "nokey"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def save_as_faq(session: Session, ids: Sequence[int], answers: dict[str, str], how: str,
+                key: str, author: str, now: dt.datetime) -> tuple[str, bool]:
+    """The open questions ``ids`` as a new FAQ entry with ``answers`` (``how`` "new"), or as
+    phrasings of the entry ``key`` ("extend"). Call before `answer` marks them answered.
+    Returns the entry's key and whether it is new."""
+    key = key.strip()
+    if how == "extend" and not key:
+        raise FaqSaveError("nokey")
+    questions = list(session.scalars(select(Question).where(
+        Question.id.in_(ids), Question.answered.is_(False), Question.text != ERASED
+    ).order_by(Question.id)))
+    if how == "new":
+        key = key or f"console-{min(q.id for q in questions) if questions else min(ids)}"
+        if faq_entries.by_key(session, key) is not None:
+            raise FaqSaveError("taken")
+    row, new = faq_entries.save(session, key, [(q.text, q.language) for q in questions],
+                                answers, author, now)
+    return row.key, new
+
+
 class AnswerBody(BaseModel):
     ids: list[int] = Field(min_length=1, max_length=_LIMIT)
     zh: str = Field("", max_length=4000)
     en: str = Field("", max_length=4000)
+    #: also save as FAQ: a new entry, or these questions added to the entry ``faq_key``
+    faq: Literal["", "new", "extend"] = ""
+    faq_key: str = Field("", max_length=80)
 
 
 def _out(g: Group) -> dict[str, Any]:
@@ -120,12 +151,19 @@ def router(ctx: ConsoleContext) -> APIRouter:
         with ctx.sessions() as session:
             return group(listed(session, status), words)
 
-    def record(who: Principal, ids: Sequence[int], answers: dict[str, str]) -> tuple[int, int]:
+    def record(who: Principal, ids: Sequence[int], answers: dict[str, str], faq: str = "",
+               faq_key: str = "") -> tuple[int, int]:
         with transaction(ctx.sessions) as session:
+            user = session.get(ConsoleUser, who.id)
+            saved: dict[str, Any] = {}
+            if faq:
+                key, new = save_as_faq(session, ids, answers, faq, faq_key,
+                                       user.username if user else "-", ctx.now())
+                saved = {"faq": key, "faq_new": new}
             done = answer(session, ids, answers, ctx.now())
-            audit.record(session, session.get(ConsoleUser, who.id), "answer_questions",
+            audit.record(session, user, "answer_questions",
                          ctx.now(), target=",".join(map(str, ids))[:200],
-                         details={"answered": done[0], "notified": done[1], **answers})
+                         details={"answered": done[0], "notified": done[1], **answers, **saved})
         return done
 
     @api.get("/api/questions")
@@ -140,7 +178,11 @@ def router(ctx: ConsoleContext) -> APIRouter:
         if not answers:
             return JSONResponse({"error": "empty", "message": "give the answer in zh or en"},
                                 status_code=422)
-        answered, notified = record(who, body.ids, answers)
+        try:
+            answered, notified = record(who, body.ids, answers, body.faq, body.faq_key)
+        except FaqSaveError as refused:
+            return JSONResponse({"error": refused.reason, "message": CATALOGUE[
+                f"q_{refused.reason}"][1]}, status_code=409 if refused.reason == "taken" else 422)
         return {"answered": answered, "notified": notified}
 
     @api.get("/questions")
@@ -158,7 +200,13 @@ def router(ctx: ConsoleContext) -> APIRouter:
         answers = {k: v for k, v in answers.items() if v}
         if not ids or not answers:
             return RedirectResponse(f"{root(request)}/questions?m=empty", 303)
-        await run_in_threadpool(record, who, ids, answers)
+        faq = str(form.get("faq") or "")
+        try:
+            await run_in_threadpool(record, who, ids, answers,
+                                    faq if faq in ("new", "extend") else "",
+                                    str(form.get("faq_key") or "")[:80])
+        except FaqSaveError as refused:
+            return RedirectResponse(f"{root(request)}/questions?m={refused.reason}", 303)
         return RedirectResponse(f"{root(request)}/questions?m=answered", 303)
 
     return api

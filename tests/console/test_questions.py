@@ -3,12 +3,13 @@ grouped, one answer reaches every resident who asked, answered ones leave the op
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import select
 
 from bot.conversation import ConversationService
 from store.database import transaction
-from store.models import ChatIdentity, OutboxMessage, Person, Question
-from tests.bot.test_dialogues import NOW
+from store.models import AuditEntry, ChatIdentity, OutboxMessage, Person, Question
+from tests.bot.test_dialogues import NOW, talker
 from tests.console.conftest import Login
 
 
@@ -59,3 +60,65 @@ def test_an_empty_answer_is_refused(service: ConversationService, login: Login) 
     refused = operator.post("/api/questions/answer", json={"ids": [question], "zh": " "})
     assert refused.status_code == 422
     assert operator.get("/api/questions").json()["groups"][0]["ids"] == [question]
+
+
+KEYS_ZH = "配钥匙去菜市场门口的老刘修锁摊，早8点到晚6点，一把十块。"
+KEYS_EN = "Keys are cut at Lao Liu's lock stall by the market gate, 8am-6pm, 10 yuan a key."
+
+
+def test_an_answer_saved_as_faq_answers_the_next_resident_at_once(
+        service: ConversationService, login: Login) -> None:
+    newcomer = talker(service, "anna")
+    before = "\n".join(newcomer("配钥匙去哪儿配"))
+    assert KEYS_EN not in before and KEYS_ZH not in before
+    first, second = asked(service, [("小区哪里可以配钥匙", "zh"),
+                                    ("小区哪里能配钥匙啊", "zh")])
+    staff = login("zhao_min")
+    [group] = [g for g in staff.get("/api/questions").json()["groups"] if first in g["ids"]]
+    assert sorted(group["ids"]) == sorted([first, second])
+
+    reply = staff.post("/api/questions/answer", json={
+        "ids": group["ids"], "zh": KEYS_ZH, "en": KEYS_EN, "faq": "new",
+        "faq_key": "keys"})
+
+    assert reply.json() == {"answered": 2, "notified": 2}
+    with service.sessions() as session:
+        told = session.scalars(select(OutboxMessage.text).where(
+            OutboxMessage.dedupe_key.like("question-answer:%"))).all()
+    assert sorted(told) == sorted([f"「小区哪里可以配钥匙」\n{KEYS_ZH}",
+                                   f"「小区哪里能配钥匙啊」\n{KEYS_ZH}"])
+    # the same running service, nothing restarted: a resident who never asked gets it now
+    assert KEYS_ZH in "\n".join(newcomer("钥匙丢了哪里能配一把"))
+    with service.sessions() as session:
+        entry = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "answer_questions")).one()
+    assert entry.username == "zhao_min" and entry.details is not None
+    assert entry.details["faq"] == "keys" and entry.details["faq_new"] is True
+
+
+def test_a_question_added_to_an_entry_answers_its_phrasing(service: ConversationService,
+                                                           login: Login) -> None:
+    [first] = asked(service, [("小区哪里可以配钥匙", "zh")])
+    operator = login("anna_op")
+    operator.post("/api/questions/answer", json={
+        "ids": [first], "zh": KEYS_ZH, "en": KEYS_EN, "faq": "new",
+        "faq_key": "keys"}).raise_for_status()
+    [english] = asked(service, [("where can i get a key cut", "en")])
+    taken = operator.post("/api/questions/answer", json={
+        "ids": [english], "en": "see above", "faq": "new", "faq_key": "keys"})
+    assert taken.status_code == 409
+
+    added = operator.post("/api/questions/answer", json={
+        "ids": [english], "en": KEYS_EN, "faq": "extend", "faq_key": "keys"})
+
+    assert added.json() == {"answered": 1, "notified": 1}
+    assert KEYS_EN in "\n".join(talker(service, "anna")("where do i get keys cut?"))
+
+
+def test_only_staff_and_operators_save_answers(service: ConversationService, login: Login,
+                                              base_url: str) -> None:
+    [question] = asked(service, [("小区哪里可以配钥匙", "zh")])
+    body = {"ids": [question], "zh": KEYS_ZH, "faq": "new"}
+    assert httpx.post(f"{base_url}/console/api/questions/answer", json=body).status_code == 401
+    assert login("admin_a").post("/api/questions/answer", json=body).status_code == 403
+    assert KEYS_ZH not in "\n".join(talker(service, "anna")("钥匙丢了哪里能配一把"))
