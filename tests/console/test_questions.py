@@ -122,3 +122,20 @@ def test_only_staff_and_operators_save_answers(service: ConversationService, log
     assert httpx.post(f"{base_url}/console/api/questions/answer", json=body).status_code == 401
     assert login("admin_a").post("/api/questions/answer", json=body).status_code == 403
     assert KEYS_ZH not in "\n".join(talker(service, "anna")("钥匙丢了哪里能配一把"))
+
+
+def test_the_page_asks_for_the_key_of_the_entry_to_add_to(service: ConversationService,
+                                                          login: Login) -> None:
+    [question] = asked(service, [("小区哪里可以配钥匙", "zh")])
+    operator = login("anna_op")
+    page = operator.get("/questions")
+    assert 'name="faq"' in page.text and 'name="faq_key"' in page.text
+
+    sent = operator.post("/questions/answer", data={
+        "ids": str(question), "zh": KEYS_ZH, "faq": "extend", "faq_key": " ",
+        "csrf": operator.headers["X-CSRF-Token"]})
+
+    assert sent.status_code == 303 and sent.headers["location"].endswith("m=nokey")
+    shown = operator.get("/questions", params={"m": "nokey"})
+    assert "Give the key of the entry to add to." in shown.text
+    assert operator.get("/api/questions").json()["groups"][0]["ids"] == [question]
