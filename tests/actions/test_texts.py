@@ -44,6 +44,8 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_notice_audience_preview": {"breakdown"},
              "utter_notice_quiet_hours": {"start", "end", "until"},
              "utter_suggestion_status": {"suggestion", "suggestion_status_name"},
+             # The second request of a message is only announced when there is one.
+             "utter_next_request": {"request"},
              # A household claim is always about a flat, someone, and who holds it already.
              **{name: {"place", "claimant", "holders", "claim"} for name in (
                  "utter_household_claim_pending", "utter_household_claim_still_pending",
