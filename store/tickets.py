@@ -341,15 +341,6 @@ def reported_by(session: Session, person: Person, *, open_only: bool = False,
                            .limit(limit)).all()
 
 
-def queue(session: Session, assignee: Person) -> Sequence[Ticket]:
-    """Open tickets assigned to a grid member, oldest deadline first; never a complaint about
-    them."""
-    return session.scalars(select(Ticket).where(Ticket.assignee_id == assignee.id,
-                                                Ticket.status.in_(OPEN),
-                                                Ticket.accused_id.is_distinct_from(assignee.id))
-                           .order_by(Ticket.respond_by, Ticket.id)).all()
-
-
 def subscribers(session: Session, ticket: Ticket) -> Sequence[Person]:
     """Everyone who should hear about the ticket: the reporter and subscribed residents."""
     others = session.scalars(select(Person).join(

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.board import Viewer, board
 from store.conflict import complained_about, escalation_targets, may_know, staff_told
 from store.database import transaction
 from store.models import Person, PersonRole, Role, TicketEvent, TicketKind
 from store.parts import Parts
-from store.tickets import Deadlines, open_ticket, queue
+from store.tickets import Deadlines, open_ticket
 from tests.store import test_tickets
 from tests.store.test_tickets import NOW, WINDOW, building, person
 
@@ -69,7 +70,8 @@ def test_the_accused_neither_holds_sees_nor_hears_of_it(
         li_na, chen_jie = person(session, "李娜"), person(session, "陈杰")
         assert ticket.assignee == chen_jie and ticket.escalation_level == 2
         assert ticket.accused == li_na and not may_know(ticket, li_na)
-        assert [t.id for t in queue(session, chen_jie)] == [ticket.id]
+        assert [i.number for i in board(session, Viewer.of(chen_jie), as_of=NOW).items] == \
+            [ticket.number]
         # a deadline missed at the supervisor's level goes past her, to the street
         assert escalation_targets(session, ticket, 1) == [chen_jie]
         assert li_na not in escalation_targets(session, ticket, 2)

@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.board import Viewer, board
 from store.calendar import WorkCalendar
 from store.community import import_community, parse_community
 from store.database import transaction
@@ -23,7 +24,6 @@ from store.tickets import (
     change_status,
     escalate,
     open_ticket,
-    queue,
     reported_by,
 )
 
@@ -104,7 +104,8 @@ def test_state_machine_records_every_change(community: sessionmaker[Session]) ->
     with transaction(community) as session:
         ticket = report(session, "王阿姨", "3").ticket
         grid_member = person(session, "张伟")
-        assert [t.id for t in queue(session, grid_member)] == [ticket.id]
+        assert [i.number for i in board(session, Viewer.of(grid_member), as_of=NOW).items] == \
+            [ticket.number]
         change_status(session, ticket, TicketStatus.ACKNOWLEDGED, actor=grid_member, now=NOW)
         change_status(session, ticket, TicketStatus.RESOLVED, actor=grid_member, now=NOW,
                       note="换了管子")
