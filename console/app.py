@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Feature modules, each with ``router(ctx)``; included in this order when importable.
 FEATURES = ("console.conversations", "console.corrections", "console.nlu", "console.tickets",
-            "console.staff", "console.admin", "console.questions")
+            "console.rates", "console.notices", "console.events", "console.suggestions",
+            "console.community", "console.accounts", "console.questions", "console.faq")
 _ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
 
 
