@@ -31,7 +31,8 @@ from bench.common import percentile  # noqa: E402
 
 FAQ = REPO / "config" / "faq.yml"
 PARAPHRASES = REPO / "config" / "faq_paraphrases.yml"
-OUT_OF_SCOPE = REPO / "nlu" / "data" / "out_of_scope.yml"
+#: Out-of-scope training data, split by topic (out_of_scope_banking.yml, …).
+OUT_OF_SCOPE = sorted((REPO / "nlu" / "data").glob("out_of_scope*.yml"))
 FIELD_FAILURES = [("垃圾分类几点投放", "waste_drop_off_times"),
                   ("When can I put out the kitchen waste?", "waste_drop_off_times")]
 
@@ -64,7 +65,7 @@ def load_ms(rounds: int = 9) -> list[float]:
 def out_of_scope_questions() -> list[str]:
     from nlu.trainingdata import load_file
 
-    return [e.text for e in load_file(OUT_OF_SCOPE).examples]
+    return [e.text for path in OUT_OF_SCOPE for e in load_file(path).examples]
 
 
 def score_all(index: FaqIndex, paraphrases: ParaphraseSet) -> Scored:
