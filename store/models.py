@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
@@ -451,6 +452,8 @@ class Event(Base):
     place_en: Mapped[str | None] = mapped_column(String(200))
     starts_at: Mapped[dt.datetime]
     capacity: Mapped[int] = mapped_column(default=30)
+    # Whether those who come when it is full wait for a place (else they are told it is full).
+    waitlist: Mapped[bool] = mapped_column(default=True, server_default=true())
     cancelled: Mapped[bool] = mapped_column(default=False)
 
     def title(self, language: str) -> str:
@@ -472,6 +475,36 @@ class EventSignup(Base):
     status: Mapped[SignupStatus] = mapped_column(_enum(SignupStatus))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Poll(Base):
+    """A question put to residents (共评): one question and 2–6 options in zh and en, an
+    audience as notices have ("all", "grid:A", "building:3"), a closing time; its results are
+    published to the same audience (共享). store/polls.py."""
+
+    __tablename__ = "poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    question: Mapped[dict[str, Any]]  # {"zh": "...", "en": "..."}
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"zh": ..., "en": ...}]
+    audience: Mapped[str] = mapped_column(String(60))
+    closes_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    published_at: Mapped[dt.datetime | None]
+
+
+class PollVote(Base):
+    """One resident's answer to a poll; pressing another option before it closes changes it."""
+
+    __tablename__ = "poll_vote"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    option: Mapped[int]  # 0-based index into Poll.options
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Button(Base):
