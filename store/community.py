@@ -25,7 +25,13 @@ from store.models import (
     Role,
 )
 
-_HOME = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+# building-unit-room; a household registered by chat may lack its unit or room ("3--501").
+_HOME = re.compile(r"^(\d+)-(\d*)-(\d*)$")
+#: A key naming a person by their row id ("#12"): someone who came by chat and has no shell
+#: login, as a table export (store/community_table.py) names them.
+_BY_ID = re.compile(r"^#(\d+)$")
+# A phone as people write one: digits with spaces or dashes, "+86" in front; 7 to 15 digits.
+_PHONE = re.compile(r"^\+?\d[\d -]*\d$")
 
 
 class CommunityFileError(ValueError):
@@ -59,6 +65,16 @@ class PersonSpec(_Strict):
         if value is not None and not _HOME.match(value):
             raise ValueError('home must look like "3-2-501" (building-unit-room)')
         return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        digits = sum(char.isdigit() for char in value)
+        if not _PHONE.match(value.strip()) or not 7 <= digits <= 15:
+            raise ValueError("phone must be 7-15 digits, e.g. 13800010001 or 010-12345678")
+        return value.strip()
 
 
 class GridSpec(_Strict):
@@ -104,22 +120,52 @@ class ImportReport:
     people: int
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong with one item of a community file: a ``kind`` of item ("grid",
+    "building", "person") and its key, so a table import can name the row."""
+
+    kind: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}: {self.message}"
+
+
+def problems(spec: CommunityFile) -> list[Problem]:
+    """How the parts of a valid-looking file disagree with each other (none: it is whole)."""
+    found: list[Problem] = []
+    keys: set[str] = set()
+    for person in spec.people:
+        if person.key in keys:
+            found.append(Problem("person", person.key, "appears twice"))
+        keys.add(person.key)
+    for grid in spec.grids:
+        for role, key in (("grid_member", grid.grid_member), ("supervisor", grid.supervisor)):
+            if key is not None and key not in keys:
+                found.append(Problem("grid", grid.code, f"{role} {key!r} is not in people"))
+    grid_of: dict[str, str] = {}
+    for grid in spec.grids:
+        for number in grid.buildings:
+            if number in grid_of:
+                found.append(Problem("building", number, "belongs to more than one grid "
+                                                         f"({grid_of[number]}, {grid.code})"))
+            grid_of.setdefault(number, grid.code)
+    for person in spec.people:
+        if person.home and person.home.split("-")[0] not in grid_of:
+            found.append(Problem("person", person.key,
+                                 f"building of {person.home} is in no grid"))
+    return found
+
+
 def parse_community(document: Any) -> CommunityFile:
     try:
         spec = CommunityFile.model_validate(document)
     except ValidationError as error:
         raise CommunityFileError(str(error)) from None
-    keys = {p.key for p in spec.people}
-    for grid in spec.grids:
-        for role, key in (("grid_member", grid.grid_member), ("supervisor", grid.supervisor)):
-            if key is not None and key not in keys:
-                raise CommunityFileError(f"grid {grid.code}: {role} {key!r} is not in people")
-    numbers = [b for g in spec.grids for b in g.buildings]
-    if len(numbers) != len(set(numbers)):
-        raise CommunityFileError("a building belongs to more than one grid")
-    for person in spec.people:
-        if person.home and person.home.split("-")[0] not in numbers:
-            raise CommunityFileError(f"{person.key}: building of {person.home} is in no grid")
+    for problem in problems(spec):
+        raise CommunityFileError(str(problem))
     return spec
 
 
@@ -198,8 +244,11 @@ def import_community(session: Session, spec: CommunityFile,
 
     people: dict[str, Person] = {}
     for person_spec in spec.people:
-        identity = {"shell": person_spec.key, **person_spec.identities}
-        person = _person_by_identity(session, "shell", identity["shell"])
+        by_id = _BY_ID.match(person_spec.key) is not None
+        identity = {**({} if by_id else {"shell": person_spec.key}), **person_spec.identities}
+        person = person_by_key(session, community.id, person_spec.key)
+        if person is None and by_id:
+            raise CommunityFileError(f"person {person_spec.key}: no such person")
         if person is None:
             person = Person(community_id=community.id, name=person_spec.name)
             session.add(person)
@@ -213,7 +262,8 @@ def import_community(session: Session, spec: CommunityFile,
             if not person.has_role(role)]
         if person_spec.home:
             number, unit, room = person_spec.home.split("-")
-            person.household = household(session, buildings[number], unit, room)
+            person.household = household(session, buildings[number], unit or None,
+                                         room or None)
         session.flush()
         for channel, external_id in identity.items():
             if _person_by_identity(session, channel, external_id) is None:
@@ -244,6 +294,21 @@ def household(session: Session, building: Building, unit: str | None,
         session.add(found)
         session.flush()
     return found
+
+
+def person_by_key(session: Session, community_id: int, key: str) -> Person | None:
+    """A person by their key in a community file: their shell login, or "#<id>"."""
+    by_id = _BY_ID.match(key)
+    if by_id is None:
+        return _person_by_identity(session, "shell", key)
+    found = session.get(Person, int(by_id.group(1)))
+    return found if found is not None and found.community_id == community_id else None
+
+
+def person_key(person: Person) -> str:
+    """The key a person has in a community file: their shell login, else "#<id>"."""
+    return next((i.external_id for i in person.identities if i.channel == "shell"),
+                f"#{person.id}")
 
 
 def _person_by_identity(session: Session, channel: str, external_id: str) -> Person | None:
