@@ -341,6 +341,8 @@ def report_rates(
         "today is included")] = None,
     grid: Annotated[str | None, typer.Option(help="one grid's code, e.g. G1; default the "
                                              "whole community")] = None,
+    category: Annotated[str | None, typer.Option(help="one category, e.g. water; default "
+                                                 "all")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
     by: Annotated[str | None, typer.Option(help="also break it down by grid, category or "
                                            "week")] = None,
@@ -357,7 +359,8 @@ def report_rates(
         community = _community(session)
         try:
             lines = run(session, community, since=since, until=until, grid=grid,
-                        as_json=as_json, by=by, xlsx=xlsx, as_of=dt.datetime.now(dt.UTC))
+                        as_json=as_json, by=by, xlsx=xlsx, as_of=dt.datetime.now(dt.UTC),
+                        category=category)
         except RatesCommandError as error:
             raise _fail(str(error)) from None
     for line in lines:

@@ -43,15 +43,18 @@ def period(community: Community, since: str | None, until: str | None,
 
 
 def document(session: Session, community: Community, since: str | None, until: str | None,
-             grid: str | None, as_of: dt.datetime) -> dict[str, Any]:
-    """The rates document for the command's options; a clear error for a grid not there."""
-    first, last = period(community, since, until)
+             grid: str | None, as_of: dt.datetime, category: str | None = None,
+             today: dt.date | None = None) -> dict[str, Any]:
+    """The rates document for the command's options (the console's too, with its own
+    ``today``); a clear error for a grid not there."""
+    first, last = period(community, since, until, today)
     grids = {g.code: g for g in session.scalars(
         select(Grid).where(Grid.community_id == community.id).order_by(Grid.code))}
     if grid is not None and grid not in grids:
         raise RatesCommandError(f"unknown grid {grid!r}; the grids of {community.code} are: "
                                 f"{', '.join(grids) or 'none'}")
-    result = report(session, community, first, last, as_of, grids[grid] if grid else None)
+    result = report(session, community, first, last, as_of, grids[grid] if grid else None,
+                    category or None)
     result["grid_names"] = {code: g.name for code, g in grids.items()}
     return result
 
@@ -67,6 +70,8 @@ def text_lines(community: Community, result: Mapping[str, Any],
     grid = result["grid"]
     scope = f"grid {grid} {result['grid_names'].get(grid, '')}".rstrip() if grid \
         else "all grids"
+    if result.get("category"):
+        scope += f" · category {result['category']}"
     last = dt.date.fromisoformat(result["until"]) - dt.timedelta(days=1)
     lines = [f"{community.name} ({community.code}) · {scope} · {result['since']} to {last} · "
              f"{result['opened']} tickets opened"]
@@ -102,11 +107,11 @@ def breakdown_lines(result: Mapping[str, Any], by: str) -> list[str]:
 
 def run(session: Session, community: Community, *, since: str | None, until: str | None,
         grid: str | None, as_json: bool, by: str | None, xlsx: Path | None,
-        as_of: dt.datetime) -> list[str]:
+        as_of: dt.datetime, category: str | None = None) -> list[str]:
     """What the command prints (and the workbook it writes when ``xlsx`` is given)."""
     if by is not None and by not in BREAKDOWNS:
         raise RatesCommandError(f"--by takes one of: {', '.join(BREAKDOWNS)}")
-    result = document(session, community, since, until, grid, as_of)
+    result = document(session, community, since, until, grid, as_of, category)
     if xlsx is not None:
         xlsx.write_bytes(workbook(result))
     if as_json:

@@ -303,9 +303,11 @@ def rates_dict(result: Rates) -> dict[str, Any]:
 
 def _in_parts(session: Session, community_id: int, since: dt.datetime, until: dt.datetime,
               as_of: dt.datetime, cuts: Sequence[tuple[dt.datetime, dt.datetime]],
-              grid_id: int | None) -> list[tuple[str | None, str, int, list[int]]]:
+              grid_id: int | None, category: str | None = None
+              ) -> list[tuple[str | None, str, int, list[int]]]:
     """The cohort's counts (``_rate_columns``) per grid code (None: no building), category
-    and week (an index into ``cuts``), in one pass over the period's tickets."""
+    and week (an index into ``cuts``), in one pass over the period's tickets (of one grid
+    and one category when given)."""
     week: ColumnElement[int] = case(*((Ticket.created_at < _aware(end), index)
                                       for index, (_, end) in enumerate(cuts[:-1])),
                                     else_=len(cuts) - 1) if len(cuts) > 1 else literal(0)
@@ -317,8 +319,10 @@ def _in_parts(session: Session, community_id: int, since: dt.datetime, until: dt
              .group_by(Grid.code, Ticket.category, week))
     if grid_id is not None:
         query = query.where(Building.grid_id == grid_id)
-    return [(code, category, int(index), [int(n or 0) for n in counts])
-            for code, category, index, *counts in session.execute(query)]
+    if category is not None:
+        query = query.where(Ticket.category == category)
+    return [(code, kind, int(index), [int(n or 0) for n in counts])
+            for code, kind, index, *counts in session.execute(query)]
 
 
 def _added(parts: Iterable[list[int]]) -> Rates:
@@ -329,10 +333,11 @@ def _added(parts: Iterable[list[int]]) -> Rates:
 
 
 def report(session: Session, community: Community, first: dt.date, until: dt.date,
-           as_of: dt.datetime, grid: Grid | None = None) -> dict[str, Any]:
+           as_of: dt.datetime, grid: Grid | None = None,
+           category: str | None = None) -> dict[str, Any]:
     """The rates of the tickets opened on the community's local days ``[first, until)``, as
     ``linli report rates --json`` prints them and the console serves them: the whole (one
-    grid's when ``grid`` is given), per grid (the whole community only), per category and
+    grid's when ``grid`` is given, one category's when ``category`` is), per grid (the whole community only), per category and
     per week, with each rate's meaning. One query: the same counts as ``rates``,
     ``rates_by_grid``, ``rates_by_category`` and ``weekly``, added up here."""
     zone = ZoneInfo(community.timezone)
@@ -340,9 +345,10 @@ def report(session: Session, community: Community, first: dt.date, until: dt.dat
     end = dt.datetime.combine(until, dt.time(), zone)
     cuts = weeks(since, end, zone)
     parts = _in_parts(session, community.id, since, end, as_of, cuts,
-                      grid.id if grid is not None else None)
+                      grid.id if grid is not None else None, category)
     document: dict[str, Any] = {
         "community": community.code, "grid": grid.code if grid is not None else None,
+        "category": category,
         "timezone": community.timezone, "since": first.isoformat(), "until": until.isoformat(),
         "as_of": as_of.isoformat(), **rates_dict(_added(p[3] for p in parts))}
     if grid is None:
