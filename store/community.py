@@ -71,9 +71,12 @@ class PersonSpec(_Strict):
     def _phone_shape(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        digits = sum(char.isdigit() for char in value)
-        if not _PHONE.match(value.strip()) or not 7 <= digits <= 15:
-            raise ValueError("phone must be 7-15 digits, e.g. 13800010001 or 010-12345678")
+        digits = "".join(char for char in value if char.isdigit())
+        # A number starting with 1 is a mainland mobile: 11 digits, 13x to 19x.
+        mobile = value.strip()[0] == "1" and not re.fullmatch(r"1[3-9]\d{9}", digits)
+        if not _PHONE.match(value.strip()) or not 7 <= len(digits) <= 15 or mobile:
+            raise ValueError("phone must be a mobile (13800010001) or a landline "
+                             "(010-12345678)")
         return value.strip()
 
 

@@ -73,6 +73,9 @@ _SPLIT = re.compile(r"[,;，；、\s]+")
 _NUMBER = re.compile(r"^\d{1,10}$")
 _PART = re.compile(r"^\w{1,10}$")
 _CODE = re.compile(r"^[\w-]{1,40}$")
+#: PersonSpec's own checks, in Chinese (its English comes with the error).
+_PERSON_ZH = {"phone": "电话应是手机号（13800010001）或座机号（010-12345678）",
+              "home": "住址写成 楼-单元-室，如 3-2-501"}
 _YES = {"yes", "y", "true", "1", "是", "值班"}
 _NO = {"no", "n", "false", "0", "否", "", "不值班"}
 
@@ -88,11 +91,16 @@ class TableError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """What is wrong with the row on ``line`` (1 is the header; 0 a form), in ``column``."""
+    """What is wrong with the row on ``line`` (1 is the header; 0 a form or the whole file),
+    in ``column``: said in English (``message``) and Chinese (``zh``)."""
 
     line: int
     column: str | None
     message: str
+    zh: str
+
+    def text(self, language: str) -> str:
+        return self.message if language == "en" else self.zh
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +132,8 @@ class Plan:
     def fingerprint(self) -> str:
         """Stands for the changes and the rows they start from: a confirmation made after a
         preview is refused when the data moved in between."""
-        body = json.dumps([[c.key, c.status, c.before, c.after] for c in self.changes],
+        body = json.dumps([[c.key, c.status, c.before, c.after] for c in self.changes
+                           if c.status != "unchanged"],
                           sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(body.encode()).hexdigest()[:20]
 
@@ -246,29 +255,32 @@ def snapshot(session: Session, community: Community) -> CommunityFile:
 def _clean(table: str, row: Mapping[str, str], line: int, errors: list[RowError]) -> Row:
     """A row's cells as the database would give them back (so an unchanged row compares
     equal), noting what is wrong in ``errors``."""
-    def bad(column: str, message: str) -> None:
-        errors.append(RowError(line, column, message))
+    def bad(column: str, zh: str, en: str) -> None:
+        errors.append(RowError(line, column, en, zh))
 
     out = {c: str(row.get(c, "") or "").strip() for c in writable(table)}
     if table == "people":
         if not out["key"]:
-            bad("key", "a person needs a key (their login name, e.g. wang_aiyi)")
+            bad("key", "请填写编号（登录名，如 wang_aiyi）",
+                "a person needs a key (their login name, e.g. wang_aiyi)")
         elif not re.fullmatch(r"#?[\w.@-]{1,100}", out["key"]):
-            bad("key", "a key is letters, digits, _ . @ or -")
+            bad("key", "编号只能用字母、数字和 _ . @ -", "a key is letters, digits, _ . @ or -")
         if not out["name"]:
-            bad("name", "a person needs a name")
+            bad("name", "请填写姓名", "a person needs a name")
         if out["language"] and out["language"] not in LANGUAGES:
-            bad("language", "language is zh or en (or empty)")
+            bad("language", "语言填 zh 或 en（可空）", "language is zh or en (or empty)")
         roles = [r for r in _SPLIT.split(out["roles"]) if r]
         unknown = [r for r in roles if r not in _ROLE_ORDER]
         if unknown:
-            bad("roles", f"unknown role {unknown[0]!r}: use " + ", ".join(Role))
+            bad("roles", f"没有“{unknown[0]}”这个角色，可用：" + ", ".join(Role),
+                f"unknown role {unknown[0]!r}: use " + ", ".join(Role))
         out["roles"] = _roles(roles)
         identities = []
         for item in (i for i in re.split(r"[,;，；\s]+", out["identities"]) if i):
             channel, _, external = item.partition(":")
             if not channel or not external or channel == "shell":
-                bad("identities", f"{item!r}: write channel:id, e.g. telegram:12345")
+                bad("identities", f"“{item}”应写成 渠道:编号，如 telegram:12345",
+                    f"{item!r}: write channel:id, e.g. telegram:12345")
             identities.append(f"{channel}:{external}")
         out["identities"] = ", ".join(sorted(set(identities)))
         try:
@@ -277,18 +289,21 @@ def _clean(table: str, row: Mapping[str, str], line: int, errors: list[RowError]
             out["phone"] = spec.phone or ""
         except ValidationError as error:
             for problem in error.errors():
-                bad(str(problem["loc"][0]), problem["msg"].removeprefix("Value error, "))
+                column = str(problem["loc"][0])
+                bad(column, _PERSON_ZH.get(column, "格式不对"),
+                    problem["msg"].removeprefix("Value error, "))
     elif table == "households":
         if not _NUMBER.match(out["building"]):
-            bad("building", "a building is its number, e.g. 3")
+            bad("building", "楼栋填楼号，如 3", "a building is its number, e.g. 3")
         for column in ("unit", "room"):
             if out[column] and not _PART.match(out[column]):
-                bad(column, f"{column} is up to 10 letters or digits")
+                bad(column, "单元和室号最多10个字母或数字",
+                    f"{column} is up to 10 letters or digits")
     elif table == "buildings":
         if not _NUMBER.match(out["number"]):
-            bad("number", "a building is its number, e.g. 3")
+            bad("number", "楼号只能是数字，如 3", "a building is its number, e.g. 3")
         if not out["grid"]:
-            bad("grid", "name the grid the building belongs to")
+            bad("grid", "请填写楼栋所属网格", "name the grid the building belongs to")
         for column, limit in (("latitude", 90.0), ("longitude", 180.0)):
             if out[column]:
                 try:
@@ -296,20 +311,23 @@ def _clean(table: str, row: Mapping[str, str], line: int, errors: list[RowError]
                 except ValueError:
                     degrees = float("nan")
                 if not -limit <= degrees <= limit:
-                    bad(column, f"{column} is a number from -{limit:g} to {limit:g}")
+                    bad(column, f"应为 -{limit:g} 到 {limit:g} 之间的数",
+                        f"{column} is a number from -{limit:g} to {limit:g}")
                 else:
                     out[column] = str(degrees)
         if bool(out["latitude"]) != bool(out["longitude"]):
-            bad("latitude", "give both latitude and longitude, or neither")
+            bad("latitude", "经纬度要么都填，要么都不填",
+                "give both latitude and longitude, or neither")
     elif table == "grids":
         if not _CODE.match(out["code"]):
-            bad("code", "a grid code is up to 40 letters or digits, e.g. G1")
+            bad("code", "网格编号最多40个字母或数字，如 G1",
+                "a grid code is up to 40 letters or digits, e.g. G1")
         if not out["name"]:
-            bad("name", "a grid needs a name")
+            bad("name", "请填写网格名称", "a grid needs a name")
     elif table == "rota":
         answer = out["on_duty"].lower()
         if answer not in _YES | _NO:
-            bad("on_duty", "on_duty is yes or no")
+            bad("on_duty", "值班填 yes 或 no（是/否）", "on_duty is yes or no")
         out["on_duty"] = "yes" if answer in _YES else "no"
     return out
 
@@ -322,7 +340,8 @@ def plan(session: Session, community: Community, table: str,
         raise TableError("table", f"no table {table!r}")
     result = Plan(table)
     if len(given) > MAX_ROWS:
-        result.errors.append(RowError(0, None, f"at most {MAX_ROWS} rows at a time"))
+        result.errors.append(RowError(0, None, f"at most {MAX_ROWS} rows at a time",
+                                      f"一次最多 {MAX_ROWS} 行"))
         return result
     current = {key_of(table, row): row for row in rows(session, community, table)}
     seen: dict[str, int] = {}
@@ -332,7 +351,8 @@ def plan(session: Session, community: Community, table: str,
         key = key_of(table, row)
         if key in seen:
             result.errors.append(RowError(line, KEYS[table][0],
-                                          f"{key} is already on line {seen[key]}"))
+                                          f"{key} is already on line {seen[key]}",
+                                          f"{key} 在第 {seen[key]} 行已经有了"))
             continue
         seen[key] = line
         cleaned.append((line, row))
@@ -365,7 +385,8 @@ def _check_together(session: Session, community: Community, table: str,
         line = lines.get(problem.key, 0) if problem.kind == kind else 0
         column = {"grid": "grid_member" if "grid_member" in problem.message else "supervisor",
                   "person": "home", "building": "grid"}.get(problem.kind)
-        result.errors.append(RowError(line, column if line else None, str(problem)))
+        result.errors.append(RowError(line, column if line else None, str(problem),
+                                      f"与现有数据不一致：{problem}"))
 
 
 def _overlay(session: Session, community: Community, table: str, given: list[Row],
@@ -381,17 +402,20 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
         if table == "people":
             old = people.get(row["key"])
             if old is None and row["key"].startswith("#"):
-                result.errors.append(RowError(line, "key", f"there is no person {row['key']}"))
+                result.errors.append(RowError(line, "key", f"there is no person {row['key']}",
+                                              f"没有 {row['key']} 这个人"))
                 continue
             for item in (i for i in row["identities"].split(", ") if i):
                 channel, _, external = item.partition(":")
                 owner = session.scalar(select(Person).join(ChatIdentity).where(
                     ChatIdentity.channel == channel, ChatIdentity.external_id == external))
                 if owner is not None and person_key(owner) != row["key"]:
-                    result.errors.append(RowError(line, "identities",
-                                                  f"{item} belongs to {person_key(owner)}"))
+                    result.errors.append(RowError(
+                        line, "identities", f"{item} belongs to {person_key(owner)}",
+                        f"{item} 已属于 {person_key(owner)}"))
             if old is None and person_by_key(session, community.id, row["key"]) is not None:
-                result.errors.append(RowError(line, "key", f"{row['key']} is taken"))
+                result.errors.append(RowError(line, "key", f"{row['key']} is taken",
+                                              f"编号 {row['key']} 已被占用"))
             people[row["key"]] = PersonSpec.model_construct(
                 key=row["key"], name=row["name"], phone=row["phone"] or None,
                 language=row["language"] or None,
@@ -401,7 +425,8 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
         elif table == "rota":
             old = people.get(row["key"])
             if old is None:
-                result.errors.append(RowError(line, "key", f"there is no person {row['key']}"))
+                result.errors.append(RowError(line, "key", f"there is no person {row['key']}",
+                                              f"没有 {row['key']} 这个人"))
                 continue
             people[row["key"]] = old.model_copy(update={"on_duty": row["on_duty"] == "yes"})
         elif table == "grids":
@@ -412,7 +437,8 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                 buildings=old_grid.buildings if old_grid else [])
         elif table == "buildings":
             if row["grid"] not in grids:
-                result.errors.append(RowError(line, "grid", f"there is no grid {row['grid']}"))
+                result.errors.append(RowError(line, "grid", f"there is no grid {row['grid']}",
+                                              f"没有网格 {row['grid']}"))
                 continue
             for code, grid in grids.items():
                 kept = [n for n in grid.buildings if n != row["number"]]
@@ -428,7 +454,8 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                 Building.community_id == community.id,
                 Building.number == row["building"])) is None:
             result.errors.append(RowError(line, "building",
-                                          f"there is no building {row['building']}"))
+                                          f"there is no building {row['building']}",
+                                          f"没有 {row['building']} 号楼"))
     return spec.model_copy(update={"people": list(people.values()),
                                    "grids": list(grids.values())})
 
