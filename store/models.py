@@ -297,7 +297,11 @@ class TranscriptMessage(Base):
     __table_args__ = (UniqueConstraint("channel", "sender", "chat_id", "external_id"),
                       Index("ix_transcript_chat", "channel", "chat_id", "id"),
                       # The console pages through it newest first (keyset on at, id).
-                      Index("ix_transcript_at_id", "at", "id"))
+                      Index("ix_transcript_at_id", "at", "id"),
+                      # The console's text search (ILIKE '%…%'): PostgreSQL only (0021).
+                      Index("ix_transcript_text_trgm", "text", postgresql_using="gin",
+                            postgresql_ops={"text": "gin_trgm_ops"},
+                            info={"dialects": ("postgresql",)}))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -426,6 +430,8 @@ class FaqEntryRow(Base):
     answer_en: Mapped[str] = mapped_column(Text, default="")
     # other phrasings residents used, either language: ["垃圾几点扔", "when is bin day"]
     paraphrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Taken out of the answers by an operator (a file entry too), kept to be restored.
+    retired: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from store.migrate import for_dialect
 from store.models import Base
 
 config = context.config
@@ -23,7 +24,8 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          render_as_batch=True,
+                          include_object=for_dialect(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -31,7 +33,8 @@ def run_migrations_online() -> None:
                                 prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          render_as_batch=True,
+                          include_object=for_dialect(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
 
