@@ -19,12 +19,15 @@ from store.models import FaqEntryRow
 def merged(base: FaqIndex | None, rows: Sequence[FaqEntryRow]) -> FaqIndex | None:
     """``base``'s entries with the rows': a row with a file entry's key adds its phrasings to
     it, its answers replacing the file's in their languages; other rows are entries of their
-    own, if they have an answer."""
+    own, if they have an answer. A retired row's entry is left out, the file's too."""
+    retired = {row.key for row in rows if row.retired}
     entries: dict[str, dict[str, Any]] = {
         str(e["id"]): {"id": e["id"], "answer": dict(e["answer"]),
                        "questions": {k: list(v) for k, v in e["questions"].items()}}
-        for e in (base.source if base else ())}
+        for e in (base.source if base else ()) if str(e["id"]) not in retired}
     for row in rows:
+        if row.retired:
+            continue
         entry = entries.setdefault(row.key, {"id": row.key, "answer": {}, "questions": {}})
         entry["answer"].update({k: v for k, v in (("zh", row.answer_zh), ("en", row.answer_en))
                                 if v})

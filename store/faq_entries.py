@@ -59,3 +59,49 @@ def save(session: Session, key: str, questions: Sequence[tuple[str, str]],
     session.add(row)
     session.flush()
     return row, True
+
+
+def edit(session: Session, key: str, questions: Mapping[str, str], answers: Mapping[str, str],
+         paraphrases: Sequence[str], author: str, now: dt.datetime) -> FaqEntryRow:
+    """Set the entry ``key``'s console-written questions ("zh", "en"), answers and other
+    phrasings, making its row if it has none (a key of config/faq.yml then gets them on top
+    of the file's). Empty answers leave a file entry's own in place."""
+    row = by_key(session, key)
+    if row is None:
+        row = FaqEntryRow(key=key[:80], created_by=author[:60], created_at=now, paraphrases=[])
+        session.add(row)
+    row.question_zh = questions.get("zh", "").strip()[:500]
+    row.question_en = questions.get("en", "").strip()[:500]
+    row.answer_zh, row.answer_en = answers.get("zh", "").strip(), answers.get("en", "").strip()
+    main = {row.question_zh, row.question_en}
+    row.paraphrases = [t for t in dict.fromkeys(p.strip()[:500] for p in paraphrases)
+                       if t and t not in main]
+    row.updated_at = _changed_at(session, now)
+    session.flush()
+    return row
+
+
+def retire(session: Session, key: str, retired: bool, author: str,
+           now: dt.datetime) -> FaqEntryRow:
+    """Take the entry ``key`` out of the answers (or put it back); a file entry gets an
+    otherwise empty row to carry the mark."""
+    row = by_key(session, key)
+    if row is None:
+        row = FaqEntryRow(key=key[:80], question_zh="", question_en="", answer_zh="",
+                          answer_en="", paraphrases=[], created_by=author[:60], created_at=now)
+        session.add(row)
+    row.retired = retired
+    row.updated_at = _changed_at(session, now)
+    session.flush()
+    return row
+
+
+def delete(session: Session, key: str) -> bool:
+    """Remove the entry ``key``'s row: a console entry is gone, a file entry is as the file
+    has it. Workers see it: the count in `mark` drops."""
+    row = by_key(session, key)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
