@@ -27,7 +27,7 @@ from nlu.registry import PACKAGED, to_yaml, version_path
 from store import audit, nlu_models
 from store.community import home
 from store.database import transaction
-from store.models import ConsoleUser, ModelStatus, ModelVersion
+from store.models import ConsoleUser, ModelStatus
 from store.nlu_models import TrainingBusyError, UnknownVersionError
 
 OPERATOR = "operator"
@@ -52,18 +52,8 @@ def _audit(ctx: ConsoleContext, who: Principal, action: str, target: str | None,
                      target=target, details=details)
 
 
-def _row(row: ModelVersion) -> dict[str, Any]:
-    report = row.report or {}
-    evaluation = report.get("evaluation") or {}
-    intent = evaluation.get("intent") or {}
-    oos = (intent.get("per_intent") or {}).get("out_of_scope") or {}
-    data = report.get("data") or {}
-    return {"version": row.version, "status": str(row.status), "created_at": row.created_at,
-            "created_by": row.created_by, "activated_at": row.activated_at,
-            "progress": row.progress, "stage": row.stage, "fingerprint": row.fingerprint,
-            "examples": data.get("examples"), "corrections": data.get("corrections"),
-            "accuracy": intent.get("accuracy"), "macro_f1": intent.get("macro_f1"),
-            "oos_precision": oos.get("precision"), "oos_recall": oos.get("recall")}
+#: A version as the models page, its API and `linli nlu models` show it.
+_row = nlu_models.summary
 
 
 def _unavailable() -> JSONResponse:

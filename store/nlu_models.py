@@ -113,3 +113,28 @@ def get_version(session: Session, version: str) -> ModelVersion | None:
 def archive_of(session: Session, version: str) -> bytes | None:
     """The packed model files of ``version``, for a host that does not have its folder."""
     return session.scalar(select(ModelVersion.archive).where(ModelVersion.version == version))
+
+
+def summary(row: ModelVersion) -> dict[str, Any]:
+    """A version as people see it (console models page, ``linli nlu models``): status,
+    fingerprint, data size and the scores of its report."""
+    report = row.report or {}
+    evaluation = report.get("evaluation") or {}
+    intent = evaluation.get("intent") or {}
+    oos = (intent.get("per_intent") or {}).get("out_of_scope") or {}
+    data = report.get("data") or {}
+    return {"version": row.version, "status": str(row.status), "created_at": row.created_at,
+            "created_by": row.created_by, "activated_at": row.activated_at,
+            "progress": row.progress, "stage": row.stage, "fingerprint": row.fingerprint,
+            "examples": data.get("examples"), "corrections": data.get("corrections"),
+            "accuracy": intent.get("accuracy"), "macro_f1": intent.get("macro_f1"),
+            "oos_precision": oos.get("precision"), "oos_recall": oos.get("recall")}
+
+
+def previous_active(session: Session) -> str | None:
+    """The version served before the active one, where a rollback goes; None: the packaged
+    model (nothing was active before)."""
+    return session.scalar(select(ModelVersion.version)
+                          .where(ModelVersion.status == ModelStatus.RETIRED,
+                                 ModelVersion.activated_at.is_not(None))
+                          .order_by(ModelVersion.activated_at.desc()).limit(1))
