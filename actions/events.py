@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.runtime import Runtime
-from store.events import cancel, find, seats_taken, sign_up, signups_of, upcoming
+from store.events import (
+    EventFullError,
+    cancel,
+    find,
+    seats_taken,
+    sign_up,
+    signups_of,
+    upcoming,
+)
 from store.models import Event, EventSignup, Person, SignupStatus
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
@@ -73,7 +81,11 @@ class SignUp(LinliAction):
             event = events[0]
         count_text = turn.entity("count") or "1"
         count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
-        result = sign_up(turn.session, event, turn.person, count, now)
+        try:
+            result = sign_up(turn.session, event, turn.person, count, now)
+        except EventFullError:
+            raise ActionRefusedError("utter_event_full", **_values(turn, event, turn.language)
+                                     ) from None
         values = _values(turn, event, turn.language)
         if result.already:
             turn.say("utter_event_already", **values, status=turn.runtime.responses.label(

@@ -63,16 +63,48 @@ def decide(session: Session, runtime: Runtime, actor: Person, suggestion_id: int
     suggestion = session.get(Suggestion, suggestion_id)
     if suggestion is None or suggestion.community_id != actor.community_id:
         raise ActionRefusedError("utter_suggestion_not_found")
+    return announce(session, runtime, suggestion, status, reply, actor)
+
+
+def quoted(suggestion: Suggestion) -> str:
+    return suggestion.text if len(suggestion.text) <= QUOTE else suggestion.text[:QUOTE] + "…"
+
+
+def announce(session: Session, runtime: Runtime, suggestion: Suggestion, status: str,
+             reply: str | None, actor: Person | None) -> Sequence[Person]:
+    """``decide`` once the caller's right to decide is checked (the console checks its
+    account's roles; ``actor`` is the account's person, if it is one)."""
     now = runtime.now()
     try:
         told = suggestions.decide(session, suggestion, status, reply=reply, actor=actor,
                                   now=now)
     except suggestions.SuggestionError:
         raise ActionRefusedError("utter_suggestion_not_found") from None
-    quote = suggestion.text if len(suggestion.text) <= QUOTE else suggestion.text[:QUOTE] + "…"
+    quote = quoted(suggestion)
     for person in told:
         notify_person(session, runtime, person, "utter_suggestion_status",
                       f"suggestion:{suggestion.id}:{status}:{now.isoformat()}:{person.id}",
                       suggestion=quote, suggestion_status_code=status,
                       reply=suggestion.reply or "")
     return told
+
+
+class SupportSuggestion(LinliAction):
+    """A resident backs a suggestion (附议): ``/support 12`` or a button carrying
+    ``{"suggestion": "12"}``; they are then told, with its author, what became of it."""
+
+    def name(self) -> str:
+        return "action_support_suggestion"
+
+    def act(self, turn: Turn) -> Events:
+        said = (turn.entity("suggestion") or turn.entity("note") or "").strip().lstrip("#")
+        suggestion = turn.session.get(Suggestion, int(said)) if said.isdigit() else None
+        if suggestion is None or suggestion.community_id != turn.person.community_id:
+            raise ActionRefusedError("utter_suggestion_not_found")
+        if not suggestions.support(turn.session, suggestion, turn.person, turn.runtime.now()):
+            turn.say("utter_suggestion_support_already", suggestion=quoted(suggestion))
+            return []
+        turn.session.flush()
+        turn.say("utter_suggestion_supported", suggestion=quoted(suggestion),
+                 supporters=str(suggestions.supporters(turn.session, suggestion)))
+        return []

@@ -96,7 +96,7 @@ _REPLY = re.compile(r"^/(?P<intent>reply|end)\s+(?P<person>\d+)(?:\s+(?P<note>.+
 #: Work commands for grid members and staff, typed or sent by buttons: /resolve BX-… note
 COMMANDS = frozenset({"queue", "accept", "progress", "resolve", "note", "escalate", "rate",
                       "reply", "end", "broadcast", "notices", "notice_confirm", "notice_cancel",
-                      "claim_confirm", "claim_refuse",
+                      "claim_confirm", "claim_refuse", "poll_vote", "support",
                       "choose"})  # choose: a button answering the question being asked
 
 

@@ -26,7 +26,7 @@ FREE_TEXT_SLOTS = ("suggestion", "audience", "schedule", "notice_zh", "notice_en
 INTERRUPTING = frozenset({"ticket_status", "request_human", "bot_help",
                           "set_language", "ticket_cancel", "queue", "accept", "progress",
                           "resolve", "note", "escalate", "rate", "reply", "end",
-                          "claim_confirm", "claim_refuse",
+                          "claim_confirm", "claim_refuse", "poll_vote", "support",
                           "data_export", "data_erase"})
 _CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
                      re.IGNORECASE)

@@ -10,13 +10,30 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Event, EventSignup, Person, SignupStatus
+from store.models import Building, Event, EventSignup, Household, Person, SignupStatus
 
 
 @dataclass(frozen=True, slots=True)
 class SignupResult:
     signup: EventSignup
     already: bool
+
+
+class EventFullError(Exception):
+    """No room left and the event keeps no waitlist."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRow:
+    """One sign-up as staff see it: the waitlisted in the order they get places."""
+
+    name: str
+    phone: str | None
+    building: str | None
+    count: int
+    status: str
+    position: int | None  # on the waitlist
+    signed_up_at: dt.datetime
 
 
 def upcoming(session: Session, community_id: int, now: dt.datetime,
@@ -43,12 +60,15 @@ def seats_taken(session: Session, event: Event) -> int:
 
 def sign_up(session: Session, event: Event, person: Person, count: int,
             now: dt.datetime) -> SignupResult:
-    """Confirm if there is room for ``count`` people, otherwise put them on the waitlist."""
+    """Confirm if there is room for ``count`` people, otherwise put them on the waitlist
+    (EventFullError when the event keeps none)."""
     signup = session.scalar(select(EventSignup).where(EventSignup.event_id == event.id,
                                                       EventSignup.person_id == person.id))
     if signup is not None and signup.status != SignupStatus.CANCELLED:
         return SignupResult(signup, already=True)
     room = seats_taken(session, event) + count <= event.capacity
+    if not room and not event.waitlist:
+        raise EventFullError(event.key)
     status = SignupStatus.CONFIRMED if room else SignupStatus.WAITLISTED
     if signup is None:
         signup = EventSignup(event_id=event.id, person_id=person.id, count=count, status=status,
@@ -76,6 +96,12 @@ def cancel(session: Session, signup: EventSignup, now: dt.datetime) -> list[Even
         return []
     event = session.get(Event, signup.event_id)
     assert event is not None
+    return promote(session, event, now)
+
+
+def promote(session: Session, event: Event, now: dt.datetime) -> list[EventSignup]:
+    """Confirm waitlisted sign-ups, in order, into the places free now (after a cancellation
+    or a larger capacity); return them."""
     free = event.capacity - seats_taken(session, event)
     promoted = []
     for waiting in session.scalars(select(EventSignup).where(
@@ -87,3 +113,32 @@ def cancel(session: Session, signup: EventSignup, now: dt.datetime) -> list[Even
             promoted.append(waiting)
     session.flush()
     return promoted
+
+
+def signups(session: Session, event: Event) -> list[SignupRow]:
+    """Everyone signed up for ``event`` and still coming: the confirmed first, then the
+    waitlist in order, each with their building."""
+    rows = session.execute(select(Person.name, Person.phone, Building.number,
+                                  EventSignup.count, EventSignup.status, EventSignup.created_at)
+                           .join(Person, EventSignup.person_id == Person.id)
+                           .outerjoin(Household, Person.household_id == Household.id)
+                           .outerjoin(Building, Household.building_id == Building.id)
+                           .where(EventSignup.event_id == event.id,
+                                  EventSignup.status != SignupStatus.CANCELLED)
+                           .order_by(EventSignup.status != SignupStatus.CONFIRMED,
+                                     EventSignup.created_at, EventSignup.id)).all()
+    out, waiting = [], 0
+    for name, phone, building, count, status, at in rows:
+        if status == SignupStatus.WAITLISTED:
+            waiting += 1
+        out.append(SignupRow(name, phone, building, count, SignupStatus(status).value,
+                             waiting if status == SignupStatus.WAITLISTED else None, at))
+    return out
+
+
+def of_community(session: Session, community_id: int, since: dt.datetime,
+                 limit: int = 200) -> Sequence[Event]:
+    """The community's events starting from ``since``, soonest first (cancelled ones too)."""
+    return session.scalars(select(Event).where(
+        Event.community_id == community_id, Event.starts_at >= since)
+        .order_by(Event.starts_at, Event.id).limit(limit)).all()

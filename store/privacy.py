@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, null, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from store import handoffs, media
+from store import handoffs, media, polls, suggestions
 from store.masking import mask_sensitive
 from store.models import (
     ChatIdentity,
@@ -100,6 +100,11 @@ def export(session: Session, person: Person, now: dt.datetime) -> dict[str, Any]
         "suggestions": [{"text": s.text, "status": s.status, "at": _iso(s.created_at)}
                         for s in session.scalars(select(Suggestion).where(
                             Suggestion.person_id == person.id).order_by(Suggestion.id))],
+        "supported_suggestions": [{"text": s.text, "status": s.status, "reply": s.reply}
+                                  for s in suggestions.supported_by(session, person)],
+        "poll_votes": [{"question": poll.question, "answer": poll.options[vote.option]
+                        if vote.option < len(poll.options) else None, "at": _iso(vote.at)}
+                       for poll, vote in polls.votes_of(session, person)],
         "questions": [{"text": q.text, "answered": q.answered, "at": _iso(q.created_at)}
                       for q in session.scalars(select(Question).where(
                           Question.person_id == person.id).order_by(Question.id))],

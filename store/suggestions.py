@@ -77,6 +77,20 @@ def support(session: Session, suggestion: Suggestion, person: Person,
     return True
 
 
+def supporters(session: Session, suggestion: Suggestion) -> int:
+    """How many residents back ``suggestion`` (its author not counted)."""
+    return int(session.scalar(select(func.count()).select_from(SuggestionSupporter).where(
+        SuggestionSupporter.suggestion_id == suggestion.id)) or 0)
+
+
+def supported_by(session: Session, person: Person) -> Sequence[Suggestion]:
+    """The suggestions ``person`` backs, oldest support first (their data export)."""
+    return session.scalars(select(Suggestion).join(
+        SuggestionSupporter, SuggestionSupporter.suggestion_id == Suggestion.id)
+        .where(SuggestionSupporter.person_id == person.id)
+        .order_by(SuggestionSupporter.created_at, Suggestion.id)).all()
+
+
 def people_behind(session: Session, suggestion: Suggestion) -> Sequence[Person]:
     """Who made ``suggestion`` and who supported it, the author first."""
     author = session.get(Person, suggestion.person_id)

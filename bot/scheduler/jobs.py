@@ -234,17 +234,24 @@ class Jobs:
                         continue
                     event = session.get(Event, event_id)
                     assert event is not None
-                    for person in session.scalars(select(Person).join(
-                            EventSignup, EventSignup.person_id == Person.id).where(
-                            EventSignup.event_id == event_id,
-                            EventSignup.status == SignupStatus.CONFIRMED)):
-                        language = person.language or "zh"
-                        notify_person(session, self.runtime, person, "utter_event_reminder",
-                                      f"event:{event_id}:remind:{ref}:{person.id}",
-                                      lead=self._lead(event.starts_at - now, language),
-                                      **event_values(self.runtime, session, event, language))
-                        done["event_reminders"] += 1
+                    done["event_reminders"] += self.remind_event(session, event, now, ref)
         return done
+
+    def remind_event(self, session: Session, event: Event, now: dt.datetime, ref: str) -> int:
+        """Remind everyone confirmed for ``event``, once per ``ref``; how many (also the
+        console's "remind now")."""
+        reminded = 0
+        for person in session.scalars(select(Person).join(
+                EventSignup, EventSignup.person_id == Person.id).where(
+                EventSignup.event_id == event.id,
+                EventSignup.status == SignupStatus.CONFIRMED)):
+            language = person.language or "zh"
+            notify_person(session, self.runtime, person, "utter_event_reminder",
+                          f"event:{event.id}:remind:{ref}:{person.id}",
+                          lead=self._lead(event.starts_at - now, language),
+                          **event_values(self.runtime, session, event, language))
+            reminded += 1
+        return reminded
 
     def _lead(self, left: dt.timedelta, language: str) -> str:
         """How soon, as people say it: 30分钟后, 1小时后, 明天这个时候, 3天后."""
