@@ -128,6 +128,7 @@ def main() -> None:
                 "text q=电梯": {"q": "电梯"},
                 "text q=灭火器 (1 in 20)": {"q": "灭火器"},
                 "text q, no match (worst case)": {"q": "没有这句话"},
+                "text q, no match, 2 characters": {"q": "火锅"},  # too short for trigrams
                 "intent=request_human": {"intent": "request_human"},
                 "max_confidence=0.3": {"max_confidence": "0.3"},
                 "low confidence + intent": {"low_confidence": "1", "intent": "ask_faq"},

@@ -58,6 +58,8 @@ def conditions(chosen: MessageFilter) -> list[ColumnElement[bool]]:
     message = TranscriptMessage
     found: list[ColumnElement[bool]] = []
     if chosen.q:
+        # PostgreSQL answers this from the trigram index (migration 0021) when q has three
+        # characters or more, even when nothing matches; shorter ones and SQLite scan.
         found.append(message.text.ilike(f"%{_escape_like(chosen.q)}%", escape="\\"))
     if chosen.intent:
         found.append(intent_of() == chosen.intent)
