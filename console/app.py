@@ -66,7 +66,9 @@ class AuditOut(BaseModel):
 
 def _home_for(who: Principal) -> str:
     """The first page an account's roles open on."""
-    return "/messages" if who.has("operator") else "/home"
+    if who.has("operator"):
+        return "/messages"
+    return "/tickets" if who.has("staff", "supervisor", "grid_member") else "/home"
 
 
 def create_console(sessions: Any, clock: Callable[[], Any], key: bytes,
