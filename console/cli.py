@@ -51,7 +51,6 @@ def user_add(
     from bot.wiring import build_runtime
     from store import accounts, audit
     from store.database import transaction
-    from store.privacy import find_person
 
     password = _read_password(password_stdin)
     if language is not None and language not in accounts.LANGUAGES:
@@ -59,13 +58,8 @@ def user_add(
     runtime = build_runtime(Settings())
     try:
         with transaction(runtime.sessions) as session:
-            found = None
-            if person is not None:
-                found = find_person(session, person)
-                if found is None:
-                    raise _fail(f"no person {person!r} in the community")
-            user = accounts.add_user(session, username, password, role, runtime.now(),
-                                     person=found, language=language)
+            user = accounts.create(session, username, password, role, runtime.now(),
+                                   person_key=person, language=language)
             audit.record(session, None, "account_created", runtime.now(), username="cli",
                          target=user.username, details={"roles": user.role_names})
             name, roles = user.username, user.roles

@@ -28,7 +28,13 @@ _DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$w7bc4bcyrCztH20w6lPnmA"
 
 
 class AccountError(ValueError):
-    """A bad username, role, password or duplicate account, said plainly."""
+    """A bad username, role, password or duplicate account, said plainly; ``code`` names
+    the problem for a translated message (username, roles, password, taken, person,
+    language, last_admin)."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
@@ -39,7 +45,7 @@ def check_username(username: str) -> str:
     name = username.strip().lower()
     if not _USERNAME.match(name):
         raise AccountError("a username is 2-60 characters: lower-case letters, digits, "
-                           "'_', '.', '-', starting with a letter or digit")
+                           "'_', '.', '-', starting with a letter or digit", "username")
     return name
 
 
@@ -48,7 +54,7 @@ def check_roles(roles: Iterable[str]) -> list[str]:
     unknown = [role for role in chosen if role not in CONSOLE_ROLES]
     if unknown or not chosen:
         raise AccountError(f"roles must be among {', '.join(CONSOLE_ROLES)} "
-                           f"(got {', '.join(unknown) or 'none'})")
+                           f"(got {', '.join(unknown) or 'none'})", "roles")
     return chosen
 
 
@@ -64,9 +70,9 @@ def add_user(session: Session, username: str, password: str, roles: Iterable[str
     name = check_username(username)
     chosen = check_roles(roles)
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+        raise AccountError(f"a password has at least {MIN_PASSWORD} characters", "password")
     if by_username(session, name) is not None:
-        raise AccountError(f"there is already an account {name!r}")
+        raise AccountError(f"there is already an account {name!r}", "taken")
     language = language or (person.language if person and person.language in LANGUAGES
                             else "zh")
     user = ConsoleUser(username=name, password_hash=hash_password(password),
@@ -78,9 +84,55 @@ def add_user(session: Session, username: str, password: str, roles: Iterable[str
 
 
 def set_password(user: ConsoleUser, password: str) -> None:
+    """A new password; it ends every session made with the old one (console/security.py)."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+        raise AccountError(f"a password has at least {MIN_PASSWORD} characters", "password")
     user.password_hash = hash_password(password)
+
+
+def create(session: Session, username: str, password: str, roles: Iterable[str],
+           now: dt.datetime, *, person_key: str | None = None, language: str | None = None
+           ) -> ConsoleUser:
+    """``add_user`` as ``linli console user add`` and the console's accounts page ask: the
+    person by a key ``store.privacy.find_person`` understands, the language checked."""
+    from store.privacy import find_person
+
+    if language is not None and language not in LANGUAGES:
+        raise AccountError("the language is zh or en", "language")
+    person = None
+    if person_key:
+        person = find_person(session, person_key.strip())
+        if person is None:
+            raise AccountError(f"no person {person_key!r} in the community", "person")
+    return add_user(session, username, password, roles, now, person=person,
+                    language=language)
+
+
+def _keeps_an_admin(session: Session, user: ConsoleUser, roles: Sequence[str],
+                    disabled: bool) -> None:
+    """Refuse a change that would leave no enabled admin: nobody could manage accounts."""
+    if "admin" not in user.role_names or user.disabled or ("admin" in roles and not disabled):
+        return
+    others = session.scalars(select(ConsoleUser).where(
+        ConsoleUser.id != user.id, ConsoleUser.disabled.is_(False))).all()
+    if not any("admin" in other.role_names for other in others):
+        raise AccountError("this is the last enabled admin account", "last_admin")
+
+
+def set_roles(session: Session, user: ConsoleUser, roles: Iterable[str]) -> list[str]:
+    """Replace an account's roles; returns the roles it had."""
+    chosen = check_roles(roles)
+    _keeps_an_admin(session, user, chosen, user.disabled)
+    before = user.role_names
+    user.roles = ",".join(chosen)
+    return before
+
+
+def set_disabled(session: Session, user: ConsoleUser, disabled: bool) -> None:
+    """Disable (every session ends at once) or enable an account."""
+    if disabled:
+        _keeps_an_admin(session, user, user.role_names, True)
+    user.disabled = disabled
 
 
 def authenticate(session: Session, username: str, password: str) -> ConsoleUser | None:

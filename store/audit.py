@@ -4,7 +4,7 @@ the action it records; query functions take a session and never commit."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -34,3 +34,11 @@ def recent(session: Session, limit: int = 100, action: str | None = None,
     if username is not None:
         query = query.where(AuditEntry.username == username)
     return session.scalars(query).all()
+
+
+def of_actions(session: Session, actions: Collection[str], limit: int = 50
+               ) -> Sequence[AuditEntry]:
+    """The latest entries of any of ``actions`` (an admin page's own history), newest
+    first."""
+    return session.scalars(select(AuditEntry).where(AuditEntry.action.in_(list(actions)))
+                           .order_by(AuditEntry.id.desc()).limit(limit)).all()
