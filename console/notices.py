@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from actions.notices import audience_name
+from actions.notices import audience_name, breakdown
 from actions.runtime import Runtime
 from actions.runtime import current as current_runtime
 from console.context import STATIC, ConsoleContext, MenuItem
@@ -133,6 +133,12 @@ def send(session: Session, runtime: Runtime, draft: Draft, author: Person | None
     return notice, reach
 
 
+def _text(key: str, language: str, **values: Any) -> str:
+    """One of this module's texts, also where no console is running (``linli notice``)."""
+    zh, en = TEXTS[key]
+    return (en if language == "en" else zh).format(**values)
+
+
 def warnings(plan: NoticePlan, draft: Draft, runtime: Runtime,
              language: str) -> list[dict[str, Any]]:
     """What the author should know before it goes: quiet hours hold it back (until when),
@@ -142,18 +148,18 @@ def warnings(plan: NoticePlan, draft: Draft, runtime: Runtime,
         start, end = runtime.policy.quiet_hours
         until = runtime.local(plan.held_until)
         found.append({"code": "quiet_hours", "until": until.isoformat(),
-                      "message": translate("nt_warn_quiet_hours", language,
+                      "message": _text("nt_warn_quiet_hours", language,
                                            start=start.strftime("%H:%M"),
                                            end=end.strftime("%H:%M"),
                                            until=describe(Schedule(at=until), language))})
     if not len(plan.audience):
-        found.append({"code": "nobody", "message": translate("nt_warn_nobody", language)})
+        found.append({"code": "nobody", "message": _text("nt_warn_nobody", language)})
     elif plan.audience.unreachable:
         found.append({"code": "unreachable", "count": plan.audience.unreachable,
-                      "message": translate("nt_warn_unreachable", language,
+                      "message": _text("nt_warn_unreachable", language,
                                            count=plan.audience.unreachable)})
     if not draft.texts:
-        found.append({"code": "text", "message": translate("nt_warn_text", language)})
+        found.append({"code": "text", "message": _text("nt_warn_text", language)})
     return found
 
 
@@ -170,6 +176,16 @@ def plan_out(plan: NoticePlan, draft: Draft, runtime: Runtime,
             if plan.held_until else None,
             "confirm_above": runtime.policy.notices.confirm_above,
             "warnings": warnings(plan, draft, runtime, language)}
+
+
+def preview_lines(plan: NoticePlan, draft: Draft, runtime: Runtime,
+                  language: str = "en") -> list[str]:
+    """The dry run as ``linli notice create`` prints it: who reads it, then each warning."""
+    lines = [f"readers: {breakdown(plan.audience, language)}"] if plan.audience.people else []
+    if plan.audience.groups:
+        lines.append("groups: " + ", ".join(title for _, title in plan.audience.groups))
+    return lines + [f"warning: {w['message']}" for w in warnings(plan, draft, runtime, language)
+                    if w["code"] != "text"]
 
 
 def _local(runtime: Runtime, moment: dt.datetime | None) -> str | None:
