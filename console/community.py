@@ -26,7 +26,7 @@ from store.community_files import FORMATS, MEDIA, Format
 from store.community_table import COLUMNS, KEYS, READ_ONLY, Plan, Row, Table, TableError
 from store.database import transaction
 from store.masking import mask_sensitive
-from store.models import AuditEntry, Community, ConsoleUser
+from store.models import AuditEntry, Community, ConsoleUser, Role
 
 ROLES = ("admin",)
 PAGE_SIZE = 100
@@ -349,6 +349,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         return render(ctx, request, "community_edit.html", who, table=table,
                       columns=COLUMNS[table], read_only=READ_ONLY.get(table, frozenset()),
                       keys=KEYS[table], values=values, was=was, errors=errors, note=note,
+                      role_names=[role.value for role in Role],
                       households=households, status=status)
 
     @api.get("/community/{table}/edit")
@@ -367,6 +368,8 @@ def router(ctx: ConsoleContext) -> APIRouter:
         form = await request.form()
         was = str(form.get("was") or "")
         row = {c: str(form.get(c) or "")[:500] for c in COLUMNS[table]}
+        if table == "people":  # ticked boxes, one value each
+            row["roles"] = ", ".join(str(role) for role in form.getlist("roles"))
         refused = await run_in_threadpool(new_row, table, row, was)
         if refused:
             return edit_form(request, who, table, row, was,

@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rows_n": ("{count} 行", "{count} rows"),
     "c_key": ("编号", "Key"),
     "c_name": ("名称", "Name"),
+    "c_person_name": ("姓名", "Name"),
     "c_phone": ("电话", "Phone"),
     "c_language": ("语言", "Language"),
     "c_roles": ("角色", "Roles"),
@@ -37,15 +38,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "c_status": ("变化", "Change"),
     "help_key": ("登录名，如 wang_aiyi；只从聊天来的人写作 #编号。",
                  "The login name, e.g. wang_aiyi; someone known only by chat is #id."),
-    "help_roles": ("用逗号分开：resident, grid_member, supervisor, street_contact, staff, admin",
-                   "Comma-separated: resident, grid_member, supervisor, street_contact, staff, "
-                   "admin"),
+    "help_roles": ("居民 resident，网格员 grid_member，督导员 supervisor，街道 street_contact，"
+                   "工作人员 staff，管理员 admin",
+                   "resident, grid member, supervisor, street contact, staff, admin"),
     "help_identities": ("用逗号分开，如 telegram:12345, rest:abc；不在这里的会被解绑。",
                         "Comma-separated, e.g. telegram:12345, rest:abc; any left out is "
                         "unlinked."),
     "help_home": ("如 3-2-501；留空表示没有登记住址。", "E.g. 3-2-501; empty: no home."),
     "help_person_key": ("填人员编号（见“人员”表）。", "A person's key (see People)."),
-    "help_on_duty": ("yes 或 no", "yes or no"),
+    "c_on_duty_yes": ("值班", "on duty"),
+    "c_on_duty_no": ("不值班", "off duty"),
     "add_row": ("新增", "Add"),
     "edit_row": ("修改", "Edit"),
     "new_row": ("新增：{table}", "New: {table}"),
