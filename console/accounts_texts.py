@@ -10,6 +10,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "acc_person": ("对应的社区人员（编号、telegram:123 或名单里的键，可不填）",
                    "Community person (id, telegram:123 or the key in the community file; "
                    "optional)"),
+    "acc_person_short": ("社区人员", "Person"),
     "acc_language": ("界面语言", "Language"),
     "acc_language_default": ("随人员，否则中文", "the person's, else Chinese"),
     "acc_initial_password": ("初始密码（至少 8 个字符）", "Initial password (8 characters "

@@ -64,17 +64,43 @@ def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequenc
     return _frame(title, body + _x_labels(labels, step) + _legend(list(series)))
 
 
-def lines(title: str, labels: Sequence[str],
-          series: Mapping[str, Sequence[float | None]]) -> Markup:
-    """Shares from 0 to 100 %, one line per series; a day without data leaves a gap."""
-    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
-    step = plot_w / max(1, len(labels))
+def _share_axis(plot_w: float, plot_h: float) -> list[str]:
+    """Grid lines at 0, 50 and 100 %."""
     body = []
     for share in (0.0, 0.5, 1.0):
         y = _TOP + plot_h * (1 - share)
         body.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_LEFT + plot_w}" y2="{y:.1f}" '
                     f'stroke="#d8dee6"/><text x="{_LEFT - 6}" y="{y + 4:.1f}" font-size="11" '
                     f'text-anchor="end" fill="#5b6876">{share:.0%}</text>')
+    return body
+
+
+def share_bars(title: str, labels: Sequence[str],
+               series: Mapping[str, Sequence[float | None]]) -> Markup:
+    """Shares from 0 to 100 %, a group of bars per label, one bar per series side by side;
+    no data leaves no bar."""
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+    step = plot_w / max(1, len(labels))
+    width = step * 0.8 / max(1, len(series))
+    body = _share_axis(plot_w, plot_h)
+    for s, (name, values) in enumerate(series.items()):
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            height = value * plot_h
+            body.append(f'<rect x="{_LEFT + step * i + step * 0.1 + width * s:.1f}" '
+                        f'y="{_TOP + plot_h - height:.1f}" width="{width:.1f}" '
+                        f'height="{height:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
+                        f"<title>{escape(labels[i])} {escape(name)}: {value:.0%}</title></rect>")
+    return _frame(title, body + _x_labels(labels, step) + _legend(list(series)))
+
+
+def lines(title: str, labels: Sequence[str],
+          series: Mapping[str, Sequence[float | None]]) -> Markup:
+    """Shares from 0 to 100 %, one line per series; a day without data leaves a gap."""
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+    step = plot_w / max(1, len(labels))
+    body = _share_axis(plot_w, plot_h)
     for s, (name, values) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
         segment: list[str] = []

@@ -27,7 +27,7 @@ from bot.rates_command import RatesCommandError, document, period
 from bot.settings import Settings
 from console.context import ConsoleContext, MenuItem
 from console.i18n import CATALOGUE, LANGUAGES, translate
-from console.nlu_charts import lines
+from console.nlu_charts import lines, share_bars
 from console.rates_texts import TEXTS
 from console.rendering import render, root
 from console.security import Principal, page, refuse, require
@@ -214,11 +214,11 @@ def trend_chart(result: dict[str, Any], language: str) -> Markup:
 
 
 def grid_chart(result: dict[str, Any], language: str) -> Markup | None:
-    """The rates grid by grid, as lines over the grids (whole community only)."""
+    """The rates side by side, grid by grid (whole community only)."""
     grids = result.get("by_grid")
     if not grids:
         return None
-    return lines(translate("rates_by_grid", language), list(grids),
+    return share_bars(translate("rates_by_grid", language), list(grids),
                  {translate(f"rate_{f}", language): [g[f]["value"] for g in grids.values()]
                   for f in FIGURES})
 
@@ -326,8 +326,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
             ctx, request, "rates.html", who, result=result, asked=asked, preset=preset,
             presets=PRESETS, figures=list(FIGURES), meanings=MEANINGS, grids=grids,
             choices=asked.choices if asked.choices is not None else tuple(grids),
-            charts=[chart for chart in (trend_chart(result, language),
-                                        grid_chart(result, language)) if chart is not None],
+            charts=[(translate(key, language), chart) for key, chart in (
+                ("rates_trend", trend_chart(result, language)),
+                ("rates_by_grid", grid_chart(result, language))) if chart is not None],
             weeks=[(w, start, end) for (w, start), end in zip(weeks, week_ends, strict=True)],
             last=asked.until - dt.timedelta(days=1),
             category_name=lambda name: label("category", name, language),

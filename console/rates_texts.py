@@ -33,6 +33,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rates_missing_satisfaction": ("不满意 {count} 件", "{count} unhappy"),
     "rates_trend": ("每周趋势（按开单所在周）", "Weekly trend (by the week a ticket opened)"),
     "rates_by_grid": ("按网格", "By grid"),
+    "rates_week": ("周（自周一起）", "Week (from Monday)"),
     "rates_by_category": ("按类别", "By category"),
     "rates_opened": ("新开", "Opened"),
     "rates_export": ("导出 XLSX（街道月报）", "Export XLSX (the street's monthly report)"),
