@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import insert, select, text
+from sqlalchemy import Engine, insert, select, text
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: make the project importable
@@ -96,6 +96,39 @@ def timed(repeat: int, request: Callable[[], object]) -> tuple[float, float]:
     return percentile(samples, 50), percentile(samples, 95)
 
 
+def seed(engine: Engine, tickets: int, open_share: float, now: dt.datetime,
+         rng: random.Random) -> tuple[dict[str, Any], int]:
+    """A migrated database with the demo community and ``tickets`` tickets (see ``rows``),
+    analysed; returns the community's ids (``rows``' world) and how many tickets are open.
+    The console benchmark (bench/console_bench.py staff) seeds with this too."""
+    upgrade(engine)
+    sessions = session_factory(engine)
+    document = yaml.safe_load((REPO / "config" / "community.demo.yml").read_text("utf-8"))
+    with transaction(sessions) as session:
+        import_community(session, parse_community(document))
+    with sessions() as session:
+        community = session.scalar(select(Community.id))
+        world = {"community": community,
+                 "buildings": [(b.id, b.grid.grid_member_id)
+                               for b in session.scalars(select(Building))],
+                 "residents": list(session.scalars(select(Person.id)))}
+    batch: list[dict[str, Any]] = []
+    for row in rows(world, tickets, open_share, now, rng):
+        batch.append(row)
+        if len(batch) == BATCH:
+            with engine.begin() as connection:
+                connection.execute(insert(Ticket), batch)
+            batch = []
+    if batch:
+        with engine.begin() as connection:
+            connection.execute(insert(Ticket), batch)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+        opened = connection.scalar(select(text("count(*)")).select_from(Ticket).where(
+            Ticket.status.in_(OPEN)))
+    return world, int(opened or 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=300_000)
@@ -106,32 +139,9 @@ def main() -> None:
     now = dt.datetime.now(dt.UTC)
     with postgres_schema() as url:
         engine = make_engine(url)
-        upgrade(engine)
-        sessions = session_factory(engine)
-        document = yaml.safe_load((REPO / "config" / "community.demo.yml").read_text("utf-8"))
-        with transaction(sessions) as session:
-            import_community(session, parse_community(document))
-        with sessions() as session:
-            community = session.scalar(select(Community.id))
-            world = {"community": community,
-                     "buildings": [(b.id, b.grid.grid_member_id)
-                                   for b in session.scalars(select(Building))],
-                     "residents": list(session.scalars(select(Person.id)))}
         started = time.perf_counter()
-        batch: list[dict[str, Any]] = []
-        for row in rows(world, opts.tickets, opts.open_share, now, rng):
-            batch.append(row)
-            if len(batch) == BATCH:
-                with engine.begin() as connection:
-                    connection.execute(insert(Ticket), batch)
-                batch = []
-        if batch:
-            with engine.begin() as connection:
-                connection.execute(insert(Ticket), batch)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-            opened = connection.scalar(select(text("count(*)")).select_from(Ticket).where(
-                Ticket.status.in_(OPEN)))
+        world, opened = seed(engine, opts.tickets, opts.open_share, now, rng)
+        sessions = session_factory(engine)
         print(f"PostgreSQL: {opts.tickets} tickets ({opened} open) inserted in "
               f"{time.perf_counter() - started:.1f} s; each request {opts.repeat} times")
 
