@@ -459,7 +459,8 @@ class Event(Base):
     starts_at: Mapped[dt.datetime]
     capacity: Mapped[int] = mapped_column(default=30)
     # Whether those who come when it is full wait for a place (else they are told it is full).
-    waitlist: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Only a server default: an insert that does not name it works on older schemas too.
+    waitlist: Mapped[bool] = mapped_column(server_default=true())
     cancelled: Mapped[bool] = mapped_column(default=False)
 
     def title(self, language: str) -> str:
