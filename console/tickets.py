@@ -31,7 +31,7 @@ from console.i18n import CATALOGUE, translate
 from console.live import stream
 from console.normalise import CATEGORIES
 from console.rendering import render, root
-from console.security import Principal, page, require
+from console.security import Principal, page, read_session, require
 from console.tickets_texts import TEXTS
 from store import audit, board, media
 from store.board import BoardError, Filters, TicketDetail, Viewer
@@ -287,6 +287,10 @@ def router(ctx: ConsoleContext) -> APIRouter:
     async def tickets_live(request: Request, who: worker_api) -> Response:
         """Server-Sent Events: ``board`` with the headline and a stamp, whenever it moves."""
         def read() -> dict[str, Any]:
+            if read_session(ctx, request) is None:
+                # Logged out or disabled meanwhile: a stamp that never matches sends the page
+                # to fetch itself, which takes it to the login.
+                return {"stamp": "signed-out", "counts": {}}
             with ctx.sessions() as session:
                 return snapshot(session, viewer_of(session, who), ctx.now())
 

@@ -90,8 +90,7 @@ def test_an_event_is_one_data_line_whatever_the_text() -> None:
     assert len([line for line in lines if line]) == 3
 
 
-def test_a_stream_ends_after_its_lifetime_and_the_browser_reconnects(
-        sessions: sessionmaker[Session]) -> None:
+def test_a_stream_ends_after_its_lifetime_and_the_browser_reconnects() -> None:
     app = FastAPI()
 
     @app.get("/live")

@@ -5,6 +5,7 @@ leaving what its chat twin leaves (actions/ticket_work.py is the one rule set)."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -327,3 +328,32 @@ def test_the_pages_work_without_javascript(login: Login, workers: None,
     forged = form.post(f"/tickets/{g1}/actions", data={"action": "note", "note": "x"})
     assert forged.status_code == 403
     form.close()
+
+
+def live_events(client: httpx.Client, wanted: int, then: Any) -> list[dict[str, Any]]:
+    """The board's first ``wanted`` live events; ``then()`` runs after the first."""
+    seen: list[dict[str, Any]] = []
+    with client.stream("GET", "/api/tickets/live") as reply:
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        for line in reply.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line.removeprefix("data: ")))
+                if len(seen) == 1:
+                    then()
+                if len(seen) == wanted:
+                    return seen
+    return seen
+
+
+def test_the_live_board_hears_of_a_new_emergency(login: Login, workers: None,
+                                                 three_grids: list[str],
+                                                 sessions: sessionmaker[Session]) -> None:
+    before, after = live_events(login("zhao_min"), 2, lambda: report(
+        sessions, "he_dama", "1", "fire", kind=TicketKind.EMERGENCY, text="1号楼冒烟"))
+    assert (before["counts"]["open"], before["counts"]["emergencies"]) == (3, 0)
+    assert (after["counts"]["open"], after["counts"]["emergencies"]) == (4, 1)
+    assert before["stamp"] != after["stamp"]
+    # another grid's emergency moves the stamp (the page looks again) but not her counts
+    before, after = live_events(login("wang_fang"), 2, lambda: report(
+        sessions, "li_shushu", "12", "fire", kind=TicketKind.EMERGENCY, text="12号楼冒烟"))
+    assert before["counts"] == after["counts"] and before["counts"]["open"] == 1
