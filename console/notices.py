@@ -205,14 +205,16 @@ def notice_out(session: Session, runtime: Runtime, notice: Notice,
     runs = session.scalars(select(NoticeRun).where(NoticeRun.notice_id == notice.id)
                            .order_by(NoticeRun.id.desc()).limit(_RUNS)).all()
     author = session.get(Person, notice.author_id) if notice.author_id else None
+    # A one-off notice already sent has no next run: its time is its sending's.
+    once = notice.next_run_at or (runs[-1].due_at if runs else None)
     schedule = Schedule(cron=notice.cron) if notice.cron else Schedule(
-        at=runtime.local(notice.next_run_at) if notice.next_run_at else None)
+        at=runtime.local(once) if once else None)
     return {"id": notice.id, "status": str(notice.status),
             "status_name": translate(f"nt_status_{notice.status}", language),
             "to": notice.audience, "to_name": audience_name(runtime, notice.audience, language),
             "texts": notice.texts, "cron": notice.cron,
-            "when": describe(schedule, language) if notice.cron or notice.next_run_at
-            else "", "next_run_at": _local(runtime, notice.next_run_at),
+            "when": describe(schedule, language) if notice.cron or once else "",
+            "next_run_at": _local(runtime, notice.next_run_at),
             "created_at": _local(runtime, notice.created_at),
             "cancelled_at": _local(runtime, notice.cancelled_at),
             "author": author.name if author else None,

@@ -1,5 +1,6 @@
 """Make docs/console-*.png: the operator console's login, search, conversation (a span being
-corrected), review queue, and the search on a phone, in Chinese.
+corrected), review queue, the search on a phone, and a notice composed and delivered, in
+Chinese.
 
     .venv/bin/python docs/console_screenshots.py
 
@@ -22,7 +23,9 @@ def main() -> int:
     env = dict(os.environ, LINLI_CONSOLE_SHOTS=str(DOCS))
     return subprocess.run([sys.executable, "-m", "pytest", "-q",
                            "tests/browser/test_console_browser.py",
-                           "tests/browser/test_console_nlu.py"], cwd=DOCS.parent, env=env,
+                           "tests/browser/test_console_nlu.py",
+                           "tests/browser/test_staff_board.py",
+                           "tests/browser/test_notices_browser.py"], cwd=DOCS.parent, env=env,
                           check=False).returncode
 
 

@@ -35,8 +35,8 @@ def received(service: ConversationService, notice_id: int) -> list[int]:
     with service.sessions() as session:
         batches = [f"notice:{run}" for run in session.scalars(
             select(NoticeRun.id).where(NoticeRun.notice_id == notice_id))]
-        return sorted(session.scalars(select(OutboxMessage.person_id).where(
-            OutboxMessage.batch.in_(batches))).all())
+        return sorted(person for person in session.scalars(select(OutboxMessage.person_id)
+                      .where(OutboxMessage.batch.in_(batches))) if person is not None)
 
 
 def notices_made(service: ConversationService) -> int:
