@@ -13,6 +13,7 @@ does not answer "欢乐谷几点开门", and that question gets no answer.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -48,6 +49,24 @@ _CANDIDATES = 10
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 _DOUBLED_END = re.compile(r"([b-df-hj-np-rtv-z])\1$")  # putting → putt → put
+
+
+@functools.cache
+def _to_simplified() -> Any:
+    import opencc  # as the NLU reads 繁体 (nlu/normalise.py)
+
+    return opencc.OpenCC("t2s.json")
+
+
+def simplified(text: str) -> str:
+    """繁体 as 简体, character by character, so "垃圾分類幾點投放" reads as the entries do."""
+    if not _HAN.search(text):
+        return text
+    converted = _to_simplified().convert(text)
+    if len(converted) != len(text):  # a phrase rewritten: keep to single characters
+        converted = "".join(_to_simplified().convert(c) if _HAN.fullmatch(c) else c
+                            for c in text)
+    return str(converted)
 
 
 def stem(word: str) -> str:
@@ -155,7 +174,7 @@ class Words:
         return cls(filler, asking, synonyms, spoken)
 
     def read(self, text: str) -> Reading:
-        plain = clean(text.replace("\u2019", "'"), 500).text
+        plain = simplified(clean(text.replace("\u2019", "'"), 500).text)
         if self._spoken is not None:
             plain = self._spoken.sub(lambda m: self._written[m.group()], plain)
         features: Counter[str] = Counter()

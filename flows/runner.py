@@ -30,7 +30,9 @@ INTERRUPTING = frozenset({"ticket_status", "request_human", "bot_help",
                           "data_export", "data_erase"})
 _CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
                      re.IGNORECASE)
-_CARRY_ON = re.compile(r"^\s*(继续|接着|还要|要的?|carry on|continue|go on|go ahead)",
+# "继续", and with a yes before it as people say it: "好的，继续", "嗯 接着说", "yes, carry on".
+_CARRY_ON = re.compile(r"^\s*((好的?|好吧|行|嗯+|是的?|对|可以|ok(ay)?|yes|yeah|sure)"
+                       r"[\s,，.。!！~]*)?(继续|接着|还要|要的?|carry on|continue|go on|go ahead)",
                        re.IGNORECASE)
 #: At a yes-or-no question before something is undone (a confirm step): "是的", "确定",
 #: "yes", never anything with a "not" in it ("确定不撤销"); "不", "算了", "no" keep it. "取消"
