@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from store.models import (
     Building,
@@ -245,12 +245,21 @@ def import_community(session: Session, spec: CommunityFile,
             buildings[number] = building
     session.flush()
 
+    # Who has which chat identity and which flats exist, read once: a file of thousands of
+    # people is written without a query per person.
+    owners = {(i.channel, i.external_id): i.person_id for i in session.scalars(
+        select(ChatIdentity))}
+    homes = {(h.building_id, h.unit, h.room): h for h in session.scalars(
+        select(Household).join(Building).where(Building.community_id == community.id))}
+    session.scalars(select(Person).where(Person.community_id == community.id).options(
+        selectinload(Person.roles), selectinload(Person.identities))).all()
     people: dict[str, Person] = {}
     for person_spec in spec.people:
-        by_id = _BY_ID.match(person_spec.key) is not None
+        by_id = _BY_ID.match(person_spec.key)
         identity = {**({} if by_id else {"shell": person_spec.key}), **person_spec.identities}
-        person = person_by_key(session, community.id, person_spec.key)
-        if person is None and by_id:
+        owner = int(by_id.group(1)) if by_id else owners.get(("shell", person_spec.key))
+        person = session.get(Person, owner) if owner is not None else None
+        if by_id and (person is None or person.community_id != community.id):
             raise CommunityFileError(f"person {person_spec.key}: no such person")
         if person is None:
             person = Person(community_id=community.id, name=person_spec.name)
@@ -265,14 +274,19 @@ def import_community(session: Session, spec: CommunityFile,
             if not person.has_role(role)]
         if person_spec.home:
             number, unit, room = person_spec.home.split("-")
-            person.household = household(session, buildings[number], unit or None,
-                                         room or None)
-        session.flush()
+            place = (buildings[number].id, unit or None, room or None)
+            if place not in homes:  # new: every flat there is was read above
+                homes[place] = Household(building=buildings[number], unit=place[1],
+                                         room=place[2])
+                session.add(homes[place])
+            person.household = homes[place]
         for channel, external_id in identity.items():
-            if _person_by_identity(session, channel, external_id) is None:
-                session.add(ChatIdentity(person_id=person.id, channel=channel,
+            if (channel, external_id) not in owners:
+                session.add(ChatIdentity(person=person, channel=channel,
                                          external_id=external_id))
+                owners[(channel, external_id)] = 0  # taken from now on
         people[person_spec.key] = person
+    session.flush()
 
     for grid_spec in spec.grids:
         grid = grids[grid_spec.code]

@@ -120,6 +120,8 @@ class Plan:
     table: Table
     errors: list[RowError] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    #: The community file with the rows laid over it, as written when the plan holds.
+    spec: CommunityFile | None = field(default=None, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -377,6 +379,7 @@ def _check_together(session: Session, community: Community, table: str,
     building no grid has, an identity someone else has."""
     lines = {key_of(table, row): line for line, row in cleaned}
     spec = _overlay(session, community, table, [row for _, row in cleaned], result)
+    result.spec = spec
     if table == "households":
         return
     for problem in problems(spec):
@@ -395,6 +398,7 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
     (an unknown grid, building or person) goes into ``result.errors``."""
     spec = snapshot(session, community)
     lines = {c.key: c.line for c in result.changes}
+    owners = _identity_owners(session) if table == "people" else {}
     people = {p.key: p for p in spec.people}
     grids = {g.code: g for g in spec.grids}
     for row in given:
@@ -406,14 +410,12 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                                               f"没有 {row['key']} 这个人"))
                 continue
             for item in (i for i in row["identities"].split(", ") if i):
-                channel, _, external = item.partition(":")
-                owner = session.scalar(select(Person).join(ChatIdentity).where(
-                    ChatIdentity.channel == channel, ChatIdentity.external_id == external))
-                if owner is not None and person_key(owner) != row["key"]:
+                owner = owners.get(tuple(item.split(":", 1)))
+                if owner is not None and owner != row["key"]:
                     result.errors.append(RowError(
-                        line, "identities", f"{item} belongs to {person_key(owner)}",
-                        f"{item} 已属于 {person_key(owner)}"))
-            if old is None and person_by_key(session, community.id, row["key"]) is not None:
+                        line, "identities", f"{item} belongs to {owner}",
+                        f"{item} 已属于 {owner}"))
+            if old is None and ("shell", row["key"]) in owners:
                 result.errors.append(RowError(line, "key", f"{row['key']} is taken",
                                               f"编号 {row['key']} 已被占用"))
             people[row["key"]] = PersonSpec.model_construct(
@@ -460,6 +462,15 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                                    "grids": list(grids.values())})
 
 
+def _identity_owners(session: Session) -> dict[tuple[str, ...], str]:
+    """Every chat identity → the key of the person who has it (one query, any community)."""
+    found = session.execute(select(ChatIdentity.channel, ChatIdentity.external_id,
+                                   ChatIdentity.person_id)).all()
+    shell = {person: external for channel, external, person in found if channel == "shell"}
+    return {(channel, external): shell.get(person, f"#{person}")
+            for channel, external, person in found}
+
+
 # --- writing -------------------------------------------------------------------------------
 
 def apply(session: Session, community: Community, table: str,
@@ -485,7 +496,8 @@ def apply(session: Session, community: Community, table: str,
             household(session, building, change.after["unit"] or None,
                       change.after["room"] or None)
     else:
-        spec = _overlay(session, community, table, [c.after for c in changed], Plan(result.table))
+        spec = result.spec
+        assert spec is not None
         touched = {c.key for c in changed}
         holders = {k for g in spec.grids for k in (g.grid_member, g.supervisor) if k}
         people = [p for p in spec.people if p.key in touched | holders] \
@@ -515,9 +527,9 @@ def apply(session: Session, community: Community, table: str,
 def _finish_people(session: Session, community: Community, changed: list[Change]) -> None:
     """What a community file cannot say: an empty home clears it, an identity left out of the
     row is taken away (the shell login is the key, and stays)."""
+    by_key = {person_key(person): person for person in _people(session, community)}
     for change in changed:
-        person = person_by_key(session, community.id, change.key)
-        assert person is not None
+        person = by_key[change.key]
         if not change.after["home"]:
             person.household = None
         wanted = {tuple(i.split(":", 1)) for i in change.after["identities"].split(", ") if i}
