@@ -399,6 +399,7 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
     spec = snapshot(session, community)
     lines = {c.key: c.line for c in result.changes}
     owners = _identity_owners(session) if table == "people" else {}
+    numbers = {n for g in spec.grids for n in g.buildings}
     people = {p.key: p for p in spec.people}
     grids = {g.code: g for g in spec.grids}
     for row in given:
@@ -452,9 +453,7 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                                                    float(row["longitude"]))
             else:
                 spec.coordinates.pop(row["number"], None)
-        elif table == "households" and session.scalar(select(Building.id).where(
-                Building.community_id == community.id,
-                Building.number == row["building"])) is None:
+        elif table == "households" and row["building"] not in numbers:
             result.errors.append(RowError(line, "building",
                                           f"there is no building {row['building']}",
                                           f"没有 {row['building']} 号楼"))
