@@ -213,3 +213,27 @@ def test_without_javascript_compose_preview_and_send(service: ConversationServic
         author = session.get(Person, notice.author_id)
         assert author is not None and author.name == "赵敏"
     assert "已取消" in staff.get("/notices").text
+
+
+def test_without_javascript_a_large_audience_is_confirmed_on_the_notice_page(
+        service: ConversationService, login: Login) -> None:
+    runtime = current_runtime()
+    runtime.policy = runtime.policy.model_copy(update={"notices": NoticeSpec(confirm_above=5)})
+    staff = login("zhao_min")
+    csrf = staff.headers["X-CSRF-Token"]
+    form = {"csrf": csrf, "to": "all", "kind": "now", "zh": "今晚8点停电检修。", "en": ""}
+    preview = staff.post("/notices/preview", data=form)
+    assert 'name="confirm"' in preview.text and "超过 5 人" in preview.text
+
+    unticked = staff.post("/notices/send", data=form)  # the box left unticked: it waits
+    assert unticked.headers["location"].endswith("?m=to_confirm")
+    number = int(re.search(r"/notices/(\d+)", unticked.headers["location"])[1])  # type: ignore[index]
+    sweep()
+    assert received(service, number) == []
+    assert 'id="nt-confirm"' in staff.get(f"/notices/{number}").text
+    assert staff.post(f"/notices/{number}/confirm", data={"csrf": csrf}).status_code == 303
+    sweep()
+    assert len(received(service, number)) == EVERYONE
+
+    ticked = staff.post("/notices/send", data={**form, "confirm": "yes"})
+    assert ticked.headers["location"].endswith("?m=created")
