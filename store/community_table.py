@@ -433,6 +433,13 @@ def _overlay(session: Session, community: Community, table: str, given: list[Row
                 continue
             people[row["key"]] = old.model_copy(update={"on_duty": row["on_duty"] == "yes"})
         elif table == "grids":
+            # Tickets go to whoever holds the post: it must be someone meant for it.
+            for post, role in (("grid_member", Role.GRID_MEMBER), ("supervisor", Role.SUPERVISOR)):
+                holder = people.get(row[post])
+                if holder is not None and role not in holder.roles:
+                    result.errors.append(RowError(
+                        line, post, f"{row[post]} does not have the role {role}",
+                        f"{row[post]} 没有 {role} 角色，请先在“人员”里加上"))
             old_grid = grids.get(row["code"])
             grids[row["code"]] = GridSpec.model_construct(
                 code=row["code"], name=row["name"], grid_member=row["grid_member"] or None,

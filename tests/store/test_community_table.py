@@ -148,15 +148,18 @@ def test_a_grid_import_moves_the_grid_member_and_buildings(
     assert [(e.line, e.column) for e in errors] == [(2, "grid")]
 
 
-def test_a_grid_member_who_is_nobody_is_refused_on_the_grid_row(
+def test_a_grid_member_who_is_nobody_or_no_grid_member_is_refused(
         sessions_with_demo: sessionmaker[Session]) -> None:
     read = community_files.read("grids", _csv("code,name,grid_member,supervisor",
                                               "G1,第一网格,zhang_wei,li_na",
-                                              "G2,第二网格,nobody,li_na"), "csv")
+                                              "G2,第二网格,nobody,li_na",
+                                              "G3,第三网格,wang_aiyi,li_na"), "csv")
     with sessions_with_demo() as session:
         result = community_table.plan(session, _community(session), "grids", read.rows)
-    assert [(e.line, e.column) for e in result.errors] == [(3, "grid_member")]
+    assert [(e.line, e.column) for e in result.errors] == [(3, "grid_member"),
+                                                           (4, "grid_member")]
     assert "nobody" in result.errors[0].message
+    assert "wang_aiyi" in result.errors[1].message  # a resident, not a grid member
 
 
 def test_households_and_the_rota(sessions_with_demo: sessionmaker[Session]) -> None:
