@@ -57,6 +57,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "Remove {row}? Someone tickets or records refer to is deactivated "
                        "instead."),
     "export": ("导出", "Export"),
+    "export_as": ("导出：", "Export:"),
     "import": ("导入", "Import"),
     "import_title": ("导入 {table}", "Import {table}"),
     "import_hint": ("上传 XLSX 或 CSV，第一行是列名：{columns}。文件里没有的行保持不变。"
@@ -104,4 +105,5 @@ TEXTS: dict[str, tuple[str, str]] = {
     "showing": ("显示第 {first}–{last} 行，共 {total} 行", "Rows {first}–{last} of {total}"),
     "who_changed": ("操作人", "By"),
     "what": ("操作", "Action"),
+    "changed_fields": ("改动的列", "Columns changed"),
 }

@@ -159,6 +159,9 @@ def test_the_pages_edit_with_errors_next_to_the_field(service: ConversationServi
     with service.sessions() as session:
         aiyi = find_person(session, "wang_aiyi")
         assert aiyi is not None and (aiyi.name, aiyi.phone) == ("<b>王阿姨</b>", "13912345678")
+    overview = admin.get("/community")
+    assert overview.status_code == 200
+    assert "people:wang_aiyi" in overview.text and "name, phone" in overview.text
     no_token = admin.post("/community/people/edit", data={**form, "csrf": ""},
                           headers={"X-CSRF-Token": ""})
     assert no_token.status_code == 403
