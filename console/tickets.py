@@ -118,6 +118,13 @@ def snapshot(session: Session, viewer: Viewer, now: dt.datetime) -> dict[str, An
     return {"stamp": ".".join(str(m) for m in marks), "counts": counts}
 
 
+def ticket_stamp(session: Session, ticket: Ticket) -> str:
+    """What the ticket page watches: its newest event, its state and escalation level."""
+    last = session.scalar(select(func.max(TicketEvent.id)).where(
+        TicketEvent.ticket_id == ticket.id))
+    return f"{last}.{ticket.status}.{ticket.escalation_level}"
+
+
 def photo_url(base: str, number: str, index: int, file_id: str) -> str | None:
     """Where the console shows a photo: the web chat's are stored here; others (a Telegram
     file id) stay with their channel."""
@@ -296,6 +303,21 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
         return stream(request, read, interval=LIVE_INTERVAL, event="board")
 
+    @api.get("/api/tickets/{number}/live")
+    async def ticket_live(request: Request, number: str, who: worker_api) -> Response:
+        """Server-Sent Events: ``ticket`` with a stamp that moves with the ticket's events."""
+        def read() -> dict[str, Any]:
+            if read_session(ctx, request) is None:
+                return {"stamp": "signed-out"}
+            with ctx.sessions() as session:
+                ticket = by_number(session, number)
+                if ticket is None or not board.may_see(session, viewer_of(session, who),
+                                                       ticket):
+                    return {"stamp": "gone"}
+                return {"stamp": ticket_stamp(session, ticket)}
+
+        return stream(request, read, interval=LIVE_INTERVAL, event="ticket")
+
     @api.get("/api/tickets/{number}")
     def ticket_api(request: Request, number: str, who: worker_api) -> Any:
         with ctx.sessions() as session:
@@ -352,8 +374,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
             if shown is None or ticket is None:
                 return _not_found(ctx, request, who)
             out = ticket_out(session, who, shown, ticket, root(request))
+            stamp = ticket_stamp(session, ticket)
         done = request.query_params.get("done")
-        return render(ctx, request, "ticket.html", who, ticket=shown, out=out,
+        return render(ctx, request, "ticket.html", who, ticket=shown, out=out, stamp=stamp,
                       done=done if done in ACTIONS else None, labels=runtime().responses,
                       when=lambda m: _local(runtime(), m))
 
@@ -382,8 +405,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
             ticket = by_number(session, number)
             assert shown is not None and ticket is not None
             out = ticket_out(session, who, shown, ticket, root(request))
+            stamp = ticket_stamp(session, ticket)
         return render(ctx, request, "ticket.html", who, status=done.status, ticket=shown,
-                      out=out, refused=done.message, labels=runtime().responses,
+                      out=out, stamp=stamp, refused=done.message, labels=runtime().responses,
                       when=lambda m: _local(runtime(), m))
 
     @api.get("/tickets/{number}/photos/{index}")

@@ -87,6 +87,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "t_no_person": ("这个账号没有关联社区人员，不能处理工单。",
                     "This account is not linked to a person of the community, so it cannot "
                     "work tickets."),
+    "t_news": ("这张工单有了新进展。", "This ticket has changed."),
+    "t_reload": ("刷新查看", "Reload to see it"),
     "t_done": ("已完成：{action}。", "Done: {action}."),
     "ev_created": ("登记", "logged"),
     "ev_assigned": ("派单", "assigned"),

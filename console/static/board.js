@@ -1,6 +1,22 @@
 // The ticket board, live: the server pushes a stamp whenever the viewer's tickets or handoffs
 // change (console/live.py); the board then fetches itself again and swaps its contents in, so
 // a new emergency appears without a reload. Without JavaScript the board is a plain page.
+// On a ticket's page, news of the ticket (someone else worked it) is announced with a link to
+// reload, rather than reloading under a form being filled in.
+(function () {
+  "use strict";
+  var news = document.getElementById("ticket-news");
+  if (!news || !window.EventSource) { return; }
+  var source = new EventSource(news.getAttribute("data-live"));
+  source.addEventListener("ticket", function (event) {
+    if (JSON.parse(event.data).stamp !== news.getAttribute("data-stamp")) {
+      news.hidden = false;
+      source.close();
+    }
+  });
+  window.addEventListener("pagehide", function () { source.close(); });
+})();
+
 (function () {
   "use strict";
   var board = document.getElementById("board");

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from store.models import OutboxMessage
 from tests.bot.test_dialogues import (
     NOW,
     service,  # noqa: F401 — the wired service fixture
+    talker,
 )
 from tests.browser.test_console_browser import console, pytestmark, shot  # noqa: F401
 from tests.browser.test_webchat import browser  # noqa: F401 — the Chromium fixture
@@ -60,6 +62,11 @@ def test_an_emergency_appears_live_and_resolving_it_brings_the_poll(
     page.wait_for_url(f"**/console/tickets/{number}")
     assert "着火了" in page.locator("#ticket-text").inner_text()
     shot(page, "console-ticket.png")
+    # The grid member accepts it from his phone (in a thread: Playwright holds this one's loop).
+    accepting = threading.Thread(target=talker(service, "zhang_wei"), args=(f"/accept {number}",))
+    accepting.start()
+    accepting.join(timeout=30)
+    expect(page.locator("#ticket-news")).to_be_visible(timeout=LIVE)
     page.fill("#do-resolve textarea[name=note]", "消防已处置，明火扑灭")
     page.click("#do-resolve button")
     expect(page.locator("#ticket-done")).to_be_visible()

@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions.runtime import current as current_runtime
 from bot.conversation import ConversationService
 from bot.scheduler.jobs import Jobs
-from store import accounts, handoffs
+from store import accounts, handoffs, media
 from store.database import transaction
-from store.models import AuditEntry, Grid, OutboxMessage, Ticket, TicketKind
+from store.models import (
+    AuditEntry,
+    Grid,
+    OutboxMessage,
+    Ticket,
+    TicketAttachment,
+    TicketKind,
+)
 from store.privacy import find_person
 from tests.actions.test_ticket_work import by_service, history, person, report, told
 from tests.bot.test_dialogues import NOW, talker
@@ -357,3 +364,25 @@ def test_the_live_board_hears_of_a_new_emergency(login: Login, workers: None,
     before, after = live_events(login("wang_fang"), 2, lambda: report(
         sessions, "li_shushu", "12", "fire", kind=TicketKind.EMERGENCY, text="12号楼冒烟"))
     assert before["counts"] == after["counts"] and before["counts"]["open"] == 1
+
+
+def test_a_web_chat_photo_is_shown_to_those_who_see_the_ticket(
+        login: Login, workers: None, three_grids: list[str],
+        sessions: sessionmaker[Session]) -> None:
+    g1 = three_grids[0]
+    picture = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    with transaction(sessions) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == g1))
+        assert ticket is not None
+        session.add_all([
+            TicketAttachment(ticket_id=ticket.id, channel="webchat",
+                             file_id=media.save(session, picture, "image/png", NOW)),
+            TicketAttachment(ticket_id=ticket.id, channel="telegram", file_id="AgAD-1")])
+    shown = login("zhang_wei").get(f"/api/tickets/{g1}").json()
+    web, telegram = shown["photos"]
+    assert telegram["url"] is None and web["url"] == f"/console/tickets/{g1}/photos/0"
+    photo = login("zhao_min").get(web["url"].removeprefix("/console"))
+    assert photo.status_code == 200 and photo.content == picture
+    assert photo.headers["content-type"] == "image/png"
+    assert login("wang_fang").get(web["url"].removeprefix("/console")).status_code == 404
+    assert 'src="/console/tickets/' in login("zhang_wei").get(f"/tickets/{g1}").text
