@@ -40,6 +40,8 @@ from store.signups_export import as_csv, as_xlsx
 ROLES = ("staff",)
 #: Past events shown on the list, besides every one to come.
 _PAST_DAYS = 30
+#: Changes those signed up are told of.
+_MOVES = frozenset({"starts_at", "place", "place_en"})
 
 
 class EventBody(BaseModel):
@@ -132,6 +134,7 @@ def edit(session: Session, runtime: Runtime, event: Event, patch: EventPatch,
         changes["starts_at"] = _aware(changes["starts_at"], runtime.timezone)
     if changes.get("place_en") == "":
         changes["place_en"] = None
+    changes = {k: v for k, v in changes.items() if getattr(event, k) != v}
     for name, value in changes.items():
         setattr(event, name, value)
     _check_free(session, event)
@@ -143,7 +146,19 @@ def edit(session: Session, runtime: Runtime, event: Event, patch: EventPatch,
             notify_person(session, runtime, person, "utter_notify_promoted_places",
                           f"event:{event.id}:promoted:{signup.id}",
                           **event_values(runtime, session, event, person.language or "zh"))
-    return {k: str(v) for k, v in changes.items()} | {"promoted": len(promoted)}
+    news = "utter_notify_event_cancelled" if changes.get("cancelled") else \
+        "utter_notify_event_changed" if not event.cancelled and _MOVES & changes.keys() \
+        else None
+    told = 0
+    if news is not None:  # whoever planned to come hears of it, the waitlist too
+        for person in events.people_signed_up(session, event):
+            told += notify_person(
+                session, runtime, person, news,
+                f"event:{event.id}:{news.removeprefix('utter_notify_event_')}:"
+                f"{now.isoformat()}:{person.id}",
+                **event_values(runtime, session, event, person.language or "zh"))
+    return {k: str(v) for k, v in changes.items()} | {"promoted": len(promoted),
+                                                       "told": told}
 
 
 def waiting(session: Session, event: Event) -> int:
@@ -218,7 +233,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             audit.record(session, session.get(ConsoleUser, who.id), "event_edit", ctx.now(),
                          target=f"event:{event.id}", details=changed)
             return event_out(session, event, runtime.timezone) | {
-                "promoted": changed["promoted"]}
+                "promoted": changed["promoted"], "told": changed["told"]}
 
     def do_remind(who: Principal, event_id: int) -> int:
         runtime = current_runtime()
@@ -368,6 +383,8 @@ def router(ctx: ConsoleContext) -> APIRouter:
                         else "/events", f"e_{refused.code}")
         if changed["promoted"]:
             return back(request, f"/events/{event_id}", "e_promoted", n=str(changed["promoted"]))
+        if changed["told"]:
+            return back(request, f"/events/{event_id}", "e_told", n=str(changed["told"]))
         return back(request, f"/events/{event_id}", "e_saved")
 
     @api.post("/events/{event_id}/remind")

@@ -41,6 +41,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev_e_reminded": ("已给 {count} 位报名的居民发了提醒。", "Reminder sent to {count} residents."),
     "ev_e_promoted": ("名额增加，{count} 位候补的居民已补上并收到通知。",
                    "More places: {count} residents moved up from the waitlist and were told."),
+    "ev_e_told": ("已保存，{count} 位报名的居民收到了变更通知。",
+                  "Saved: {count} residents who signed up were told of the change."),
     "ev_e_invalid": ("有内容没填对：{detail}", "Something is not right: {detail}"),
     "ev_e_taken": ("同一时间已有同名活动。", "An event of that name already starts then."),
     "ev_local_time_note": ("时间按社区当地时间（{zone}）。", "Times are the community's ({zone})."),

@@ -136,6 +136,14 @@ def signups(session: Session, event: Event) -> list[SignupRow]:
     return out
 
 
+def people_signed_up(session: Session, event: Event) -> Sequence[Person]:
+    """Everyone still signed up for ``event``, confirmed or waiting."""
+    return session.scalars(select(Person).join(EventSignup, EventSignup.person_id == Person.id)
+                           .where(EventSignup.event_id == event.id,
+                                  EventSignup.status != SignupStatus.CANCELLED)
+                           .order_by(EventSignup.created_at, EventSignup.id)).all()
+
+
 def of_community(session: Session, community_id: int, since: dt.datetime,
                  limit: int = 200) -> Sequence[Event]:
     """The community's events starting from ``since``, soonest first (cancelled ones too)."""

@@ -90,18 +90,31 @@ def test_editing_an_event_moves_the_waitlist_up_and_tells_them(
         "capacity": 3, "place": "社区活动中心", "place_en": "Community centre",
         "starts_at": "2026-11-27T14:00"})
     assert edited.status_code == 200, edited.text
-    assert edited.json() | {} == edited.json() and edited.json()["promoted"] == 1
+    assert (edited.json()["promoted"], edited.json()["told"]) == (1, 3)
     assert (edited.json()["taken"], edited.json()["waiting"]) == (3, 0)
     [(name, text, _)] = outbox(service, f"event:{event['id']}:promoted:")
     assert name == "李叔叔" and "增加了名额" in text and "书法兴趣班" in text
+    moved = {name: text for name, text, _ in outbox(service, f"event:{event['id']}:changed:")}
+    assert sorted(moved) == sorted(["Anna Smith", "王阿姨", "李叔叔"])
+    assert "11月27日（周五）14:00" in moved["王阿姨"] and "社区活动中心" in moved["王阿姨"]
+    assert "Fri 27 Nov 14:00" in moved["Anna Smith"] and "Community centre" in moved["Anna Smith"]
     listed = staff.get("/api/events").json()["items"]
     [same] = [e for e in listed if e["id"] == event["id"]]
     assert (same["place"], same["place_en"], same["starts_at"][:16]) == (
         "社区活动中心", "Community centre", "2026-11-27T14:00")
+    unchanged = staff.post(f"/api/events/{event['id']}", json={"capacity": 3,
+                                                               "place": "社区活动中心"})
+    assert (unchanged.json()["promoted"], unchanged.json()["told"]) == (0, 0)
+
+    cancelled = staff.patch(f"/api/events/{event['id']}", json={"cancelled": True}).json()
+    assert cancelled["cancelled"] is True and cancelled["told"] == 3
+    called_off = {name: text for name, text, _ in outbox(
+        service, f"event:{event['id']}:cancelled:")}
+    assert "取消了" in called_off["李叔叔"] and "cancelled" in called_off["Anna Smith"]
     with service.sessions() as session:
         assert session.scalars(select(AuditEntry.action).where(
             AuditEntry.target == f"event:{event['id']}").order_by(AuditEntry.id)).all() == [
-            "event_create", "event_edit"]
+            "event_create", "event_edit", "event_edit", "event_edit"]
 
 
 def test_a_reminder_now_reaches_the_confirmed_in_their_language(
