@@ -6,6 +6,7 @@ under ``/api/community/``. Every write goes through store.community_table (the r
 import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -23,9 +24,17 @@ from console.security import Principal, page, require
 from store import audit, community_files, community_table
 from store.community import home
 from store.community_files import FORMATS, MEDIA, Format
-from store.community_table import COLUMNS, KEYS, READ_ONLY, Plan, Row, Table, TableError
+from store.community_table import (
+    COLUMNS,
+    KEYS,
+    READ_ONLY,
+    Plan,
+    Row,
+    Table,
+    TableError,
+    masked,
+)
 from store.database import transaction
-from store.masking import mask_sensitive
 from store.models import AuditEntry, Community, ConsoleUser, Role
 
 ROLES = ("admin",)
@@ -120,15 +129,8 @@ def plan_out(result: Plan, applied: bool) -> PlanOut:
         errors=[ErrorOut(line=e.line, column=e.column, message=e.message, zh=e.zh)
                 for e in result.errors],
         changes=[ChangeOut(line=c.line, key=c.key, status=c.status,
-                           before=_masked(c.before), after=_masked(c.after) or {},
+                           before=masked(c.before), after=masked(c.after) or {},
                            fields=list(c.fields)) for c in result.changes])
-
-
-def _masked(row: Mapping[str, str] | None) -> dict[str, str] | None:
-    """A row as a list shows it: the phone masked."""
-    if row is None:
-        return None
-    return {k: mask_sensitive(v) if k == "phone" else v for k, v in row.items()}
 
 
 def _grid_by_building(rows: Sequence[Row]) -> dict[str, str]:
@@ -226,7 +228,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         with ctx.sessions() as session:
             found = filtered(session, community_of(session), table, q, grid)
         return ListOut(columns=list(COLUMNS[table]), total=len(found),
-                       items=[_masked(row) or {} for row in found[offset:offset + limit]])
+                       items=[masked(row) or {} for row in found[offset:offset + limit]])
 
     @api.get("/api/community/{table}/export")
     def export_api(table: Table, who: admin_api,
@@ -327,7 +329,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
                 if table == "buildings" else {}
         first = (page_number - 1) * PAGE_SIZE
         return render(ctx, request, "community_table.html", who, table=table,
-                      columns=COLUMNS[table], rows=[_masked(r) for r in
+                      columns=COLUMNS[table], rows=[masked(r) for r in
                                                     found[first:first + PAGE_SIZE]],
                       keys=[community_table.key_of(table, r) for r in
                             found[first:first + PAGE_SIZE]],
@@ -391,8 +393,6 @@ def router(ctx: ConsoleContext) -> APIRouter:
         try:
             outcome = await run_in_threadpool(remove, who, table, key)
         except TableError as refused:
-            from urllib.parse import quote
-
             return RedirectResponse(f"{root(request)}/community/{table}?m={refused.reason}"
                                     f"&d={quote(refused.detail[:200])}", 303)
         return RedirectResponse(f"{root(request)}/community/{table}?m={outcome}", 303)
@@ -421,7 +421,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         changed = [[c.line, c.after] for c in result.changes if c.status != "unchanged"]
         return render(ctx, request, "community_import.html", who, table=table,
                       columns=COLUMNS[table], read_only=READ_ONLY.get(table, frozenset()),
-                      result=result, shown=[(c, _masked(c.before), _masked(c.after))
+                      result=result, shown=[(c, masked(c.before), masked(c.after))
                                             for c in result.changes[:500]],
                       rows_json=json.dumps(changed, ensure_ascii=False),
                       status=422 if result.errors else 200)

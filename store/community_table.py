@@ -524,7 +524,7 @@ def apply(session: Session, community: Community, table: str,
         audit.record(session, user, f"community_{table}_{change.status}", now,
                      target=f"{table}:{change.key}",
                      details={"source": source, "line": change.line,
-                              "before": _masked(change.before), "after": _masked(change.after),
+                              "before": masked(change.before), "after": masked(change.after),
                               "fields": list(change.fields)})
     session.flush()
     return result
@@ -546,7 +546,8 @@ def _finish_people(session: Session, community: Community, changed: list[Change]
                 session.delete(identity)
 
 
-def _masked(row: Row | None) -> Row | None:
+def masked(row: Mapping[str, str] | None) -> Row | None:
+    """A row as lists and the audit log show it: the phone masked."""
     return None if row is None else {k: mask_sensitive(v) if k == "phone" else v
                                      for k, v in row.items()}
 
@@ -602,7 +603,7 @@ def remove(session: Session, community: Community, table: str, key: str,
         person.household = None
         outcome = "deactivated"
     audit.record(session, user, f"community_{table}_{outcome}", now, target=f"{table}:{key}",
-                 details={"before": _masked(current[key]), "after": None})
+                 details={"before": masked(current[key]), "after": None})
     session.flush()
     return outcome
 
@@ -612,4 +613,5 @@ def find(session: Session, community: Community, table: str, key: str) -> Row | 
 
 
 __all__ = ["COLUMNS", "KEYS", "READ_ONLY", "TABLES", "Change", "Plan", "Row",
-           "RowError", "TableError", "apply", "find", "plan", "remove", "rows", "snapshot"]
+           "RowError", "TableError", "apply", "find", "masked", "plan", "remove", "rows",
+           "snapshot"]
