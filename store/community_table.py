@@ -190,10 +190,12 @@ def _by_number(number: str) -> tuple[int, str]:
     return (int(number), number) if number.isdigit() else (10 ** 9, number)
 
 
-def rows(session: Session, community: Community, table: str) -> list[Row]:
-    """Every row of ``table``, in a stable order: what an export writes."""
+def rows(session: Session, community: Community, table: str,
+         people: list[Person] | None = None) -> list[Row]:
+    """Every row of ``table``, in a stable order: what an export writes. ``people``: the
+    community's people when the caller has them loaded already."""
     if table in ("people", "rota"):
-        people = _people(session, community)
+        people = _people(session, community) if people is None else people
         if table == "rota":
             return [{"key": person_key(p), "name": p.name, "on_duty": "yes" if p.on_duty else "no"}
                     for p in people if p.has_role(Role.STAFF) or p.has_role(Role.GRID_MEMBER)
@@ -230,14 +232,15 @@ def rows(session: Session, community: Community, table: str) -> list[Row]:
     raise TableError("table", f"no table {table!r}")
 
 
-def snapshot(session: Session, community: Community) -> CommunityFile:
+def snapshot(session: Session, community: Community,
+             loaded: list[Person] | None = None) -> CommunityFile:
     """The community as it stands, as the community file that would describe it. Built
     without validation: rows written long ago are not judged again by today's rules."""
     people = [PersonSpec.model_construct(
         key=person_key(p), name=p.name, phone=p.phone, language=p.language,
         roles=[r.role for r in p.roles], on_duty=p.on_duty, home=_home(p) or None,
         identities={i.channel: i.external_id for i in p.identities if i.channel != "shell"})
-        for p in _people(session, community)]
+        for p in (_people(session, community) if loaded is None else loaded)]
     grids = [GridSpec.model_construct(
         code=g.code, name=g.name, grid_member=person_key(g.grid_member) if g.grid_member else None,
         supervisor=person_key(g.supervisor) if g.supervisor else None,
@@ -345,7 +348,9 @@ def plan(session: Session, community: Community, table: str,
         result.errors.append(RowError(0, None, f"at most {MAX_ROWS} rows at a time",
                                       f"一次最多 {MAX_ROWS} 行"))
         return result
-    current = {key_of(table, row): row for row in rows(session, community, table)}
+    # Loaded once: the current rows and the community file are both made of them.
+    people = _people(session, community)
+    current = {key_of(table, row): row for row in rows(session, community, table, people)}
     seen: dict[str, int] = {}
     cleaned: list[tuple[int, Row]] = []
     for line, raw in given:
@@ -368,17 +373,18 @@ def plan(session: Session, community: Community, table: str,
     # Rows already wrong on their own are left out, so each error is said once.
     wrong = {error.line for error in result.errors}
     _check_together(session, community, table,
-                    [(line, row) for line, row in cleaned if line not in wrong], result)
+                    [(line, row) for line, row in cleaned if line not in wrong], result, people)
     result.errors.sort(key=lambda error: error.line)
     return result
 
 
 def _check_together(session: Session, community: Community, table: str,
-                    cleaned: list[tuple[int, Row]], result: Plan) -> None:
+                    cleaned: list[tuple[int, Row]], result: Plan,
+                    people: list[Person]) -> None:
     """The checks that need the whole community: a grid member who is nobody, a home in a
     building no grid has, an identity someone else has."""
     lines = {key_of(table, row): line for line, row in cleaned}
-    spec = _overlay(session, community, table, [row for _, row in cleaned], result)
+    spec = _overlay(session, community, table, [row for _, row in cleaned], result, people)
     result.spec = spec
     if table == "households":
         return
@@ -393,10 +399,10 @@ def _check_together(session: Session, community: Community, table: str,
 
 
 def _overlay(session: Session, community: Community, table: str, given: list[Row],
-             result: Plan) -> CommunityFile:
+             result: Plan, loaded: list[Person]) -> CommunityFile:
     """The community file ``snapshot`` with ``given`` laid over it; what cannot be laid over
     (an unknown grid, building or person) goes into ``result.errors``."""
-    spec = snapshot(session, community)
+    spec = snapshot(session, community, loaded)
     lines = {c.key: c.line for c in result.changes}
     owners = _identity_owners(session) if table == "people" else {}
     numbers = {n for g in spec.grids for n in g.buildings}
