@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -176,8 +176,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
     def community_of(session: Session) -> Community:
         found = home(session)
-        if found is None:
-            raise TableError("not_found", "no community is loaded yet")
+        if found is None:  # a fresh install: nothing to show or write yet
+            raise HTTPException(404, "no community is loaded yet: run linli demo or "
+                                     "linli community import FILE")
         return found
 
     def write(who: Principal, table: str, given: Sequence[tuple[int, Mapping[str, str]]],

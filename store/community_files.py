@@ -98,26 +98,32 @@ def read(table: str, data: bytes, kind: Format) -> Read:
     result = Read()
     if len(data) > MAX_BYTES:
         result.errors.append(RowError(0, None, f"the file is larger than "
-                                               f"{MAX_BYTES // 1_000_000} MB"))
+                                               f"{MAX_BYTES // 1_000_000} MB",
+                                      f"文件超过 {MAX_BYTES // 1_000_000} MB"))
         return result
     try:
         lines = _lines(data, kind)
     except Exception:  # any unreadable upload gets the same answer: the admin cannot fix ours
-        result.errors.append(RowError(0, None, f"this is not a readable {kind.upper()} file"))
+        result.errors.append(RowError(0, None, f"this is not a readable {kind.upper()} file",
+                                      f"无法读取，这不是有效的 {kind.upper()} 文件"))
         return result
     lines = [(number, values) for number, values in lines if any(values)]
     if not lines:
-        result.errors.append(RowError(1, None, "the file is empty"))
+        result.errors.append(RowError(1, None, "the file is empty", "文件是空的"))
         return result
     header_line, header = lines[0]
     names = [name.strip().lower() for name in header]
     missing = [c for c in writable(table) if c not in names]
     unknown = [n for n in names if n and n not in COLUMNS[table]]
     if missing or unknown:
-        result.errors.append(RowError(header_line, None, (
-            f"missing columns: {', '.join(missing)}. " if missing else "") + (
-            f"unknown columns: {', '.join(unknown)}. " if unknown else "")
-            + f"The columns of {table} are: {', '.join(COLUMNS[table])}"))
+        columns = ", ".join(COLUMNS[table])
+        result.errors.append(RowError(
+            header_line, None,
+            (f"missing columns: {', '.join(missing)}. " if missing else "")
+            + (f"unknown columns: {', '.join(unknown)}. " if unknown else "")
+            + f"The columns are: {columns}",
+            (f"缺少列：{', '.join(missing)}。" if missing else "")
+            + (f"多出的列：{', '.join(unknown)}。" if unknown else "") + f"应有的列：{columns}"))
         return result
     ignored = READ_ONLY.get(table, frozenset())
     for number, values in lines[1:]:
