@@ -197,8 +197,8 @@ def _form_values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
 def router(ctx: ConsoleContext) -> APIRouter:
     for key, texts in TEXTS.items():
         CATALOGUE.setdefault(key, texts)
-    ctx.menu.append(MenuItem("/events", "ev_events", ROLES))
-    ctx.menu.append(MenuItem("/polls", "ev_polls", ROLES))
+    ctx.menu.append(MenuItem("/events", "evt_events", ROLES))
+    ctx.menu.append(MenuItem("/polls", "evt_polls", ROLES))
     api = APIRouter()
     staff_api = Annotated[Principal, Depends(require(ctx, *ROLES))]
     staff_page = Annotated[Principal, Depends(page(ctx, *ROLES))]
@@ -323,9 +323,9 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
     def shown_message(request: Request, who: Principal) -> str | None:
         message = request.query_params.get("m")
-        if not message or f"ev_{message}" not in CATALOGUE:
+        if not message or f"evt_{message}" not in CATALOGUE:
             return None
-        return translate(f"ev_{message}", who.language,
+        return translate(f"evt_{message}", who.language,
                          count=request.query_params.get("n", ""),
                          detail=request.query_params.get("d", "")[:300])
 

@@ -90,7 +90,7 @@ def chart(out: dict[str, Any], language: str) -> Markup:
     """The results as bars, one per option (nlu_charts' SVG: no script, text escaped)."""
     labels = [polls.text_in(r["option"], language) for r in out["results"]]
     return stacked_bars(polls.text_in(out["question"], language), labels,
-                        {translate("ev_votes", language): [r["votes"] for r in out["results"]]})
+                        {translate("evt_votes", language): [r["votes"] for r in out["results"]]})
 
 
 def router(ctx: ConsoleContext, roles: tuple[str, ...]) -> APIRouter:
@@ -175,9 +175,9 @@ def router(ctx: ConsoleContext, roles: tuple[str, ...]) -> APIRouter:
 
     def shown(request: Request, who: Principal) -> str | None:
         message = request.query_params.get("m", "")
-        if f"ev_{message}" not in CATALOGUE:
+        if f"evt_{message}" not in CATALOGUE:
             return None
-        return translate(f"ev_{message}", who.language, count=request.query_params.get("n", ""))
+        return translate(f"evt_{message}", who.language, count=request.query_params.get("n", ""))
 
     @api.get("/polls")
     def polls_page(request: Request, who: staff_page) -> Response:

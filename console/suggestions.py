@@ -73,7 +73,7 @@ def one(session: Session, suggestion_id: int) -> dict[str, Any] | None:
 def router(ctx: ConsoleContext) -> APIRouter:
     for key, texts in TEXTS.items():
         CATALOGUE.setdefault(key, texts)
-    ctx.menu.append(MenuItem("/suggestions", "ev_suggestions", ROLES))
+    ctx.menu.append(MenuItem("/suggestions", "evt_suggestions", ROLES))
     api = APIRouter()
     staff_api = Annotated[Principal, Depends(require(ctx, *ROLES))]
     staff_page = Annotated[Principal, Depends(page(ctx, *ROLES))]
@@ -150,7 +150,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         told = request.query_params.get("n")
         message = None
         if told is not None and told.isdigit():
-            message = translate("ev_s_told" if int(told) else "ev_s_unchanged", who.language,
+            message = translate("evt_s_told" if int(told) else "evt_s_unchanged", who.language,
                                 count=told)
         return render(ctx, request, "suggestion.html", who, s=found, statuses=STATUSES,
                       message=message, reply_limit=REPLY_LIMIT,
