@@ -12,14 +12,14 @@ No postponed annotations: route parameters name types made inside ``router``.
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -192,19 +192,18 @@ def _local(runtime: Runtime, moment: dt.datetime | None) -> str | None:
     return runtime.local(moment).isoformat() if moment else None
 
 
-def run_out(session: Session, runtime: Runtime, run: NoticeRun) -> dict[str, Any]:
-    counts = dataclasses.asdict(notices.delivery(session, run))
+def run_out(runtime: Runtime, run: NoticeRun,
+            counts: notices.DeliveryCounts) -> dict[str, Any]:
     return {"id": run.id, "due_at": _local(runtime, run.due_at),
             "ran_at": _local(runtime, run.ran_at), "missed": run.missed,
-            "recipients": run.recipients, **counts}
+            "recipients": run.recipients, **dataclasses.asdict(counts)}
 
 
-def notice_out(session: Session, runtime: Runtime, notice: Notice,
-               language: str) -> dict[str, Any]:
-    """A notice with its sendings, newest first, and what became of each one's messages."""
-    runs = session.scalars(select(NoticeRun).where(NoticeRun.notice_id == notice.id)
-                           .order_by(NoticeRun.id.desc()).limit(_RUNS)).all()
-    author = session.get(Person, notice.author_id) if notice.author_id else None
+def notice_out(runtime: Runtime, notice: Notice, language: str, runs: Sequence[NoticeRun],
+               counts: Mapping[int, notices.DeliveryCounts],
+               author: str | None) -> dict[str, Any]:
+    """A notice with ``runs`` (its latest sendings, newest first) and what became of each
+    one's messages."""
     # A one-off notice already sent has no next run: its time is its sending's.
     once = notice.next_run_at or (runs[-1].due_at if runs else None)
     schedule = Schedule(cron=notice.cron) if notice.cron else Schedule(
@@ -216,16 +215,36 @@ def notice_out(session: Session, runtime: Runtime, notice: Notice,
             "when": describe(schedule, language) if notice.cron or once else "",
             "next_run_at": _local(runtime, notice.next_run_at),
             "created_at": _local(runtime, notice.created_at),
-            "cancelled_at": _local(runtime, notice.cancelled_at),
-            "author": author.name if author else None,
-            "runs": [run_out(session, runtime, run) for run in runs]}
+            "cancelled_at": _local(runtime, notice.cancelled_at), "author": author,
+            "runs": [run_out(runtime, run, counts[run.id]) for run in runs]}
+
+
+def one(session: Session, runtime: Runtime, notice: Notice, language: str) -> dict[str, Any]:
+    """A notice with its last sendings (its page)."""
+    runs = session.scalars(select(NoticeRun).where(NoticeRun.notice_id == notice.id)
+                           .order_by(NoticeRun.id.desc()).limit(_RUNS)).all()
+    author = session.get(Person, notice.author_id) if notice.author_id else None
+    return notice_out(runtime, notice, language, runs, notices.deliveries(session, runs),
+                      author.name if author else None)
 
 
 def listed(session: Session, runtime: Runtime, language: str) -> list[dict[str, Any]]:
+    """The latest notices, each with its latest sending (the list page and its live
+    updates: a few queries, however many notices)."""
     community = _community(session)
-    return [notice_out(session, runtime, notice, language) for notice in session.scalars(
-        select(Notice).where(Notice.community_id == community.id)
-        .order_by(Notice.id.desc()).limit(_LIST))]
+    shown = session.scalars(select(Notice).where(Notice.community_id == community.id)
+                            .order_by(Notice.id.desc()).limit(_LIST)).all()
+    ids = [notice.id for notice in shown]
+    latest = {run.notice_id: run for run in session.scalars(select(NoticeRun).where(
+        NoticeRun.id.in_(select(func.max(NoticeRun.id)).where(NoticeRun.notice_id.in_(ids))
+                         .group_by(NoticeRun.notice_id))))} if ids else {}
+    counts = notices.deliveries(session, list(latest.values()))
+    authors = {person.id: person.name for person in session.scalars(select(Person).where(
+        Person.id.in_({notice.author_id for notice in shown if notice.author_id})))}
+    return [notice_out(runtime, notice, language,
+                       [latest[notice.id]] if notice.id in latest else [], counts,
+                       authors.get(notice.author_id) if notice.author_id else None)
+            for notice in shown]
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +284,9 @@ def _form_values(form: Mapping[str, Any]) -> dict[str, str]:
               ("to", "zh", "en", "kind", "at", "repeat", "confirm")}
     values["kind"] = values["kind"] if values["kind"] in ("now", "once", "recurring") \
         else "now"
+    # "Once" or "recurring" with no time given is a mistake, not "now".
     values["when"] = {"now": "now", "once": values["at"],
-                      "recurring": values["repeat"]}[values["kind"]][:200]
+                      "recurring": values["repeat"]}[values["kind"]][:200].strip() or "?"
     values["to"] = values["to"][:60] or "all"
     return values
 
@@ -298,7 +318,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             notice, reach = send(session, runtime, draft, author, body.confirm)
             audit_it(session, who, "notice_created", notice, to=notice.audience,
                      when=draft.when, reach=reach, status=str(notice.status))
-            answer["notice"] = notice_out(session, runtime, notice, who.language)
+            answer["notice"] = one(session, runtime, notice, who.language)
             answer["needs_confirmation"] = notice.status == NoticeStatus.AWAITING_CONFIRMATION
             return answer
 
@@ -314,7 +334,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             else:
                 notices.confirm(notice, runtime.now(), runtime.timezone)
             audit_it(session, who, f"notice_{how}", notice)
-            return notice_out(session, runtime, notice, who.language)
+            return one(session, runtime, notice, who.language)
 
     def detail(who: Principal, number: int) -> dict[str, Any] | None:
         runtime = current_runtime()
@@ -322,7 +342,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             notice = session.get(Notice, number)
             if notice is None or notice.community_id != _community(session).id:
                 return None
-            return notice_out(session, runtime, notice, who.language)
+            return one(session, runtime, notice, who.language)
 
     def everything(who: Principal) -> list[dict[str, Any]]:
         with ctx.sessions() as session:

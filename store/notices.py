@@ -344,23 +344,30 @@ class DeliveryCounts:
 
 def delivery(session: Session, run: NoticeRun) -> DeliveryCounts:
     """What became of a run's messages, from their outbox rows."""
+    return deliveries(session, [run])[run.id]
+
+
+def deliveries(session: Session, runs: Sequence[NoticeRun]) -> dict[int, DeliveryCounts]:
+    """``delivery`` of each of ``runs`` (by run id), in one query (a list page's many)."""
+    batches = {batch_of(run): run.id for run in runs}
     rows = session.execute(select(
-        OutboxMessage.status, OutboxMessage.channel, OutboxMessage.last_error,
-        func.coalesce(Person.unreachable, False), func.count())
+        OutboxMessage.batch, OutboxMessage.status, OutboxMessage.channel,
+        OutboxMessage.last_error, func.coalesce(Person.unreachable, False), func.count())
         .outerjoin(Person, OutboxMessage.person_id == Person.id)
-        .where(OutboxMessage.batch == batch_of(run))
-        .group_by(OutboxMessage.status, OutboxMessage.channel, OutboxMessage.last_error,
-                  Person.unreachable)).all()
-    counts = dict.fromkeys(("delivered", "failed", "unreachable", "waiting", "pending"), 0)
-    for status, channel, error, unreachable, count in rows:
+        .where(OutboxMessage.batch.in_(batches))
+        .group_by(OutboxMessage.batch, OutboxMessage.status, OutboxMessage.channel,
+                  OutboxMessage.last_error, Person.unreachable)).all() if batches else []
+    counts = {run.id: dict.fromkeys(("delivered", "failed", "unreachable", "waiting",
+                                     "pending"), 0) for run in runs}
+    for batch, status, channel, error, unreachable, count in rows:
         if status == OutboxStatus.SENT:
             key = "delivered"
         elif status == OutboxStatus.FAILED:
             key = "unreachable" if unreachable or error == UNREACHABLE else "failed"
         else:
             key = "pending" if channel in PUSH_CHANNELS else "waiting"
-        counts[key] += int(count)
-    return DeliveryCounts(**counts)
+        counts[batches[str(batch)]][key] += int(count)
+    return {run_id: DeliveryCounts(**found) for run_id, found in counts.items()}
 
 
 def unreported(session: Session, limit: int = 200) -> Sequence[NoticeRun]:

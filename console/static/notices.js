@@ -54,7 +54,8 @@
       items.forEach(function (item) {
         var row = document.querySelector("[data-notice='" + item.id + "']");
         if (!row) { return; }
-        if (String(item.runs.length) !== row.dataset.runs || item.status !== row.dataset.status) {
+        var latest = item.runs.length ? String(item.runs[0].id) : "";
+        if (latest !== row.dataset.latest || item.status !== row.dataset.status) {
           window.location.reload();  // a new sending or a new state: the page lays it out
           return;
         }

@@ -200,6 +200,8 @@ def test_without_javascript_compose_preview_and_send(service: ConversationServic
     assert notices_made(service) == 0
     empty = staff.post("/notices/preview", data={**form, "zh": ""})
     assert empty.status_code == 422 and "请至少写一种语言的内容" in empty.text
+    no_time = staff.post("/notices/preview", data={**form, "at": ""})  # "once", but when?
+    assert no_time.status_code == 422 and "看不懂这个时间" in no_time.text
 
     sent = staff.post("/notices/send", data=form)
     assert sent.status_code == 303
