@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, exists, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from actions.events import event_values
@@ -37,6 +37,7 @@ from store.models import (
     NoticeRun,
     NoticeStatus,
     Person,
+    ScheduledStep,
     SignupStatus,
     Ticket,
     TicketEvent,
@@ -76,13 +77,49 @@ class Jobs:
             self.response_deadlines, self.supervisor_escalations, self.resolution_deadlines,
             self.polls, self.event_reminders, self.notices, self.notice_reports, self.digest,
             self.handoff_timeouts, self.retention)
+        try:
+            idle = self._idle(now)
+        except Exception:  # then every job looks for itself, and says what failed
+            log.exception("looking for due work failed")
+            idle = set()
         for job in jobs:
+            if job.__name__ in idle:
+                continue
             try:
                 done.update(job(now))
             except Exception:
                 log.exception("scheduled job %s failed; it runs again next sweep", job.__name__)
                 done["errors"] += 1
         return done
+
+    def _idle(self, now: dt.datetime) -> set[str]:
+        """The jobs with nothing to do at ``now``, found in one query: most sweeps find
+        nothing due, and ten jobs looking for themselves cost a dozen queries and connection
+        checkouts every second, beside the turns. Each condition is its job's own (or takes
+        in more), so a job skipped here would have done nothing."""
+        spec = self.policy.polls
+        hour = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+        checks = {
+            "response_deadlines": self._response_due(now),
+            "supervisor_escalations": self._escalation_due(now),
+            "resolution_deadlines": self._resolution_due(now),
+            # every poll step waits at least the delay after the resolution
+            "polls": select(Ticket.id).where(Ticket.status == TicketStatus.RESOLVED,
+                                             Ticket.poll_step < 3,
+                                             Ticket.resolved_at <= now - spec.delay),
+            "event_reminders": self._events_due(now, dt.timedelta(),
+                                                max(self.policy.event_reminders,
+                                                    default=dt.timedelta())),
+            "handoff_timeouts": select(Handoff.id).where(*self._silent(now)),
+            "retention": select(ScheduledStep.job).where(ScheduledStep.job == "retention",
+                                                         ScheduledStep.ref == hour),
+        }
+        with self.runtime.sessions() as session:
+            found = session.execute(select(*(exists(query).label(name)
+                                             for name, query in checks.items()))).one()
+        # retention is idle once claimed for the hour; the others while nothing is due
+        return {name for name, present in zip(checks, found, strict=True)
+                if present == (name == "retention")}
 
     # -- deadlines (接诉即办, 吹哨报到) -------------------------------------------------------
 
@@ -117,9 +154,14 @@ class Jobs:
                            f"ticket:{ticket.number}:remind:{person.id}", ticket,
                            urgent=ticket.priority == "urgent")
 
-        return Counter(reminded=self._step(select(Ticket.id).where(
+        return Counter(reminded=self._step(self._response_due(now), "response_step", 0, 1,
+                                           remind))
+
+    @staticmethod
+    def _response_due(now: dt.datetime) -> Select[int]:
+        return select(Ticket.id).where(
             Ticket.status.in_(OPEN), Ticket.respond_by <= now, Ticket.acknowledged_at.is_(None),
-            Ticket.response_step == 0), "response_step", 0, 1, remind))
+            Ticket.response_step == 0)
 
     def supervisor_escalations(self, now: dt.datetime) -> Counter[str]:
         """Still not accepted some time after the reminder: the supervisor takes it up."""
@@ -127,9 +169,14 @@ class Jobs:
             self._escalate(session, ticket, 1, escalation_targets(session, ticket, 1),
                            "respond", now)
 
-        return Counter(escalated=self._step(select(Ticket.id).where(
+        return Counter(escalated=self._step(self._escalation_due(now), "response_step", 1, 2,
+                                            to_supervisor))
+
+    @staticmethod
+    def _escalation_due(now: dt.datetime) -> Select[int]:
+        return select(Ticket.id).where(
             Ticket.status.in_(OPEN), Ticket.escalate_by <= now, Ticket.acknowledged_at.is_(None),
-            Ticket.response_step == 1), "response_step", 1, 2, to_supervisor))
+            Ticket.response_step == 1)
 
     def resolution_deadlines(self, now: dt.datetime) -> Counter[str]:
         """Not resolved by the resolution deadline: the street is called in (吹哨)."""
@@ -137,9 +184,13 @@ class Jobs:
             self._escalate(session, ticket, 2, escalation_targets(session, ticket, 2),
                            "resolve", now)
 
-        return Counter(whistled=self._step(select(Ticket.id).where(
-            Ticket.status.in_(OPEN), Ticket.resolve_by <= now, Ticket.resolution_step == 0),
-            "resolution_step", 0, 1, whistle))
+        return Counter(whistled=self._step(self._resolution_due(now), "resolution_step", 0, 1,
+                                           whistle))
+
+    @staticmethod
+    def _resolution_due(now: dt.datetime) -> Select[int]:
+        return select(Ticket.id).where(
+            Ticket.status.in_(OPEN), Ticket.resolve_by <= now, Ticket.resolution_step == 0)
 
     def _escalate(self, session: Session, ticket: Ticket, level: int, targets: list[Person],
                   missed: str, now: dt.datetime) -> None:
@@ -173,14 +224,16 @@ class Jobs:
         """A handoff both sides left silent for ``handoff.timeout`` ends, and the resident
         hears at once that Linli answers again (not only when they next write). Claimed by
         the UPDATE that ends it, so a handoff is timed out once."""
-        silent_since = now - self.runtime.policy.handoff.timeout
         with transaction(self.runtime.sessions) as session:
-            ended = session.scalars(update(Handoff).where(
-                Handoff.ended_at.is_(None), Handoff.last_activity_at <= silent_since)
+            ended = session.scalars(update(Handoff).where(*self._silent(now))
                 .values(ended_at=now, ended_by=handoffs.TIMEOUT).returning(Handoff.id)).all()
             for handoff in session.scalars(select(Handoff).where(Handoff.id.in_(ended))):
                 time_out(session, self.runtime, handoff)
         return Counter(handoffs_timed_out=len(ended))
+
+    def _silent(self, now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+        return (Handoff.ended_at.is_(None),
+                Handoff.last_activity_at <= now - self.runtime.policy.handoff.timeout)
 
     # -- satisfaction polls (效果共评) -------------------------------------------------------
 
@@ -224,9 +277,7 @@ class Jobs:
         for index, offset in enumerate(offsets):
             later = offsets[index + 1] if index + 1 < len(offsets) else dt.timedelta()
             with self.runtime.sessions() as session:
-                events = session.scalars(select(Event.id).where(
-                    Event.cancelled.is_(False), Event.starts_at > now + later,
-                    Event.starts_at <= now + offset)).all()
+                events = session.scalars(self._events_due(now, later, offset)).all()
             for event_id in events:
                 with transaction(self.runtime.sessions) as session:
                     ref = f"{event_id}:{int(offset.total_seconds())}"
@@ -252,6 +303,13 @@ class Jobs:
                           **event_values(self.runtime, session, event, language))
             reminded += 1
         return reminded
+
+    @staticmethod
+    def _events_due(now: dt.datetime, after: dt.timedelta,
+                    within: dt.timedelta) -> Select[int]:
+        """Events starting more than ``after`` and at most ``within`` from ``now``."""
+        return select(Event.id).where(Event.cancelled.is_(False), Event.starts_at > now + after,
+                                      Event.starts_at <= now + within)
 
     def _lead(self, left: dt.timedelta, language: str) -> str:
         """How soon, as people say it: 30分钟后, 1小时后, 明天这个时候, 3天后."""
