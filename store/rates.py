@@ -337,9 +337,10 @@ def report(session: Session, community: Community, first: dt.date, until: dt.dat
            category: str | None = None) -> dict[str, Any]:
     """The rates of the tickets opened on the community's local days ``[first, until)``, as
     ``linli report rates --json`` prints them and the console serves them: the whole (one
-    grid's when ``grid`` is given, one category's when ``category`` is), per grid (the whole community only), per category and
-    per week, with each rate's meaning. One query: the same counts as ``rates``,
-    ``rates_by_grid``, ``rates_by_category`` and ``weekly``, added up here."""
+    grid's when ``grid`` is given, one category's when ``category`` is), per grid (the whole
+    community only), per category and per week, with each rate's meaning. One query: the
+    same counts as ``rates``, ``rates_by_grid``, ``rates_by_category`` and ``weekly``, added
+    up here."""
     zone = ZoneInfo(community.timezone)
     since = dt.datetime.combine(first, dt.time(), zone)
     end = dt.datetime.combine(until, dt.time(), zone)
