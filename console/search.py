@@ -14,7 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, String, and_, cast, exists, not_, or_, select, type_coerce
+from sqlalchemy import (
+    Float,
+    String,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,7 +73,8 @@ def conditions(chosen: MessageFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if chosen.q:
         # PostgreSQL answers this from the trigram index (migration 0021) when q has three
-        # characters or more, even when nothing matches; shorter ones and SQLite scan.
+        # characters or more, even when nothing matches; `search` adds the pair index (0022)
+        # for two. One character, and SQLite, scan.
         found.append(message.text.ilike(f"%{_escape_like(chosen.q)}%", escape="\\"))
     if chosen.intent:
         found.append(intent_of() == chosen.intent)
@@ -118,6 +133,12 @@ def search(session: Session, chosen: MessageFilter, limit: int = 50,
     limit = max(1, min(limit, MAX_LIMIT))
     message = TranscriptMessage
     query = select(message).where(*conditions(chosen))
+    pair = (chosen.q or "").lower()
+    if len(pair) == 2 and session.get_bind().dialect.name == "postgresql":
+        # Trigrams need three characters: a pair is found by its own index (migration 0022),
+        # so a search that matches nothing does not read every row.
+        query = query.where(func.linli_bigrams(message.text, type_=ARRAY(Text))
+                            .contains(array([cast(literal(pair), Text)])))
     if after is not None:
         at, number = after
         query = query.where(or_(message.at < at, and_(message.at == at, message.id < number)))

@@ -301,7 +301,10 @@ class TranscriptMessage(Base):
                       # The console's text search (ILIKE '%…%'): PostgreSQL only (0021).
                       Index("ix_transcript_text_trgm", "text", postgresql_using="gin",
                             postgresql_ops={"text": "gin_trgm_ops"},
-                            info={"dialects": ("postgresql",)}))
+                            info={"dialects": ("postgresql",)}),
+                      # ...and its 2-character searches, by character pairs (0022).
+                      Index("ix_transcript_text_bigrams", sql_text("linli_bigrams(text)"),
+                            postgresql_using="gin", info={"dialects": ("postgresql",)}))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
