@@ -43,8 +43,9 @@ def admin(browser: Browser, base_url: str) -> Iterator[Page]:  # noqa: F811
     assert problems == [], "the page logged errors (a CSP refusal shows up here)"
 
 
-def test_an_admin_edits_and_imports_people(admin: Page, base_url: str, tmp_path: Path,
-                                           service: ConversationService) -> None:  # noqa: F811
+def test_an_admin_edits_and_imports_people(
+        admin: Page, base_url: str, tmp_path: Path,  # noqa: F811
+        service: ConversationService) -> None:  # noqa: F811
     page = admin
     shot(page, "console-community.png")
     page.click("#community-tables a[href$='/community/people']")
