@@ -300,3 +300,18 @@ def test_events_list_keeps_the_clock(login: Login) -> None:
     starts = [dt.datetime.fromisoformat(e["starts_at"]) for e in
               staff.get("/api/events").json()["items"]]
     assert starts == sorted(starts) and starts[0].date() == dt.date(2026, 11, 1)
+
+
+def test_the_pages_texts_are_their_own() -> None:
+    """The console's catalogue keeps the first text of a key: another page's key of the same
+    name would show its words here."""
+    import importlib
+    import pkgutil
+
+    import console
+    from console.events_texts import TEXTS
+
+    for module in pkgutil.iter_modules(console.__path__):
+        if module.name.endswith("_texts") and module.name != "events_texts":
+            other = importlib.import_module(f"console.{module.name}")
+            assert not set(TEXTS) & set(getattr(other, "TEXTS", {})), module.name
