@@ -92,6 +92,8 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
     reloading what an earlier part loaded)."""
     savepoints = _savepoints_hold(sessions)
     with sessions() as session:
+        held: list[object] = []
+        session.info[_HELD] = held
         token = _unit.set(_Unit(sessions, session, savepoints))
         try:
             if savepoints:
@@ -101,3 +103,20 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
                 yield
         finally:
             _unit.reset(token)
+            del session.info[_HELD]
+            held.clear()
+
+
+#: Key in a unit's ``Session.info`` of the objects it keeps while the unit lasts.
+_HELD = "linli_unit_held"
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+@event.listens_for(Session, "pending_to_persistent")
+def _hold(session: Session, instance: object) -> None:
+    """SQLAlchemy's recipe for a strongly referencing session, for a unit's session only:
+    what one part of a turn loaded (the person, their building, a ticket) is there for the
+    next, instead of being dropped once no part refers to it and loaded again."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(instance)
