@@ -31,7 +31,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     false,
     func,
     literal,
@@ -202,7 +201,10 @@ def _overdue(as_of: dt.datetime) -> ColumnElement[bool]:
 
 
 def _handoff_open() -> ColumnElement[bool]:
-    return exists().where(Handoff.resident_id == Ticket.reporter_id, Handoff.ended_at.is_(None))
+    # Not correlated: the database reads the few open handoffs once (a hashed subplan), rather
+    # than looking them up again for each open ticket it ranks.
+    return Ticket.reporter_id.in_(
+        select(Handoff.resident_id).where(Handoff.ended_at.is_(None)).scalar_subquery())
 
 
 def _rank(as_of: dt.datetime) -> ColumnElement[int]:
@@ -293,22 +295,30 @@ def board(session: Session, viewer: Viewer, filters: Filters = Filters(), *,
         return BoardPage([], None, as_of)
     limit = max(1, min(limit, 500))
     rank, deadline = _rank(as_of), _deadline()
+    # First the page's sort keys, from the open tickets' columns alone (on PostgreSQL the
+    # partial index ix_ticket_open_board holds them all); then only the page's rows in full.
+    keys = (select(Ticket.id.label("id"), rank.label("rank"), deadline.label("deadline"))
+            .select_from(Ticket)
+            .outerjoin(Building, Ticket.building_id == Building.id)
+            .outerjoin(Grid, Building.grid_id == Grid.id)
+            .where(_in_scope(scope, viewer.community_id)))
+    keys = _filtered(keys, filters, as_of)
+    if after is not None:
+        keys = keys.where(_after(rank, deadline, after))
+    page = keys.order_by(rank, deadline, Ticket.id).limit(limit + 1).subquery("page")
     assignee = aliased(Person)
     query = (select(Ticket.id, Ticket.number, Ticket.kind, Ticket.category, Ticket.status,
                     Ticket.escalation_level, Grid.code, Building.number, Ticket.unit,
                     func.substr(Ticket.text, 1, SUMMARY + 1), assignee.name,
                     Ticket.created_at, Ticket.respond_by, Ticket.resolve_by,
-                    Ticket.acknowledged_at, _overdue(as_of), _handoff_open(), rank,
-                    deadline)
-             .select_from(Ticket)
+                    Ticket.acknowledged_at, _overdue(as_of), _handoff_open(), page.c.rank,
+                    page.c.deadline)
+             .select_from(page)
+             .join(Ticket, Ticket.id == page.c.id)
              .outerjoin(Building, Ticket.building_id == Building.id)
              .outerjoin(Grid, Building.grid_id == Grid.id)
-             .outerjoin(assignee, Ticket.assignee_id == assignee.id)
-             .where(_in_scope(scope, viewer.community_id)))
-    query = _filtered(query, filters, as_of)
-    if after is not None:
-        query = query.where(_after(rank, deadline, after))
-    rows = session.execute(query.order_by(rank, deadline, Ticket.id).limit(limit + 1)).all()
+             .outerjoin(assignee, Ticket.assignee_id == assignee.id))
+    rows = session.execute(query.order_by(page.c.rank, page.c.deadline, page.c.id)).all()
     items = [_item(row) for row in rows[:limit]]
     following = None
     if len(rows) > limit:
@@ -341,7 +351,9 @@ class BoardCounts:
 
 
 def counts(session: Session, viewer: Viewer, filters: Filters = Filters(), *,
-           as_of: dt.datetime) -> BoardCounts:
+           as_of: dt.datetime, waiting: Sequence[HandoffItem] | None = None) -> BoardCounts:
+    """The headline of ``viewer``'s board; ``waiting`` is their ``open_handoffs`` when the
+    caller has read them already (the console shows them too), so they are read once."""
     scope = scope_of(session, viewer)
     if scope.empty:
         return BoardCounts(0, 0, 0, 0, 0, 0)
@@ -355,8 +367,9 @@ def counts(session: Session, viewer: Viewer, filters: Filters = Filters(), *,
              .where(_in_scope(scope, viewer.community_id)))
     total, emergencies, overdue, escalated, unassigned = (
         int(n) for n in session.execute(_filtered(query, filters, as_of)).one())
-    return BoardCounts(total, emergencies, overdue, escalated, unassigned,
-                       len(open_handoffs(session, viewer)))
+    if waiting is None:
+        waiting = open_handoffs(session, viewer)
+    return BoardCounts(total, emergencies, overdue, escalated, unassigned, len(waiting))
 
 
 # -- handoffs --------------------------------------------------------------------------------

@@ -213,7 +213,17 @@ class Ticket(Base):
                       Index("ix_ticket_status_respond_by", "status", "respond_by"),
                       Index("ix_ticket_status_escalate_by", "status", "escalate_by"),
                       Index("ix_ticket_status_resolve_by", "status", "resolve_by"),
-                      Index("ix_ticket_status_resolved_at", "status", "resolved_at"))
+                      Index("ix_ticket_status_resolved_at", "status", "resolved_at"),
+                      # The staff board ranks and counts open tickets from this alone (0023).
+                      Index("ix_ticket_open_board", "community_id", "status",
+                            postgresql_include=["id", "kind", "escalation_level",
+                                                "acknowledged_at", "respond_by", "resolve_by",
+                                                "reporter_id", "accused_id", "building_id",
+                                                "assignee_id", "category"],
+                            postgresql_where=sql_text(
+                                "status IN ('new', 'assigned', 'acknowledged', 'in_progress', "
+                                "'reopened')"),
+                            info={"dialects": ("postgresql",)}))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # BX-20261121-0042
