@@ -175,6 +175,57 @@ def nlu_parse(
         sys.stdout.flush()
 
 
+@nlu_app.command("models")
+def nlu_models(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """List the trained model versions: status, data fingerprint and scores."""
+    from bot.model_commands import lines, listing
+    from bot.wiring import build_runtime
+
+    with build_runtime(Settings()).sessions() as session:
+        if as_json:
+            typer.echo(json.dumps(listing(session), ensure_ascii=False, default=str))
+            return
+        for line in lines(session):
+            typer.echo(line)
+
+
+@nlu_app.command("activate")
+def nlu_activate(
+    version: Annotated[str, typer.Argument(help="a version from `linli nlu models`, or "
+                                           "packaged")],
+) -> None:
+    """Serve VERSION in every running worker (they switch within seconds, no restart)."""
+    from bot.model_commands import ModelCommandError, activate
+    from bot.wiring import build_runtime
+    from store.database import transaction
+
+    runtime = build_runtime(Settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            previous = activate(session, version, runtime.now())
+    except ModelCommandError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"active: {version} (was {previous})")
+
+
+@nlu_app.command("rollback")
+def nlu_rollback() -> None:
+    """Serve again the model version served before the active one."""
+    from bot.model_commands import ModelCommandError, rollback
+    from bot.wiring import build_runtime
+    from store.database import transaction
+
+    runtime = build_runtime(Settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            was, now_active = rollback(session, runtime.now())
+    except ModelCommandError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"active: {now_active} (was {was})")
+
+
 @app.command()
 def shell(
     who: Annotated[str, typer.Option("--as", help="demo person to chat as, e.g. wang_aiyi "
@@ -390,6 +441,7 @@ def notice_create(
 ) -> None:
     """Schedule a notice; each resident gets their language, else the community default."""
     from bot.wiring import build_runtime
+    from console.notices import Draft, dry_run, preview_lines
     from nlu.schedule import describe, parse_schedule
     from store import notices
     from store.database import transaction
@@ -402,6 +454,9 @@ def notice_create(
         audience = notices.Audience.parse(to)
         with transaction(runtime.sessions) as session:
             community = _community(session)
+            # The console's dry run: who reads it and what holds it back, said below.
+            draft = Draft(audience, schedule, {"zh": zh, "en": en}, when)
+            preview = preview_lines(dry_run(session, runtime, draft), draft, runtime)
             notice, reach = notices.create(
                 session, community=community, author=None, texts={"zh": zh, "en": en},
                 audience=audience, at=schedule.at, cron=schedule.cron, now=runtime.now(),
@@ -413,6 +468,8 @@ def notice_create(
         raise _fail(str(error)) from None
     typer.echo(f"notice #{number}: {audience}, {reach} recipients, "
                f"{describe(schedule, 'en')}, {status}")
+    for line in preview:
+        typer.echo(line)
     if status == "to_confirm":
         typer.echo(f"more than {runtime.policy.notices.confirm_above} recipients: confirm "
                    f"with `linli notice confirm {number}` (or create it with --yes)")

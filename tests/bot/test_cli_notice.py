@@ -15,8 +15,9 @@ def test_notices_from_the_command_line(tmp_path: Path) -> None:
     weekly = linli(env, "notice", "create", "--to", "grid:G2", "--when", "每周一早上8点",
                    "--zh", "周一早上8点前把可回收垃圾放到楼下", "--en", "Recyclables out by 8am")
     assert weekly.returncode == 0, weekly.stderr
-    assert weekly.stdout.strip() == ("notice #1: grid:G2, 2 recipients, every Monday 08:00, "
-                                     "scheduled")
+    assert weekly.stdout.splitlines() == [
+        "notice #1: grid:G2, 2 recipients, every Monday 08:00, scheduled",
+        "readers: residents 2; G2 2; English 1 · Chinese 1"]  # the console's preview
 
     # A community that asks before notifying more than 5 people.
     config = tmp_path / "config"
@@ -47,3 +48,7 @@ def test_notices_from_the_command_line(tmp_path: Path) -> None:
         failed = linli(env, "notice", "create", *args)
         assert failed.returncode == 2 and message in failed.stderr, failed.stderr
         assert "Traceback" not in failed.stderr
+
+    night = linli(env, "notice", "create", "--to", "grid:G2", "--when", "明天23点", "--zh", "停水")
+    assert "warning: Quiet hours (22:00–07:00): residents get it at " in night.stdout
+    assert night.stdout.rstrip().endswith("07:00, not before.")
