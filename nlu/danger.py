@@ -147,7 +147,7 @@ _HERE_NOW = _any(
     r"\bunconscious\b|\b(?:threaten\w*|says?|saying|yell\w*|scream\w*|shout\w*)\b.{0,25}\b(?:kill|stab|hurt)\b")
 _LIKELY_NOW = _any(
     r"[好很特别太老超]?(?:大|浓|重|冲|呛)[了啊!！]|好大|很大|特别大|太大|好浓|很浓|特别浓|好重|很重|"
-    r"特别重|好冲|很冲|全是|到处|满屋|满地|满楼|整个|整栋|整层|现在|刚才|刚刚|突然|"
+    r"特别重|好冲|很冲|全是|到处|满屋|满地|满楼|整个|整栋|整层|现在|刚才|刚刚|"
     r"我.{0,3}(?:被困|困在|被关|关在|卡在|在里面|锁在)|有人(?:晕|倒|摔|被困|触电|打|拿|在撬|在砸)|"
     r"烧起来|着起来|冒出来|往外|在(?:冒|烧|漏|响|喷|流|往|滴|闪)|一股|头晕|头疼|头痛|恶心|想吐|难受|"
     r"卡住了|困住了|被困了|关住了|困在电梯|关在电梯|一屋子|一地|全[泡湿淹是]|出冷汗|脸色|说不出话|迷迷糊糊|"
@@ -161,10 +161,27 @@ _LIKELY_NOW = _any(
     r"\b(?:coming|pouring|gushing|seeping|spreading) (?:in|out|from|through|under|down|into)\b|"
     r"\bsmells? (?:of|like|funny|strange|weird)\b|\bsmoky\b|\bgoing off\b|\bi smell\b|"
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an )?(?:lift|elevator)\b|\bsweaty\b|"
-    r"\bsuddenly\b|\bcollapsed\b|\bfell\b|\bfainted\b|\bpassed out\b|\bseizure\b|\bchoking\b|"
+    r"\bcollapsed\b|\bfell\b|\bfainted\b|\bpassed out\b|\bseizure\b|\bchoking\b|"
     r"\bbleeding\b|"
     r"\bconfused\b|\bpale\b|\bnot making (?:any )?sense\b|\bdizzy\b|\bhead is pounding\b|"
     r"\bheadaches?\b|\bnause\w+|\bthrowing up\b|\bfeel sick\b")
+
+# "Suddenly" is how general safety questions are put (电梯突然停了该按哪个键, what if the power
+# suddenly goes): it places a question here only when it names someone of the resident's own.
+_SUDDEN = _any(r"突然|忽然|一下子", r"\bsuddenly\b|\ball of a sudden\b")
+_OWN_PERSON = _any(
+    r"我|咱|俺|家里|孩子|小孩|宝宝|老人|老公|老婆|爸|妈|爷|奶|外公|外婆|儿子|女儿|邻居|大爷|大妈",
+    r"\b(?:i|i'm|we|we're|my|our|us|me)\b")
+# A lift, door or machine stuck or stopped at a floor, with no one said to be inside: a repair.
+_MACHINE_ONLY = _any(
+    r"电梯.{0,6}(?:卡|停|困|挂)在.{0,4}(?:\d+|[一二三四五六七八九十]+)(?:楼|层)",
+    r"\b(?:lift|elev\w*)\b.{0,20}\b(?:stuck|stopped|parked|frozen|sitting)\b (?:on|at) "
+    r"(?:the )?(?:floor|level|\d+(?:st|nd|rd|th)? floor|(?:ground|top|\w+) floor)")
+_SOMEONE_INSIDE = _any(
+    r"里面|里头|人|困|关在|出不来|救",
+    r"\b(?:in it|inside|in there|trapped|someone|somebody|anyone|people|person|kid|child|"
+    r"baby|i'm|i am|we're|we are|with (?:my|a|an|the|him|her|them|us|me))\b|\bhelp\b")
+_NOBODY_INSIDE = _any(r"(?:没|没有|无)人", r"\b(?:nobody|no one|no-one|empty)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +245,9 @@ def _elsewhere(text: str) -> list[str]:
         found.append("tobacco")
     if _WORKS.search(text):
         found.append("works")
+    if _MACHINE_ONLY.search(text) and (_NOBODY_INSIDE.search(text)
+                                       or not _SOMEONE_INSIDE.search(text)):
+        found.append("machine_only")
     return found
 
 
@@ -235,7 +255,8 @@ def _danger_placed(text: str, place_given: bool) -> bool:
     """No cue says the danger is elsewhere, and a question is placed here."""
     if _elsewhere(text):
         return False
-    return place_given or not _ASKING.search(text) or bool(_LIKELY_NOW.search(text))
+    return (place_given or not _ASKING.search(text) or bool(_LIKELY_NOW.search(text))
+            or bool(_SUDDEN.search(text) and _OWN_PERSON.search(text)))
 
 
 def _demoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -95,6 +95,30 @@ def test_a_danger_going_on_keeps_the_emergency_reading(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
 
 
+@pytest.mark.parametrize("text", ["电梯突然停了人在里面该按哪个键",
+                                  "what should you do if the lift suddenly stops"])
+def test_how_to_act_if_something_suddenly_happens_is_a_question(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] == "ask_faq"
+
+
+@pytest.mark.parametrize("text", ["the elevtor is stuck on floor 5", "电梯卡在5楼 里面没人",
+                                  "lift stuck at level 2, nobody in it"])
+def test_a_lift_stuck_at_a_floor_with_no_one_inside_is_no_emergency(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["the lift is stuck on the 3rd floor and my son is in it",
+                                  "电梯卡在5楼了 我在里面出不来", "elevator stuck on floor 12 help",
+                                  "电梯突然停了我在里面怎么办"])
+def test_someone_in_a_stuck_lift_keeps_the_emergency_reading(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+def test_the_known_lift_misses_parse_as_a_question_and_a_repair(pipeline: NluPipeline) -> None:
+    assert pipeline.parse("电梯突然停了人在里面该按哪个键")["intent"]["name"] == "ask_faq"
+    assert pipeline.parse("the elevtor is stuck on floor 5")["intent"]["name"] == "report_repair"
+
+
 def test_a_place_in_a_question_keeps_the_emergency_reading() -> None:
     assert danger.guard("着火了怎么办", SURE_EMERGENCY, place_given=True) == SURE_EMERGENCY
     # but not in a memory: the place says where it happened, not that it is happening
