@@ -13,7 +13,6 @@ does not answer "欢乐谷几点开门", and that question gets no answer.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
@@ -24,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from nlu.normalise import simplified  # 繁体 read as the NLU reads it
 from nlu.text import clean
 
 #: An entry must explain this share of a question's content (by weight, question words left
@@ -49,24 +49,6 @@ _CANDIDATES = 10
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 _DOUBLED_END = re.compile(r"([b-df-hj-np-rtv-z])\1$")  # putting → putt → put
-
-
-@functools.cache
-def _to_simplified() -> Any:
-    import opencc  # as the NLU reads 繁体 (nlu/normalise.py)
-
-    return opencc.OpenCC("t2s.json")
-
-
-def simplified(text: str) -> str:
-    """繁体 as 简体, character by character, so "垃圾分類幾點投放" reads as the entries do."""
-    if not _HAN.search(text):
-        return text
-    converted = _to_simplified().convert(text)
-    if len(converted) != len(text):  # a phrase rewritten: keep to single characters
-        converted = "".join(_to_simplified().convert(c) if _HAN.fullmatch(c) else c
-                            for c in text)
-    return str(converted)
 
 
 def stem(word: str) -> str:

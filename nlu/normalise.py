@@ -7,6 +7,7 @@ The tables live in ``nlu/resources`` and are data, not code: extend them there.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -93,6 +94,27 @@ def _one_slip(typed: str, meant: str) -> bool:
             and rest[2:] == meant_rest[2:])
 
 
+@functools.cache
+def _traditional_to_simplified() -> _Converter:
+    import opencc
+
+    converter: _Converter = opencc.OpenCC("t2s.json")  # the .json name works on every 1.x
+    return converter
+
+
+def simplified(text: str, converter: _Converter | None = None) -> str:
+    """繁体 as 简体, letter for letter so offsets into ``text`` stay valid: a phrase whose
+    conversion changes length is converted character by character. The FAQ search reads
+    questions with it too (actions/faq_index.py)."""
+    if not _HAN.search(text):
+        return text
+    converter = converter or _traditional_to_simplified()
+    converted = converter.convert(text)
+    if len(converted) != len(text):
+        converted = "".join(converter.convert(c) if _HAN.match(c) else c for c in text)
+    return converted if len(converted) == len(text) else text
+
+
 @dataclass(frozen=True, slots=True)
 class Normaliser:
     """繁体 → 简体, then dialect and typo rewrites, fillers, English typos and English words in
@@ -113,11 +135,9 @@ class Normaliser:
         text = cleaned.text
         if not text:
             return cleaned
-        simplified = self.converter.convert(text)
-        if len(simplified) != len(text):  # a phrase changed length: convert letter by letter
-            simplified = "".join(self.converter.convert(c) if _HAN.match(c) else c for c in text)
-        if simplified != text and len(simplified) == len(text):
-            cleaned = CleanText(simplified, cleaned.offsets, cleaned.original_length)
+        converted = simplified(text, self.converter)
+        if converted != text:
+            cleaned = CleanText(converted, cleaned.offsets, cleaned.original_length)
         cleaned = self._replace(cleaned, self.rewrite_pattern, self.rewrites)
         cleaned = self._drop_fillers(cleaned)
         words = list(_LATIN_WORD.finditer(cleaned.text))
@@ -169,8 +189,6 @@ def tables_text() -> str:
 
 def build_normaliser() -> Normaliser:
     """Load the converter and the tables (a few milliseconds; call once per featurizer)."""
-    import opencc
-
     rewrites = {row[0]: row[1] for row in _table("zh_rewrites.tsv")}
     mixed = {row[0]: row[1] for row in _table("mixed_en.tsv")}
     fillers = [row[0] for row in _table("fillers.txt")]
@@ -178,7 +196,7 @@ def build_normaliser() -> Normaliser:
     emoji = _table("emoji.tsv")
     emoji_en = {row[0]: f" {row[2]} " for row in emoji}
     return Normaliser(
-        converter=opencc.OpenCC("t2s.json"),  # the .json name works on every 1.x
+        converter=_traditional_to_simplified(),
         rewrites=rewrites, rewrite_pattern=_anywhere(rewrites),
         mixed=mixed, mixed_pattern=alternation(mixed),
         filler_pattern=alternation(fillers),

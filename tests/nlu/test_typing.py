@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from nlu.normalise import Normaliser, Speller, build_normaliser
+from nlu.normalise import Normaliser, Speller, build_normaliser, simplified
 from nlu.pipeline import NluPipeline
 from nlu.text import clean
 
@@ -139,3 +140,14 @@ def test_every_normalised_character_points_into_the_original_in_order(
         assert len(cleaned.offsets) == len(cleaned.text)
         assert list(cleaned.offsets) == sorted(cleaned.offsets)
         assert all(0 <= offset < len(raw) for offset in cleaned.offsets)
+
+
+def test_faq_search_reads_traditional_characters_as_the_nlu_does() -> None:
+    from actions.faq_index import FaqIndex
+
+    index = FaqIndex.load(Path(__file__).resolve().parents[2] / "config" / "faq.yml")
+    asked = index.best("垃圾分类几点投放")
+    assert asked is not None
+    again = index.best("垃圾分類幾點投放")
+    assert again is not None and again[0] == asked[0]
+    assert simplified("垃圾分類幾點投放") == "垃圾分类几点投放"
