@@ -11,7 +11,7 @@ found", never "forbidden", so nobody learns which numbers exist.
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from starlette.concurrency import run_in_threadpool
 
 from actions.base import ActionRefusedError
@@ -34,7 +34,7 @@ from console.rendering import render, root
 from console.security import Principal, page, read_session, require
 from console.tickets_texts import TEXTS
 from store import audit, board, media
-from store.board import BoardError, Filters, TicketDetail, Viewer
+from store.board import BoardError, Filters, HandoffItem, TicketDetail, Viewer
 from store.community import home
 from store.database import transaction
 from store.masking import mask_sensitive
@@ -67,7 +67,9 @@ def viewer_of(session: Session, who: Principal) -> Viewer:
     """The board's viewer for a console account: its person with the roles both hold; an
     account without a person sees as its roles say, in the community served."""
     granted = frozenset(who.roles)
-    person = session.get(Person, who.person_id) if who.person_id is not None else None
+    # The person with their roles in one statement: every board request starts here.
+    person = session.get(Person, who.person_id, options=[joinedload(Person.roles)]) \
+        if who.person_id is not None else None
     if person is not None:
         return Viewer(person.community_id, granted & {str(r.role) for r in person.roles},
                       person.id)
@@ -107,14 +109,19 @@ def read_filters(params: Mapping[str, str]) -> Filters:
 
 # -- what is shown ---------------------------------------------------------------------------
 
-def snapshot(session: Session, viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
+def snapshot(session: Session, viewer: Viewer, now: dt.datetime,
+             waiting: Sequence[HandoffItem] | None = None) -> dict[str, Any]:
     """What the live board watches: the viewer's headline, and marks that move whenever any
-    ticket or handoff changes (the newest event, the newest and open handoffs)."""
-    counts = asdict(board.counts(session, viewer, as_of=now))
-    event = session.scalar(select(func.max(TicketEvent.id))) or 0
-    handoff, talking = session.execute(select(
-        func.max(Handoff.id), func.count().filter(Handoff.ended_at.is_(None)))).one()
-    marks = [event, handoff or 0, talking, *counts.values()]
+    ticket or handoff changes (the newest event, the newest and open handoffs). ``waiting``:
+    the viewer's open handoffs when the caller has read them already."""
+    counts = asdict(board.counts(session, viewer, as_of=now, waiting=waiting))
+    # One round trip for the three marks.
+    event, handoff, talking = session.execute(select(
+        select(func.max(TicketEvent.id)).scalar_subquery(),
+        select(func.max(Handoff.id)).scalar_subquery(),
+        select(func.count()).select_from(Handoff).where(Handoff.ended_at.is_(None))
+        .scalar_subquery())).one()
+    marks = [event or 0, handoff or 0, talking, *counts.values()]
     return {"stamp": ".".join(str(m) for m in marks), "counts": counts}
 
 
@@ -264,8 +271,8 @@ def router(ctx: ConsoleContext) -> APIRouter:
             viewer = viewer_of(session, who)
             found = board.board(session, viewer, filters, as_of=now, limit=limit,
                                 cursor=cursor)
-            shown = snapshot(session, viewer, now)
             waiting = board.open_handoffs(session, viewer)
+            shown = snapshot(session, viewer, now, waiting)
             grids = list(session.scalars(select(Grid.code).where(
                 Grid.community_id == viewer.community_id).order_by(Grid.code)))
         return {**found.as_dict(), "counts": shown["counts"], "stamp": shown["stamp"],
