@@ -86,7 +86,12 @@ class Jobs:
             if job.__name__ in idle:
                 continue
             try:
-                done.update(job(now))
+                did = job(now)
+                done.update(did)
+                if any(did.values()):
+                    # A job's work can make a later one due in this very sweep (a reminder
+                    # sent now makes the supervisor's escalation due): the rest look again.
+                    idle = set()
             except Exception:
                 log.exception("scheduled job %s failed; it runs again next sweep", job.__name__)
                 done["errors"] += 1
