@@ -70,6 +70,11 @@ def one(session: Session, suggestion_id: int) -> dict[str, Any] | None:
                               suggestion.status_changed_at)) | {"supporter_names": backers}
 
 
+def _local(stored: str) -> str:
+    """A stored UTC moment as the community's clock reads it (staff think in local time)."""
+    return current_runtime().local(dt.datetime.fromisoformat(stored)).strftime("%Y-%m-%d %H:%M")
+
+
 def router(ctx: ConsoleContext) -> APIRouter:
     for key, texts in TEXTS.items():
         CATALOGUE.setdefault(key, texts)
@@ -139,7 +144,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
                    status: str | None = Query(None, pattern=_STATUS),
                    before: int | None = None) -> Response:
         return render(ctx, request, "suggestions.html", who, shown=status or "",
-                      statuses=STATUSES, **inbox(status, before))
+                      statuses=STATUSES, when=_local, **inbox(status, before))
 
     @api.get("/suggestions/{suggestion_id}")
     def suggestion_page(request: Request, suggestion_id: int, who: staff_page) -> Response:
@@ -153,8 +158,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             message = translate("evt_s_told" if int(told) else "evt_s_unchanged", who.language,
                                 count=told)
         return render(ctx, request, "suggestion.html", who, s=found, statuses=STATUSES,
-                      message=message, reply_limit=REPLY_LIMIT,
-                      at=dt.datetime.fromisoformat(found["created_at"]))
+                      message=message, reply_limit=REPLY_LIMIT, when=_local)
 
     @api.post("/suggestions/{suggestion_id}/status")
     async def status_page(request: Request, suggestion_id: int, who: staff_page) -> Response:

@@ -1,6 +1,6 @@
 """Make docs/console-*.png: the operator console's login, search, conversation (a span being
-corrected), review queue, the search on a phone, and a notice composed and delivered, in
-Chinese.
+corrected), review queue, the search on a phone, a notice composed and delivered, and a staff
+day's event, poll, rates and suggestion, in Chinese.
 
     .venv/bin/python docs/console_screenshots.py
 
@@ -25,7 +25,8 @@ def main() -> int:
                            "tests/browser/test_console_browser.py",
                            "tests/browser/test_console_nlu.py",
                            "tests/browser/test_staff_board.py",
-                           "tests/browser/test_notices_browser.py"], cwd=DOCS.parent, env=env,
+                           "tests/browser/test_notices_browser.py",
+                           "tests/browser/test_staff_day.py"], cwd=DOCS.parent, env=env,
                           check=False).returncode
 
 
