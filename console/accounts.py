@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from actions.runtime import current as current_runtime
 from console.accounts_texts import TEXTS
 from console.context import ConsoleContext, MenuItem
 from console.i18n import CATALOGUE
@@ -55,7 +56,8 @@ def router(ctx: ConsoleContext) -> APIRouter:
              form: dict[str, Any] | None = None) -> Response:
         with ctx.sessions() as session:
             listed = _listing(session)
-            history = [{"at": e.at, "user": e.username, "action": e.action,
+            # The community's clock, as staff read it (the log keeps UTC).
+            history = [{"at": current_runtime().local(e.at), "user": e.username, "action": e.action,
                         "target": e.target, "details": e.details}
                        for e in audit.of_actions(session, ACTIONS, _HISTORY)]
         return render(ctx, request, "accounts.html", who, status=status, accounts=listed,

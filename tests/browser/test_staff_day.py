@@ -157,3 +157,24 @@ def test_staff_run_events_polls_rates_and_suggestions_from_the_browser(
     shot(page, "console-suggestions.png")
     heard = "\n".join(say(base_url, RESIDENT, "好的"))
     assert "已采纳" in heard and REPLY in heard, heard
+
+
+def test_an_admin_adds_a_grid_member_account(console: Page, base_url: str) -> None:  # noqa: F811
+    page = console
+    page.goto(f"{base_url}/console/accounts")
+    page.fill("input[name=username]", "admin_a")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console/accounts")
+    form = page.locator("#account-add")
+    form.locator("input[name=username]").fill("liu_yang")
+    form.locator("input[value=grid_member]").check()
+    form.locator("input[name=person]").fill("liu_yang")
+    form.locator("input[name=password]").fill("a long enough password")
+    form.locator("button.primary").click()
+    expect(page.locator("#accounts-message")).to_contain_text("liu_yang")
+    assert "网格员" in page.locator("#account-liu_yang").inner_text()
+    history = page.locator("#accounts-history tbody tr").first.inner_text()
+    assert "admin_a" in history and "liu_yang" in history and "新建账号" in history
+    assert "2026-11-21 09:30" in history  # the community's clock, not UTC
+    shot(page, "console-accounts.png")
