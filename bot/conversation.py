@@ -35,7 +35,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.choices import OutOfRange, choose, remember
 from bot.edge import clean_text
-from flows.runner import Context, FlowRunner, Reply
+from flows.runner import Context, FlowRunner, Position, Reply
 from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED
 from store.community import home, nearest_building
@@ -258,6 +258,7 @@ class _Turn:
     in_handoff: bool = False
     parse: dict[str, Any] | None = None
     keep_choices: bool = False  # a number past the choices: they stay for the next try
+    flow: Position | None = None  # where the runner left the conversation, for the console
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,7 +564,9 @@ class ConversationService:
         context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now,
                           in_handoff=turn.in_handoff)
         assert turn.state is not None
-        return await self.runner.handle(turn.state, context)
+        replies = await self.runner.handle(turn.state, context)
+        turn.flow = self.runner.position(turn.state)
+        return replies
 
     async def _photo_only(self, incoming: Incoming, turn: _Turn,
                           now: dt.datetime) -> list[Reply]:
@@ -603,6 +606,8 @@ class ConversationService:
             if turn.parse is not None:
                 parse = {**turn.parse, "attachments": list(incoming.attachments)} \
                     if incoming.attachments else turn.parse
+                if turn.flow is not None:  # what the turn did, shown in the console timeline
+                    parse = {**parse, "flow": dict(turn.flow)}
                 answered = connection.execute(statements.answered_with_parse, {
                     "b_id": turn.inbound_id, "b_parse": parse,
                     "b_language": turn.parse["language"]})

@@ -55,6 +55,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "open": ("打开", "Open"),
     "timeline": ("对话时间线", "Conversation timeline"),
     "flow": ("流程", "Flow"),
+    "flow_done": ("已完成", "done"),
     "tickets": ("工单", "Tickets"),
     "replies": ("回复", "Replies"),
     "correct": ("更正这条消息", "Correct this message"),

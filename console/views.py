@@ -60,6 +60,9 @@ class TicketOut(BaseModel):
 class TimelineEntry(MessageOut):
     ranking: list[dict[str, Any]]
     flow: str | None
+    #: The question the message left waiting in ``flow``, or "done"; None where the turn did
+    #: not record it (messages stored before it did: ``flow`` is then read from the intent).
+    step: str | None = None
     tickets: list[TicketOut]
     reply_to: int | None
 
@@ -136,8 +139,20 @@ def timeline_entry(message: TranscriptMessage, correction: Correction | None,
     base = message_out(message, correction)
     ranking = (message.parse or {}).get("intent_ranking") or []
     intent = correction.intent if correction else base.intent
+    flow, step = _flow_step(message.parse or {})
+    if flow is None and intent in flows:
+        flow = intent  # an older message: the flow its intent starts, the best guess there is
     return TimelineEntry(**base.model_dump(), ranking=ranking[:3] if isinstance(
-        ranking, list) else [], flow=intent if intent in flows else None,
+        ranking, list) else [], flow=flow, step=step,
         tickets=[TicketOut(number=t.number, kind=str(t.kind.value), category=t.category,
                            status=str(t.status.value)) for t in tickets],
         reply_to=message.reply_to_id)
+
+
+def _flow_step(parse: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The flow and step a turn recorded it left the conversation at (bot/conversation.py)."""
+    stored = parse.get("flow")
+    if isinstance(stored, dict) and isinstance(stored.get("flow"), str) \
+            and isinstance(stored.get("step"), str):
+        return stored["flow"], stored["step"]
+    return None, None

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from actions.responses import Responses
 from flows.definitions import Flow, Step
@@ -58,6 +58,18 @@ EMERGENCY = "report_emergency"
 EMERGENCY_CONFIDENCE = 0.85
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
 FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup")
+
+
+class Position(TypedDict):
+    """Where a turn left the conversation: the flow, and the name of the question it waits
+    on, or ``"done"`` when the flow finished in that turn (``FlowRunner.position``)."""
+
+    flow: str
+    step: str
+
+
+#: The step of a ``Position`` whose flow finished in the turn.
+DONE = "done"
 
 
 @dataclass(slots=True)
@@ -122,6 +134,7 @@ class FlowRunner:
     async def handle(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """Update ``state`` in place for one message and return the replies. A message with
         two requests (its parse's ``segments``) is handled one request after the other."""
+        state.pop("ran", None)  # the flow this turn runs, if any (see ``position``)
         replies = await self._handle(state, self._first_request(state, context))
         return await self._next_requests(state, context, replies)
 
@@ -230,7 +243,7 @@ class FlowRunner:
             self._start(intent, context.parse, slots, stack)
         else:
             return [self.say("utter_default", slots)]
-        await self._advance(stack, slots, context, replies)
+        state["ran"] = await self._advance(stack, slots, context, replies)
         self._offer_back(state, replies)
         return replies
 
@@ -317,7 +330,7 @@ class FlowRunner:
         state.pop("offered", None)  # offered (again) once this emergency is done
         self._start(EMERGENCY, context.parse, slots, stack)
         replies: list[Reply] = []
-        await self._advance(stack, slots, context, replies)
+        state["ran"] = await self._advance(stack, slots, context, replies)
         self._offer_back(state, replies)
         return replies
 
@@ -402,7 +415,7 @@ class FlowRunner:
         if answers:
             return []  # the waiting question takes this message as its answer
         replies: list[Reply] = []
-        await self._advance(stack, slots, context, replies)
+        state["ran"] = await self._advance(stack, slots, context, replies)
         return replies
 
     # ----------------------------------------------------------------------------------------
@@ -418,9 +431,13 @@ class FlowRunner:
         stack[:] = [{"flow": intent, "step": 0}]
 
     async def _advance(self, stack: list[dict[str, Any]], slots: dict[str, Any],
-                       context: Context, replies: list[Reply]) -> None:
+                       context: Context, replies: list[Reply]) -> str | None:
+        """Run the flow on top of ``stack`` until it asks something or ends; the name of the
+        last flow run (after a link, the linked one), None when there was none to run."""
+        ran: str | None = None
         while stack:
             frame = stack[-1]
+            ran = str(frame["flow"])
             flow = self.flows[frame["flow"]]
             if frame["step"] >= len(flow.steps):
                 stack.pop()
@@ -428,7 +445,7 @@ class FlowRunner:
                     waiting = self.waiting_step(stack)
                     if waiting is not None:
                         await self._ask(waiting, slots, context, replies)
-                        return
+                        return ran
                 continue
             step = flow.steps[frame["step"]]
             if step.kind == "confirm":  # asked every time: a yes is never carried over
@@ -436,17 +453,17 @@ class FlowRunner:
                     frame["step"] = len(flow.steps)  # nothing was chosen: nothing to confirm
                     continue
                 await self._ask(step, slots, context, replies)
-                return
+                return ran
             if step.kind == "collect":
                 if slots.get(step.name) is None:
                     await self._ask(step, slots, context, replies)
-                    return
+                    return ran
                 frame["step"] += 1
                 if step.validate:
                     await self.run_action(step.validate, slots, context, replies)
                     if slots.get(step.name) is None:
                         frame["step"] -= 1
-                        return
+                        return ran
                 continue
             frame["step"] += 1
             if step.unless and slots.get(step.unless) is not None:
@@ -459,6 +476,7 @@ class FlowRunner:
             elif step.kind == "link":
                 stack[-1] = {"flow": step.name, "step": 0}
         self._clear_flow_slots(slots)
+        return ran
 
     async def _ask(self, step: Step, slots: dict[str, Any], context: Context,
                    replies: list[Reply]) -> None:
@@ -467,6 +485,16 @@ class FlowRunner:
             await self.run_action(step.ask_action, slots, context, replies)
         else:
             replies.append(self.say(step.ask or "utter_default", slots))
+
+    def position(self, state: Mapping[str, Any]) -> Position | None:
+        """Where the last ``handle`` left ``state``: the question waiting, else the flow that
+        ran to its end in that turn; None when no flow ran (a reply outside any flow)."""
+        stack = state.get("stack") or []
+        waiting = self.waiting_step(stack)
+        if waiting is not None:
+            return Position(flow=str(stack[-1]["flow"]), step=waiting.name)
+        ran = state.get("ran")
+        return Position(flow=ran, step=DONE) if not stack and isinstance(ran, str) else None
 
     def waiting_step(self, stack: list[dict[str, Any]]) -> Step | None:
         if not stack:

@@ -66,6 +66,22 @@ def test_a_conversation_shows_replies_flow_and_the_ticket_it_opened(base_url: st
     assert client.get("/api/messages/999999").status_code == 404
 
 
+def test_the_timeline_shows_the_step_each_message_left_the_flow_at(
+        base_url: str, login: Login) -> None:
+    say(base_url, "r5", "卫生间下水道堵了")
+    say(base_url, "r5", "12号楼1单元302")
+    say(base_url, "r5", "王芳 13812345678")
+    client = login("sun_li")
+    said = [inbound(client, q=words)[0]["id"] for words in ("下水道", "302", "王芳")]
+    shown = client.get(f"/api/messages/{said[-1]}").json()
+    steps = {m["id"]: (m["flow"], m["step"]) for m in shown["conversation"]}
+    # The answers' own intents start no flow: what each did is recorded, not guessed.
+    assert [steps[number] for number in said] == [
+        ("report_repair", "building"), ("report_repair", "contact"), ("report_repair", "done")]
+    page = client.get(f"/messages/{said[0]}").text
+    assert "report_repair · building" in page and "report_repair · 已完成" in page
+
+
 def test_a_correction_is_its_own_row_with_normalised_values(
         base_url: str, login: Login, sessions_of: sessionmaker[Session]) -> None:
     say(base_url, "r4", "三号楼那个灯一直闪")
