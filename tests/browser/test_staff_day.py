@@ -124,6 +124,8 @@ def test_staff_run_events_polls_rates_and_suggestions_from_the_browser(
     assert page.locator("#rates-filter select[name=period]").input_value() == "30d"
     expect(page.locator("#rate-resolution .meaning")).not_to_be_empty()
     shot(page, "console-rates.png")
+    resolved = [int(n) for n in page.locator("#rate-resolution a").all_inner_texts()[:2]]
+    assert resolved == [0, 1]  # the lift, still open
     page.locator("#rate-resolution a").nth(1).click()  # the tickets it counts
     page.wait_for_url("**/console/rates/tickets?*")
     page.click(f"#rates-tickets a:text('{lift.group()}')")
@@ -135,10 +137,9 @@ def test_staff_run_events_polls_rates_and_suggestions_from_the_browser(
         page.click("#rates-xlsx")
     workbook = tmp_path / "rates.xlsx"
     downloading.value.save_as(workbook)
-    sheets = load_workbook(workbook)
-    assert sheets.sheetnames
-    assert any(cell == 1 for row in sheets.worksheets[0].iter_rows(values_only=True)
-               for cell in row)
+    summary = list(load_workbook(workbook)["summary"].iter_rows(values_only=True))
+    # scope, opened, then each rate's numerator, denominator and value: the page's figures
+    assert summary[1][:2] == ("all", 1) and list(summary[1][5:7]) == resolved, summary[1]
 
     # 共谋: a resident's suggestion is adopted with a public reply, and they are told.
     say(base_url, RESIDENT, "/make_suggestion")
