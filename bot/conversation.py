@@ -606,8 +606,8 @@ class ConversationService:
             if turn.parse is not None:
                 parse = {**turn.parse, "attachments": list(incoming.attachments)} \
                     if incoming.attachments else turn.parse
-                if turn.flow is not None:  # what the turn did, shown in the console timeline
-                    parse = {**parse, "flow": dict(turn.flow)}
+                # What the turn did, for the console timeline; None: no flow ran.
+                parse = {**parse, "flow": dict(turn.flow) if turn.flow is not None else None}
                 answered = connection.execute(statements.answered_with_parse, {
                     "b_id": turn.inbound_id, "b_parse": parse,
                     "b_language": turn.parse["language"]})

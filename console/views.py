@@ -60,8 +60,8 @@ class TicketOut(BaseModel):
 class TimelineEntry(MessageOut):
     ranking: list[dict[str, Any]]
     flow: str | None
-    #: The question the message left waiting in ``flow``, or "done"; None where the turn did
-    #: not record it (messages stored before it did: ``flow`` is then read from the intent).
+    #: The question the message left waiting in ``flow``, or "done"; None where no flow ran
+    #: or the turn did not record it (older messages: ``flow`` is then read from the intent).
     step: str | None = None
     tickets: list[TicketOut]
     reply_to: int | None
@@ -140,7 +140,7 @@ def timeline_entry(message: TranscriptMessage, correction: Correction | None,
     ranking = (message.parse or {}).get("intent_ranking") or []
     intent = correction.intent if correction else base.intent
     flow, step = _flow_step(message.parse or {})
-    if flow is None and intent in flows:
+    if "flow" not in (message.parse or {}) and intent in flows:
         flow = intent  # an older message: the flow its intent starts, the best guess there is
     return TimelineEntry(**base.model_dump(), ranking=ranking[:3] if isinstance(
         ranking, list) else [], flow=flow, step=step,
