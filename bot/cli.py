@@ -440,8 +440,8 @@ def notice_create(
                                       "asking")] = False,
 ) -> None:
     """Schedule a notice; each resident gets their language, else the community default."""
+    from bot.notice_dry_run import Draft, dry_run, preview_lines
     from bot.wiring import build_runtime
-    from console.notices import Draft, dry_run, preview_lines
     from nlu.schedule import describe, parse_schedule
     from store import notices
     from store.database import transaction

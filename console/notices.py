@@ -3,9 +3,9 @@ goes, send it now, once or recurring, follow its delivery live, cancel it.
 
 The rules are the chat's /broadcast ones: the audience, the first run, quiet hours and the
 confirmation threshold come from ``store.notices.plan`` and ``create`` (the dry run and the send
-read the same list), and only staff may send. Pages work without JavaScript (the composer posts
-to a preview page, which posts the send); notices.js adds the live audience preview and live
-delivery counts.
+read the same list; ``bot.notice_dry_run`` words the dry run, for ``linli notice create`` too),
+and only staff may send. Pages work without JavaScript (the composer posts to a preview page,
+which posts the send); notices.js adds the live audience preview and live delivery counts.
 
 No postponed annotations: route parameters name types made inside ``router``.
 """
@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from actions.notices import audience_name, breakdown
+from actions.notices import audience_name
 from actions.runtime import Runtime
 from actions.runtime import current as current_runtime
+from bot.notice_dry_run import Draft, dry_run, home_community, warnings
 from console.context import STATIC, ConsoleContext, MenuItem
 from console.i18n import CATALOGUE, translate
 from console.live import stream
@@ -34,11 +35,9 @@ from console.rendering import render, root
 from console.security import Principal, page, require
 from nlu.schedule import Schedule, describe, parse_schedule
 from store import audit, notices
-from store.community import home
 from store.database import transaction
 from store.models import (
     Building,
-    Community,
     ConsoleUser,
     Grid,
     Notice,
@@ -69,16 +68,6 @@ class NoticeBody(BaseModel):
     confirm: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A notice as asked, read but not yet checked against the community."""
-
-    audience: Audience
-    schedule: Schedule
-    texts: dict[str, str]
-    when: str
-
-
 def read_when(text: str, now: dt.datetime) -> Schedule:
     """``now``, a local date and time (a form's ``2026-12-07T08:00``) or anything staff type
     in the chat ("明天8点", "every Monday 8:00", a crontab); ``now`` is the community's local
@@ -103,64 +92,18 @@ def read_draft(to: str, when: str, texts: Mapping[str, str], runtime: Runtime) -
                  when.strip() or "now")
 
 
-def _community(session: Session) -> Community:
-    community = home(session)
-    if community is None:
-        raise NoticeError("no_community", "no community in the database")
-    return community
-
-
-def dry_run(session: Session, runtime: Runtime, draft: Draft) -> NoticePlan:
-    """What sending ``draft`` would do, by the rules the send follows."""
-    policy = runtime.policy
-    return notices.plan(session, community=_community(session), audience=draft.audience,
-                        at=draft.schedule.at, cron=draft.schedule.cron, now=runtime.now(),
-                        zone=runtime.timezone, quiet=policy.quiet(runtime.timezone),
-                        confirm_above=policy.notices.confirm_above)
-
-
 def send(session: Session, runtime: Runtime, draft: Draft, author: Person | None,
          confirmed: bool) -> tuple[Notice, int]:
     """Make the notice as /broadcast does; ``confirmed`` is the author's yes to a large
     audience, given beforehand. Returns it and how many it reaches now."""
     notice, reach = notices.create(
-        session, community=_community(session), author=author, texts=draft.texts,
+        session, community=home_community(session), author=author, texts=draft.texts,
         audience=draft.audience, at=draft.schedule.at, cron=draft.schedule.cron,
         now=runtime.now(), zone=runtime.timezone,
         confirm_above=runtime.policy.notices.confirm_above)
     if confirmed and notice.status == NoticeStatus.AWAITING_CONFIRMATION:
         notices.confirm(notice, runtime.now(), runtime.timezone)
     return notice, reach
-
-
-def _text(key: str, language: str, **values: Any) -> str:
-    """One of this module's texts, also where no console is running (``linli notice``)."""
-    zh, en = TEXTS[key]
-    return (en if language == "en" else zh).format(**values)
-
-
-def warnings(plan: NoticePlan, draft: Draft, runtime: Runtime,
-             language: str) -> list[dict[str, Any]]:
-    """What the author should know before it goes: quiet hours hold it back (until when),
-    people who cannot be reached, an empty audience, a missing text."""
-    found: list[dict[str, Any]] = []
-    if plan.held_until is not None:
-        start, end = runtime.policy.quiet_hours
-        until = runtime.local(plan.held_until)
-        found.append({"code": "quiet_hours", "until": until.isoformat(),
-                      "message": _text("nt_warn_quiet_hours", language,
-                                           start=start.strftime("%H:%M"),
-                                           end=end.strftime("%H:%M"),
-                                           until=describe(Schedule(at=until), language))})
-    if not len(plan.audience):
-        found.append({"code": "nobody", "message": _text("nt_warn_nobody", language)})
-    elif plan.audience.unreachable:
-        found.append({"code": "unreachable", "count": plan.audience.unreachable,
-                      "message": _text("nt_warn_unreachable", language,
-                                           count=plan.audience.unreachable)})
-    if not draft.texts:
-        found.append({"code": "text", "message": _text("nt_warn_text", language)})
-    return found
 
 
 def plan_out(plan: NoticePlan, draft: Draft, runtime: Runtime,
@@ -176,16 +119,6 @@ def plan_out(plan: NoticePlan, draft: Draft, runtime: Runtime,
             if plan.held_until else None,
             "confirm_above": runtime.policy.notices.confirm_above,
             "warnings": warnings(plan, draft, runtime, language)}
-
-
-def preview_lines(plan: NoticePlan, draft: Draft, runtime: Runtime,
-                  language: str = "en") -> list[str]:
-    """The dry run as ``linli notice create`` prints it: who reads it, then each warning."""
-    lines = [f"readers: {breakdown(plan.audience, language)}"] if plan.audience.people else []
-    if plan.audience.groups:
-        lines.append("groups: " + ", ".join(title for _, title in plan.audience.groups))
-    return lines + [f"warning: {w['message']}" for w in warnings(plan, draft, runtime, language)
-                    if w["code"] != "text"]
 
 
 def _local(runtime: Runtime, moment: dt.datetime | None) -> str | None:
@@ -231,7 +164,7 @@ def one(session: Session, runtime: Runtime, notice: Notice, language: str) -> di
 def listed(session: Session, runtime: Runtime, language: str) -> list[dict[str, Any]]:
     """The latest notices, each with its latest sending (the list page and its live
     updates: a few queries, however many notices)."""
-    community = _community(session)
+    community = home_community(session)
     shown = session.scalars(select(Notice).where(Notice.community_id == community.id)
                             .order_by(Notice.id.desc()).limit(_LIST)).all()
     ids = [notice.id for notice in shown]
@@ -256,7 +189,7 @@ class AudienceChoice:
 def audience_choices(session: Session, runtime: Runtime,
                      language: str) -> list[tuple[str, list[AudienceChoice]]]:
     """The composer's audiences, in groups: everyone, each grid, each building, the rest."""
-    community = _community(session)
+    community = home_community(session)
     grids = session.scalars(select(Grid).where(Grid.community_id == community.id)
                             .order_by(Grid.code)).all()
     numbers = session.scalars(select(Building.number).where(
@@ -327,7 +260,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         runtime = current_runtime()
         with transaction(ctx.sessions) as session:
             notice = session.get(Notice, number, with_for_update=True)
-            if notice is None or notice.community_id != _community(session).id:
+            if notice is None or notice.community_id != home_community(session).id:
                 raise NoticeError("not_found", f"no notice {number}")
             if how == "cancel":
                 notices.cancel(notice, runtime.now())
@@ -340,7 +273,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
         runtime = current_runtime()
         with ctx.sessions() as session:
             notice = session.get(Notice, number)
-            if notice is None or notice.community_id != _community(session).id:
+            if notice is None or notice.community_id != home_community(session).id:
                 return None
             return one(session, runtime, notice, who.language)
 

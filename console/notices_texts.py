@@ -1,5 +1,7 @@
 """The notices pages' texts in Chinese and English, added to the console's catalogue."""
 
+from bot.notice_dry_run import TEXTS as WARNINGS
+
 TEXTS: dict[str, tuple[str, str]] = {
     "nt_menu": ("通知", "Notices"),
     "nt_title": ("社区通知", "Community notices"),
@@ -74,13 +76,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nt_worker": ("工作人员", "worker"),
     "nt_no_way": ("联系不上", "no way to reach"),
     "nt_first_run": ("首次发送", "First sending"),
-    "nt_warn_quiet_hours": ("免打扰时段（{start}–{end}）：要到 {until} 才会推送给居民。",
-                            "Quiet hours ({start}–{end}): residents get it at {until}, "
-                            "not before."),
-    "nt_warn_unreachable": ("其中 {count} 人暂时联系不上，不会收到。",
-                            "{count} of them cannot be reached and will not get it."),
-    "nt_warn_nobody": ("这个范围里没有人。", "Nobody is in this audience."),
-    "nt_warn_text": ("还没写内容。", "There is no text yet."),
+    **WARNINGS,  # the dry run's warnings, said by linli notice create too
     "nt_needs_confirmation": ("超过 {limit} 人，发送前需要确认。",
                               "More than {limit} people: confirm before it goes."),
     "nt_confirm_box": ("我确认发给这 {count} 人", "I confirm: send to these {count} people"),
