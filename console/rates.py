@@ -53,6 +53,24 @@ def _date() -> Any:
 def _code() -> Any:
     return Query(None, max_length=30)
 
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The days, grid and category a rates request names, as given (checked by ``resolve``)."""
+
+    since: str | None
+    until: str | None
+    grid: str | None
+    category: str | None
+
+
+def filters(since: str | None = _date(), until: str | None = _date(),
+            grid: str | None = _code(), category: str | None = _code()) -> Filters:
+    return Filters(since, until, grid, category)
+
+
+Filtered = Annotated[Filters, Depends(filters)]
+
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -245,52 +263,52 @@ def router(ctx: ConsoleContext) -> APIRouter:
         return render(ctx, request, "error.html", who, status=error.status,
                       message=translate(error.key, _language(request, who)))
 
+    def asking(session: Session, request: Request, who: Principal, now: dt.datetime,
+               filters: Filters, *, on_page: bool, preset: str | None = None
+               ) -> Asked | Response:
+        """What the request asks for, or the refusal to send back (an error page for a page,
+        JSON for the API)."""
+        try:
+            return resolve(session, who, now, since=filters.since, until=filters.until,
+                           grid=filters.grid, category=filters.category, preset=preset)
+        except RatesRequestError as error:
+            return (page_error if on_page else api_error)(request, who, error)
+
     @api.get("/api/rates", response_model=None)
-    def rates_json(request: Request, who: rates_api, since: str | None = _date(),
-                   until: str | None = _date(), grid: str | None = _code(),
-                   category: str | None = _code()) -> dict[str, Any] | JSONResponse:
+    def rates_json(request: Request, who: rates_api,
+                   filters: Filtered) -> dict[str, Any] | Response:
         """The same JSON as ``linli report rates --json`` for the same options."""
         now = ctx.now()
         with ctx.sessions() as session:
-            try:
-                asked = resolve(session, who, now, since=since, until=until, grid=grid,
-                                category=category)
-            except RatesRequestError as error:
-                return api_error(request, who, error)
+            asked = asking(session, request, who, now, filters, on_page=False)
+            if not isinstance(asked, Asked):
+                return asked
             return rates_document(session, asked, now)
 
     @api.get("/api/rates/tickets", response_model=None)
-    def tickets_json(request: Request, who: rates_api,
+    def tickets_json(request: Request, who: rates_api, filters: Filtered,
                      figure: str = Query(..., pattern="^(response|resolution|satisfaction)$"),
                      part: str = Query(..., pattern="^(numerator|denominator|missing)$"),
-                     since: str | None = _date(), until: str | None = _date(),
-                     grid: str | None = _code(), category: str | None = _code(),
-                     after: int | None = Query(None, ge=0)) -> dict[str, Any] | JSONResponse:
+                     after: int | None = Query(None, ge=0)) -> dict[str, Any] | Response:
         """The tickets behind a figure, by id, a page of 100 at a time."""
         now = ctx.now()
         with ctx.sessions() as session:
-            try:
-                asked = resolve(session, who, now, since=since, until=until, grid=grid,
-                                category=category)
-            except RatesRequestError as error:
-                return api_error(request, who, error)
+            asked = asking(session, request, who, now, filters, on_page=False)
+            if not isinstance(asked, Asked):
+                return asked
             found, after_id = behind(session, asked, now, figure, part, after)
             return {"figure": figure, "part": part,
                     "items": [ticket_row(t, asked.zone, who.language) for t in found],
                     "next": after_id}
 
     @api.get("/rates.xlsx", response_model=None)
-    def rates_xlsx(request: Request, who: rates_page, since: str | None = _date(),
-                   until: str | None = _date(), grid: str | None = _code(),
-                   category: str | None = _code()) -> Response:
+    def rates_xlsx(request: Request, who: rates_page, filters: Filtered) -> Response:
         """The workbook of ``linli report rates --xlsx`` for the same options."""
         now = ctx.now()
         with ctx.sessions() as session:
-            try:
-                asked = resolve(session, who, now, since=since, until=until, grid=grid,
-                                category=category)
-            except RatesRequestError as error:
-                return page_error(request, who, error)
+            asked = asking(session, request, who, now, filters, on_page=True)
+            if not isinstance(asked, Asked):
+                return asked
             result = rates_document(session, asked, now)
         content = workbook(result)
         with transaction(ctx.sessions) as session:
@@ -302,20 +320,17 @@ def router(ctx: ConsoleContext) -> APIRouter:
                                  "Cache-Control": "no-store"})
 
     @api.get("/rates")
-    def dashboard(request: Request, who: rates_page,
+    def dashboard(request: Request, who: rates_page, filters: Filtered,
                   preset: str | None = Query(None, alias="period", pattern="^(7d|30d|"
-                                             "month|last_month|custom)$"),
-                  since: str | None = _date(), until: str | None = _date(),
-                  grid: str | None = _code(), category: str | None = _code()) -> Response:
+                                             "month|last_month|custom)$")
+                  ) -> Response:
         now = ctx.now()
         if preset is None:  # a link with dates (from a drill-down or a week) keeps them
-            preset = "custom" if since or until else "30d"
+            preset = "custom" if filters.since or filters.until else "30d"
         with ctx.sessions() as session:
-            try:
-                asked = resolve(session, who, now, since=since, until=until, grid=grid,
-                                category=category, preset=preset)
-            except RatesRequestError as error:
-                return page_error(request, who, error)
+            asked = asking(session, request, who, now, filters, on_page=True, preset=preset)
+            if not isinstance(asked, Asked):
+                return asked
             result = rates_document(session, asked, now)
             grids = dict(session.execute(select(Grid.code, Grid.name).where(
                 Grid.community_id == asked.community_id).order_by(Grid.code)).all())
@@ -335,20 +350,16 @@ def router(ctx: ConsoleContext) -> APIRouter:
             as_of=_local(now, asked.zone))
 
     @api.get("/rates/tickets")
-    def drill_down(request: Request, who: rates_page,
+    def drill_down(request: Request, who: rates_page, filters: Filtered,
                    figure: str = Query(..., pattern="^(response|resolution|satisfaction)$"),
                    part: str = Query(..., pattern="^(numerator|denominator|missing)$"),
-                   since: str | None = _date(), until: str | None = _date(),
-                   grid: str | None = _code(), category: str | None = _code(),
                    after: int | None = Query(None, ge=0)) -> Response:
         now = ctx.now()
         language = _language(request, who)
         with ctx.sessions() as session:
-            try:
-                asked = resolve(session, who, now, since=since, until=until, grid=grid,
-                                category=category)
-            except RatesRequestError as error:
-                return page_error(request, who, error)
+            asked = asking(session, request, who, now, filters, on_page=True)
+            if not isinstance(asked, Asked):
+                return asked
             found, after_id = behind(session, asked, now, figure, part, after)
             rows = [ticket_row(t, asked.zone, language) for t in found]
         return render(ctx, request, "rates_tickets.html", who, rows=rows, asked=asked,
