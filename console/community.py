@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -41,49 +41,25 @@ ROLES = ("admin",)
 PAGE_SIZE = 100
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: The columns a row sent to the JSON API must have; the others default to "". The columns
+#: themselves, and what each may hold, are store.community_table's (COLUMNS, and the checks
+#: of its plan, which every write goes through): a body is only checked for its shape here.
+REQUIRED: dict[str, frozenset[str]] = {
+    "people": frozenset({"key", "name"}), "households": frozenset({"building"}),
+    "buildings": frozenset({"number", "grid"}), "grids": frozenset({"code", "name"}),
+    "rota": frozenset({"key", "on_duty"})}
 
 
-class PersonRow(_Row):
-    key: str
-    name: str
-    phone: str = ""
-    language: str = ""
-    roles: str = ""  # "resident, grid_member"
-    home: str = ""  # "3-2-501"
-    identities: str = ""  # "telegram:12345, rest:abc"
+def _row_model(table: str) -> type[BaseModel]:
+    """A table's row as the API takes it: its columns as text, and nothing else."""
+    fields: dict[str, Any] = {column: (str, ... if column in REQUIRED[table] else "")
+                              for column in COLUMNS[table]}
+    return create_model(f"{table.capitalize()}Row", __config__=ConfigDict(extra="forbid"),
+                        **fields)
 
 
-class HouseholdRow(_Row):
-    building: str
-    unit: str = ""
-    room: str = ""
-    members: str = ""  # read only
-
-
-class BuildingRow(_Row):
-    number: str
-    grid: str
-    latitude: str = ""
-    longitude: str = ""
-
-
-class GridRow(_Row):
-    code: str
-    name: str
-    grid_member: str = ""  # a person's key
-    supervisor: str = ""
-
-
-class RotaRow(_Row):
-    key: str
-    name: str = ""  # read only
-    on_duty: str  # yes or no
-
-
-MODELS: dict[str, type[_Row]] = {"people": PersonRow, "households": HouseholdRow,
-                                 "buildings": BuildingRow, "grids": GridRow, "rota": RotaRow}
+MODELS: dict[str, type[BaseModel]] = {table: _row_model(table)
+                                      for table in community_table.TABLES}
 
 
 class ErrorOut(BaseModel):
