@@ -16,12 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from console.context import STATIC, ConsoleContext, Parser
 from console.i18n import LANGUAGES, choose_language, translate
-from console.rendering import PAGE_HEADERS, render, root
+from console.rendering import PAGE_HEADERS, asset_response, render, root
 from console.security import (
     COOKIE,
     SESSION_HOURS,
@@ -134,9 +134,7 @@ def create_console(sessions: Any, clock: Callable[[], Any], key: bytes,
     async def static(name: str) -> Response:
         if name not in _ASSETS:
             return Response(status_code=404)
-        return FileResponse(STATIC / name, media_type=_ASSETS[name],
-                            headers={"Cache-Control": "no-cache",
-                                     "X-Content-Type-Options": "nosniff"})
+        return asset_response(STATIC / name, _ASSETS[name])
 
     @app.get("/login")
     async def login_page(request: Request) -> Response:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
 from bot.nlu_swap import SwappableParser
@@ -21,7 +21,7 @@ from console.nlu_charts import lines, stacked_bars
 from console.nlu_jobs import ModelManager, corrected_examples
 from console.nlu_stats import Day, daily
 from console.nlu_texts import TEXTS
-from console.rendering import render, root
+from console.rendering import asset_response, render, root
 from console.security import Principal, page, require
 from nlu.registry import PACKAGED, to_yaml, version_path
 from store import audit, nlu_models
@@ -184,9 +184,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
     @api.get("/nlu/nlu.js")
     async def script() -> Response:
-        return FileResponse(Path(_SCRIPT), media_type="text/javascript",
-                            headers={"Cache-Control": "no-cache",
-                                     "X-Content-Type-Options": "nosniff"})
+        return asset_response(Path(_SCRIPT), "text/javascript")
 
     @api.get("/nlu/models")
     def models_page(request: Request, who: operator_page) -> Response:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from console.context import STATIC, ConsoleContext, MenuItem
 from console.i18n import CATALOGUE, translate
 from console.live import stream
 from console.notices_texts import TEXTS
-from console.rendering import render, root
+from console.rendering import asset_response, render, root
 from console.security import Principal, page, require
 from nlu.schedule import Schedule, describe, parse_schedule
 from store import audit, notices
@@ -330,9 +330,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
     def asset(name: str, _who: staff_page) -> Response:
         if name not in _ASSETS:
             return Response(status_code=404)
-        return FileResponse(STATIC / name, media_type=_ASSETS[name],
-                            headers={"Cache-Control": "no-cache",
-                                     "X-Content-Type-Options": "nosniff"})
+        return asset_response(STATIC / name, _ASSETS[name])
 
     @api.get("/notices")
     def list_page(request: Request, who: staff_page) -> Response:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from console.context import ConsoleContext
 from console.i18n import choose_language, translator
@@ -21,6 +22,12 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+def asset_response(path: Path, media_type: str) -> FileResponse:
+    """One of the console's own scripts or style sheets: checked again on each load."""
+    return FileResponse(path, media_type=media_type,
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
 def root(request: Request) -> str:

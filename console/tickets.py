@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -30,7 +30,7 @@ from console.context import STATIC, ConsoleContext, MenuItem
 from console.i18n import CATALOGUE, translate
 from console.live import stream
 from console.normalise import CATEGORIES
-from console.rendering import render, root
+from console.rendering import asset_response, render, root
 from console.security import Principal, page, read_session, require
 from console.tickets_texts import TEXTS
 from store import audit, board, media
@@ -437,9 +437,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
 
 def _asset(name: str) -> Response:
-    path, kind = _ASSETS[name]
-    return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-cache",
-                                                        "X-Content-Type-Options": "nosniff"})
+    return asset_response(*_ASSETS[name])
 
 
 def _local(runtime: Runtime, moment: dt.datetime | None) -> str:
