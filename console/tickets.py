@@ -325,15 +325,35 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
         return stream(request, read, interval=LIVE_INTERVAL, event="ticket")
 
+    def visible(session: Session, who: Principal, number: str
+                ) -> tuple[TicketDetail, Ticket] | None:
+        """Ticket ``number`` as the board shows it to ``who``, and its row; None when it is
+        not theirs to see."""
+        shown = board.detail(session, viewer_of(session, who), number, as_of=ctx.now())
+        ticket = by_number(session, number) if shown is not None else None
+        return None if shown is None or ticket is None else (shown, ticket)
+
+    def ticket_view(request: Request, who: Principal, number: str, status: int = 200,
+                    **more: Any) -> Response:
+        """The ticket's page (``more``: what was just done or refused), or not found."""
+        with ctx.sessions() as session:
+            found = visible(session, who, number)
+            if found is None:
+                return _not_found(ctx, request, who)
+            shown, ticket = found
+            out = ticket_out(session, who, shown, ticket, root(request))
+            stamp = ticket_stamp(session, ticket)
+        return render(ctx, request, "ticket.html", who, status=status, ticket=shown, out=out,
+                      stamp=stamp, labels=runtime().responses,
+                      when=lambda m: _local(runtime(), m), **more)
+
     @api.get("/api/tickets/{number}")
     def ticket_api(request: Request, number: str, who: worker_api) -> Any:
         with ctx.sessions() as session:
-            viewer = viewer_of(session, who)
-            shown = board.detail(session, viewer, number, as_of=ctx.now())
-            ticket = by_number(session, number) if shown is not None else None
-            if shown is None or ticket is None:
+            found = visible(session, who, number)
+            if found is None:
                 return JSONResponse({"error": "not_found"}, status_code=404)
-            return ticket_out(session, who, shown, ticket, root(request))
+            return ticket_out(session, who, *found, root(request))
 
     @api.post("/api/tickets/{number}/actions")
     def action_api(number: str, body: ActionBody, who: worker_api) -> Any:
@@ -374,18 +394,8 @@ def router(ctx: ConsoleContext) -> APIRouter:
 
     @api.get("/tickets/{number}")
     def ticket_page(request: Request, number: str, who: worker_page) -> Response:
-        with ctx.sessions() as session:
-            viewer = viewer_of(session, who)
-            shown = board.detail(session, viewer, number, as_of=ctx.now())
-            ticket = by_number(session, number) if shown is not None else None
-            if shown is None or ticket is None:
-                return _not_found(ctx, request, who)
-            out = ticket_out(session, who, shown, ticket, root(request))
-            stamp = ticket_stamp(session, ticket)
         done = request.query_params.get("done")
-        return render(ctx, request, "ticket.html", who, ticket=shown, out=out, stamp=stamp,
-                      done=done if done in ACTIONS else None, labels=runtime().responses,
-                      when=lambda m: _local(runtime(), m))
+        return ticket_view(request, who, number, done=done if done in ACTIONS else None)
 
     @api.post("/tickets/{number}/actions")
     async def action_page(request: Request, number: str, who: worker_page) -> Response:
@@ -406,16 +416,7 @@ def router(ctx: ConsoleContext) -> APIRouter:
             return _not_found(ctx, request, who)
         if done.ok:
             return RedirectResponse(f"{root(request)}/tickets/{number}?done={action}", 303)
-        with ctx.sessions() as session:
-            viewer = viewer_of(session, who)
-            shown = board.detail(session, viewer, number, as_of=ctx.now())
-            ticket = by_number(session, number)
-            assert shown is not None and ticket is not None
-            out = ticket_out(session, who, shown, ticket, root(request))
-            stamp = ticket_stamp(session, ticket)
-        return render(ctx, request, "ticket.html", who, status=done.status, ticket=shown,
-                      out=out, stamp=stamp, refused=done.message, labels=runtime().responses,
-                      when=lambda m: _local(runtime(), m))
+        return ticket_view(request, who, number, done.status, refused=done.message)
 
     @api.get("/tickets/{number}/photos/{index}")
     def photo(number: str, index: int, who: worker_page) -> Response:
