@@ -44,10 +44,13 @@ def _role_of(session: Session, person: Person) -> tuple[str, Grid | None]:
 def _named(session: Session, text: str, community_id: int) -> Sequence[Person]:
     """The community's workers whose names the text says (two characters at least)."""
     lowered = text.lower()
-    workers = session.scalars(select(Person).join(PersonRole).where(
+    # Names only: every complaint asks, and nearly always nobody is named, so loading every
+    # worker as a Person (with their roles) would be most of the complaint's cost.
+    names = session.execute(select(Person.id, Person.name).join(PersonRole).where(
         Person.community_id == community_id, PersonRole.role.in_(_ROLES))
-        .order_by(Person.id)).unique().all()
-    return [p for p in workers if len(p.name) >= 2 and p.name.lower() in lowered]
+        .distinct().order_by(Person.id))
+    named = [id_ for id_, name in names if len(name) >= 2 and name.lower() in lowered]
+    return [person for id_ in named if (person := session.get(Person, id_)) is not None]
 
 
 def _first(people: Sequence[Person], but: Person | None) -> Person | None:
