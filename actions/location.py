@@ -11,6 +11,7 @@ from actions.names import person_name
 from actions.notify import notify
 from store.claims import holders, register
 from store.community import household
+from store.database import remembered
 from store.models import Building, Person
 from store.people import on_duty_staff
 
@@ -18,8 +19,10 @@ from store.people import on_duty_staff
 def building_by_number(session: Session, person: Person, number: str | None) -> Building | None:
     if not number:
         return None
-    return session.scalar(select(Building).where(Building.community_id == person.community_id,
-                                                 Building.number == number.lstrip("0")))
+    wanted = number.lstrip("0")
+    return remembered(session, ("building", person.community_id, wanted), lambda: session.scalar(
+        select(Building).where(Building.community_id == person.community_id,
+                               Building.number == wanted)))
 
 
 def building_numbers(session: Session, person: Person) -> str:

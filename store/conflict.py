@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.database import remembered
 from store.models import Building, Grid, Person, PersonRole, Role, Ticket
 from store.parts import Parts
 from store.people import on_duty_staff, with_role
@@ -46,9 +47,10 @@ def _named(session: Session, text: str, community_id: int) -> Sequence[Person]:
     lowered = text.lower()
     # Names only: every complaint asks, and nearly always nobody is named, so loading every
     # worker as a Person (with their roles) would be most of the complaint's cost.
-    names = session.execute(select(Person.id, Person.name).join(PersonRole).where(
-        Person.community_id == community_id, PersonRole.role.in_(_ROLES))
-        .distinct().order_by(Person.id))
+    names = remembered(session, ("workers", community_id), lambda: session.execute(
+        select(Person.id, Person.name).join(PersonRole).where(
+            Person.community_id == community_id, PersonRole.role.in_(_ROLES))
+        .distinct().order_by(Person.id)).all())
     named = [id_ for id_, name in names if len(name) >= 2 and name.lower() in lowered]
     return [person for id_ in named if (person := session.get(Person, id_)) is not None]
 

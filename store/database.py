@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -94,6 +96,7 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
     with sessions() as session:
         held: list[object] = []
         session.info[_HELD] = held
+        session.info[_MEMO] = {}
         token = _unit.set(_Unit(sessions, session, savepoints))
         try:
             if savepoints:
@@ -103,12 +106,26 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
                 yield
         finally:
             _unit.reset(token)
-            del session.info[_HELD]
+            del session.info[_HELD], session.info[_MEMO]
             held.clear()
 
 
 #: Key in a unit's ``Session.info`` of the objects it keeps while the unit lasts.
 _HELD = "linli_unit_held"
+#: Key in a unit's ``Session.info`` of what :func:`remembered` looked up.
+_MEMO = "linli_unit_memo"
+
+
+def remembered(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, once per unit of work on ``session`` for each ``key``: what several parts
+    of a turn look up the same way and the turn does not change (a building by its number,
+    the community's workers' names), read once. Outside a unit, ``load()`` every time."""
+    memo = session.info.get(_MEMO)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return cast(T, memo[key])
 
 
 @event.listens_for(Session, "loaded_as_persistent")
