@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.settings import Settings
 from nlu.loader import train_and_save
 from nlu.pipeline import NluPipeline
 from store.database import make_engine, session_factory
 from store.migrate import upgrade
+from store.models import Base
 
 # CI replays the same examples every run, so a merge is judged on the code, not on the luck of
 # the draw; runs on a developer's machine keep exploring (and keep what fails in .hypothesis/).
@@ -66,22 +70,118 @@ def _postgres_engine(schema: str) -> Engine:
     return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
 
 
+def _schema_changed(engine: Engine) -> Callable[[], bool]:
+    """Whether a statement that may change the schema (a migration, a test's own DDL) has run
+    on ``engine`` since this was called."""
+    changed = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _watch(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal changed
+        changed = changed or statement.lstrip()[:8].upper().startswith(_DDL)
+
+    return lambda: changed
+
+
+_DDL = ("CREATE", "ALTER", "DROP", "COMMENT", "GRANT", "REVOKE")
+#: Empties a migrated schema as if new: the foreign keys that close a cycle (the only ones
+#: made after their tables) are cleared first, then the rows go children first, and every
+#: sequence starts again.
+_EMPTY = "; ".join(
+    [f'UPDATE "{table.name}" SET ' + ", ".join(f'"{column.name}" = NULL'
+                                               for column in constraint.columns)
+     for table in Base.metadata.sorted_tables
+     for constraint in table.foreign_key_constraints if constraint.use_alter]
+    + [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
+    + ["SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+       " start_value, false) FROM pg_sequences WHERE schemaname = current_schema()"])
+
+
+class _PostgresSchemas:
+    """Migrated schemas of the test database, one test at a time on each. Migrating a schema
+    costs half a second of DDL; emptying one costs a few DELETEs. A schema a test changed
+    (a downgrade, its own DDL) or that cannot be emptied is dropped, never handed out again."""
+
+    def __init__(self) -> None:
+        self.free: list[str] = []
+        self.taken: list[str] = []
+
+    def take(self) -> tuple[Engine, Callable[[], bool]]:
+        if self.free:
+            schema = self.free.pop()
+            engine = create_engine(POSTGRES_URL,
+                                   connect_args={"options": f"-csearch_path={schema}"})
+        else:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            engine = _postgres_engine(schema)
+            upgrade(engine)
+        self.taken.append(schema)
+        return engine, _schema_changed(engine)
+
+    def give_back(self, engine: Engine, changed: bool) -> None:
+        schema = self.taken.pop()
+        engine.dispose()
+        if not changed:
+            cleaner = create_engine(POSTGRES_URL, poolclass=NullPool,
+                                    connect_args={"options": f"-csearch_path={schema}"})
+            try:
+                with cleaner.begin() as connection:
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+                    connection.exec_driver_sql(_EMPTY)
+                self.free.append(schema)
+                return
+            except OperationalError:  # a connection the test left open holds a lock
+                pass
+            finally:
+                cleaner.dispose()
+        self.drop(schema)
+
+    @staticmethod
+    def drop(schema: str) -> None:
+        dropper = make_engine(POSTGRES_URL)
+        with dropper.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        dropper.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_schemas() -> Iterator[_PostgresSchemas]:
+    schemas = _PostgresSchemas()
+    yield schemas
+    for schema in schemas.free:
+        schemas.drop(schema)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session, copied for each test that needs one."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "linli.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:  # everything into the main file, which is copied
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty database: a SQLite file, or a fresh schema in PostgreSQL."""
+    """A migrated, empty database: a SQLite file, or a schema in PostgreSQL of its own while
+    the test runs. Both start from a migration made once per session (a copied file, a
+    schema emptied after its last test) and are exactly what a fresh migration makes."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'linli.db'}")
-        upgrade(engine)
+        path = tmp_path / "linli.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
         yield engine
         engine.dispose()
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = _postgres_engine(schema)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with make_engine(POSTGRES_URL).begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    schemas: _PostgresSchemas = request.getfixturevalue("_postgres_schemas")
+    engine, changed = schemas.take()
+    try:
+        yield engine
+    finally:
+        schemas.give_back(engine, changed())
 
 
 @pytest.fixture
