@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 EMERGENCY = "report_emergency"
+COMPLAINT = "file_complaint"
+OUT_OF_SCOPE = "out_of_scope"
 PLACE_ENTITIES = frozenset({"building", "unit", "room"})
 #: What is left of the emergency reading once a message was found to be about no danger now:
 #: it stays in the ranking (an operator sees it) but below the readings that matter.
@@ -26,6 +28,9 @@ _PROMOTE_WITHIN = 5
 #: The least confidence a lifted emergency gets: enough that no out-of-scope threshold drops it,
 #: below flows/runner.py's 0.85, so the resident is asked before anyone is alerted.
 _LIFTED_AT_LEAST = 0.5
+#: The least an emergency reading second to out_of_scope needs for a danger going on now to lift
+#: it (the classifier's words are a community's; new words for a danger go to out_of_scope).
+_UNSEEN_DANGER_AT_LEAST = 0.2
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -35,6 +40,7 @@ def _any(*patterns: str) -> re.Pattern[str]:
 # --- the danger is elsewhere in time, imagined, feared, over, or a way of speaking ----------
 _PAST = _any(
     r"上个?月|上周|上礼拜|上星期|去年|前年|那年|那次|上次|上回|以前|小时候|当年|那时候?|前几年|"
+    r"前几天|前两天|前些天|前阵子|"
     r"新闻|听说|视频|电视[里上]|后来|从那以后|从那次|我报的|报过|单子|工单",
     r"\blast (?:month|week|year|winter|summer|spring|autumn|fall|time|night's)\b|"
     r"\byears? ago\b|\ba (?:while|year|month) (?:ago|back)\b|\bback (?:then|in)\b|\bused to\b|"
@@ -166,6 +172,20 @@ _LIKELY_NOW = _any(
     r"\bconfused\b|\bpale\b|\bnot making (?:any )?sense\b|\bdizzy\b|\bhead is pounding\b|"
     r"\bheadaches?\b|\bnause\w+|\bthrowing up\b|\bfeel sick\b")
 
+# Ongoing noise is a nuisance to complain about ("楼下一直在吵"), not a danger, unless something
+# in the message is one: violence, a cry for help, fire, gas, someone hurt or stuck.
+_NUISANCE = _any(r"吵|闹|噪音|噪声|喧哗|大声|音响|音乐|广场舞|狗叫|装修声|电钻|打呼噜?|打鼾",
+                 r"\bnois(?:e|y)\b|\bloud\b|\bshouting\b|\byelling\b|\barguing\b|"
+                 r"\bmusic\b|\bparty\b|\bbarking\b|\bdrilling\b")
+_NOT_ONLY_NOISE = _any(
+    r"打人|打起来|打架|动手|砍|刀|杀|救命|救|喊人|尖叫|惨叫|哭喊|血|伤|威胁|砸|火|烟|煤气|燃气|"
+    r"天然气|漏|晕|摔|倒|困|报警|110|120|119|孩子哭|小孩哭|家暴",
+    r"\bhit(?:ting)?\b|\bfight\w*|\bhurt\w*|\bkill\w*|\bkni(?:fe|ves)\b|\bcleaver\b|\baxe\b|"
+    r"\bmachete\b|\bchop\w*|\bstab\w*|\bscream\w*|\bhelp\b|"
+    r"\bblood\w*|\bfire\b|\bflames?\b|\bsmoke\b|\bgas\b|\bbang\b|\bexplo\w+|"
+    r"\bthreat\w*|\bpolice\b|\bcrying\b|\bweapon\b|\bgun\b|\bstuck\b|\btrapped\b|"
+    r"\bviolen\w+|\babuse\w*|\bbreak\w* (?:in|down)\b|\bsmash\w*")
+
 # "Suddenly" is how general safety questions are put (电梯突然停了该按哪个键, what if the power
 # suddenly goes): it places a question here only when it names someone of the resident's own.
 _SUDDEN = _any(r"突然|忽然|一下子", r"\bsuddenly\b|\ball of a sudden\b")
@@ -220,7 +240,8 @@ def read(text: str) -> Reading:
 def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
     """``ranking`` with the emergency reading moved below the others when ``text`` says the
-    danger is not here now, or moved to the top when the classifier hesitated over a danger
+    danger is not here now (below the complaint reading when all the message tells of is
+    noise, "楼下一直在吵"), or moved to the top when the classifier hesitated over a danger
     stated plainly ("stuck in the lift, nobody comes").
 
     A place in the message (a building, a flat) counts as placing the danger here for a
@@ -230,13 +251,31 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if not ranking:
         return []
     if ranking[0][0] == EMERGENCY:
+        if _only_noise(text):
+            return _as_complaint(ranking)
         if _HERE_NOW.search(text) or _danger_placed(text, place_given):
             return list(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and \
             _HAZARD_NOW.search(text) and not _elsewhere(text) and not _ASKING.search(text):
         return _promoted(ranking)
+    if _unseen_danger(text, ranking):
+        return _promoted(ranking)
     return list(ranking)
+
+
+def _unseen_danger(text: str, ranking: Sequence[tuple[str, float]]) -> bool:
+    """Out of scope by a hair over an emergency, in words the classifier has not met
+    ("抽搐 口吐白沫"), while the message says something is happening now: an emergency."""
+    return (len(ranking) > 1 and ranking[0][0] == OUT_OF_SCOPE and ranking[1][0] == EMERGENCY
+            and ranking[1][1] >= _UNSEEN_DANGER_AT_LEAST and bool(_HERE_NOW.search(text))
+            and not _elsewhere(text) and not _ASKING.search(text))
+
+
+def _only_noise(text: str) -> bool:
+    """Noise, going on or not, and nothing else that could be a danger."""
+    return bool(_NUISANCE.search(text)) and not _NOT_ONLY_NOISE.search(text) \
+        and not _HAZARD_NOW.search(text) and not _FIRE.search(text)
 
 
 def _elsewhere(text: str) -> list[str]:
@@ -270,6 +309,17 @@ def _demoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     position = next((i for i, (_, p) in enumerate(scaled) if p < _DEMOTED), len(scaled))
     scaled.insert(position, (EMERGENCY, _DEMOTED))
     return scaled
+
+
+def _as_complaint(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The emergency reading and the complaint reading trade places and confidences."""
+    names = [name for name, _ in ranking]
+    if COMPLAINT not in names:
+        return _demoted(ranking)
+    at = names.index(COMPLAINT)
+    swapped = list(ranking)
+    swapped[0], swapped[at] = (COMPLAINT, ranking[0][1]), (EMERGENCY, ranking[at][1])
+    return sorted(swapped, key=lambda reading: -reading[1])
 
 
 def _promoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:

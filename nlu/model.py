@@ -17,7 +17,7 @@ from nlu.novelty import novelty_features
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 #: Bump when features or model layout change, so old models are retrained rather than misread.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 
 class NoveltyVectorizer(Vectorizer):

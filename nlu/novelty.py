@@ -18,6 +18,9 @@ from functools import partial
 UNKNOWN = "<unk>"
 _WORD = "w="
 _NUMBER = "w=<num"
+_CHARACTER = "c="
+#: Feature of a message with no word and no character n-gram in it.
+EMPTY = "nothing"
 
 
 def _is_word(feature: str) -> bool:
@@ -35,7 +38,14 @@ def novelty_features(features: Sequence[str], known: Callable[[str], bool]) -> l
     if words:
         out.append(f"uf={4 * unknown // words}")
     out.extend(f"b={a}|{b}" for a, b in itertools.pairwise(sequence) if UNKNOWN in (a, b))
+    out.append(f"n={_length_bucket(words)}")
+    if not words and not any(f.startswith(_CHARACTER) for f in features):
+        out.append(EMPTY)  # punctuation, digits or symbols only: "。。。", "111111"
     return out
+
+
+def _length_bucket(words: int) -> str:
+    return str(words) if words <= 3 else "4-6" if words <= 6 else "7+"
 
 
 def known_words(documents: Sequence[Sequence[str]], in_domain: Sequence[bool]) -> set[str]:

@@ -145,3 +145,34 @@ def test_a_plainly_stated_danger_is_lifted_but_asked_about_first() -> None:
     far = [("report_repair", 0.9), ("a", 0.04), ("b", 0.03), ("c", 0.01), ("d", 0.01),
            (EMERGENCY, 0.01)]
     assert danger.guard("stuck in the lift", far) == far
+
+
+@pytest.mark.parametrize("text", ["楼下一直在吵", "隔壁还在放音乐 吵死了 都一点了",
+                                  "the neighbours are still shouting", "楼上一直在闹 越来越吵",
+                                  "dog next door is still barking, getting louder"])
+def test_noise_going_on_is_a_complaint_not_an_emergency(text: str) -> None:
+    ranking = danger.guard(clean(text).text, [*SURE_EMERGENCY, ("file_complaint", 0.005)])
+    assert ranking[0] == ("file_complaint", 0.97)
+    assert (EMERGENCY, 0.005) in ranking
+
+
+@pytest.mark.parametrize("text", ["楼下一直在吵 好像有人喊救命", "隔壁吵得厉害 还在砸东西",
+                                  "next door still shouting and now she's screaming for help",
+                                  "guy downstairs yelling he'll stab someone"])
+def test_noise_with_violence_or_a_cry_for_help_stays_an_emergency(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+def test_ongoing_noise_never_reaches_the_emergency_intent(pipeline: NluPipeline) -> None:
+    for text in ("楼下一直在吵", "楼上一直在吵 吵了一晚上", "the neighbours are still shouting"):
+        assert pipeline.parse(text)["intent"]["name"] == "file_complaint", text
+
+
+def test_a_danger_going_on_in_words_the_classifier_never_met_is_not_set_aside() -> None:
+    unsure = [("out_of_scope", 0.55), (EMERGENCY, 0.44), ("event_cancel", 0.01)]
+    lifted = danger.guard(clean("我外婆突然抽搐 叫不醒").text, unsure)
+    assert lifted[0] == (EMERGENCY, 0.55)  # asked about before anyone is alerted
+    # a question or a faint emergency reading is not lifted
+    assert danger.guard(clean("抽搐了怎么办").text, unsure) == unsure
+    faint = [("out_of_scope", 0.85), (EMERGENCY, 0.1), ("greet", 0.05)]
+    assert danger.guard(clean("我还在加班").text, faint) == faint

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nlu.domains import domain_of, domains, grouped_folds
-from nlu.novelty import UNKNOWN, with_novelty
+from nlu.novelty import EMPTY, UNKNOWN, novelty_features, with_novelty
 from nlu.pipeline import NluPipeline
 from nlu.trainingdata import Example, load
 
@@ -88,3 +88,35 @@ def test_a_word_only_its_own_example_uses_counts_as_unknown_for_it() -> None:
     assert f"w={UNKNOWN}" not in with_unknown[0][:2]
     assert with_unknown[0].count(f"w={UNKNOWN}") == 1  # 坏: no other in-domain example has it
     assert with_unknown[2].count(f"w={UNKNOWN}") == 2  # nothing in-domain says 股票 or 跌
+
+
+@pytest.mark.parametrize("said", ["。。。", "……", "~~~", "111111", "???", "👀", "哈哈哈哈"])
+def test_a_message_with_nothing_to_act_on_is_out_of_scope(pipeline: NluPipeline,
+                                                          said: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize("said", [
+    "帮我写一首关于秋天的诗", "你能帮我写篇作文吗 题目是我的妈妈", "给我讲个笑话吧",
+    "你能帮我算算房贷月供吗", "你会唱歌吗", "can you write my essay on climate change",
+    "write me a poem about rain", "do you have a girlfriend",
+])
+def test_tasks_and_chat_aimed_at_the_bot_are_not_taken_for_its_services(
+        pipeline: NluPipeline, said: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize(("said", "intent"), [("嗯嗯", "affirm"), ("好的", "affirm"),
+                                              ("不用了", "deny"), ("在吗", "greet")])
+def test_short_replies_keep_their_intent(pipeline: NluPipeline, said: str, intent: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == intent
+
+
+def test_novelty_features_tell_the_length_and_an_empty_message() -> None:
+    known = {"w=电梯", "w=坏", "w=了"}.__contains__
+    one = novelty_features(["w=然后", "c=然"], known)
+    many = novelty_features(["w=电梯", "w=坏", "w=了", "w=快", "w=来", "w=修", "w=修理"], known)
+    assert "n=1" in one and "n=7+" in many
+    assert EMPTY in novelty_features([], known)
+    assert EMPTY in novelty_features(["w=<num5>"], known)  # "111111"
+    assert EMPTY not in one
