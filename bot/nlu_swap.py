@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlu.loader import NluPaths, load_pipeline
@@ -146,5 +147,8 @@ class ActiveModelWatcher:
         while not self._stop.wait(self.interval):
             try:
                 self.refresh(prepare=True)
-            except Exception:  # the database away for a moment: keep serving, ask again
+            except OperationalError as error:  # the database away: keep serving, ask again
+                log.warning("could not read the active NLU model version: database "
+                            "unavailable (%s)", type(error.orig).__name__)
+            except Exception:
                 log.warning("could not read the active NLU model version", exc_info=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler.jobs import Jobs
@@ -98,6 +99,9 @@ class Scheduler:
                 if self.leader:
                     self.done.update(await asyncio.to_thread(self.jobs.sweep, now))
                     self.sweeps += 1
+            except OperationalError as error:  # an outage, not a bug: one line, no trace
+                log.warning("scheduler tick: database unavailable (%s); trying again next tick",
+                            type(error.orig).__name__)
             except Exception:
                 log.exception("scheduler tick failed; trying again next tick")
         async with self._ticked:
