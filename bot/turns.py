@@ -112,7 +112,14 @@ class TurnPool:
         started, a turn runs to its end (its message is stored and answered)."""
         if self.inside():
             return await turn()
-        return await asyncio.wrap_future(self.submit(chat, turn))
+        job = self.submit(chat, turn)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            # Withdrawn at once: through wrap_future's own callback the cancel would reach the
+            # job a loop iteration later, time enough for a worker to start it.
+            job.cancel()
+            raise
 
     def submit(self, chat: Hashable, turn: Callable[[], Awaitable[T]]
                ) -> concurrent.futures.Future[T]:
