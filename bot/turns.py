@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -154,12 +155,17 @@ class TurnPool:
         asyncio.set_event_loop(loop)
         try:
             while (job := self._next()) is not None:
+                tell: Callable[[], None] | None = None  # a withdrawn job: nobody to tell
                 if job.future.set_running_or_notify_cancel():
                     try:
-                        job.future.set_result(loop.run_until_complete(job.turn()))
+                        tell = functools.partial(job.future.set_result,
+                                                 loop.run_until_complete(job.turn()))
                     except BaseException as error:  # the caller decides what it means
-                        job.future.set_exception(error)
+                        tell = functools.partial(job.future.set_exception, error)
+                # Done before the caller hears: by then its turn no longer counts as pending.
                 self._done(job)
+                if tell is not None:
+                    tell()
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()

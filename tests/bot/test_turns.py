@@ -91,6 +91,9 @@ def test_too_many_waiting_turns_are_refused_and_a_withdrawn_one_never_runs() -> 
             await withdrawn  # the caller has gone before the worker is free
         release.set()
         await first
+        deadline = time.monotonic() + PATIENCE  # a worker drops the withdrawn turn
+        while pool.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         assert pool.pending == 0
 
     try:
