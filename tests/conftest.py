@@ -67,7 +67,13 @@ def _postgres_engine(schema: str) -> Engine:
             raise  # CI has a PostgreSQL server; not reaching it is a failure, not a skip
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
     engine.dispose()
-    return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    return _in_schema(schema)
+
+
+def _in_schema(schema: str, **options: Any) -> Engine:
+    """An engine on the test database whose connections work in ``schema``."""
+    return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"},
+                         **options)
 
 
 def _schema_changed(engine: Engine) -> Callable[[], bool]:
@@ -109,8 +115,7 @@ class _PostgresSchemas:
     def take(self) -> tuple[Engine, Callable[[], bool]]:
         if self.free:
             schema = self.free.pop()
-            engine = create_engine(POSTGRES_URL,
-                                   connect_args={"options": f"-csearch_path={schema}"})
+            engine = _in_schema(schema)
         else:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             engine = _postgres_engine(schema)
@@ -122,8 +127,7 @@ class _PostgresSchemas:
         schema = self.taken.pop()
         engine.dispose()
         if not changed:
-            cleaner = create_engine(POSTGRES_URL, poolclass=NullPool,
-                                    connect_args={"options": f"-csearch_path={schema}"})
+            cleaner = _in_schema(schema, poolclass=NullPool)
             try:
                 with cleaner.begin() as connection:
                     connection.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
