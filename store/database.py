@@ -12,18 +12,23 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.sqlite_writer import WriterLockedConnection
+
 T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout. Bound
-    parameters stay out of logs and error messages: they hold residents' ids, names, texts."""
+    """An engine for ``url``; SQLite files get WAL, foreign keys, a busy timeout and a writer
+    lock that is handed over at once (store/sqlite_writer.py). Bound parameters stay out of
+    logs and error messages: they hold residents' ids, names, texts."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               hide_parameters=True)
+        connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
+        if database and database != ":memory:" and "?" not in url:
+            connect_args["factory"] = WriterLockedConnection
+        engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
