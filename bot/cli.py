@@ -285,6 +285,7 @@ def serve(
     from actions.runtime import current as current_runtime
     from bot.rest import create_app
     from bot.turns import THREADS_VARIABLE
+    from bot.workers import reuse_port_supported, serve_workers
 
     if threads is not None:  # the environment reaches every worker process
         os.environ[THREADS_VARIABLE] = str(threads)
@@ -323,7 +324,12 @@ def serve(
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook  ·  console "
                f"http://{host}:{port}/console")
-    if workers > 1 and not background:
+    if workers > 1 and not background and reuse_port_supported():
+        try:
+            serve_workers(host, port, workers, KEEP_ALIVE)
+        except OSError as error:  # the port is taken
+            raise _fail(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    elif workers > 1 and not background:
         uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False,
                     timeout_keep_alive=KEEP_ALIVE)

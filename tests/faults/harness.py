@@ -67,8 +67,9 @@ class Server:
     """``linli serve`` as a child process on a fixed port, killed and restarted at will."""
 
     def __init__(self, home: Path, database_url: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: Iterable[str] = ()) -> None:
         self.home = home
+        self.args = list(args)  # more of `linli serve`'s options (--workers 2)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         # A lapsed claim is answered by the next sweep; 3 s instead of 30 keeps the tests short.
@@ -93,7 +94,8 @@ class Server:
         self.starts += 1
         log = (self.home / f"serve-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)], cwd=REPO,
+            [sys.executable, "-m", "bot", "serve", "--port", str(self.port), *self.args],
+            cwd=REPO,
             env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout

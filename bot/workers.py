@@ -1,0 +1,100 @@
+"""``linli serve --workers N``: N server processes on one port, each with a listening socket of
+its own (``SO_REUSEPORT``), so that the kernel spreads new connections evenly over them.
+
+uvicorn's own workers share one listening socket, and whichever wakes first accepts every
+connection waiting: a burst of clients opening kept-alive connections (a proxy, a load test)
+lands mostly on one worker, which then does most of the work while the other idles for as
+long as the connections last — measured, 64 % and 36 % of the messages, and no more
+throughput from two workers than from one. A socket per worker has the kernel choose by
+each connection's addresses instead.
+
+A worker that dies is started again; SIGINT or SIGTERM stops them all. Connections waiting in
+a dying worker's queue are reset with it, as the requests in its hands are lost: clients send
+again (with the same message id, so nothing is answered twice) and reach a live worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+log = logging.getLogger(__name__)
+
+#: Seconds between looks at whether every worker is alive.
+_WATCH = 0.5
+#: Seconds a worker has to stop before it is killed.
+_GRACE = 30.0
+
+
+def reuse_port_supported() -> bool:
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def _listener(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail now if the port is taken — by another program, or by another Linli, which a
+    socket with SO_REUSEPORT would otherwise share it with."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))  # OSError (address in use) goes to the caller
+
+
+def _worker(host: str, port: int, keep_alive: int) -> None:
+    """One worker process: the app wired from the settings, on a socket of its own."""
+    config = uvicorn.Config("bot.rest:app_from_settings", factory=True, host=host, port=port,
+                            log_level="warning", access_log=False,
+                            timeout_keep_alive=keep_alive)
+    uvicorn.Server(config).run(sockets=[_listener(host, port)])
+
+
+def serve_workers(host: str, port: int, count: int, keep_alive: int) -> None:
+    """Run ``count`` workers until SIGINT or SIGTERM, starting again any that dies."""
+    _check_free(host, port)
+    context = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_worker, args=(host, port, keep_alive),
+                                  name="linli-worker")
+        process.start()
+        return process
+
+    def on_signal(_number: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {number: signal.signal(number, on_signal)
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    workers = [start() for _ in range(count)]
+    try:
+        while not stop.wait(_WATCH):
+            for index, worker in enumerate(workers):
+                if not worker.is_alive():
+                    log.warning("worker %s ended (exit code %s): starting another",
+                                worker.pid, worker.exitcode)
+                    workers[index] = start()
+    finally:
+        for worker in workers:
+            worker.terminate()  # SIGTERM: uvicorn finishes the requests in hand
+        for worker in workers:
+            worker.join(_GRACE)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
