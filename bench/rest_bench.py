@@ -291,7 +291,7 @@ def per_turn(label: str, database_url: str | None, residents: int, turns: int) -
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(LINLI_HOME=tmp, **({"LINLI_DATABASE_URL": database_url}
                                              if database_url else {}))
-        _, service = prepare(Settings(), lambda _message: None)
+        parser, service = prepare(Settings(), lambda _message: None)
         engine = service.sessions.kw["bind"]
         assert isinstance(engine, Engine)
         counts: Counter[str] = Counter()
@@ -314,6 +314,8 @@ def per_turn(label: str, database_url: str | None, residents: int, turns: int) -
         started = time.process_time()
         asyncio.run(converse(uuid.uuid4().hex[:6], turns))
         cpu = time.process_time() - started
+        if parser.watcher is not None:  # before the schema it reads goes
+            parser.watcher.stop()
         engine.dispose()
         os.environ.clear()
         os.environ.update(saved)
