@@ -107,9 +107,8 @@ def ticket_values(runtime: Runtime, ticket: Ticket, language: str) -> dict[str, 
     return {
         "summary": f"{place} · {category}" if place else category,
         "ticket": ticket.number,
-        "place": place_text(ticket.building.number if ticket.building else None, ticket.unit,
-                            ticket.room, language),
-        "category_name": runtime.responses.label("category", ticket.category, language),
+        "place": place,
+        "category_name": category,
         "kind_name": KIND_NAMES[ticket.kind][language if language in ("zh", "en") else "zh"],
         "grid_member": ticket.assignee.name if ticket.assignee else "",
         "respond_by": local(ticket.respond_by).strftime("%m-%d %H:%M") if ticket.respond_by
@@ -299,6 +298,10 @@ def _alert(turn: Turn, ticket: Ticket, response: str, people: list[Person],
                photo=photo, urgent=True, **{**found, **values})
 
 
+#: Tickets a status question without a number is answered with: the newest.
+STATUS_SHOWN = 3
+
+
 class TicketStatusAction(LinliAction):
     """Where the resident's tickets stand; someone else's number is never revealed."""
 
@@ -307,14 +310,11 @@ class TicketStatusAction(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         number = turn.entity("ticket_id")
-        mine = tickets_reported_by(turn.session, turn.person, limit=50)
-        if number:
-            mine = [t for t in mine if t.number == number]
-            if not mine:
-                raise ActionRefusedError("utter_ticket_not_found")
+        mine = tickets_reported_by(turn.session, turn.person, number=number or None,
+                                   limit=STATUS_SHOWN)
         if not mine:
-            raise ActionRefusedError("utter_no_tickets")
-        for ticket in mine[:3]:
+            raise ActionRefusedError("utter_ticket_not_found" if number else "utter_no_tickets")
+        for ticket in mine:
             last = ticket.events[-1].at if ticket.events else ticket.created_at
             turn.say("utter_ticket_status", **ticket_values(turn.runtime, ticket, turn.language),
                      updated=turn.runtime.local(last).strftime("%m-%d %H:%M"))

@@ -331,12 +331,15 @@ def by_number(session: Session, number: str) -> Ticket | None:
 
 
 def reported_by(session: Session, person: Person, *, open_only: bool = False,
-                limit: int = 10) -> Sequence[Ticket]:
-    """A resident's own tickets (and those they subscribed to), newest first."""
+                number: str | None = None, limit: int = 10) -> Sequence[Ticket]:
+    """A resident's own tickets (and those they subscribed to), newest first; only the one
+    numbered ``number`` if given."""
     subscribed = select(TicketSubscriber.ticket_id).where(TicketSubscriber.person_id == person.id)
     query = select(Ticket).where((Ticket.reporter_id == person.id) | Ticket.id.in_(subscribed))
     if open_only:
         query = query.where(Ticket.status.in_((*OPEN, TicketStatus.RESOLVED)))
+    if number is not None:
+        query = query.where(Ticket.number == number)
     return session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
                            .limit(limit)).all()
 

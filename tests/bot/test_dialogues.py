@@ -132,6 +132,21 @@ def test_status_mid_report_then_continue(service: ConversationService) -> None:
     ])
 
 
+def test_status_shows_the_newest_tickets_and_any_older_one_by_number(
+        service: ConversationService) -> None:
+    talk = talker(service, "wang_aiyi")
+    converse(talk, [
+        ("家里停水了", ["BX-20261121-0001"]),
+        ("家里停电了", ["BX-20261121-0002"]),
+        ("马桶堵了", ["BX-20261121-0003"]),
+        ("家里门锁坏了 钥匙拧不动", ["BX-20261121-0004"]),
+    ])
+    status = "\n".join(talk("我的工单怎么样了"))
+    assert all(f"BX-20261121-000{n}" in status for n in (2, 3, 4))
+    assert "BX-20261121-0001" not in status
+    converse(talk, [("BX-20261121-0001 进度怎么样了", ["BX-20261121-0001"])])
+
+
 def test_someone_elses_ticket_is_not_revealed(service: ConversationService) -> None:
     converse(talker(service, "li_shushu"), [("12栋电梯坏了", ["BX-20261121-0001"])])
     converse(talker(service, "anna"), [
