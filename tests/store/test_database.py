@@ -1,12 +1,20 @@
-"""Units of work: what the parts of one turn share."""
+"""Units of work: what the parts of one turn share; pooled PostgreSQL connections."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event, select
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.database import remembered, transaction, unit_of_work
+from store import database
+from store.database import make_engine, remembered, transaction, unit_of_work
 from store.models import Community
+from tests.conftest import POSTGRES_URL
 
 
 def _count_statements(engine: Engine) -> list[str]:
@@ -59,3 +67,48 @@ def test_each_unit_and_work_outside_any_unit_reads_afresh(
         _lookup(session, "north"), _lookup(session, "north")
     assert found is not None and found.code == "north"
     assert sum("FROM community" in statement for statement in seen) == 3
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A plain engine on the test server, as ``make_engine`` builds it for PostgreSQL."""
+    engine = make_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
+    yield engine
+    engine.dispose()
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_unnoticed(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    dropped = _backend(postgres_engine)
+    with make_engine(POSTGRES_URL).connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+    monkeypatch.setattr(database, "ALIVE_WINDOW", 0.0)  # it lay idle "long enough"
+    assert _backend(postgres_engine) != dropped  # no error: pinged, found dead, replaced
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_again(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    pings: list[object] = []
+    ping = postgres_engine.dialect.do_ping
+
+    def counted(connection: Any) -> bool:
+        pings.append(connection)
+        return ping(connection)
+
+    monkeypatch.setattr(postgres_engine.dialect, "do_ping", counted)
+    first = _backend(postgres_engine)
+    assert _backend(postgres_engine) == first and pings == []
+    monkeypatch.setattr(database, "ALIVE_WINDOW", 0.0)
+    assert _backend(postgres_engine) == first and len(pings) == 1
