@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
+import gc
 import http.client
 import json
 import multiprocessing
@@ -285,7 +287,7 @@ def per_turn(label: str, database_url: str | None, residents: int, turns: int) -
 
     from bot.conversation import Incoming
     from bot.settings import Settings
-    from bot.wiring import prepare
+    from bot.wiring import prepare, settle_heap
 
     saved = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
@@ -310,10 +312,15 @@ def per_turn(label: str, database_url: str | None, residents: int, turns: int) -
                                                   message_id=f"{sender}-{turn}"))
 
         asyncio.run(converse("warm", 2))  # what is loaded lazily, loaded
+        settle_heap()  # as `linli serve` does once it is loaded
         counts.clear()
+        pauses: list[float] = []  # full collections of the garbage collector, seconds
+        gc.callbacks.append(functools.partial(_full_collections, pauses))
         started = time.process_time()
         asyncio.run(converse(uuid.uuid4().hex[:6], turns))
         cpu = time.process_time() - started
+        gc.callbacks.pop()
+        gc.unfreeze()
         if parser.watcher is not None:  # before the schema it reads goes
             parser.watcher.stop()
         engine.dispose()
@@ -321,7 +328,18 @@ def per_turn(label: str, database_url: str | None, residents: int, turns: int) -
         os.environ.update(saved)
     n = residents * turns
     return (f"| {label} | {n} | {counts['statements'] / n:.2f} | {counts['commits'] / n:.2f} | "
-            f"{counts['checkouts'] / n:.2f} | {cpu / n * 1000:.2f} |")
+            f"{counts['checkouts'] / n:.2f} | {cpu / n * 1000:.2f} | {len(pauses)} | "
+            f"{max(pauses, default=0) * 1000:.0f} |")
+
+
+def _full_collections(pauses: list[float], phase: str, info: dict[str, int]) -> None:
+    """gc callback: the length of each full (generation 2) collection, into ``pauses``."""
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        pauses.append(-time.perf_counter())
+    elif pauses:
+        pauses[-1] += time.perf_counter()
 
 
 def rasa_run(project: Path, rasa_env: Path, residents: int, turns: int) -> str:
@@ -392,8 +410,9 @@ def main() -> None:
     if args.per_turn:
         print(f"Per turn, in process, {time.strftime('%Y-%m-%d %H:%M')}, load average "
               f"{os.getloadavg()[0]:.1f}: {args.senders[0]} senders × {args.turns} messages\n")
-        print("| database | turns | statements | commits | checkouts | CPU ms |")
-        print("|---|---|---|---|---|---|", flush=True)
+        print("| database | turns | statements | commits | checkouts | CPU ms | full GCs | "
+              "longest GC pause ms |")
+        print("|---|---|---|---|---|---|---|---|", flush=True)
         for database in args.database:
             if database == "sqlite":
                 print(per_turn("SQLite", None, args.senders[0], args.turns), flush=True)

@@ -289,7 +289,7 @@ def serve(
 
     if threads is not None:  # the environment reaches every worker process
         os.environ[THREADS_VARIABLE] = str(threads)
-    from bot.wiring import build_scheduler, build_webchat, prepare
+    from bot.wiring import build_scheduler, build_webchat, prepare, settle_heap
 
     # Prepared once here (trains a stale model, migrates, loads the demo, makes the web chat's
     # signing key), so that workers only load what is ready.
@@ -336,8 +336,9 @@ def serve(
     else:
         webhook = (telegram, settings.telegram_webhook_secret) \
             if telegram is not None and settings.telegram_webhook_url else None
-        uvicorn.run(create_app(service, pipeline, background, webhook, scheduler, webchat),
-                    host=host, port=port, log_level="warning", access_log=False,
+        app = create_app(service, pipeline, background, webhook, scheduler, webchat)
+        settle_heap()
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                     timeout_keep_alive=KEEP_ALIVE)
 
 

@@ -148,14 +148,16 @@ def app_from_settings() -> FastAPI:
     """Factory for ``uvicorn --factory`` (each worker process wires its own service)."""
     from actions.runtime import current as current_runtime
     from bot.settings import Settings
-    from bot.wiring import build_scheduler, build_webchat, prepare
+    from bot.wiring import build_scheduler, build_webchat, prepare, settle_heap
 
     settings = Settings()
     pipeline, service = prepare(settings, lambda message: log.info("%s", message))
     # Telegram runs in the first process only; every worker runs a scheduler, and the lease
     # lets one of them work at a time. Each worker pushes to the web pages connected to it.
-    return create_app(service, pipeline, scheduler=build_scheduler(current_runtime()),
-                      webchat=build_webchat(settings, service))
+    app = create_app(service, pipeline, scheduler=build_scheduler(current_runtime()),
+                     webchat=build_webchat(settings, service))
+    settle_heap()
+    return app
 
 
 def create_app(service: ConversationService, nlu: Parser,

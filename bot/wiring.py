@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,3 +170,12 @@ def tell_staff_unreachable() -> Callable[[Session, Person], None]:
                           phone=person.phone or "")
 
     return hook
+
+
+def settle_heap() -> None:
+    """Once a serving process has loaded what it serves with (the NLU model, flows, the app),
+    move it out of the garbage collector's sight: a full collection otherwise walks all of it,
+    about 190,000 objects and 90 ms during which no turn runs — the slowest 1 % of answers.
+    What is loaded later (a swapped-in model) is collected as usual."""
+    gc.collect()
+    gc.freeze()
