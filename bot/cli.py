@@ -324,15 +324,16 @@ def serve(
     typer.echo(f"Linli is up: web chat http://{host}:{port}/chat  ·  REST "
                f"http://{host}:{port}/webhooks/rest/webhook  ·  console "
                f"http://{host}:{port}/console")
-    if workers > 1 and not background and reuse_port_supported():
+    if workers > 1 and not background:
+        if not reuse_port_supported():  # uvicorn's workers, on one shared socket
+            uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
+                        workers=workers, log_level="warning", access_log=False,
+                        timeout_keep_alive=KEEP_ALIVE)
+            return
         try:
             serve_workers(host, port, workers, KEEP_ALIVE)
         except OSError as error:  # the port is taken
             raise _fail(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    elif workers > 1 and not background:
-        uvicorn.run("bot.rest:app_from_settings", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False,
-                    timeout_keep_alive=KEEP_ALIVE)
     else:
         webhook = (telegram, settings.telegram_webhook_secret) \
             if telegram is not None and settings.telegram_webhook_url else None

@@ -37,10 +37,15 @@ def reuse_port_supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
-def _listener(host: str, port: int) -> socket.socket:
+def _socket(host: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
+def _listener(host: str, port: int) -> socket.socket:
+    sock = _socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
@@ -49,9 +54,7 @@ def _listener(host: str, port: int) -> socket.socket:
 def _check_free(host: str, port: int) -> None:
     """Fail now if the port is taken — by another program, or by another Linli, which a
     socket with SO_REUSEPORT would otherwise share it with."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with _socket(host) as probe:
         probe.bind((host, port))  # OSError (address in use) goes to the caller
 
 

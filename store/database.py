@@ -25,11 +25,11 @@ def make_engine(url: str) -> Engine:
     logs and error messages: they hold residents' ids, names, texts."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
+        connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
-        if database and database != ":memory:" and "?" not in url:
-            connect_args["factory"] = WriterLockedConnection
+            if "?" not in url:  # a plain file name, which the connection factory is given
+                connect_args["factory"] = WriterLockedConnection
         engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -50,6 +50,8 @@ def make_engine(url: str) -> Engine:
 #: (HikariCP's "alive bypass window"). Pinging every checkout, as ``pool_pre_ping`` does,
 #: costs a round trip twice a turn: measured, 13 % of a turn's CPU on PostgreSQL.
 ALIVE_WINDOW = 0.5
+#: Key in a pooled connection's ``info`` of when it was last connected or checked in.
+_LAST_USED = "linli_last_used"
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -70,9 +72,6 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise DisconnectionError from error  # the pool connects afresh and tries again
-
-
-_LAST_USED = "linli_last_used"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

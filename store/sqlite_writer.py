@@ -21,6 +21,8 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +72,13 @@ class _Cursor(sqlite3.Cursor):
     connection: WriterLockedConnection
 
     def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
-        self.connection.before(sql)
-        try:
+        with self.connection.statement(sql):
             super().execute(sql, parameters)
-        finally:
-            self.connection.after()
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> _Cursor:
-        self.connection.before(sql)
-        try:
+        with self.connection.statement(sql):
             super().executemany(sql, seq_of_parameters)
-        finally:
-            self.connection.after()
         return self
 
 
@@ -98,35 +94,42 @@ class WriterLockedConnection(sqlite3.Connection):
     def cursor(self, factory: Any = _Cursor) -> Any:
         return super().cursor(factory)
 
-    def before(self, sql: str) -> None:
-        """Take the writer lock before a statement that may write, if not held already."""
+    @contextmanager
+    def statement(self, sql: str) -> Iterator[None]:
+        """Around one statement: the writer lock taken first if it may write and is not held
+        yet, and given back after it if no transaction is open then (a statement that ended
+        one, or a write that never opened one, such as DDL outside a transaction)."""
         if not self._held and not sql.lstrip()[:7].upper().startswith(_READS):
             self._lock.acquire()
             self._held = True
-
-    def after(self) -> None:
-        """Give the lock back once no transaction is open (a statement that ended one, or
-        a write that never opened one, such as DDL outside a transaction)."""
-        if self._held and not self.in_transaction:
-            self._held = False
-            self._lock.release()
+        try:
+            yield
+        finally:
+            self._release_if_done()
 
     def commit(self) -> None:
         try:
             super().commit()
         finally:
-            self.after()
+            self._release_if_done()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self.after()
+            self._release_if_done()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            if self._held:
-                self._held = False
-                self._lock.release()
+            self._release()
+
+    def _release_if_done(self) -> None:
+        if self._held and not self.in_transaction:
+            self._release()
+
+    def _release(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()

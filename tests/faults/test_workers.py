@@ -44,35 +44,31 @@ def _workers(server: Server) -> list[int]:
     return [pid for pid in _children(server.process.pid) if _sockets(pid, "0A")]
 
 
+def _tcp_sockets() -> Iterator[tuple[int, str, str]]:
+    """Every TCP socket on the machine: (local port, state, inode) from /proc/net/tcp{,6};
+    state 0A is listening, 01 established."""
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with table.open() as lines:
+            next(lines)
+            for fields in map(str.split, lines):
+                yield int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+
+
 def _sockets(pid: int, state: str, port: int | None = None) -> set[str]:
-    """Inodes of ``pid``'s TCP sockets in ``state`` (0A listening, 01 established) whose
-    local port is ``port`` (any when None)."""
+    """Inodes of ``pid``'s TCP sockets in ``state`` whose local port is ``port`` (any when
+    None)."""
     try:
         inodes = {str(fd.readlink()).removeprefix("socket:[").removesuffix("]")
                   for fd in Path(f"/proc/{pid}/fd").iterdir()}
     except OSError:
         return set()
-    found = set()
-    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-        with table.open() as lines:
-            next(lines)
-            for line in lines:
-                fields = line.split()
-                local_port = int(fields[1].rsplit(":", 1)[1], 16)
-                if fields[3] == state and fields[9] in inodes and \
-                        (port is None or local_port == port):
-                    found.add(fields[9])
-    return found
+    return {inode for local_port, found, inode in _tcp_sockets()
+            if found == state and inode in inodes and port in (None, local_port)}
 
 
 def _listening_anywhere() -> set[str]:
     """Inodes of every listening TCP socket on the machine, whoever holds it."""
-    found = set()
-    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-        with table.open() as lines:
-            next(lines)
-            found |= {fields[9] for fields in map(str.split, lines) if fields[3] == "0A"}
-    return found
+    return {inode for _port, state, inode in _tcp_sockets() if state == "0A"}
 
 
 def _post(connection: http.client.HTTPConnection, sender: str, text: str,
