@@ -204,6 +204,26 @@ _SOMEONE_INSIDE = _any(
 _NOBODY_INSIDE = _any(r"(?:没|没有|无)人", r"\b(?:nobody|no one|no-one|empty)\b")
 
 
+# Someone old, alone or of the resident's own who cannot be reached for a day or more
+# (电话两天没人接, hasn't answered since yesterday): the reason for a welfare check. The worry
+# that comes with it ("担心出事", "worried") is about now, not a fear of what may happen.
+_SPELL = _any(
+    r"(?:[一两二三四五六七八九十几]|好几|十几)天|一整天|昨天|前天|一天一夜|这几天|好久",
+    r"\b(?:days?|yesterday|a week|all day|24 hours|since (?:last night|this morning|monday|"
+    r"tuesday|wednesday|thursday|friday|saturday|sunday))\b")
+_NO_ANSWER = _any(
+    r"(?:电话|手机|视频).{0,6}(?:没人接|无人接|不接|打不通|没接|关机)|微信.{0,4}不回|"
+    r"敲门.{0,4}(?:没人|无人|不)(?:应|开|理)|没(?:露面|出门|动静)|(?:联系|找)不(?:上|到)",
+    r"\b(?:not|hasn'?t|haven'?t|has not|didn'?t|doesn'?t|isn'?t|won'?t|can'?t|couldn'?t|"
+    r"nobody|no one|no-one)\b.{0,25}\b(?:answer\w*|pick\w* up|respond\w*|repl\w+|"
+    r"been seen|seen|reach\w*|contact\w*|get hold of|get through)\b|\bno answer\b|"
+    r"\bunreachable\b")
+_OLD_OR_ALONE = _any(
+    r"独居|一个人住|独自|老人|老太|老爷子|大爷|大妈|奶奶|爷爷|外公|外婆|姥姥|姥爷|我爸|我妈|老伴|"
+    r"老母亲|老父亲|邻居",
+    r"\b(?:lives? alone|living alone|on (?:his|her) own|elderly|old (?:man|lady|woman)|"
+    r"grandm\w+|grandpa|grandad|granny|my (?:mum|mom|mother|dad|father)|neighbou?r)\b")
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a message says about when and whether a danger is happening."""
@@ -253,11 +273,11 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if ranking[0][0] == EMERGENCY:
         if _only_noise(text):
             return _as_complaint(ranking)
-        if _HERE_NOW.search(text) or _danger_placed(text, place_given):
+        if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _unreachable(text):
             return list(ranking)
         return _demoted(ranking)
-    if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and \
-            _HAZARD_NOW.search(text) and not _elsewhere(text) and not _ASKING.search(text):
+    if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
+            _stated_now(text) or _unreachable(text)):
         return _promoted(ranking)
     if _unseen_danger(text, ranking):
         return _promoted(ranking)
@@ -271,6 +291,16 @@ def _unseen_danger(text: str, ranking: Sequence[tuple[str, float]]) -> bool:
             and ranking[1][1] >= _UNSEEN_DANGER_AT_LEAST and bool(_HERE_NOW.search(text))
             and not _elsewhere(text) and not _ASKING.search(text))
 
+
+def _stated_now(text: str) -> bool:
+    """A danger stated as a fact ("困在电梯里", sparks), not asked about or placed elsewhere."""
+    return bool(_HAZARD_NOW.search(text)) and not _elsewhere(text) and not _ASKING.search(text)
+
+def _unreachable(text: str) -> bool:
+    """Someone old or alone not heard from for a day or more, said as a fact (a worry allowed;
+    a supposition, a memory or an all-clear not)."""
+    return bool(_NO_ANSWER.search(text) and _SPELL.search(text)
+                and _OLD_OR_ALONE.search(text)) and set(_elsewhere(text)) <= {"feared"}
 
 def _only_noise(text: str) -> bool:
     """Noise, going on or not, and nothing else that could be a danger."""

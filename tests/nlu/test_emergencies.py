@@ -176,3 +176,27 @@ def test_a_danger_going_on_in_words_the_classifier_never_met_is_not_set_aside() 
     assert danger.guard(clean("抽搐了怎么办").text, unsure) == unsure
     faint = [("out_of_scope", 0.85), (EMERGENCY, 0.1), ("greet", 0.05)]
     assert danger.guard(clean("我还在加班").text, faint) == faint
+
+
+HESITANT = [("file_complaint", 0.35), ("ask_faq", 0.2), (EMERGENCY, 0.15),
+            ("report_repair", 0.1), ("out_of_scope", 0.1), ("greet", 0.1)]
+
+
+@pytest.mark.parametrize("text", [
+    "家中老人独居，近两天电话一直无人接听，担心出事，请社区上门查看。",
+    "我妈一个人住 从昨天到现在手机一直关机",
+    "My grandma lives alone and nobody has been able to reach her since yesterday",
+    "the old man next door hasn't answered his door for two days, I'm worried"])
+def test_someone_alone_not_heard_from_for_days_is_an_emergency_asked_about_first(
+        text: str) -> None:
+    assert danger.guard(clean(text).text, HESITANT)[0] == (EMERGENCY, 0.5)
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY  # worry or not
+
+
+@pytest.mark.parametrize("text", [
+    "如果独居老人几天联系不上 该找谁", "上个月我妈两天没接电话 吓死我了",
+    "我爸电话打不通好几天了 后来找到了 没事了", "物业电话打了两天都没人接",
+    "my landlord hasn't replied for days", "联系不上快递员 两天了"])
+def test_no_answer_in_a_supposition_a_memory_or_from_a_business_is_no_emergency(
+        text: str) -> None:
+    assert danger.guard(clean(text).text, HESITANT) == HESITANT
