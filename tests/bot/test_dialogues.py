@@ -116,6 +116,15 @@ def test_emergency_answers_with_safety_first_and_alerts_everyone(
     assert {"zhang_wei", "li_na", "zhao_min"} <= alerted  # grid member, supervisor, on duty
 
 
+def test_an_old_neighbour_not_answering_for_days_is_an_emergency(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "he_dama"), [
+        ("1号楼对门独居的大爷两天没露面了，电话也没人接，担心出事", ["120", "JJ-20261121-0001"]),
+    ])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and "独居的大爷" in ticket.text
+
 def test_cancel_in_the_middle_of_a_question(service: ConversationService) -> None:
     converse(talker(service, "walk_in"), [
         ("楼道灯坏了", ["几号楼"]),
