@@ -125,6 +125,18 @@ def test_an_old_neighbour_not_answering_for_days_is_an_emergency(
         ticket = session.scalar(select(Ticket))
         assert ticket is not None and "独居的大爷" in ticket.text
 
+def test_frustration_with_the_bot_gets_what_it_can_do_and_praise_a_thank_you(
+        service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("you're useless", ["I can help you"]),
+        ("you're awesome", ["welcome"]),
+    ])
+    converse(talker(service, "li_shushu"), [
+        ("什么破机器人", ["我可以帮您"]),
+        ("你真没用", ["我可以帮您"]),
+    ])
+
+
 def test_cancel_in_the_middle_of_a_question(service: ConversationService) -> None:
     converse(talker(service, "walk_in"), [
         ("楼道灯坏了", ["几号楼"]),
