@@ -3,7 +3,8 @@
 The classifier reads hazard words ("着火", "gas", "stuck"); whether the danger is happening now
 is told by the rest of the message. A message that speaks of another time (上个月那次煤气泄漏),
 a supposition (万一漏气了), a fear or a dream (好怕着火), an all-clear (没有煤气味了, false
-alarm), a figure of speech (气得我要爆炸了, this deal is fire) or a general question (着火了怎么办)
+alarm), a figure of speech (气得我要爆炸了, this deal is fire), a news item pasted into a group
+(某小区发生火灾 所幸无人员伤亡) or a general question (着火了怎么办)
 is no emergency unless something in it still says danger is here: a call for help, something
 going on or getting worse, someone who cannot get out or does not respond.
 
@@ -70,6 +71,14 @@ _ALL_CLEAR = _any(
     r"receded|shut off|off now)\b|\bgot out (?:fine|ok)\b|\bno need to come\b|"
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
+# A news item or a report of somewhere else, as residents paste them into a group: a headline
+# is about a danger already dealt with or far away, not one here now.
+_REPORTED = _any(
+    r"据报道|据悉|记者|通报|网传|热搜|所幸|(?:无|未造成)人员伤亡|已被?扑灭|某地|某市|某区|某小区",
+    r"\bbreaking\b|\breportedly\b|\blocal (?:man|woman|residents?|family)\b|"
+    r"\b(?:officials|authorities|police) (?:say|said|are investigating|investigate)\b|"
+    r"\bfirefighters (?:battle|tackle|fight|put out|respond to)\b|\bheadline\b|\barticle\b|"
+    r"\bno (?:one|injuries) (?:was |were )?(?:hurt|injured|reported)\b")
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
@@ -228,7 +237,7 @@ _OLD_OR_ALONE = _any(
 class Reading:
     """What a message says about when and whether a danger is happening."""
 
-    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative: not now
+    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative, reported
     loosely: tuple[str, ...]  # asking: not now unless the message places the danger here
     here_now: bool  # a call for help or a danger going on
     likely_now: bool  # something placing the danger here: intensity, "just now", "I'm stuck"
@@ -245,7 +254,7 @@ class Reading:
 
 
 _ELSEWHERE = (("past", _PAST), ("supposed", _SUPPOSED), ("feared", _FEARED),
-              ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE))
+              ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE), ("reported", _REPORTED))
 _LOOSELY = (("asking", _ASKING),)
 
 

@@ -200,3 +200,17 @@ def test_someone_alone_not_heard_from_for_days_is_an_emergency_asked_about_first
 def test_no_answer_in_a_supposition_a_memory_or_from_a_business_is_no_emergency(
         text: str) -> None:
     assert danger.guard(clean(text).text, HESITANT) == HESITANT
+
+
+@pytest.mark.parametrize("text", [
+    "某地一居民楼发生火灾 所幸无人员伤亡", "网传隔壁区化工厂爆炸了",
+    "Local man pulls dog from burning flat", "breaking: gas explosion at a restaurant in chengdu",
+    "firefighters battle blaze at riverside warehouse"])
+def test_a_news_item_pasted_into_a_group_is_no_emergency(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["记者都来了 火还在烧 快来人",
+                                  "firefighters are here but it's still burning, help!"])
+def test_a_danger_still_going_on_stays_an_emergency_whoever_is_there(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
