@@ -14,6 +14,7 @@ from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu.data_rights import read_data_request
+from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
 
@@ -47,6 +48,9 @@ _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
+#: Reports that need to say what is wrong: one that only announces itself ("我要报修") is
+#: asked what is wrong, and the answer starts it.
+REPORTS = frozenset({"report_repair", "file_complaint"})
 STALE_AFTER = dt.timedelta(minutes=30)
 INTERRUPT_CONFIDENCE = 0.6
 #: The flow of an emergency, which outranks every other.
@@ -193,6 +197,16 @@ class FlowRunner:
             if replies:
                 return replies
 
+        # 4. After "我要报修": what is wrong, told now, is that report (unless it is a request
+        #    of its own, small talk, or cancel words).
+        announced = state.pop("announced", None)
+        if announced is not None and not stack and intent not in REPORTS | _SMALL_TALK - {
+                "out_of_scope"} and not _declines(context.parse) and not (
+                intent in INTERRUPTING and _sure(context.parse)):
+            intent = announced
+        elif announced is not None and _declines(context.parse):
+            return [self.say("utter_flow_cancelled", slots)]
+
         waiting = self.waiting_step(stack)
         if waiting is not None and waiting.kind == "confirm":
             # Before something is undone: only a plain yes goes on. "No" keeps it and says so;
@@ -239,6 +253,10 @@ class FlowRunner:
                 return replies
         elif intent == EMERGENCY:
             return self._ask_if_emergency(state, context, slots)
+        elif intent in REPORTS and announced is None and not says_what_is_wrong(
+                str(context.parse.get("text", ""))):
+            state["announced"] = intent
+            return [self.say("utter_ask_problem", slots)]
         elif intent in self.flows:
             self._start(intent, context.parse, slots, stack)
         else:

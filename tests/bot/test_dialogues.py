@@ -137,6 +137,23 @@ def test_frustration_with_the_bot_gets_what_it_can_do_and_praise_a_thank_you(
     ])
 
 
+def test_a_report_that_only_announces_itself_is_asked_what_is_wrong(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("我要报修", ["是什么问题"]),
+        ("厨房水管漏水 5号楼", ["BX-20261121-0001", "用水"]),
+    ])
+    converse(talker(service, "li_shushu"), [
+        ("i want to report a repair", ["what's wrong"]),
+        ("the kitchen tap is dripping", ["BX-20261121-0002", "water supply"]),
+        ("i have a complaint", ["what's wrong"]),
+        ("never mind", ["cancelled"]),
+    ])
+    with sessions() as session:
+        assert sorted(session.scalars(select(Ticket.text))) == [
+            "the kitchen tap is dripping", "厨房水管漏水 5号楼"]
+
+
 def test_cancel_in_the_middle_of_a_question(service: ConversationService) -> None:
     converse(talker(service, "walk_in"), [
         ("楼道灯坏了", ["几号楼"]),
