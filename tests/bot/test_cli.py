@@ -58,6 +58,8 @@ def test_train_shows_progress(linli_env: dict[str, str], tmp_path: Path) -> None
     run = linli(env, "nlu", "train")
     assert run.returncode == 0, run.stderr
     assert "cross-validation" in run.stderr and "model saved" in run.stderr
+    # not "out-of-scope threshold 0.00", which read as out-of-scope detection switched off
+    assert "out of scope: a class learnt from" in run.stderr
     assert (tmp_path / "models" / "nlu" / "model.npz").exists()
 
 
