@@ -51,6 +51,8 @@ _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_
 #: Reports that need to say what is wrong: one that only announces itself ("我要报修") is
 #: asked what is wrong, and the answer starts it.
 REPORTS = frozenset({"report_repair", "file_complaint"})
+#: What, said after such an announcement, is not the description it waits for.
+_NOT_A_DESCRIPTION = REPORTS | (_SMALL_TALK - {"out_of_scope"})
 STALE_AFTER = dt.timedelta(minutes=30)
 INTERRUPT_CONFIDENCE = 0.6
 #: The flow of an emergency, which outranks every other.
@@ -200,12 +202,12 @@ class FlowRunner:
         # 4. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).
         announced = state.pop("announced", None)
-        if announced is not None and not stack and intent not in REPORTS | _SMALL_TALK - {
-                "out_of_scope"} and not _declines(context.parse) and not (
-                intent in INTERRUPTING and _sure(context.parse)):
-            intent = announced
-        elif announced is not None and _declines(context.parse):
-            return [self.say("utter_flow_cancelled", slots)]
+        if announced is not None and not stack:
+            if _declines(context.parse):
+                return [self.say("utter_flow_cancelled", slots)]
+            if intent not in _NOT_A_DESCRIPTION and not (
+                    intent in INTERRUPTING and _sure(context.parse)):
+                intent = announced
 
         waiting = self.waiting_step(stack)
         if waiting is not None and waiting.kind == "confirm":

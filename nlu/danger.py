@@ -233,6 +233,7 @@ _OLD_OR_ALONE = _any(
     r"\b(?:lives? alone|living alone|on (?:his|her) own|elderly|old (?:man|lady|woman)|"
     r"grandm\w+|grandpa|grandad|granny|my (?:mum|mom|mother|dad|father)|neighbou?r)\b")
 
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a message says about when and whether a danger is happening."""
@@ -305,11 +306,13 @@ def _stated_now(text: str) -> bool:
     """A danger stated as a fact ("困在电梯里", sparks), not asked about or placed elsewhere."""
     return bool(_HAZARD_NOW.search(text)) and not _elsewhere(text) and not _ASKING.search(text)
 
+
 def _unreachable(text: str) -> bool:
     """Someone old or alone not heard from for a day or more, said as a fact (a worry allowed;
     a supposition, a memory or an all-clear not)."""
     return bool(_NO_ANSWER.search(text) and _SPELL.search(text)
                 and _OLD_OR_ALONE.search(text)) and set(_elsewhere(text)) <= {"feared"}
+
 
 def _only_noise(text: str) -> bool:
     """Noise, going on or not, and nothing else that could be a danger."""

@@ -191,8 +191,8 @@ def train(data: TrainingData, featurizer: Featurizer, *, fingerprint: str = "",
     # Said so that a threshold of 0.00 is not taken for out-of-scope detection switched off:
     # the out_of_scope class, learnt from the negatives, does the work; the threshold only
     # moves unsure readings there too when that measured better.
-    scope = (f"out of scope: a class learnt from {negatives} examples, plus "
-             f"{'no confidence threshold' if threshold == 0 else f'a threshold of {threshold:.2f}'}"
+    plus = "no confidence threshold" if threshold == 0 else f"a threshold of {threshold:.2f}"
+    scope = (f"out of scope: a class learnt from {negatives} examples, plus {plus}"
              if negatives else "no out-of-scope examples")
     progress(f"trained in {seconds:.1f}s: cross-validated accuracy {cv_accuracy:.3f}, "
              f"temperature {temperature:.2f}; {scope}")
