@@ -58,9 +58,9 @@ _FEARED = _any(
     r"\bdream(?:t|ed|s)?\b|\bparanoid\b|\bhate lifts\b")
 _ALL_CLEAR = _any(
     r"没有?(?:煤气|燃气|天然气)?(?:味|烟)|没有?(?:着火|起火|冒烟|漏|淹|冒火花|打起来)|没事了|没事没事|"
-    r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|没人(?:被困|受伤|在里面)|虚惊|误报|误会|[看闻听]错|"
+    r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
-    r"救出来了|都出来了|人出来了|自己(?:站|爬)?起来了|不用来了|不漏了|没人受伤|没有人受伤|"
+    r"救出来了|都出来了|人出来了|自己(?:站|爬)?起来了|不用来了|不漏了|"
     r"找到了|接走了|挺好的|都好好的",
     r"\bfalse alarm\b|\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
     r"\bnot (?:a |an )?(?:fire|gas|sparks|burglar|explosion|leak)\b|"
@@ -69,8 +69,30 @@ _ALL_CLEAR = _any(
     r"\b(?:is|are|'s|got up|seems) (?:fine|ok|okay|alright)\b|\b(?:he|she|they)'s (?:fine|ok)\b|"
     r"\b(?:smell|smoke|fire|leak|alarm|water)(?:'s| is| has)? (?:gone|out|stopped|cleared|"
     r"receded|shut off|off now)\b|\bgot out (?:fine|ok)\b|\bno need to come\b|"
-    r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
-    r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:stuck|hurt|inside|trapped|injured)\b")
+    r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b")
+# A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
+_FICTION = _any(
+    r"(?:小说|电影|电视剧|剧|动画|动漫|漫画|游戏|视频|短视频|梦|书|故事)(?:里|中|里面)|男主|女主|主角|剧情",
+    r"\bin (?:the|a|this|that|my) (?:novel|book|film|movie|show|series|game|story|dream|"
+    r"episode|video|cartoon|anime|comic)\b|\b(?:the )?(?:hero|heroine|protagonist|main "
+    r"character)\b|\b(?:novel|book|film|movie|show|game|episode|story) (?:where|about|in which)\b|"
+    r"\b(?:novel|book|film|movie|show|series|game|episode|story|cartoon|anime|comic)s? "
+    r"(?:i'?m|im|i am|we'?re|i was|we were|i've been) (?:reading|watching|playing)\b")
+# What the resident was doing when the danger came ("刚才在看电影 突然闻到煤气味"): not a story.
+_PASTIME = _any(
+    r"(?:正|刚才|刚刚|刚)?在(?:看|刷|玩|打|追|听)(?:个|会儿?|着)?(?:电影|电视剧|电视|视频|短视频|抖音|游戏|"
+    r"直播|小说|书|综艺)",
+    r"\b(?:i was|i'm|i am|we were|we're|we are|was|were|while) (?:watching|playing|reading|"
+    r"streaming) (?:a |the |some |my )?(?:films?|movies?|tv|shows?|games?|videos?|books?|"
+    r"novels?)\b")
+# No one hurt or inside: the danger to people is over, but not a fire, gas or water going on
+# ("厨房着火了 没人受伤" is a fire now).
+_NO_ONE_HURT = _any(r"没有?人(?:被困|受伤|在里面|伤着)",
+                    r"\b(?:nobody|no one|no-one)(?:'s| is| was| got)? (?:stuck|hurt|inside|trapped|"
+                    r"injured)\b")
+_ELEMENTS = _any(r"着火|起火|失火|火灾|烧|冒烟|烟|火苗|明火|火花|煤气|燃气|天然气|漏气|漏电|淹|"
+                 r"水漫",
+                 r"\b(?:fire|flames?|smoke|smoking|burning|gas|sparks?|sparking|flood\w*)\b")
 # A news item or a report of somewhere else, as residents paste them into a group: a headline
 # is about a danger already dealt with or far away, not one here now.
 _REPORTED = _any(
@@ -125,7 +147,7 @@ _HAZARD_NOW = _any(
     r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
-    r"一动不动|嘶嘶|呲呲|漏气了|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
+    r"一动不动|嘶嘶|呲呲|漏气了|(?:煤气|燃气|天然气).{0,8}(?:一直|还在|不停)(?:地)?漏|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
     r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在|(?<![不没出])火苗|明火|烧着了|"
     r"(?:插头|插座|插排|电线|锅|被子|窗帘|沙发|电饭煲|电瓶)着了",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
@@ -141,6 +163,7 @@ _HAZARD_NOW = _any(
     r"\b(?:headaches?|dizzy|nause\w+|sick)\b.{0,40}\b(?:gas|heater|charcoal|boiler)\b|"
     r"\b(?:gas|heater|charcoal|boiler)\b.{0,40}\b(?:headaches?|dizzy|nause\w+|sick)\b|"
     r"\bgas+ ?(?:le+a?c?k\w*|lek\w*)\b|\bsmel+ (?:of )?gas+\b|"
+    r"\bgas\b.{0,30}\b(?:keeps?|still|is|'s) (?:leak|hiss)\w*\b|"
     r"\b(?:knife|bat|machete|iron bar|wrench)\b|\b(?:is|are|'s) on fire\b|\bcaught fire\b")
 
 # --- something in the message says the danger is here -----------------------------------------
@@ -211,6 +234,17 @@ _SOMEONE_INSIDE = _any(
     r"\b(?:in it|inside|in there|trapped|someone|somebody|anyone|people|person|kid|child|"
     r"baby|i'm|i am|we're|we are|with (?:my|a|an|the|him|her|them|us|me))\b|\bhelp\b")
 _NOBODY_INSIDE = _any(r"(?:没|没有|无)人", r"\b(?:nobody|no one|no-one|empty)\b")
+# A lift said outright to hold no one ("里面没人", "nobody inside"): whatever else it is doing
+# (stuck between floors, not moving), it is a repair. "没人来" (nobody comes) says no such thing.
+_EMPTY_LIFT = _any(
+    r"电梯.*(?:(?:里面|里头|里边)(?:没|没有|无)人|(?:没|没有|无)人(?:在里|被困|困住|困在|关在)|"
+    r"没(?:有)?(?:困|关)(?:到|住)?人|是空的|空着)|空电梯",
+    r"\b(?:lift|elev\w*)\b.*(?:\b(?:nobody|no one|no-one|noone)(?:'s| is| was)? "
+    r"(?:inside|in it|in there|in the (?:lift|elev\w*)|trapped|stuck)\b|\b(?:it'?s|it is|it was) "
+    r"empty\b)|\bempty (?:lift|elev\w*)\b")
+# Danger besides the lift itself, which keeps an emergency reading however empty the lift.
+_NOT_ONLY_THE_LIFT = _any(r"火|烟|焦|火花|电火|受伤|流血|血|晕|摔", r"\b(?:fire|smoke|sparks?|"
+                          r"burn\w*|hurt|injur\w*|blood|bleeding|fell|fallen)\b")
 
 
 # Someone old, alone or of the resident's own who cannot be reached for a day or more
@@ -238,7 +272,7 @@ _OLD_OR_ALONE = _any(
 class Reading:
     """What a message says about when and whether a danger is happening."""
 
-    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative, reported
+    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative, reported, fiction
     loosely: tuple[str, ...]  # asking: not now unless the message places the danger here
     here_now: bool  # a call for help or a danger going on
     likely_now: bool  # something placing the danger here: intensity, "just now", "I'm stuck"
@@ -255,7 +289,8 @@ class Reading:
 
 
 _ELSEWHERE = (("past", _PAST), ("supposed", _SUPPOSED), ("feared", _FEARED),
-              ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE), ("reported", _REPORTED))
+              ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE), ("reported", _REPORTED),
+              ("fiction", _FICTION))
 _LOOSELY = (("asking", _ASKING),)
 
 
@@ -283,6 +318,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if ranking[0][0] == EMERGENCY:
         if _only_noise(text):
             return _as_complaint(ranking)
+        if _empty_lift(text):
+            return _demoted(ranking)
         if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _unreachable(text):
             return list(ranking)
         return _demoted(ranking)
@@ -320,14 +357,22 @@ def _only_noise(text: str) -> bool:
         and not _HAZARD_NOW.search(text) and not _FIRE.search(text)
 
 
+def _empty_lift(text: str) -> bool:
+    """A lift said to hold no one, and no other danger."""
+    return bool(_EMPTY_LIFT.search(text)) and not _NOT_ONLY_THE_LIFT.search(text)
+
+
 def _elsewhere(text: str) -> list[str]:
+    text = _PASTIME.sub(" ", text)
     found = [name for name, pattern in _ELSEWHERE if pattern.search(text)]
+    if "all_clear" not in found and _NO_ONE_HURT.search(text) and not _ELEMENTS.search(text):
+        found.append("all_clear")
     if _TOBACCO.search(text) and not _FIRE.search(text):
         found.append("tobacco")
     if _WORKS.search(text):
         found.append("works")
-    if _MACHINE_ONLY.search(text) and (_NOBODY_INSIDE.search(text)
-                                       or not _SOMEONE_INSIDE.search(text)):
+    if _empty_lift(text) or (_MACHINE_ONLY.search(text) and (
+            _NOBODY_INSIDE.search(text) or not _SOMEONE_INSIDE.search(text))):
         found.append("machine_only")
     return found
 

@@ -102,14 +102,16 @@ def test_how_to_act_if_something_suddenly_happens_is_a_question(text: str) -> No
 
 
 @pytest.mark.parametrize("text", ["the elevtor is stuck on floor 5", "电梯卡在5楼 里面没人",
-                                  "lift stuck at level 2, nobody in it"])
+                                  "lift stuck at level 2, nobody in it",
+                                  "lift in block 3 stuck between floors no one inside, not moving",
+                                  "电梯卡在两层中间一直不动了 里面没人"])
 def test_a_lift_stuck_at_a_floor_with_no_one_inside_is_no_emergency(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
 
 
 @pytest.mark.parametrize("text", ["the lift is stuck on the 3rd floor and my son is in it",
                                   "电梯卡在5楼了 我在里面出不来", "elevator stuck on floor 12 help",
-                                  "电梯突然停了我在里面怎么办"])
+                                  "电梯突然停了我在里面怎么办", "电梯卡住了 没人管 我在里面"])
 def test_someone_in_a_stuck_lift_keeps_the_emergency_reading(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
 
@@ -214,3 +216,29 @@ def test_a_news_item_pasted_into_a_group_is_no_emergency(text: str) -> None:
                                   "firefighters are here but it's still burning, help!"])
 def test_a_danger_still_going_on_stays_an_emergency_whoever_is_there(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "the novel im reading has a guy trapped in a burning lift, so tense",
+    "小说里女主被困在火场里了 太虐了", "in the game my whole base blew up lol",
+    "电视剧里那个主角煤气中毒了 哭死"])
+def test_a_danger_in_a_story_is_no_emergency(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["刚才在看电影 突然闻到一股煤气味",
+                                  "i was watching a movie and now there's smoke in the hall"])
+def test_what_the_resident_was_doing_does_not_make_a_danger_a_story(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["厨房着火了 还好没人受伤", "bike shed on fire, nobody hurt",
+                                  "楼道里煤气味很重 人都没事",
+                                  "lift stuck, nobody inside, but there's smoke coming out of it"])
+def test_no_one_hurt_does_not_put_out_a_fire(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["电梯卡了一下 没人被困", "he slipped on the stairs, nobody hurt"])
+def test_no_one_hurt_or_stuck_clears_a_danger_to_people(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
