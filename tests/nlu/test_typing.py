@@ -34,6 +34,8 @@ def entities(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     ("电体坏了", "电梯坏了"),
     ("厨房露水了", "厨房漏水了"),
     ("lfit not working", "lift not working"),
+    ("嗰度有个伯伯晕咗喺𨋢门口 唔郁啊 快啲嚟", "那里有个伯伯晕了在电梯门口 不动啊 快点来"),
+    ("屋企陣煤氣味好勁 我阿媽企唔穩", "家里阵煤气味好劲 我阿妈站不稳"),
     ("no watter in my apartmnet", "no water in my apartment"),
 ])
 def test_reads_how_residents_type(normaliser: Normaliser, written: str, read: str) -> None:
@@ -91,6 +93,7 @@ def test_fillers_do_not_change_the_intent(pipeline: NluPipeline, tidy: str,
     ("俺家冇水了 咋整", "report_repair"),
     ("电梯又broken了", "report_repair"),
     ("唔该晒", "thank"),
+    ("樓下有個伯伯跌親 起唔到身 叫極都唔醒", "report_emergency"),
     ("elevator isnt wroking", "report_repair"),
 ])
 def test_dialect_mixed_and_typos_are_understood(pipeline: NluPipeline, said: str,
