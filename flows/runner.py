@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
+from nlu import danger
 from nlu.data_rights import read_data_request
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
@@ -117,6 +118,19 @@ def _refuses(parse: Mapping[str, Any]) -> bool:
         parse["intent"]["name"] == "deny" and _sure(parse))
 
 
+def _tells_more_of_the_danger(parse: Mapping[str, Any]) -> bool:
+    """An answer to "is this a danger now?" that is no yes but says so all the same: an
+    emergency reading however unsure, or where it is with a sign it is going on now, and no
+    cancel words or "no"."""
+    if _declines(parse):
+        return False
+    if parse["intent"]["name"] == EMERGENCY:
+        return True
+    reading = danger.read(str(parse.get("text", "")))
+    placed = any(e["entity"] in danger.PLACE_ENTITIES for e in parse.get("entities", []))
+    return not reading.elsewhere and (reading.here_now or (placed and reading.likely_now))
+
+
 def _declines(parse: Mapping[str, Any]) -> bool:
     """Cancel words, or a sure "no"."""
     return bool(_CANCEL.search(parse.get("text", ""))) or (
@@ -142,7 +156,13 @@ class FlowRunner:
         two requests (its parse's ``segments``) is handled one request after the other."""
         state.pop("ran", None)  # the flow this turn runs, if any (see ``position``)
         replies = await self._handle(state, self._first_request(state, context))
-        return await self._next_requests(state, context, replies)
+        replies = await self._next_requests(state, context, replies)
+        recheck = state.pop("emergency_recheck", None)
+        if recheck is not None and "emergency_check" not in state and not any(
+                frame["flow"] == EMERGENCY for frame in state.get("stack", [])):
+            state["emergency_check"] = recheck
+            replies.append(self.say("utter_confirm_emergency", state["slots"]))
+        return replies
 
     async def _handle(self, state: dict[str, Any], context: Context) -> list[Reply]:
         replies: list[Reply] = []
@@ -334,9 +354,17 @@ class FlowRunner:
             state.pop("emergency_check", None)
             return parse
         check = state.get("emergency_check")
-        if check is not None and intent == "affirm" and _sure(parse):
+        if check is None:
+            return None
+        if intent == "affirm" and _sure(parse):
             del state["emergency_check"]
             return {**parse, "text": check["text"], "entities": check["entities"],
+                    "intent": {"name": EMERGENCY, "confidence": 1.0}}
+        if _tells_more_of_the_danger(parse):
+            # "就在7号楼1单元，烟很大": no yes, but more of the same danger, and where it is.
+            del state["emergency_check"]
+            return {**parse, "text": f"{check['text']} {parse.get('text', '')}".strip(),
+                    "entities": [*check["entities"], *parse.get("entities", [])],
                     "intent": {"name": EMERGENCY, "confidence": 1.0}}
         return None
 
@@ -364,8 +392,12 @@ class FlowRunner:
     async def _emergency_denied(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and
         the question that was waiting is asked again; anything else is handled as usual."""
-        del state["emergency_check"]
+        check = state.pop("emergency_check")
         if not _declines(context.parse):
+            if not check.get("asked_again"):
+                # Another matter answered first ("确定撤销"): handled as usual, then the
+                # danger is asked about once more rather than dropped unseen.
+                state["emergency_recheck"] = {**check, "asked_again": True}
             return []
         slots = state["slots"]
         replies = [self.say("utter_emergency_not_confirmed", slots)]

@@ -189,6 +189,40 @@ def test_yes_to_a_doubtful_emergency_raises_it_with_the_original_words(
         assert ticket.text == "就在3号楼门口" and ticket.building is not None
 
 
+def test_more_of_a_doubtful_danger_and_where_it_is_raises_it(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["7号楼楼道着火了"] = parsed("report_emergency", 0.8, category="fire")
+    nlu.readings["就在1单元 烟很大"] = parsed("register_household", 0.6, unit="1")
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "7号楼楼道着火了")
+    said = say(service, "walk_in", "就在1单元 烟很大")  # no "yes", but plainly going on
+    assert "119" in said and "JJ-20261207-0001" in said
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.kind == TicketKind.EMERGENCY
+        assert "着火" in ticket.text and "烟很大" in ticket.text
+
+
+def test_a_doubtful_danger_passed_by_is_asked_about_again_not_dropped(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["7号楼楼道着火了"] = parsed("report_emergency", 0.8, category="fire")
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "7号楼楼道着火了")
+    said = say(service, "walk_in", "最近有什么活动")  # another matter first
+    assert "是在报告正在发生的危险吗" in said  # answered, then the danger again
+    said = say(service, "walk_in", "是")
+    assert "119" in said and "JJ-20261207-0001" in said
+    with sessions() as session:
+        assert session.scalar(select(Ticket.text)) == "7号楼楼道着火了"
+
+
+def test_a_doubtful_danger_passed_by_twice_is_let_go(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["7号楼楼道着火了"] = parsed("report_emergency", 0.8, category="fire")
+    say(service, "walk_in", "7号楼楼道着火了")
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "最近有什么活动")
+    assert "是在报告正在发生的危险吗" not in say(service, "walk_in", "最近有什么活动")
+    assert tickets(sessions) == []
+
+
 def test_a_place_answer_that_sounds_alarming_answers_the_question(
         service: ConversationService, sessions: sessionmaker[Session]) -> None:
     say(service, "walk_in", "楼上装修太吵了")
