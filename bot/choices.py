@@ -77,7 +77,7 @@ def choose(state: dict[str, Any], text: str, now: dt.datetime) -> str | OutOfRan
     said = _TRAILING.sub("", unicodedata.normalize("NFKC", text).strip()).lower()
     if not said or any(said == b["payload"].lower() for b in buttons):
         return None  # already a payload, or a number that is itself a choice (a building)
-    by_title = _by_title(buttons, said)
+    by_title = _by_title(buttons, said) or _by_number_in_title(buttons, said)
     if by_title is not None or all(b["payload"] in _YES_NO for b in buttons):
         return by_title  # a yes-or-no question is no list: "7" there answers something else
     position = ordinal(said, numbers_are_values=any(b["payload"].isdigit() for b in buttons))
@@ -107,6 +107,18 @@ def ordinal(said: str, numbers_are_values: bool = False) -> int | None:
             return LAST if en.group("word") == "last" else _EN_ORDINALS[en.group("word")]
         return int(en.group("n") or en.group("number"))
     return None
+
+
+def _by_number_in_title(buttons: list[dict[str, str]], said: str) -> str | None:
+    """A bare number that one button's title shows as a number of its own ("5" for "😀 5
+    很满意"): that button, not the fifth (which there is "😞 1 很不满意")."""
+    bare = _BARE.match(said)
+    if bare is None:
+        return None
+    number = re.compile(rf"(?<!\d){bare.group(1)}(?!\d)")
+    found = {b["payload"] for b in buttons
+             if number.search(unicodedata.normalize("NFKC", b["title"]))}
+    return found.pop() if len(found) == 1 else None
 
 
 def _by_title(buttons: list[dict[str, str]], said: str) -> str | None:

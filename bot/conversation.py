@@ -603,6 +603,11 @@ class ConversationService:
         with transaction(self.sessions, savepoint=False) as session:
             statements = _statements()
             connection = session.connection()
+            waiting = [] if late else self._mailbox(session, incoming, now)
+            if turn.state is not None and not turn.keep_choices and any(
+                    "buttons" in item for item in waiting):
+                # a poll delivered with this answer: "5" next answers its buttons
+                remember(turn.state, [*out, *waiting], now)
             if turn.parse is not None:
                 parse = {**turn.parse, "attachments": list(incoming.attachments)} \
                     if incoming.attachments else turn.parse
@@ -636,9 +641,7 @@ class ConversationService:
                     for reply in out])
             if late:
                 self._queue_late(session, incoming, turn, out, now)
-            else:
-                out.extend(self._mailbox(session, incoming, now))
-        return out
+        return [*out, *waiting]
 
     @staticmethod
     def _queue_late(session: Session, incoming: Incoming, turn: _Turn,

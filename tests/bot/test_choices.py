@@ -86,3 +86,14 @@ def test_choices_are_forgotten_when_the_conversation_moves_on() -> None:
     assert choose(state, "1", NOW) is None
     state = shown(TICKETS)
     assert choose(state, "1", NOW + EXPIRE_AFTER + dt.timedelta(seconds=1)) is None
+
+
+def test_a_number_a_poll_button_shows_picks_that_button_not_that_position() -> None:
+    poll = [{"title": f"{face} {score} {words}", "payload": f'/rate{{"rating": "{score}"}}'}
+            for face, score, words in [("😀", 5, "很满意"), ("🙂", 4, "满意"), ("😐", 3, "一般"),
+                                       ("🙁", 2, "不满意"), ("😞", 1, "很不满意")]]
+    poll.append({"title": "❌ 没解决", "payload": '/rate{"rating": "0"}'})
+    state = shown(poll)
+    assert choose(state, "5", NOW) == '/rate{"rating": "5"}'
+    assert choose(state, "1", NOW) == '/rate{"rating": "1"}'
+    assert choose(state, "最后一个", NOW) == '/rate{"rating": "0"}'

@@ -277,6 +277,19 @@ def test_grid_member_works_the_ticket_and_the_resident_rates_it(
     assert first_ticket(sessions).status == TicketStatus.CLOSED
 
 
+def test_a_bare_number_answers_the_poll_that_came_with_the_last_answer(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    resident = talker(service, "wang_aiyi")
+    resident("楼道灯不亮了")
+    talker(service, "zhang_wei")("/resolve BX-20261121-0001 换了声控灯")
+    resident("你好")
+    Jobs(current_runtime()).sweep(NOW + dt.timedelta(minutes=10))  # the satisfaction poll
+    converse(resident, [("你好", ["打个分"]),
+                        ("5", ["谢谢您的评价", "已办结"])])  # the "5 很满意" button, not the 5th
+    ticket = first_ticket(sessions)
+    assert ticket.status == TicketStatus.CLOSED and ticket.rating == 5
+
+
 def test_not_solved_reopens_and_low_rating_alerts_the_supervisor(
         service: ConversationService, sessions: sessionmaker[Session]) -> None:
     resident, grid_member = talker(service, "wang_aiyi"), talker(service, "zhang_wei")
