@@ -343,8 +343,6 @@ class ConversationService:
                     turn.state = None  # keep the conversation where it was
                     replies = [self.runner.say("utter_internal_error",
                                                {"language": turn.language})]
-                if turn.state is not None and not turn.keep_choices:
-                    remember(turn.state, [r.as_dict() for r in replies], now)
                 return self._finish(incoming, turn, replies, now, late)
         except _AnsweredElsewhereError:  # our claim had lapsed and another worker answered
             return [] if late else self._previous_replies(turn.inbound_id, deliver=True)
@@ -595,18 +593,17 @@ class ConversationService:
 
     def _finish(self, incoming: Incoming, turn: _Turn, replies: list[Reply],
                 now: dt.datetime, late: bool) -> list[dict[str, Any]]:
-        """One transaction: the parse, the new state, the replies, and the chat's mailbox; or,
-        ``late``, the replies queued in the outbox for the chat (nothing else that waits there:
-        that is delivered as usual)."""
+        """One transaction: the parse, the new state (with the choices just shown), the replies,
+        and the chat's mailbox; or, ``late``, the replies queued in the outbox for the chat
+        (nothing else that waits there: that is delivered as usual)."""
         out = [r.as_dict() for r in replies]
         # The turn's unit of work: its last part, so an error here undoes the whole turn.
         with transaction(self.sessions, savepoint=False) as session:
             statements = _statements()
             connection = session.connection()
             waiting = [] if late else self._mailbox(session, incoming, now)
-            if turn.state is not None and not turn.keep_choices and any(
-                    "buttons" in item for item in waiting):
-                # a poll delivered with this answer: "5" next answers its buttons
+            if turn.state is not None and not turn.keep_choices:
+                # with what the mailbox delivers: "5" next answers a poll that came with it
                 remember(turn.state, [*out, *waiting], now)
             if turn.parse is not None:
                 parse = {**turn.parse, "attachments": list(incoming.attachments)} \

@@ -357,16 +357,16 @@ class FlowRunner:
         if check is None:
             return None
         if intent == "affirm" and _sure(parse):
-            del state["emergency_check"]
-            return {**parse, "text": check["text"], "entities": check["entities"],
-                    "intent": {"name": EMERGENCY, "confidence": 1.0}}
-        if _tells_more_of_the_danger(parse):
+            words, found = check["text"], check["entities"]
+        elif _tells_more_of_the_danger(parse):
             # "就在7号楼1单元，烟很大": no yes, but more of the same danger, and where it is.
-            del state["emergency_check"]
-            return {**parse, "text": f"{check['text']} {parse.get('text', '')}".strip(),
-                    "entities": [*check["entities"], *parse.get("entities", [])],
-                    "intent": {"name": EMERGENCY, "confidence": 1.0}}
-        return None
+            words = f"{check['text']} {parse.get('text', '')}".strip()
+            found = [*check["entities"], *parse.get("entities", [])]
+        else:
+            return None
+        del state["emergency_check"]
+        return {**parse, "text": words, "entities": found,
+                "intent": {"name": EMERGENCY, "confidence": 1.0}}
 
     async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """Run the emergency flow now; a flow it interrupts is kept to be offered back."""

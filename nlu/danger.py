@@ -90,9 +90,9 @@ _PASTIME = _any(
 _NO_ONE_HURT = _any(r"没有?人(?:被困|受伤|在里面|伤着)",
                     r"\b(?:nobody|no one|no-one)(?:'s| is| was| got)? (?:stuck|hurt|inside|trapped|"
                     r"injured)\b")
-_ELEMENTS = _any(r"着火|起火|失火|火灾|烧|冒烟|烟|火苗|明火|火花|煤气|燃气|天然气|漏气|漏电|淹|"
-                 r"水漫",
-                 r"\b(?:fire|flames?|smoke|smoking|burning|gas|sparks?|sparking|flood\w*)\b")
+_ELEMENTS = _any(r"火|烧|烟|焦|煤气|燃气|天然气|漏气|漏电|淹|水漫",
+                 r"\b(?:fire|flames?|smoke|smoking|burn\w*|gas|sparks?|sparking|flood\w*)\b")
+_HURT = _any(r"受伤|血|晕|摔", r"\b(?:hurt|injur\w*|blood|bleeding|fell|fallen)\b")
 # A news item or a report of somewhere else, as residents paste them into a group: a headline
 # is about a danger already dealt with or far away, not one here now.
 _REPORTED = _any(
@@ -242,9 +242,6 @@ _EMPTY_LIFT = _any(
     r"\b(?:lift|elev\w*)\b.*(?:\b(?:nobody|no one|no-one|noone)(?:'s| is| was)? "
     r"(?:inside|in it|in there|in the (?:lift|elev\w*)|trapped|stuck)\b|\b(?:it'?s|it is|it was) "
     r"empty\b)|\bempty (?:lift|elev\w*)\b")
-# Danger besides the lift itself, which keeps an emergency reading however empty the lift.
-_NOT_ONLY_THE_LIFT = _any(r"火|烟|焦|火花|电火|受伤|流血|血|晕|摔", r"\b(?:fire|smoke|sparks?|"
-                          r"burn\w*|hurt|injur\w*|blood|bleeding|fell|fallen)\b")
 
 
 # Someone old, alone or of the resident's own who cannot be reached for a day or more
@@ -358,8 +355,9 @@ def _only_noise(text: str) -> bool:
 
 
 def _empty_lift(text: str) -> bool:
-    """A lift said to hold no one, and no other danger."""
-    return bool(_EMPTY_LIFT.search(text)) and not _NOT_ONLY_THE_LIFT.search(text)
+    """A lift said to hold no one, and no other danger (fire, gas, water, someone hurt)."""
+    return bool(_EMPTY_LIFT.search(text)) and not _ELEMENTS.search(text) \
+        and not _HURT.search(text)
 
 
 def _elsewhere(text: str) -> list[str]:
