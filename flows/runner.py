@@ -345,21 +345,23 @@ class FlowRunner:
         stack = state["stack"]
         parse = context.parse
         intent = parse["intent"]["name"]
-        if intent == EMERGENCY and float(parse["intent"].get("confidence", 0.0)) >= \
-                EMERGENCY_CONFIDENCE:
+        check = state.get("emergency_check")
+        confident = intent == EMERGENCY and float(parse["intent"].get("confidence", 0.0)) >= \
+            EMERGENCY_CONFIDENCE
+        if confident:
             waiting = self.waiting_step(stack)
             if (stack and stack[-1]["flow"] == EMERGENCY) or (
                     waiting is not None and waiting.verbatim):
                 return None
-            state.pop("emergency_check", None)
-            return parse
-        check = state.get("emergency_check")
+            if check is None:
+                return parse
         if check is None:
             return None
         if intent == "affirm" and _sure(parse):
             words, found = check["text"], check["entities"]
-        elif _tells_more_of_the_danger(parse):
-            # "就在7号楼1单元，烟很大": no yes, but more of the same danger, and where it is.
+        elif confident or _tells_more_of_the_danger(parse):
+            # "就在7号楼1单元，烟很大": more of the same danger, and where it is; the words
+            # and the place of the doubtful report stay with it.
             words = f"{check['text']} {parse.get('text', '')}".strip()
             found = [*check["entities"], *parse.get("entities", [])]
         else:

@@ -202,6 +202,18 @@ def test_more_of_a_doubtful_danger_and_where_it_is_raises_it(
         assert "着火" in ticket.text and "烟很大" in ticket.text
 
 
+def test_a_sure_emergency_after_a_doubtful_one_keeps_its_words_and_place(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["7号楼门口好像有烟味"] = parsed("report_emergency", 0.6, building="7")
+    nlu.readings["就在2单元门口 烟越来越大"] = parsed("report_emergency", 0.95, unit="2")
+    say(service, "walk_in", "7号楼门口好像有烟味")
+    assert "JJ-20261207-0001" in say(service, "walk_in", "就在2单元门口 烟越来越大")
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.building is not None and ticket.unit == "2"
+        assert ticket.text == "7号楼门口好像有烟味 就在2单元门口 烟越来越大"
+
+
 def test_a_doubtful_danger_passed_by_is_asked_about_again_not_dropped(
         service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
     nlu.readings["7号楼楼道着火了"] = parsed("report_emergency", 0.8, category="fire")
