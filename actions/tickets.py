@@ -31,6 +31,7 @@ from store.tickets import (
     OPEN,
     Opened,
     TicketError,
+    add_note,
     assign,
     by_number,
     change_status,
@@ -272,6 +273,54 @@ class EmergencyPlace(LinliAction):
                  place=place_text(building.number, ticket.unit, ticket.room, turn.language),
                  grid_member=grid_member.name if grid_member else "")
         return []
+
+
+class CorrectPlace(LinliAction):
+    """"不对，是5号楼" just after a report was filed: the place was wrong. A ticket nobody has
+    started on moves to that building and to its grid member, who is told, as is the one it
+    left; one already being worked on keeps its handler, who is told the corrected place."""
+
+    def name(self) -> str:
+        return "action_correct_place"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("last_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        building = building_by_number(turn.session, turn.person, turn.entity("building"))
+        if ticket is None or building is None or ticket.reporter_id != turn.person.id \
+                or ticket.kind == TicketKind.EMERGENCY or ticket.status not in OPEN:
+            return []  # not a correction of that report: the message is handled as itself
+        now = turn.runtime.now()
+        words = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
+        unit, room = turn.entity("unit"), turn.entity("room")
+        before = ticket.assignee
+        if ticket.status not in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+            add_note(turn.session, ticket, actor=turn.person, now=now, note=words)
+            turn.say("utter_ticket_place_passed_on", **ticket_values(turn.runtime, ticket,
+                                                                     turn.language))
+            _tell_handlers(turn, ticket, "utter_notify_place_corrected", [p for p in [before]
+                                                                          if p], words=words)
+            return [SlotSet("taken", True)]
+        locate(turn.session, ticket, building, unit, room, actor=turn.person, now=now,
+               words=words)
+        grid_member = building.grid.grid_member
+        moves = ticket.escalation_level == 0 and grid_member is not None \
+            and grid_member != before
+        if moves and grid_member is not None:
+            if before is None:
+                assign(turn.session, ticket, grid_member, actor=None, now=now)
+            else:
+                ticket.assignee = grid_member
+                turn.session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="assigned",
+                                             note=grid_member.name))
+            _tell_handlers(turn, ticket, "utter_notify_new_ticket", [grid_member])
+            if before is not None:
+                _tell_handlers(turn, ticket, "utter_notify_ticket_moved", [before])
+        elif before is not None:
+            _tell_handlers(turn, ticket, "utter_notify_place_corrected", [before], words=words)
+        turn.say("utter_ticket_place_corrected",
+                 **ticket_values(turn.runtime, ticket, turn.language))
+        return [SlotSet("taken", True)]
 
 
 def _on_duty(turn: Turn, first: list[Person | None]) -> list[Person]:

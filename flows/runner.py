@@ -30,7 +30,13 @@ INTERRUPTING = frozenset({"ticket_status", "request_human", "bot_help",
                           "resolve", "note", "escalate", "rate", "reply", "end",
                           "claim_confirm", "claim_refuse", "poll_vote", "support",
                           "data_export", "data_erase"})
-_CANCEL = re.compile(r"^\s*(算了|不用了|取消|不报了|cancel|stop|never ?mind|forget it)\b",
+#: Questions a resident may ask while the bot waits on a question of its own ("灭火器在哪"
+#: while it asks which building): answered, then the waiting question asked again.
+ASIDES = frozenset({"ask_faq", "event_list"})
+#: Cancel words, and as people lead into them: "actually cancel that", "那就算了", "还是不报了".
+_CANCEL = re.compile(r"^\s*((actually|oh|um+|well|wait|no wait|哦|噢|呃|那|那就|还是|要不)"
+                     r"[\s,，.。]*)?"
+                     r"(算了|不用了|取消|不报了|(cancel|stop|never ?mind|forget it)\b)",
                      re.IGNORECASE)
 # "继续", and with a yes before it as people say it: "好的，继续", "嗯 接着说", "yes, carry on".
 _CARRY_ON = re.compile(r"^\s*((好的?|好吧|行|嗯+|是的?|对|可以|ok(ay)?|yes|yeah|sure)"
@@ -45,6 +51,10 @@ _YES = re.compile(r"^\s*(是的?|对的?|确定|确认|好的?|可以|yes|yeah|y
 _NEGATED = re.compile(r"不|别|没|\b(no|not|never|nope)\b|n't\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget it)\b)",
                  re.IGNORECASE)
+#: Words that correct what was just said: "不对，是5号楼", "sorry i meant block 5".
+_CORRECTION = re.compile(r"不对|错了|说错|打错|搞错|写错|弄错|应该是|不是\s*\d|"
+                         r"\b(sorry|oops|i mean|i meant|should be|wrong|correction|typo)\b",
+                         re.IGNORECASE)
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
@@ -219,7 +229,16 @@ class FlowRunner:
             if replies:
                 return replies
 
-        # 4. After "我要报修": what is wrong, told now, is that report (unless it is a request
+        # 4. "不对，是5号楼" right after a report was filed: its place was wrong.
+        if slots.get("last_ticket") and _CORRECTION.search(text) and any(
+                e["entity"] == "building" for e in context.parse.get("entities", [])) and (
+                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+                and await self._taken("action_correct_place", dict(slots), context, replies):
+            if asked is not None:
+                await self._ask(asked, slots, context, replies)
+            return replies
+
+        # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).
         announced = state.pop("announced", None)
         if announced is not None and not stack:
@@ -247,11 +266,17 @@ class FlowRunner:
         elif waiting is not None:
             # A free-text answer (a suggestion, a notice) is not read as "no": only cancel
             # words end the flow there.
-            if _CANCEL.search(context.parse.get("text", "")) or (
-                    intent == "deny" and _sure(context.parse) and not waiting.from_text):
+            # Once the report is filed, "取消报修" withdraws it (asked first), not the question.
+            withdraws = waiting.on_cancel is not None and self._withdraws_report(
+                stack, context.parse)
+            if not withdraws and (_CANCEL.search(context.parse.get("text", "")) or (
+                    intent == "deny" and _sure(context.parse) and not waiting.from_text
+                    and not _PLACE_UNKNOWN.search(context.parse.get("text", "")))):
                 return self._cancelled(state, waiting)
-            if waiting.optional and self.moves_on(context.parse):
-                stack.clear()  # passed by ("我的工单怎么样了"): the message is a request
+            if (waiting.optional or stack[0].get("unsure")) and self.moves_on(context.parse):
+                # Passed by ("我的工单怎么样了"), or a flow a doubtful reading began ("公共区域")
+                # left for a plain request ("我想报名"): the message is that request.
+                stack.clear()
                 self._clear_flow_slots(slots)
                 self._start(intent, context.parse, slots, stack)
             elif self._fill(waiting, context.parse, slots):
@@ -261,7 +286,8 @@ class FlowRunner:
                     if slots.get(waiting.name) is None:
                         stack[-1]["step"] -= 1
                         return replies
-            elif intent in INTERRUPTING and _sure(context.parse) and intent in self.flows:
+            elif (intent in INTERRUPTING or intent in ASIDES) and _sure(context.parse) \
+                    and intent in self.flows:
                 stack.append({"flow": intent, "step": 0})
             elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
                     context.parse.get("text", "")):
@@ -280,7 +306,8 @@ class FlowRunner:
             state["announced"] = intent
             return [self.say("utter_ask_problem", slots)]
         elif intent in self.flows:
-            self._start(intent, context.parse, slots, stack)
+            self._start(intent, context.parse, slots, stack,
+                        unsure=announced is None and not _sure(context.parse))
         else:
             return [self.say("utter_default", slots)]
         state["ran"] = await self._advance(stack, slots, context, replies)
@@ -416,6 +443,14 @@ class FlowRunner:
         return intent in self.flows and intent not in _SMALL_TALK and _sure(parse) and not any(
             e["entity"] == "phone" for e in parse.get("entities", []))
 
+    @staticmethod
+    def _withdraws_report(stack: list[dict[str, Any]], parse: Mapping[str, Any]) -> bool:
+        """A withdrawal ("取消报修", "cancel my report") with no ticket named, said while a
+        repair or complaint is on."""
+        return bool(stack) and stack[-1]["flow"] in REPORTS \
+            and parse["intent"]["name"] == "ticket_cancel" and _sure(parse) \
+            and not any(e["entity"] == "ticket_id" for e in parse.get("entities", []))
+
     def _cancelled(self, state: dict[str, Any], waiting: Step) -> list[Reply]:
         """Cancel words at a question end its flow. A question asked once the flow's work is
         done (where an emergency is: its ticket and alerts stand) says its own ``on_cancel``;
@@ -475,14 +510,16 @@ class FlowRunner:
     # ----------------------------------------------------------------------------------------
 
     def _start(self, intent: str, parse: Mapping[str, Any], slots: dict[str, Any],
-               stack: list[dict[str, Any]]) -> None:
+               stack: list[dict[str, Any]], unsure: bool = False) -> None:
+        """Begin ``intent``'s flow; ``unsure`` when a doubtful reading begins it: a plain
+        request at any of its questions then leaves it for that request."""
         self._clear_flow_slots(slots)
         slots["flow_intent"] = intent
         slots["report_text"] = parse.get("text", "")
         for entity in parse.get("entities", []):
             if entity["entity"] in ENTITY_SLOTS:
                 slots[entity["entity"]] = entity["value"]
-        stack[:] = [{"flow": intent, "step": 0}]
+        stack[:] = [{"flow": intent, "step": 0, **({"unsure": True} if unsure else {})}]
 
     async def _advance(self, stack: list[dict[str, Any]], slots: dict[str, Any],
                        context: Context, replies: list[Reply]) -> str | None:

@@ -44,6 +44,11 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_notice_audience_preview": {"breakdown"},
              "utter_notice_quiet_hours": {"start", "end", "until"},
              "utter_suggestion_status": {"suggestion", "suggestion_status_name"},
+             # A place correction always names the new building, and whom a moved ticket
+             # went to (it moves only to a grid member); the handler hears the words.
+             "utter_ticket_place_corrected": {"place"},
+             "utter_notify_ticket_moved": {"place", "grid_member"},
+             "utter_notify_place_corrected": {"words"},
              # The second request of a message is only announced when there is one.
              "utter_next_request": {"request"},
              # A household claim is always about a flat, someone, and who holds it already.

@@ -23,7 +23,7 @@ from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
 from bot.wiring import build_service
 from flows.runner import EMERGENCY_CONFIDENCE
-from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind
+from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind, TicketStatus
 from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -73,7 +73,8 @@ def nlu() -> ScriptedNlu:
 def service(sessions: sessionmaker[Session], nlu: ScriptedNlu) -> ConversationService:
     demo.load_community(sessions, NOW.date())
     runtime = Runtime(sessions=sessions, responses=demo.responses(),
-                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW)
+                      timezone=ZoneInfo("Asia/Shanghai"), clock=lambda: NOW,
+                      faq=demo.faq())
     return build_service(runtime, nlu)
 
 
@@ -261,3 +262,95 @@ def test_the_place_never_becomes_the_household(service: ConversationService,
         assert (wang.household.building.number, wang.household.unit,
                 wang.household.room) == ("3", "2", "501")
     assert tickets(sessions) == [("JJ-20261207-0001", "5")]
+
+
+def test_a_question_asked_while_the_building_is_asked_is_answered_then_asked_again(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["居委会几点上班"] = parsed("ask_faq", 0.99)
+    say(service, "walk_in", "楼上装修太吵了")
+    said = say(service, "walk_in", "居委会几点上班")
+    assert said.index("8:30") < said.index("几号楼")  # the answer, then the question again
+    said = say(service, "walk_in", "最近有什么活动")
+    assert said.index("包饺子") < said.index("几号楼")
+    assert "TS-20261207-0001" in say(service, "walk_in", "7")
+
+
+@pytest.mark.parametrize("words", ["actually cancel that", "那就取消吧"])
+def test_cancelling_a_report_before_it_is_filed_withdraws_nothing_else(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        words: str) -> None:
+    nlu.readings["3号楼楼道灯坏了"] = parsed("report_repair", building="3", category="lighting")
+    nlu.readings["楼道灯坏了"] = parsed("report_repair", category="lighting")
+    nlu.readings[words] = parsed("ticket_cancel", 0.73)
+    say(service, "walk_in", "3号楼楼道灯坏了")
+    say(service, "walk_in", "不用了")  # no number left
+    assert "几号楼" in say(service, "walk_in", "楼道灯坏了")
+    said = say(service, "walk_in", words)  # this report, not the one filed before
+    assert "BX-20261207-0001" not in said and "几号楼" not in said
+    assert "BX-" not in say(service, "walk_in", "7")
+    assert tickets(sessions) == [("BX-20261207-0001", "3")]
+
+
+def test_not_knowing_the_building_of_a_report_is_no_cancel(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["i dont know the number"] = parsed("deny", 0.86, language="en")
+    say(service, "walk_in", "楼上装修太吵了")
+    assert "Which building" in say(service, "walk_in", "i dont know the number")
+    assert "TS-20261207-0001" in say(service, "walk_in", "7")
+
+
+def outbox_for(sessions: sessionmaker[Session], name: str) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(OutboxMessage.text).join(
+            Person, Person.id == OutboxMessage.person_id).where(Person.name == name)
+            .order_by(OutboxMessage.id)))
+
+
+def test_a_wrong_building_corrected_after_filing_moves_the_report_to_its_grid_member(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["不对 是5号楼"] = parsed("deny", building="5")
+    say(service, "walk_in", "楼上装修太吵了")
+    assert "TS-20261207-0001" in say(service, "walk_in", "7")  # and asks how to reach them
+    said = say(service, "walk_in", "不对 是5号楼")
+    assert "TS-20261207-0001 的位置改成了5号楼" in said and "张伟" in said
+    assert "称呼和电话" in said  # the question it interrupted, asked again
+    assert tickets(sessions) == [("TS-20261207-0001", "5")]
+    assert "工单转出" in outbox_for(sessions, "王芳")[-1]
+    assert "新工单" in outbox_for(sessions, "张伟")[-1]
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.assignee is not None
+        assert ticket.assignee.name == "张伟"
+
+
+def test_a_correction_once_work_has_started_goes_to_the_handler(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["不对 是5号楼"] = parsed("deny", building="5")
+    say(service, "walk_in", "楼上装修太吵了")
+    say(service, "walk_in", "7")
+    with sessions() as session, session.begin():
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None
+        ticket.status = TicketStatus.IN_PROGRESS
+    said = say(service, "walk_in", "不对 是5号楼")
+    assert "已经在处理了" in said
+    assert tickets(sessions) == [("TS-20261207-0001", "7")]
+    assert "居民说：不对 是5号楼" in outbox_for(sessions, "王芳")[-1]
+
+
+def test_a_building_said_with_no_report_filed_is_no_correction(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["不对 是5号楼"] = parsed("deny", building="5")
+    assert "改成了" not in say(service, "walk_in", "不对 是5号楼")
+    assert tickets(sessions) == []
+
+
+def test_a_plain_request_leaves_a_report_a_doubtful_reading_began(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["公共区域"] = parsed("report_repair", 0.34, category="facilities")
+    nlu.readings["我想报名"] = parsed("event_signup")
+    assert "几号楼" in say(service, "walk_in", "公共区域")
+    said = say(service, "walk_in", "我想报名")
+    assert "哪个活动" in said and "几号楼" not in said
+    say(service, "walk_in", "楼上装修太吵了")  # a sure report keeps its question
+    assert "几号楼" in say(service, "walk_in", "我想报名")
