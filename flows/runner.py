@@ -59,6 +59,9 @@ _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
+#: A yes or no with nothing asked gets a reply in kind only when surely one ("就在我家",
+#: affirm at 0.46, is no "好的").
+_YES_OR_NO = frozenset({"affirm", "deny"})
 #: Reports that need to say what is wrong: one that only announces itself ("我要报修") is
 #: asked what is wrong, and the answer starts it.
 REPORTS = frozenset({"report_repair", "file_complaint"})
@@ -305,7 +308,7 @@ class FlowRunner:
                 str(context.parse.get("text", ""))):
             state["announced"] = intent
             return [self.say("utter_ask_problem", slots)]
-        elif intent in self.flows:
+        elif intent in self.flows and (intent not in _YES_OR_NO or _sure(context.parse)):
             self._start(intent, context.parse, slots, stack,
                         unsure=announced is None and not _sure(context.parse))
         else:

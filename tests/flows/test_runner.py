@@ -354,3 +354,13 @@ def test_a_plain_request_leaves_a_report_a_doubtful_reading_began(
     assert "哪个活动" in said and "几号楼" not in said
     say(service, "walk_in", "楼上装修太吵了")  # a sure report keeps its question
     assert "几号楼" in say(service, "walk_in", "我想报名")
+
+
+@pytest.mark.parametrize(("said", "confidence", "replied"), [
+    ("好的", 1.0, "还有别的事随时说"), ("不用了", 1.0, "有需要随时找我"),
+    ("就在我家", 0.46, "没太明白")])
+def test_a_yes_or_no_with_nothing_asked_gets_a_reply_in_kind_when_sure(
+        service: ConversationService, nlu: ScriptedNlu, said: str, confidence: float,
+        replied: str) -> None:
+    nlu.readings[said] = parsed("affirm" if said != "不用了" else "deny", confidence)
+    assert replied in say(service, "walk_in", said)
