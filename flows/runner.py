@@ -417,8 +417,15 @@ class FlowRunner:
     def _ask_if_emergency(self, state: dict[str, Any], context: Context,
                           slots: dict[str, Any]) -> list[Reply]:
         """An emergency the NLU is not sure of: ask before alerting anyone."""
-        state["emergency_check"] = {"text": context.parse.get("text", ""),
-                                    "entities": list(context.parse.get("entities", []))}
+        check = {"text": context.parse.get("text", ""),
+                 "entities": list(context.parse.get("entities", []))}
+        # "2号楼大门口有个大坑", read as a doubtful emergency and next as a repair: if it is
+        # no emergency, it is still a report to file, not to drop.
+        runner_up = next((r["name"] for r in context.parse.get("intent_ranking", [])
+                          if r["name"] != EMERGENCY), None)
+        if runner_up in REPORTS and not state["stack"]:
+            check["report"] = runner_up
+        state["emergency_check"] = check
         return [self.say("utter_confirm_emergency", slots)]
 
     async def _emergency_denied(self, state: dict[str, Any], context: Context) -> list[Reply]:
@@ -432,6 +439,19 @@ class FlowRunner:
                 state["emergency_recheck"] = {**check, "asked_again": True}
             return []
         slots = state["slots"]
+        report = check.get("report")
+        if report is not None and not state["stack"]:
+            # No danger, but still something wrong: offered as the report it also read as,
+            # filed on a yes (the offer of an interrupted flow, ``_offer_answered``).
+            stack: list[dict[str, Any]] = []
+            kept: dict[str, Any] = {}
+            self._start(report, {"text": check["text"], "entities": check["entities"]},
+                        kept, stack)
+            state["interrupted"] = {"stack": stack, "slots": kept}
+            state["offered"] = True
+            return [self.say("utter_emergency_not_confirmed_offer", slots,
+                             flow_name=self.responses.label("flow", report, slots["language"]),
+                             report=_quote(check["text"]))]
         replies = [self.say("utter_emergency_not_confirmed", slots)]
         waiting = self.waiting_step(state["stack"])
         if waiting is not None:

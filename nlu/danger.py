@@ -204,6 +204,35 @@ _LIKELY_NOW = _any(
     r"\bconfused\b|\bpale\b|\bnot making (?:any )?sense\b|\bdizzy\b|\bhead is pounding\b|"
     r"\bheadaches?\b|\bnause\w+|\bthrowing up\b|\bfeel sick\b")
 
+# --- any sign of a danger at all: what an alarm needs before it is raised unasked ------------
+# Broad on purpose (a person, a body, fire, water, power, a fall, a lock, a threat, a cry): the
+# classifier's emergency reading of a message with none of these ("2号楼大门口有个大坑") comes
+# from words it has never seen, and is asked about before anyone is woken.
+_DANGER_SIGNS = _any(
+    r"火|烧|烟|焦|糊|爆|炸|燃|煤气|然气|液化气|气味|味|臭|熏|呛|电|线|闸|漏|水|淹|泡|灌|喷|涌|"
+    r"困|卡|关|锁|出不|打不开|掉|塌|倒|垮|裂|松|晃|砸|摔|跌|滑|躺|晕|昏|迷|醒|血|伤|痛|疼|病|药|"
+    r"呼吸|喘|气|吐|抽|抖|紫|白|汗|噎|吞|烫|蛰|咬|过敏|肿|心|胸|脑|中风|中暑|蛇|狗|蜂|撬|抢|偷|"
+    r"贼|跟踪|尾随|跟着|打|杀|砍|刀|枪|威胁|吵架|家暴|跳|窗台|楼顶|天台|井|坠|悬|救|帮|快|急|紧急|"
+    r"怕|吓|哭|喊|叫|人|孩|娃|宝|老|爸|妈|爷|奶|叔|姨|邻居|身|知觉|站不|不动|咳|喝|堵|醉|孕|生了|要生|羊水|"
+    r"110|119|120",
+    r"\b(?:fire|flame|smok|burn|smoulder|spark|explo|blast|bang|alarm|gas|smell|stink|fume|"
+    r"rotten egg|carbon|water|flood|pour|gush|spray|burst|pipe|leak|sewage|electr|wire|cable|"
+    r"power|shock|live|fuse|crackl|stuck|trap|lock|inside|in there|lift|elevat|door|fell|fall|"
+    r"drop|collaps|faint|unconscious|passed out|breath|chest|heart|stroke|seizure|fit\b|blood|"
+    r"bleed|hurt|injur|pain|chok|blue|pale|sweat|confus|slur|droop|swallow|pill|overdose|sting|"
+    r"stung|allerg|swell|bit(?:e|ten)?\b|attack|dog|snake|wasp|bee|break|broke|burglar|thief|"
+    r"rob|snatch|follow|stalk|knife|gun|weapon|fight|hit|beat|kill|threat|jump|edge|roof|"
+    r"window|ledge|crack|loose|swing|tree|down|help|urgent|emergenc|quick|hurry|now|asap|"
+    r"someone|somebody|man\b|woman|guy|person|people|kid|baby|child|son|daughter|mum|mom|dad|"
+    r"grand|aunt|uncle|neighbo|wife|husband|toddler|lady|worker|scream|shout|cry|hiss|arc|"
+    r"valve|lpg|sway|drows|head|lying|ground|moving|drank|drink|throw|vomit|drunk|labou?r|"
+    r"contraction|pregnan|"
+    r"110|119|120|911|999)")
+# The classifier's emergency reading without any sign of danger is capped here: below
+# flows/runner.py's alert threshold, so the resident is asked first; at an out-of-scope
+# threshold's reach no more than a lifted one (``_LIFTED_AT_LEAST``).
+_UNSIGNED_AT_MOST = _LIFTED_AT_LEAST
+
 # Ongoing noise is a nuisance to complain about ("楼下一直在吵"), not a danger, unless something
 # in the message is one: violence, a cry for help, fire, gas, someone hurt or stuck.
 _NUISANCE = _any(r"吵|闹|噪音|噪声|喧哗|大声|音响|音乐|广场舞|狗叫|装修声|电钻|打呼噜?|打鼾",
@@ -303,8 +332,9 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
     """``ranking`` with the emergency reading moved below the others when ``text`` says the
     danger is not here now (below the complaint reading when all the message tells of is
-    noise, "楼下一直在吵"), or moved to the top when the classifier hesitated over a danger
-    stated plainly ("stuck in the lift, nobody comes").
+    noise, "楼下一直在吵"), held below the alert threshold when ``text`` shows no sign of a
+    danger at all ("2号楼大门口有个大坑"), or moved to the top when the classifier hesitated
+    over a danger stated plainly ("stuck in the lift, nobody comes").
 
     A place in the message (a building, a flat) counts as placing the danger here for a
     question. A lifted emergency takes the confidence the first reading had, at least
@@ -318,7 +348,7 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
         if _empty_lift(text):
             return _demoted(ranking)
         if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _unreachable(text):
-            return list(ranking)
+            return list(ranking) if _DANGER_SIGNS.search(text) else _capped(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
             _stated_now(text) or _unreachable(text)):
@@ -381,6 +411,12 @@ def _danger_placed(text: str, place_given: bool) -> bool:
         return False
     return (place_given or not _ASKING.search(text) or bool(_LIKELY_NOW.search(text))
             or bool(_SUDDEN.search(text) and _OWN_PERSON.search(text)))
+
+
+def _capped(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The emergency reading kept first, at a confidence that asks before it alerts."""
+    (name, confidence), *rest = ranking
+    return [(name, min(confidence, _UNSIGNED_AT_MOST)), *rest]
 
 
 def _demoted(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:

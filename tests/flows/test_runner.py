@@ -61,7 +61,7 @@ class ScriptedNlu:
 
     def parse(self, text: str) -> dict[str, Any]:
         reading = self.readings.get(text, parsed("out_of_scope", 0.3))
-        return {**reading, "text": text, "intent_ranking": [reading["intent"]]}
+        return {"intent_ranking": [reading["intent"]], **reading, "text": text}
 
 
 @pytest.fixture
@@ -177,6 +177,24 @@ def test_a_doubtful_emergency_is_asked_about_and_no_puts_the_question_back(
     assert tickets(sessions) == []
     with sessions() as session:
         assert session.scalar(select(OutboxMessage.id)) is None  # nobody woken
+
+
+@pytest.mark.parametrize(("answer", "filed"), [("好的", True), ("不用了", False)])
+def test_no_danger_in_a_doubtful_report_offers_it_as_the_report_it_also_read_as(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        answer: str, filed: bool) -> None:
+    reading = parsed("report_emergency", 0.5, building="2", category="facilities")
+    nlu.readings["2号楼大门口有个大坑"] = {**reading, "intent_ranking": [
+        reading["intent"], {"name": "report_repair", "confidence": 0.3}]}
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "2号楼大门口有个大坑")
+    said = say(service, "walk_in", "不是")
+    assert "不是紧急情况" in said and "报修" in said and "2号楼大门口有个大坑" in said
+    assert tickets(sessions) == []
+    said = say(service, "walk_in", answer)
+    assert tickets(sessions) == ([("BX-20261207-0001", "2")] if filed else [])
+    assert ("BX-20261207-0001" in said) is filed
+    with sessions() as session:
+        assert session.scalar(select(Ticket.text)) == ("2号楼大门口有个大坑" if filed else None)
 
 
 def test_yes_to_a_doubtful_emergency_raises_it_with_the_original_words(

@@ -16,6 +16,8 @@ from nlu.trainingdata import Example, load, load_file
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT = REPO / "bench" / "data"
 EMERGENCY = "report_emergency"
+#: flows/runner.py alerts without asking from this confidence up.
+ALERT = 0.85
 
 
 def held_out(name: str) -> list[Example]:
@@ -242,3 +244,16 @@ def test_no_one_hurt_does_not_put_out_a_fire(text: str) -> None:
 @pytest.mark.parametrize("text", ["电梯卡了一下 没人被困", "he slipped on the stairs, nobody hurt"])
 def test_no_one_hurt_or_stuck_clears_a_danger_to_people(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY)[0][0] != EMERGENCY
+
+
+@pytest.mark.parametrize("text", ["2号楼大门口有个大坑", "the road by the gate has a huge hole",
+                                  "窗户玻璃碎了", "8"])
+def test_an_emergency_reading_with_no_sign_of_danger_is_asked_about_first(text: str) -> None:
+    ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
+    assert ranking[0][0] == EMERGENCY and ranking[0][1] < ALERT
+
+
+@pytest.mark.parametrize("text", ["有人晕倒了", "楼道里全是烟", "my mum has stopped breathing",
+                                  "she's in labour, contractions 3 mins apart"])
+def test_an_emergency_reading_with_a_sign_of_danger_keeps_its_confidence(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
