@@ -24,6 +24,9 @@ from store.tickets import reported_by
 
 _LANGUAGE_WORDS = {"en": ("英", "english", "eng"), "zh": ("中", "汉", "普通话", "chinese",
                                                           "mandarin")}
+#: "sorry no chinese", "我看不懂英文", "不要中文": the language named is the one not wanted.
+_NOT_BEFORE = re.compile(r"(?:不|没|别|\bno\b|\bnot\b|n't|\bdont\b|\bcant\b|\bcannot\b)"
+                         r"[^,，.。!！?？]{0,8}$")
 
 
 class SetLanguage(LinliAction):
@@ -34,9 +37,7 @@ class SetLanguage(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         text = str(turn.tracker.latest_message.get("text", "")).lower()
-        wanted = turn.entity("language") or next(
-            (code for code, words in _LANGUAGE_WORDS.items() if any(w in text for w in words)),
-            None)
+        wanted = turn.entity("language") or _language_wanted(text)
         if wanted is None:
             turn.dispatcher.utter_message(
                 response="utter_ask_language",
@@ -46,6 +47,19 @@ class SetLanguage(LinliAction):
         turn.person.language = wanted
         turn.dispatcher.utter_message(response="utter_language_set", language=wanted)
         return [SlotSet("language", wanted)]
+
+
+def _language_wanted(text: str) -> str | None:
+    """The language a request in words asks for: the one it names, or the other one when it
+    names the one the resident cannot read."""
+    named = [(text.find(word), code) for code, words in _LANGUAGE_WORDS.items()
+             for word in words if word in text]
+    if not named:
+        return None
+    at, code = min(named)
+    if _NOT_BEFORE.search(text[:at]):
+        return next(other for other in _LANGUAGE_WORDS if other != code)
+    return code
 
 
 def _staff(session: Session, community_id: int) -> Sequence[Person]:

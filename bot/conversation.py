@@ -37,7 +37,8 @@ from bot.choices import OutOfRange, choose, remember
 from bot.edge import clean_text
 from flows.runner import Context, FlowRunner, Position, Reply
 from nlu.intents import INTENTS
-from nlu.language import SUPPORTED, UNDETERMINED
+from nlu.language import SUPPORTED, UNDETERMINED, says_no_language
+from nlu.text import clean
 from store.community import home, nearest_building
 from store.database import transaction, unit_of_work
 from store.handoffs import open_handoff_id
@@ -535,6 +536,10 @@ class ConversationService:
         assert turn.state is not None
         slots = turn.state.setdefault("slots", {})
         slots["channel"] = incoming.channel
+        # The language the conversation is in: the one the resident last wrote in, else their
+        # saved one; None before they wrote in either.
+        spoken = turn.state.get("spoken") or (turn.language if turn.known_language else None)
+        turn.language = spoken or turn.language
         if incoming.attachments:
             slots["attachments"] = [*(slots.get("attachments") or []), *incoming.attachments]
             if not text.strip():
@@ -557,8 +562,9 @@ class ConversationService:
         language = parse["language"]
         if language not in SUPPORTED and language != UNDETERMINED:
             return await self._unsupported(incoming, turn.person_id, parse, now)
-        if language in SUPPORTED:
-            turn.language = language
+        # An "ok" or "？？？" goes on in the language the conversation is in, if it is in one.
+        if language in SUPPORTED and not (spoken and says_no_language(clean(understood).text)):
+            turn.language = turn.state["spoken"] = language
         context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now,
                           in_handoff=turn.in_handoff)
         assert turn.state is not None

@@ -43,6 +43,21 @@ yeah yep yes yet you your
 """.split())  # noqa: SIM905 — a word list reads best as text
 
 
+# Latin words Chinese chats are full of ("ok", "no", "hi"): a message of these alone tells
+# nothing about the language its writer reads.
+_SHARED_WORDS = frozenset("""
+ok okay k kk no yes yep nope yeah hi hello hey bye byebye thx thanks ty lol haha hh hmm emm oh
+oops sorry nice good
+""".split())  # noqa: SIM905 — a word list reads best as text
+
+
+def says_no_language(text: str) -> bool:
+    """Whether ``text`` (cleaned) is only words typed in Chinese and English chats alike."""
+    words = _LATIN_WORD.findall(text)
+    return bool(words) and all(w in _SHARED_WORDS for w in words) and not _HAN.search(text) \
+        and not _OTHER_LETTER.search(_LATIN_WORD.sub(" ", text))
+
+
 # Languages langdetect may answer with once the script rules have not decided: those a Chinese
 # city community plausibly hears. Fewer candidates, fewer confusions (Catalan for Spanish,
 # Macedonian for Russian).

@@ -44,17 +44,21 @@ _PUNCTUATION = r"[,，、.。!！?？~～]"
 _PAUSE = r"[\s,，、.。!！?？~～]"
 _CUT = re.compile(rf"[；;\n]+|{_PAUSE}*(?:{_ANYWHERE})|(?<={_PAUSE})\s*(?:{_AFTER_PAUSE})|"
                   rf"(?<={_PUNCTUATION})\s*{_AFTER_PUNCTUATION}", re.IGNORECASE)
+#: A remark on the language ("sorry no chinese", "english pls") joins a request with a mere
+#: comma: a message naming a language is cut at every pause too.
+_LANGUAGE_NAMED = re.compile(r"中文|汉语|普通话|英文|英语|english|chinese|mandarin", re.IGNORECASE)
+_CLAUSE_CUT = re.compile(r"[,，.。!！?？;；\n]+")
 _FILLER = re.compile(rf"^(?:{_PAUSE}|[:：]|呢|啊|就是|我|i)*$", re.IGNORECASE)
 
 Parse = Callable[[str], dict[str, Any]]
 
 
-def parts(text: str) -> list[tuple[int, int]]:
-    """The [start, end) spans of ``text`` between joining words, blanks trimmed; empty parts
-    (a joining word at the start, two in a row) left out."""
+def parts(text: str, cut: re.Pattern[str] = _CUT) -> list[tuple[int, int]]:
+    """The [start, end) spans of ``text`` between joining words (or ``cut``), blanks trimmed;
+    empty parts (a joining word at the start, two in a row) left out."""
     spans = []
     start = 0
-    for match in _CUT.finditer(text):
+    for match in cut.finditer(text):
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(text)))
@@ -79,9 +83,12 @@ def _request_key(result: dict[str, Any]) -> tuple[str, str | None]:
 def segments(text: str, parse: Parse) -> list[dict[str, Any]] | None:
     """The requests in ``text``, in order, when it holds two or more confident, different ones;
     None otherwise. ``parse`` parses one part (and must not look for segments itself)."""
-    if not _CUT.search(text):
+    if _LANGUAGE_NAMED.search(text) and _CLAUSE_CUT.search(text):
+        spans = parts(text, _CLAUSE_CUT)
+    elif _CUT.search(text):
+        spans = parts(text)
+    else:
         return None
-    spans = parts(text)
     if not 2 <= len(spans) <= MAX_PARTS:
         return None
     found: list[dict[str, Any]] = []

@@ -219,6 +219,25 @@ def test_switching_language(service: ConversationService, sessions: sessionmaker
         assert person is not None and person.language == "en"
 
 
+def test_a_report_with_a_remark_on_language_is_filed_in_the_language_wanted(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("the bathroom light in my flat is broken, sorry no chinese",
+         ["BX-20261121-0001", "in English"]),
+    ])
+    with sessions() as session:
+        person = session.scalar(select(Person).where(Person.name == "王阿姨"))
+        assert person is not None and person.language == "en"
+
+
+def test_ok_or_question_marks_go_on_in_the_language_of_the_conversation(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [  # a Chinese speaker typing "ok"
+        ("你好", ["您好"]), ("ok", ["好的"]), ("no", ["好的"]), ("？？？", ["抱歉"])])
+    converse(talker(service, "walk_in"), [  # someone new who writes English
+        ("hello", ["Hi"]), ("？？？", ["Sorry"]), ("ok", ["Anything else"])])
+
+
 @pytest.mark.parametrize("said", ["", "   ", "😀" * 3, "x" * 10_000, "<b>3栋</b>\x00\x1b[31m"])
 def test_bad_input_gets_an_answer(service: ConversationService, said: str) -> None:
     replies = talker(service, "walk_in")(said)

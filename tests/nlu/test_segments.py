@@ -24,6 +24,11 @@ def _segments(pipeline: NluPipeline, text: str) -> list[tuple[str, str]]:
      [("3栋电梯坏了", "report_repair"), ("我想报名包饺子", "event_signup")]),
     ("楼道灯坏了，另外楼上装修太吵了",
      [("楼道灯坏了", "report_repair"), ("楼上装修太吵了", "file_complaint")]),
+    # a remark on the language needs no joining word
+    ("my kitchen tap is leaking, sorry no chinese",
+     [("my kitchen tap is leaking", "report_repair"), ("sorry no chinese", "set_language")]),
+    ("english please. the hallway light is out",
+     [("english please", "set_language"), ("the hallway light is out", "report_repair")]),
 ])
 def test_two_requests_are_both_exposed(pipeline: NluPipeline, text: str,
                                        expected: list[tuple[str, str]]) -> None:
