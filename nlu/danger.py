@@ -42,15 +42,17 @@ def _any(*patterns: str) -> re.Pattern[str]:
 _PAST = _any(
     r"上个?月|上周|上礼拜|上星期|去年|前年|那年|那次|上次|上回|以前|小时候|当年|那时候?|前几年|"
     r"前几天|前两天|前些天|前阵子|"
-    r"新闻|听说|视频|电视[里上]|后来|从那以后|从那次|我报的|报过|单子|工单",
+    r"新闻|听说|据说|谣言|传言|视频|电视[里上]|后来|从那以后|从那次|我报的|报过|单子|工单",
     r"\blast (?:month|week|year|winter|summer|spring|autumn|fall|time|night's)\b|"
     r"\byears? ago\b|\ba (?:while|year|month) (?:ago|back)\b|\bback (?:then|in)\b|\bused to\b|"
     r"\bwhen i was\b|\bremember when\b|\bthe news\b|\bheard (?:that|there|about)\b|"
     r"\ba video\b|\bthe other day\b|\bin (?:19|20)\d\d\b|\bafter that\b|\bi reported\b|"
-    r"\bmy report\b|\bticket\b")
+    r"\bmy report\b|\bticket\b|\brumou?rs?\b")
 _SUPPOSED = _any(
-    r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天",
-    r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b")
+    r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天|迟早|早晚|下次|下回|隐患",
+    r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b|"
+    r"\bnext (?:storm|time|rain|winter|typhoon)\b|\bone day\b|\bsooner or later\b|"
+    r"\b(?:fire|safety) (?:hazard|risk|trap)\b|\baccident waiting to happen\b")
 _FEARED = _any(
     r"担心|恐惧|噩梦|梦见|梦到|做梦|后怕|敏感|[总老特别一直]怕|怕哪天|"
     r"[好很]?(?:害)?怕(?:着火|失火|起火|漏气|煤气|燃气|被困|困在|电梯|地震|摔|[会被])",
@@ -61,8 +63,9 @@ _ALL_CLEAR = _any(
     r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
     r"救出来了|都出来了|人出来了|自己(?:站|爬)?起来了|不用来了|不漏了|"
-    r"找到了|接走了|挺好的|都好好的",
-    r"\bfalse alarm\b|\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
+    r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有",
+    r"\bfalse alarm\b|\bnothing(?:'s| is)? wrong\b|"
+    r"\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
     r"\bnot (?:a |an )?(?:fire|gas|sparks|burglar|explosion|leak)\b|"
     r"\b(?:wasn't|isn't|was not|is not) (?:a |an )?(?:fire|gas|sparks|smoke)\b|\bwas just\b|"
     r"\bmy (?:bad|mistake)\b|\ball (?:good|fine|clear|ok)\b|\bsorted\b|"
@@ -102,7 +105,7 @@ _REPORTED = _any(
     r"\bfirefighters (?:battle|tackle|fight|put out|respond to)\b|\bheadline\b|\barticle\b|"
     r"\bno (?:one|injuries) (?:was |were )?(?:hurt|injured|reported)\b")
 _FIGURATIVE = _any(
-    r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
+    r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
     r"综艺|直播|哈哈|股票",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
@@ -133,26 +136,49 @@ _ASKING = _any(
     r"\bwhat (?:do|should|to|would|happens|number)\b|\bhow (?:do|can|to|often|long|many|"
     r"does|would)\b|\bwho (?:installs|puts|pays|replaces|fixes|checks|do|should|helps|can)\b|"
     r"\bwhere (?:can|do|is|are|should)\b|\bwhere's\b|\bis it (?:safe|ok|okay|allowed)\b|"
-    r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b|\bdo i need\b|\bis there\b|"
+    r"\bshould (?:i|you|we)\b|\bcan (?:i|you|we)\b|\bdoes\b(?! nothing| not)|\bdo i need\b|"
+    r"\bis there\b|"
     r"\bare there\b|\bdifference between\b|\bwhat'?s the\b|\busually\b|\bgenerally\b|"
     r"\bnormally\b|\bany (?:grants|tips)\b|"
     r"\bwhy (?:does|is|do)\b|\?$")
+
+# "What do I do", said with a danger of one's own, is a cry for help, not a question.
+_WHAT_DO_I_DO = _any(r"(?:怎么办|怎么弄|咋办|咋整)[?？!！]*",
+                     r"\bwhat (?:do|should|can) (?:i|we) do\b[?!]*|\bwhat to do\b[?!]*")
 
 # --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
 _HAZARD_NOW = _any(
     r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
     r"(?:几|好几|好多|多|两|三|四|五|六|七|十几)天没(?:见|看见|出门|露面|动静|开门|人应)|"
-    r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|水.{0,8}(?:插座|电箱|配电|电闸|电线|电表)|"
+    r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|"
+    r"水.{0,8}(?:插座|电箱|配电|电闸|电线|电表|吊灯|灯座|灯里|开关)|"
+    r"(?:嘴唇|脸)(?:有点|都|已经)?(?:发青|发紫|青了|紫了)|呼吸(?:很快|困难|急促|费劲)|"
+    r"血流不止|流血不止|止不住血|血.{0,6}(?:止不住|喷|一直流)|"
+    r"(?:天花板|屋顶|顶上|墙|楼板|阳台).{0,10}裂(?:开|了).{0,20}(?:往下掉|掉渣|响)|"
     r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
-    r"一动不动|嘶嘶|呲呲|漏气了|(?:煤气|燃气|天然气).{0,8}(?:一直|还在|不停)(?:地)?漏|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|晃得厉害|"
+    r"一动不动|嘶嘶|呲呲|漏气了|(?:煤气|燃气|天然气).{0,8}(?:一直|还在|不停)(?:地)?漏|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|(?:楼|房子|墙|阳台|脚手架|塔吊|广告牌|招牌|防盗网).{0,6}晃得厉害|"
     r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在|(?<![不没出])火苗|明火|烧着了|"
-    r"(?:插头|插座|插排|电线|锅|被子|窗帘|沙发|电饭煲|电瓶)着了",
+    r"(?:插头|插座|插排|电线|锅|被子|窗帘|沙发|电饭煲|电瓶)着了|"
+    r"(?:插座|插头|插排|插线板|电线|开关|充电器|电表).{0,8}(?:冒烟|发黑|焦|噼里啪啦|烫手)|"
+    r"(?:孩子|小孩|娃|儿子|女儿|孙子|孙女|外孙|闺女).{0,6}(?:不见了|找不到了|走丢了|丢了|没影了)|"
+    r"(?:老年痴呆|痴呆|糊涂|脑子不清楚).{0,20}(?:没回来|走丢|不见|找不到|没影)|"
+    r"(?:吞|吃|喝|咬|误食)了?.{0,8}(?:电池|磁|药片|一把药|农药|老鼠药|消毒|洗洁精|漂白|凝珠|硬币|洗衣液)|"
+    r"(?:电池|磁\S?珠|磁铁|药片|硬币|农药|老鼠药|消毒水|洗洁精).{0,6}(?:吞|吃|喝)(?:下去|进去)?了|"
+    r"电梯.{0,4}困(?:了|住)?人|(?:汽油|煤油|打火机).{0,12}(?:烧|点|放火)|要放火|"
+    r"(?:嗓子|喉咙)(?:发紧|肿)|糖尿病.{0,20}(?:出汗|大汗|冷汗|哆嗦|抖|胡话|叫不醒)",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
     r"\b(?:sparks|sparking|arcing)\b|\b(?:black|thick) smoke\b|\bexplo(?:sion|ded)\b|\bblast\b|"
-    r"\bwater\b.{0,25}\b(?:socket|fuse box|wiring|wires|meter box|switchboard)\b|"
+    r"\bwater\b.{0,60}\b(?:socket|fuse box|wiring|wires|meter box|switchboard|light "
+    r"fitting|ceiling light|light switch)\b|"
+    r"\blips? (?:are |is |look |turning |going )?(?:blue|purple|grey)\b|"
+    r"\b(?:struggling|fighting) (?:to breathe|for breath)\b|\bbreathing (?:really |very )?"
+    r"(?:fast|hard|difficult|funny)\b|"
+    r"\bblood (?:is )?(?:spurting|pouring|gushing|everywhere|won'?t stop)\b|"
+    r"\bbleeding (?:heavily|badly|a lot|everywhere)\b|\bwon'?t stop bleeding\b|"
+    r"\b(?:drank|swallowed|ate) (?:something|some \w+) (?:from|under|out of)\b|"
     r"\bpassed out\b|\bfainted\b|\bunconscious\b|\bhissing\b|"
     r"\babout to (?:fall|collapse|come down)\b|\blocked (?:himself |herself |alone )?in "
     r"(?:a |the |his |her |my )?(?:hot )?(?:car|flat|room|bathroom|house|apartment)\b|"
@@ -164,7 +190,20 @@ _HAZARD_NOW = _any(
     r"\b(?:gas|heater|charcoal|boiler)\b.{0,40}\b(?:headaches?|dizzy|nause\w+|sick)\b|"
     r"\bgas+ ?(?:le+a?c?k\w*|lek\w*)\b|\bsmel+ (?:of )?gas+\b|"
     r"\bgas\b.{0,30}\b(?:keeps?|still|is|'s) (?:leak|hiss)\w*\b|"
-    r"\b(?:knife|bat|machete|iron bar|wrench)\b|\b(?:is|are|'s) on fire\b|\bcaught fire\b")
+    r"\b(?:knife|bat|machete|iron bar|wrench)\b|\b(?:is|are|'s) on fire\b|\bcaught fire\b|"
+    r"\bgas+ smel+\b|\b(?:not|no|don'?t|doesn'?t) (?:move|moving|wake up|breathe|breathing)\b|"
+    r"\b(?:socket|plug|outlet|wire|cable|switch|charger|extension (?:lead|cord)|fuse box|meter)s?"
+    r"\b.{0,30}\b(?:smoking|smoke|crackl\w*|melt\w*|popping)\b|"
+    r"\b(?:can'?t|cannot) find my (?:son|daughter|kid|child|boy|girl|grand\w+|mum|mom|dad|"
+    r"father|mother|little one)\b|\b(?:kid|child|son|daughter|boy|girl|toddler)\b.{0,30}"
+    r"\b(?:is missing|went missing|wandered off|got lost)\b|"
+    r"\b(?:dementia|alzheimer'?s)\b.{0,40}\b(?:wandered|missing|gone|hasn'?t come back|"
+    r"not back|lost)\b|\b(?:swallowed|drank|ate|got into|bit into)\b.{0,25}"
+    r"\b(?:batter\w+|magnets?|pills?|bleach|poison|detergent|pods?|cleaner|tablets)\b|"
+    r"\b(?:petrol|gasoline|lighter)\b.{0,30}\b(?:burn|fire|light)\b|"
+    r"\b(?:going to|gonna|will|'ll) (?:burn (?:it|this|the)|set (?:fire|\w+ on fire))|"
+    r"\bthroat (?:is )?(?:closing|swelling|tight\w*)\b|"
+    r"\bdiabetic\b.{0,40}\b(?:shaking|sweat\w*|confused|clammy|nonsense)\b")
 
 # --- something in the message says the danger is here -----------------------------------------
 _HERE_NOW = _any(
@@ -213,7 +252,8 @@ _DANGER_SIGNS = _any(
     r"困|卡|关|锁|出不|打不开|掉|塌|倒|垮|裂|松|晃|砸|摔|跌|滑|躺|晕|昏|迷|醒|血|伤|痛|疼|病|药|"
     r"呼吸|喘|气|吐|抽|抖|紫|白|汗|噎|吞|烫|蛰|咬|过敏|肿|心|胸|脑|中风|中暑|蛇|狗|蜂|撬|抢|偷|"
     r"贼|跟踪|尾随|跟着|打|杀|砍|刀|枪|威胁|吵架|家暴|跳|窗台|楼顶|天台|井|坠|悬|救|帮|快|急|紧急|"
-    r"怕|吓|哭|喊|叫|人|孩|娃|宝|老|爸|妈|爷|奶|叔|姨|邻居|身|知觉|站不|不动|咳|喝|堵|醉|孕|生了|要生|羊水|"
+    r"怕|吓|哭|喊|叫|人|孩|娃|宝|孙|老|爸|妈|爷|奶|叔|姨|邻居|身|知觉|站不|不动|咳|喝|堵|醉|孕|生了|要生|羊水|"
+    r"不见|走丢|找不到|没影|"
     r"110|119|120",
     r"\b(?:fire|flame|smok|burn|smoulder|spark|explo|blast|bang|alarm|gas|smell|stink|fume|"
     r"rotten egg|carbon|water|flood|pour|gush|spray|burst|pipe|leak|sewage|electr|wire|cable|"
@@ -226,6 +266,7 @@ _DANGER_SIGNS = _any(
     r"someone|somebody|man\b|woman|guy|person|people|kid|baby|child|son|daughter|mum|mom|dad|"
     r"grand|aunt|uncle|neighbo|wife|husband|toddler|lady|worker|scream|shout|cry|hiss|arc|"
     r"valve|lpg|sway|drows|head|lying|ground|moving|drank|drink|throw|vomit|drunk|labou?r|"
+    r"respond|shak|floor|friend|wake|awake|throat|nut|epipen|missing|lost|wander|find|"
     r"contraction|pregnan|"
     r"110|119|120|911|999)")
 # The classifier's emergency reading without any sign of danger is capped here: below
@@ -251,7 +292,7 @@ _NOT_ONLY_NOISE = _any(
 # suddenly goes): it places a question here only when it names someone of the resident's own.
 _SUDDEN = _any(r"突然|忽然|一下子", r"\bsuddenly\b|\ball of a sudden\b")
 _OWN_PERSON = _any(
-    r"我|咱|俺|家里|孩子|小孩|宝宝|老人|老公|老婆|爸|妈|爷|奶|外公|外婆|儿子|女儿|邻居|大爷|大妈",
+    r"我|咱|俺|不敢|家里|孩子|小孩|宝宝|老人|老公|老婆|爸|妈|爷|奶|外公|外婆|儿子|女儿|邻居|大爷|大妈",
     r"\b(?:i|i'm|we|we're|my|our|us|me)\b")
 # A lift, door or machine stuck or stopped at a floor, with no one said to be inside: a repair.
 _MACHINE_ONLY = _any(
@@ -262,7 +303,21 @@ _SOMEONE_INSIDE = _any(
     r"里面|里头|人|困|关在|出不来|救",
     r"\b(?:in it|inside|in there|trapped|someone|somebody|anyone|people|person|kid|child|"
     r"baby|i'm|i am|we're|we are|with (?:my|a|an|the|him|her|them|us|me))\b|\bhelp\b")
-_NOBODY_INSIDE = _any(r"(?:没|没有|无)人", r"\b(?:nobody|no one|no-one|empty)\b")
+_LIFT = _any(r"电梯|轿厢", r"\b(?:lift|elev\w*)\b")
+_LIFT_STOPPED = _any(r"卡|停|不动|困|关|掉|坠|冲顶|打不开",
+                     r"\b(?:stuck|stopped|stopping|jammed|won'?t (?:move|open)|dropped|"
+                     r"not moving|between floors)\b")
+_INSIDE_SOMEONE = _any(r"(?:里面|里头|里边)(?:还)?有(?:个|两个|几个)?\S{0,3}"
+                       r"(?:人|老人|小孩|孩子|孕妇|老太|大爷)|我(?:们)?在(?:里面|里头|电梯里)|(?:我|我们|孩子|老人).{0,4}在电梯里",
+                       r"\bwith (?:me|us|my \w+|a (?:kid|child|baby|pregnant))\b.{0,20}"
+                       r"\b(?:inside|in it|in there)\b|\b(?:i'?m|we'?re|i am|we are) (?:inside|"
+                       r"in it|in there|stuck|trapped)\b|\bwith (?:me|us) and\b|"
+                       r"\b(?:people|someone|somebody|kids?|child|children|baby|my \w+|an? "
+                       r"(?:old|elderly|pregnant) \w+) (?:is |are )?(?:inside|in it|in there)\b")
+# "没人应", "nobody answers" say no one comes, not that no one is inside.
+_NOBODY_INSIDE = _any(r"(?:没|没有|无)人(?![应接管理来回听修])",
+                      r"\b(?:nobody|no one|no-one)\b(?! (?:answer|respond|come|came|pick|help|"
+                      r"care|is answering|is coming))|\bempty\b")
 # A lift said outright to hold no one ("里面没人", "nobody inside"): whatever else it is doing
 # (stuck between floors, not moving), it is a repair. "没人来" (nobody comes) says no such thing.
 _EMPTY_LIFT = _any(
@@ -347,7 +402,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
             return _as_complaint(ranking)
         if _empty_lift(text):
             return _demoted(ranking)
-        if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _unreachable(text):
+        if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _stated_now(text) \
+                or _unreachable(text):
             return list(ranking) if _DANGER_SIGNS.search(text) else _capped(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
@@ -367,8 +423,20 @@ def _unseen_danger(text: str, ranking: Sequence[tuple[str, float]]) -> bool:
 
 
 def _stated_now(text: str) -> bool:
-    """A danger stated as a fact ("困在电梯里", sparks), not asked about or placed elsewhere."""
-    return bool(_HAZARD_NOW.search(text)) and not _elsewhere(text) and not _ASKING.search(text)
+    """A danger stated as a fact ("困在电梯里", sparks), not asked about or placed elsewhere;
+    "what do I do" after it is a cry for help when the danger is the resident's own now
+    ("孩子把纽扣电池吞下去了 咋办")."""
+    if not (_HAZARD_NOW.search(text) or _lift_with_someone(text)) or _elsewhere(text):
+        return False
+    return not _ASKING.search(text) or (
+        not _ASKING.search(_WHAT_DO_I_DO.sub(" ", text))
+        and bool(_OWN_PERSON.search(text)))
+
+
+def _lift_with_someone(text: str) -> bool:
+    """A lift stuck or stopped with someone in it: trapped, however it is put."""
+    return bool(_LIFT.search(text) and _LIFT_STOPPED.search(text)
+                and _INSIDE_SOMEONE.search(text)) and not _NOBODY_INSIDE.search(text)
 
 
 def _unreachable(text: str) -> bool:

@@ -257,3 +257,23 @@ def test_an_emergency_reading_with_no_sign_of_danger_is_asked_about_first(text: 
                                   "she's in labour, contractions 3 mins apart"])
 def test_an_emergency_reading_with_a_sign_of_danger_keeps_its_confidence(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
+
+
+REPAIR_FIRST = [("report_repair", 0.6), (EMERGENCY, 0.3), ("ask_faq", 0.1)]
+
+
+@pytest.mark.parametrize("text", [
+    "电梯停在7楼不动了 里面有个孕妇 按铃没人应",  # "没人应": nobody answers, not nobody inside
+    "lift jammed on the way up with me and my dad inside, the alarm does nothing",
+    "我家宝宝把一颗磁力珠吞下去了 咋办",  # "what do I do" with a danger of one's own
+    "strong gas smell in my kitchen, what should i do"])
+def test_a_danger_of_ones_own_is_lifted_even_with_what_do_i_do(text: str) -> None:
+    assert danger.guard(clean(text).text, REPAIR_FIRST)[0][0] == EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "被困在电梯里怎么办",  # the same words as a general question stay one
+    "heard a rumour someone got trapped in the lift yesterday",
+    "that loose railing is an accident waiting to happen"])
+def test_a_general_question_a_rumour_or_a_risk_is_not_lifted(text: str) -> None:
+    assert danger.guard(clean(text).text, REPAIR_FIRST)[0][0] != EMERGENCY
