@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from rasa_sdk.events import SlotSet
@@ -17,6 +18,7 @@ from actions.places import accused_in, report_kind, report_location, report_plac
 from actions.runtime import Runtime
 from store.conflict import Accused
 from store.models import (
+    Building,
     Person,
     Role,
     Ticket,
@@ -49,6 +51,15 @@ RESET = [SlotSet("building", None), SlotSet("unit", None), SlotSet("room", None)
          SlotSet("part", None)]
 #: A photo sent on its own within this long after a report belongs to that report.
 PHOTO_WINDOW = dt.timedelta(minutes=30)
+#: Words by which an emergency points back at what was just reported ("里面好像有人被困了"
+#: after "4号楼2单元电梯不动了"): it is in the same place.
+_BACK_THERE = re.compile(r"里面|里头|里边|那里|那边|那儿|这里|这边|这儿|楼里|\binside\b|"
+                         r"\bin (?:there|it|here)\b|\bthere\b|\bsame\b", re.IGNORECASE)
+#: Words that put an emergency somewhere else than the report before, whatever its kind.
+_ELSEWHERE = re.compile(r"邻居|隔壁|对门|对面|楼上|楼下|楼道|走廊|车库|地下室|门口|小区|路上|"
+                        r"\bneighbou?r|\bnext door\b|\bupstairs\b|\bdownstairs\b|\bstair|"
+                        r"\bcorridor\b|\bhallway\b|\bgarage\b|\bcar ?park\b|\bbasement\b|"
+                        r"\boutside\b|\bgate\b", re.IGNORECASE)
 
 
 def _open(turn: Turn, kind: TicketKind) -> Opened:
@@ -205,6 +216,7 @@ class Emergency(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         category = turn.tracker.get_slot("category") or "other"
+        carried = self._place_just_reported(turn, category)
         advice_name = f"utter_emergency_advice_{category}"
         if not turn.runtime.responses.has(advice_name):
             advice_name = "utter_emergency_advice_other"
@@ -214,10 +226,42 @@ class Emergency(LinliAction):
         grid = ticket.building.grid if ticket.building else None
         people = _on_duty(turn, [grid.grid_member, grid.supervisor] if grid else [])
         _alert(turn, ticket, "utter_notify_emergency", people)
+        values = ticket_values(turn.runtime, ticket, turn.language)
         turn.say("utter_emergency_logged" if people else "utter_emergency_logged_nobody", **{
-            **ticket_values(turn.runtime, ticket, turn.language),
-            "grid_member": [p.name for p in people if p.has_role(Role.GRID_MEMBER)]})
-        return [SlotSet("emergency_ticket", ticket.number), SlotSet("attachments", None)]
+            **values, "grid_member": [p.name for p in people if p.has_role(Role.GRID_MEMBER)]})
+        if carried:
+            turn.say("utter_emergency_place_carried", place=values["place"])
+            # a place taken from the report before may be wrong: "不对，是5号楼" corrects the
+            # emergency then (``CorrectPlace``)
+            carried.append(SlotSet("last_ticket", ticket.number))
+        return [*carried, SlotSet("emergency_ticket", ticket.number),
+                SlotSet("attachments", None)]
+
+    @staticmethod
+    def _place_just_reported(turn: Turn, category: str) -> Events:
+        """An emergency that says no place but follows the resident's own report of the same
+        thing ("4号楼2单元电梯不动了", then "里面好像有人被困了") is in that report's place: the
+        place is taken (never the household), and the report quoted for those alerted."""
+        slots = turn.tracker.slots
+        number = slots.get("last_ticket")
+        if slots.get("building") is not None or not number:
+            return []
+        earlier = by_number(turn.session, number)
+        said = str(turn.tracker.latest_message.get("text", ""))
+        same_thing = bool(_BACK_THERE.search(said)) or (
+            earlier is not None and earlier.category == category
+            and not _ELSEWHERE.search(said))
+        if earlier is None or earlier.building is None or earlier.reporter_id != turn.person.id \
+                or earlier.status not in OPEN or not same_thing:
+            return []
+        place = {"building": earlier.building.number, "unit": earlier.unit,
+                 "room": earlier.room if earlier.scope != "shared" else None}
+        slots.update(place)
+        text = slots.get("report_text") or said
+        quoted = f"{earlier.number}: {earlier.text[:100]}"
+        slots["report_text"] = f"{text}（{quoted}）" if turn.language == "zh" \
+            else f"{text} ({quoted})"
+        return [SlotSet(name, value) for name, value in place.items()]
 
 
 class AskEmergencyPlace(LinliAction):
@@ -258,21 +302,34 @@ class EmergencyPlace(LinliAction):
         building = building_by_number(turn.session, turn.person, slots("building"))
         if ticket is None or building is None or ticket.building_id == building.id:
             return []  # the first message said where, and the first alerts said so too
-        now = turn.runtime.now()
-        said = str(turn.tracker.latest_message.get("text", "")).strip()
-        words = "" if said.startswith("/") or said.isdigit() else said[:200]
-        locate(turn.session, ticket, building, slots("unit"), slots("room"), actor=turn.person,
-               now=now, words=words)
-        grid_member = building.grid.grid_member
-        if ticket.assignee is None and grid_member is not None:
-            assign(turn.session, ticket, grid_member, actor=None, now=now)
-        _alert(turn, ticket, "utter_notify_emergency_place",
-               _on_duty(turn, [grid_member, ticket.assignee, building.grid.supervisor]),
-               words=words)
-        turn.say("utter_emergency_place_noted",
-                 place=place_text(building.number, ticket.unit, ticket.room, turn.language),
-                 grid_member=grid_member.name if grid_member else "")
+        place_emergency(turn, ticket, building, slots("unit"), slots("room"))
         return []
+
+
+def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | None,
+                    room: str | None) -> None:
+    """Put the emergency ``ticket`` at ``building`` (its first place, or a corrected one):
+    its grid member takes it unless someone has accepted it or it went above them, and they,
+    whoever had it, the supervisor and the staff on duty are alerted again with the place and
+    the resident's words."""
+    now = turn.runtime.now()
+    said = str(turn.tracker.latest_message.get("text", "")).strip()
+    words = "" if said.startswith("/") or said.isdigit() else said[:200]
+    before = ticket.assignee
+    locate(turn.session, ticket, building, unit, room, actor=turn.person, now=now, words=words)
+    grid_member = building.grid.grid_member
+    if before is None and grid_member is not None:
+        assign(turn.session, ticket, grid_member, actor=None, now=now)
+    elif grid_member is not None and grid_member != before and ticket.escalation_level == 0 \
+            and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+        ticket.assignee = grid_member  # nobody has taken it on yet: the place's grid member
+        turn.session.add(TicketEvent(ticket_id=ticket.id, at=now, kind="assigned",
+                                     note=grid_member.name))
+    _alert(turn, ticket, "utter_notify_emergency_place",
+           _on_duty(turn, [grid_member, before, building.grid.supervisor]), words=words)
+    turn.say("utter_emergency_place_noted",
+             place=place_text(building.number, ticket.unit, ticket.room, turn.language),
+             grid_member=grid_member.name if grid_member else "")
 
 
 class CorrectPlace(LinliAction):
@@ -288,8 +345,11 @@ class CorrectPlace(LinliAction):
         ticket = by_number(turn.session, number) if number else None
         building = building_by_number(turn.session, turn.person, turn.entity("building"))
         if ticket is None or building is None or ticket.reporter_id != turn.person.id \
-                or ticket.kind == TicketKind.EMERGENCY or ticket.status not in OPEN:
+                or ticket.status not in OPEN:
             return []  # not a correction of that report: the message is handled as itself
+        if ticket.kind == TicketKind.EMERGENCY:  # its place was taken from the report before
+            place_emergency(turn, ticket, building, turn.entity("unit"), turn.entity("room"))
+            return [SlotSet("taken", True)]
         now = turn.runtime.now()
         words = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
         unit, room = turn.entity("unit"), turn.entity("room")

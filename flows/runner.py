@@ -57,6 +57,8 @@ _CORRECTION = re.compile(r"不对|错了|说错|打错|搞错|写错|弄错|应�
                          re.IGNORECASE)
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
+#: Readings of a message that only says where ("就在3号楼", "in block 5").
+_PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
 #: A yes or no with nothing asked gets a reply in kind only when surely one ("就在我家",
@@ -194,6 +196,8 @@ class FlowRunner:
         emergency = self._emergency_said(state, context)
         if emergency is not None:
             return await self._emergency(state, dataclasses.replace(context, parse=emergency))
+        if "emergency_check" in state and self._places_the_doubt(state, context.parse):
+            return [self.say("utter_confirm_emergency", slots)]
         if "emergency_check" in state:  # "is this an emergency?" answered no, or moved on
             replies = await self._emergency_denied(state, context)
             if replies:
@@ -427,6 +431,19 @@ class FlowRunner:
             check["report"] = runner_up
         state["emergency_check"] = check
         return [self.say("utter_confirm_emergency", slots)]
+
+    @staticmethod
+    def _places_the_doubt(state: dict[str, Any], parse: Mapping[str, Any]) -> bool:
+        """"就在3号楼" to "is this a danger now?": where it is, but no yes. The place stays
+        with the doubtful report (never taken for a home address) and the question is asked
+        again; no request of its own, no cancel words."""
+        found = [e for e in parse.get("entities", []) if e["entity"] in danger.PLACE_ENTITIES]
+        if not found or _declines(parse) or (
+                parse["intent"]["name"] not in _PLACE_ONLY and _sure(parse)):
+            return False
+        check = state["emergency_check"]
+        check["entities"] = [*check["entities"], *found]
+        return True
 
     async def _emergency_denied(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and

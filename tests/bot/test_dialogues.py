@@ -448,3 +448,32 @@ ENGLISH: dict[str, Dialogue] = {
 @pytest.mark.parametrize("name", list(ENGLISH))
 def test_english_dialogues(service: ConversationService, name: str) -> None:
     converse(talker(service, f"en-{name.replace(' ', '-')}"), ENGLISH[name])
+
+
+@pytest.mark.parametrize(("report", "emergency", "where"), [
+    ("4号楼2单元电梯不动了", "里面好像有人被困了", "4号楼2单元"),
+    ("the lift in building 7 unit 1 stopped", "oh god someone is stuck in there",
+     "Building 7, unit 1")])
+def test_an_emergency_right_after_a_report_of_the_same_thing_is_in_its_place(
+        service: ConversationService, sessions: sessionmaker[Session], report: str,
+        emergency: str, where: str) -> None:
+    talk = talker(service, "li_shushu")
+    converse(talk, [(report, ["BX-20261121-0001"]),
+                    (emergency, ["JJ-20261121-0001", where])])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == "JJ-20261121-0001"))
+        assert ticket is not None and ticket.building is not None
+        assert f"{ticket.building.number}号楼{ticket.unit}单元" in {"4号楼2单元", "7号楼1单元"}
+        assert "BX-20261121-0001" in ticket.text  # those alerted see what came before
+    converse(talk, [("不对，是5号楼", ["5号楼"])])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == "JJ-20261121-0001"))
+        assert ticket is not None and ticket.building is not None
+        assert ticket.building.number == "5"
+
+
+def test_an_emergency_of_another_kind_after_a_report_is_asked_where(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("4号楼2单元电梯不动了", ["BX-20261121-0001"]),
+        ("楼道里冒烟了", ["JJ-20261121-0001", "是在哪里"])])

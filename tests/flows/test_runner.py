@@ -23,7 +23,15 @@ from actions.runtime import Runtime
 from bot.conversation import ConversationService, Incoming
 from bot.wiring import build_service
 from flows.runner import EMERGENCY_CONFIDENCE
-from store.models import Notice, OutboxMessage, Person, Ticket, TicketKind, TicketStatus
+from store.models import (
+    ChatIdentity,
+    Notice,
+    OutboxMessage,
+    Person,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
 from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -195,6 +203,21 @@ def test_no_danger_in_a_doubtful_report_offers_it_as_the_report_it_also_read_as(
     assert ("BX-20261207-0001" in said) is filed
     with sessions() as session:
         assert session.scalar(select(Ticket.text)) == ("2号楼大门口有个大坑" if filed else None)
+
+
+def test_where_a_doubtful_danger_is_stays_with_it_and_is_no_home_address(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["就在5号楼"] = parsed("register_household", 0.64, building="5")
+    assert "是在报告正在发生的危险吗" in say(service, "walk_in", "烟雾报警器一直滴滴响")
+    said = say(service, "walk_in", "就在5号楼")
+    assert "是在报告正在发生的危险吗" in said and "住在" not in said
+    said = say(service, "walk_in", "是")
+    assert "119" in said and "JJ-20261207-0001" in said and "是在哪里" not in said
+    assert tickets(sessions) == [("JJ-20261207-0001", "5")]
+    with sessions() as session:
+        person = session.scalar(select(Person).join(ChatIdentity).where(
+            ChatIdentity.external_id == "walk_in"))
+        assert person is not None and person.household is None
 
 
 def test_yes_to_a_doubtful_emergency_raises_it_with_the_original_words(
