@@ -55,6 +55,11 @@ _NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget
 _CORRECTION = re.compile(r"不对|错了|说错|打错|搞错|写错|弄错|应该是|不是\s*\d|"
                          r"\b(sorry|oops|i mean|i meant|should be|wrong|correction|typo)\b",
                          re.IGNORECASE)
+#: What is wrong, said again differently while a report is asked about: "哦不对 不是空调 是暖气片
+#: 漏水", "no wait, not the aircon, it's the radiator". Not a "no" to the question.
+_REPHRASED = re.compile(r"不是.{1,12}?[\s,，、]*(?:是|而是)|我是说|我的意思是|"
+                        r"\bnot (?:the |a |an |my |our )?[\w' ]{1,20}?[\s,]+(?:it'?s|its|but)\b|"
+                        r"\bi mean(?:t)?\b", re.IGNORECASE)
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
@@ -276,11 +281,17 @@ class FlowRunner:
             # Once the report is filed, "取消报修" withdraws it (asked first), not the question.
             withdraws = waiting.on_cancel is not None and self._withdraws_report(
                 stack, context.parse)
+            if stack[-1]["flow"] in REPORTS and not waiting.from_text \
+                    and _REPHRASED.search(text) and not _CANCEL.search(text) \
+                    and not self._fill(waiting, context.parse, dict(slots)):
+                return await self._amended(waiting, context, slots)
             if not withdraws and (_CANCEL.search(context.parse.get("text", "")) or (
                     intent == "deny" and _sure(context.parse) and not waiting.from_text
                     and not _PLACE_UNKNOWN.search(context.parse.get("text", "")))):
                 return self._cancelled(state, waiting)
-            if (waiting.optional or stack[0].get("unsure")) and self.moves_on(context.parse):
+            answers = not waiting.from_text and self._fill(waiting, context.parse, dict(slots))
+            if (waiting.optional or stack[0].get("unsure")) and self.moves_on(context.parse) \
+                    and not answers:
                 # Passed by ("我的工单怎么样了"), or a flow a doubtful reading began ("公共区域")
                 # left for a plain request ("我想报名"): the message is that request.
                 stack.clear()
@@ -431,6 +442,20 @@ class FlowRunner:
             check["report"] = runner_up
         state["emergency_check"] = check
         return [self.say("utter_confirm_emergency", slots)]
+
+    async def _amended(self, waiting: Step, context: Context,
+                       slots: dict[str, Any]) -> list[Reply]:
+        """What is wrong, said again differently before the report is filed: the words join
+        the report (its kind too, if they tell it), and the question is asked again."""
+        text = str(context.parse.get("text", "")).strip()
+        slots["report_text"] = f"{slots.get('report_text') or ''} {text}".strip()
+        category = next((e["value"] for e in context.parse.get("entities", [])
+                         if e["entity"] == "category"), None)
+        if category is not None and category != "other":
+            slots["category"] = category
+        replies = [self.say("utter_report_amended", slots, report=_quote(text))]
+        await self._ask(waiting, slots, context, replies)
+        return replies
 
     @staticmethod
     def _places_the_doubt(state: dict[str, Any], parse: Mapping[str, Any]) -> bool:

@@ -167,7 +167,8 @@ _HAZARD_NOW = _any(
     r"(?:老年痴呆|痴呆|糊涂|脑子不清楚).{0,20}(?:没回来|走丢|不见|找不到|没影)|"
     r"(?:吞|吃|喝|咬|误食)了?.{0,8}(?:电池|磁|药片|一把药|农药|老鼠药|消毒|洗洁精|漂白|凝珠|硬币|洗衣液)|"
     r"(?:电池|磁\S?珠|磁铁|药片|硬币|农药|老鼠药|消毒水|洗洁精).{0,6}(?:吞|吃|喝)(?:下去|进去)?了|"
-    r"(?:刺鼻|化学|呛).{0,12}(?:眼睛|睁不开|喘不|咳|头晕|流泪)|电梯.{0,4}困(?:了|住)?人|(?:汽油|煤油|打火机).{0,12}(?:烧|点|放火)|要放火|"
+    r"(?:刺鼻|化学|呛).{0,12}(?:眼睛|睁不开|喘不|咳|头晕|流泪)|电梯.{0,4}困(?:了|住)?人|"
+    r"(?:往下掉|掉下来|砸下来|坠落).{0,15}(?:下面|底下|楼下).{0,4}(?:有人|全是人|都是人|好多人)|(?:汽油|煤油|打火机).{0,12}(?:烧|点|放火)|要放火|"
     r"(?:嗓子|喉咙)(?:发紧|肿)|糖尿病.{0,20}(?:出汗|大汗|冷汗|哆嗦|抖|胡话|叫不醒)",
     r"\b(?:stuck|trapped|locked|shut) in (?:the |a |an |this )?(?:lift|elevator)\b|"
     r"\b(?:sparks|sparking|arcing)\b|\b(?:black|thick) smoke\b|\bexplo(?:sion|ded)\b|\bblast\b|"
@@ -204,6 +205,8 @@ _HAZARD_NOW = _any(
     r"\b(?:going to|gonna|will|'ll) (?:burn (?:it|this|the)|set (?:fire|\w+ on fire))|"
     r"\bthroat (?:is )?(?:closing|swelling|tight\w*)\b|"
     r"\b(?:chemical|acrid|pungent)\b.{0,30}\b(?:eyes|cough\w*|breath\w*|dizzy)\b|"
+    r"\b(?:falling|fell|coming down|dropping)\b.{0,60}\b(?:people|someone|kids|children|"
+    r"pedestrians)\b.{0,12}\b(?:under|below|underneath|walking)\b|"
     r"\bdiabetic\b.{0,40}\b(?:shaking|sweat\w*|confused|clammy|nonsense)\b")
 
 # --- something in the message says the danger is here -----------------------------------------

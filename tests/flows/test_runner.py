@@ -397,6 +397,30 @@ def test_a_plain_request_leaves_a_report_a_doubtful_reading_began(
     assert "几号楼" in say(service, "walk_in", "我想报名")
 
 
+def test_a_number_answers_the_question_of_a_report_a_doubtful_reading_began(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["窗户玻璃碎了"] = parsed("report_repair", 0.58, category="other")
+    assert "几号楼" in say(service, "walk_in", "窗户玻璃碎了")
+    said = say(service, "walk_in", "7")  # read as a sure event signup on its own
+    assert "BX-20261207-0001" in said and "哪个活动" not in said
+    assert tickets(sessions) == [("BX-20261207-0001", "7")]
+
+
+@pytest.mark.parametrize("rephrased", ["哦不对 不是空调 是暖气片漏水",
+                                       "no wait, not the aircon, it's the radiator"])
+def test_what_is_wrong_said_again_joins_the_report_and_the_question_is_asked_again(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        rephrased: str) -> None:
+    nlu.readings["空调漏水了"] = parsed("report_repair", category="water")
+    nlu.readings[rephrased] = parsed("deny", 0.76)
+    assert "几号楼" in say(service, "walk_in", "空调漏水了")
+    said = say(service, "walk_in", rephrased)
+    assert rephrased[:20] in said and "几号楼" in said and "取消" not in said
+    assert "BX-20261207-0001" in say(service, "walk_in", "7")
+    with sessions() as session:
+        assert session.scalar(select(Ticket.text)) == f"空调漏水了 {rephrased}"
+
+
 @pytest.mark.parametrize(("said", "confidence", "replied"), [
     ("好的", 1.0, "还有别的事随时说"), ("不用了", 1.0, "有需要随时找我"),
     ("就在我家", 0.46, "没太明白")])
