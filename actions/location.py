@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,8 +14,9 @@ from actions.notify import notify
 from store.claims import holders, register
 from store.community import household
 from store.database import remembered
-from store.models import Building, Person
+from store.models import Building, Person, Ticket
 from store.people import on_duty_staff
+from store.tickets import OPEN, by_number
 
 
 def building_by_number(session: Session, person: Person, number: str | None) -> Building | None:
@@ -41,6 +44,24 @@ def place_text(building: str | None, unit: str | None, room: str | None, languag
             [f"flat {room}"] if room else [])
         return ", ".join(parts)
     return f"{building}号楼" + (f"{unit}单元" if unit else "") + (room or "")
+
+
+def last_report(turn: Turn) -> Ticket | None:
+    """The resident's own open report made earlier in this conversation (``last_ticket``,
+    which goes when the conversation goes stale), if it says where."""
+    number = turn.tracker.get_slot("last_ticket")
+    ticket = by_number(turn.session, number) if number else None
+    if ticket is None or ticket.building is None or ticket.reporter_id != turn.person.id \
+            or ticket.status not in OPEN:
+        return None
+    return ticket
+
+
+def place_of(ticket: Ticket) -> dict[str, str | None]:
+    """Building, unit and flat of ``ticket`` as slots; no flat for a shared part."""
+    assert ticket.building is not None
+    return {"building": ticket.building.number, "unit": ticket.unit,
+            "room": ticket.room if ticket.scope != "shared" else None}
 
 
 class PrefillLocation(LinliAction):
@@ -118,8 +139,18 @@ class AskBuilding(LinliAction):
         return "action_ask_building"
 
     def act(self, turn: Turn) -> Events:
-        turn.dispatcher.utter_message(response="utter_ask_building", buttons=building_buttons(
-            turn.session, turn.person, turn.language))
+        buttons = building_buttons(turn.session, turn.person, turn.language)
+        earlier = last_report(turn)
+        if earlier is not None:  # a second report just after one: the same place, one tap
+            place = place_of(earlier)
+            buttons.insert(0, {
+                "title": turn.runtime.responses.render(
+                    "utter_same_place", turn.language,
+                    place=place_text(place["building"], place["unit"], place["room"],
+                                     turn.language)).text,
+                "payload": "/choose" + json.dumps({k: v for k, v in place.items() if v},
+                                                  ensure_ascii=False)})
+        turn.dispatcher.utter_message(response="utter_ask_building", buttons=buttons)
         return []
 
 

@@ -11,11 +11,18 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.contact import handlers_of, needs_contact, was_asked
-from actions.location import building_buttons, building_by_number, place_text
+from actions.location import (
+    building_buttons,
+    building_by_number,
+    last_report,
+    place_of,
+    place_text,
+)
 from actions.names import person_name
 from actions.notify import notify
 from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
+from nlu.text import clean
 from store.conflict import Accused
 from store.models import (
     Building,
@@ -55,6 +62,8 @@ PHOTO_WINDOW = dt.timedelta(minutes=30)
 #: after "4号楼2单元电梯不动了"): it is in the same place.
 _BACK_THERE = re.compile(r"里面|里头|里边|那里|那边|那儿|这里|这边|这儿|楼里|\binside\b|"
                          r"\bin (?:there|it|here)\b|\bthere\b|\bsame\b", re.IGNORECASE)
+#: A report said again rather than added to: "还是不亮", "still leaking".
+_SAID_AGAIN = re.compile(r"还是|仍然|依然|又|照样|still|again|keeps?|yet", re.IGNORECASE)
 #: Words that put an emergency somewhere else than the report before, whatever its kind.
 _ELSEWHERE = re.compile(r"邻居|隔壁|对门|对面|楼上|楼下|楼道|走廊|车库|地下室|门口|小区|路上|"
                         r"\bneighbou?r|\bnext door\b|\bupstairs\b|\bdownstairs\b|\bstair|"
@@ -162,6 +171,8 @@ class OpenTicket(LinliAction):
                 turn.say("utter_ticket_duplicate_household" if same_flat
                          else "utter_ticket_duplicate", **values)
                 self._tell_more(turn, ticket)
+            elif self._adds_to(turn, ticket):
+                turn.say("utter_ticket_detail_added", **values)
             else:
                 turn.say("utter_ticket_already_yours", **values)
             return [*RESET, SlotSet("contact", "none")]
@@ -184,6 +195,19 @@ class OpenTicket(LinliAction):
                                          actor_id=turn.person.id, kind="contact_asked"))
         return [*RESET, SlotSet("contact", None if ask else "none"),
                 SlotSet("last_ticket", ticket.number)]
+
+    @staticmethod
+    def _adds_to(turn: Turn, ticket: Ticket) -> bool:
+        """The resident's own open report of the same problem, told in other words ("还有
+        水是黄的"): the words go on the ticket as a note and to its handlers."""
+        words = str(turn.tracker.get_slot("report_text") or "").strip()[:500]
+        if not words or clean(words).text == clean(ticket.text).text or _SAID_AGAIN.search(
+                words):
+            return False  # said again ("楼道灯还是不亮"): on record, nobody bothered twice
+        add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=words)
+        _tell_handlers(turn, ticket, "utter_notify_detail_added", handlers_of(turn, ticket),
+                       key=f"{_inbound_id(turn) or words}:", words=words)
+        return True
 
     @staticmethod
     def _tell_more(turn: Turn, ticket: Ticket) -> None:
@@ -243,19 +267,12 @@ class Emergency(LinliAction):
         thing ("4号楼2单元电梯不动了", then "里面好像有人被困了") is in that report's place: the
         place is taken (never the household), and the report quoted for those alerted."""
         slots = turn.tracker.slots
-        number = slots.get("last_ticket")
-        if slots.get("building") is not None or not number:
-            return []
-        earlier = by_number(turn.session, number)
+        earlier = last_report(turn) if slots.get("building") is None else None
         said = str(turn.tracker.latest_message.get("text", ""))
-        same_thing = bool(_BACK_THERE.search(said)) or (
-            earlier is not None and earlier.category == category
-            and not _ELSEWHERE.search(said))
-        if earlier is None or earlier.building is None or earlier.reporter_id != turn.person.id \
-                or earlier.status not in OPEN or not same_thing:
+        if earlier is None or not (_BACK_THERE.search(said) or (
+                earlier.category == category and not _ELSEWHERE.search(said))):
             return []
-        place = {"building": earlier.building.number, "unit": earlier.unit,
-                 "room": earlier.room if earlier.scope != "shared" else None}
+        place = place_of(earlier)
         slots.update(place)
         text = slots.get("report_text") or said
         quoted = f"{earlier.number}: {earlier.text[:100]}"
@@ -333,7 +350,8 @@ def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | 
 
 
 class CorrectPlace(LinliAction):
-    """"不对，是5号楼" just after a report was filed: the place was wrong. A ticket nobody has
+    """"不对，是5号楼" just after a report was filed: the place was wrong (or, "对了 是2单元
+    301", not all there). A ticket nobody has
     started on moves to that building and to its grid member, who is told, as is the one it
     left; one already being worked on keeps its handler, who is told the corrected place."""
 
@@ -344,6 +362,9 @@ class CorrectPlace(LinliAction):
         number = turn.tracker.get_slot("last_ticket")
         ticket = by_number(turn.session, number) if number else None
         building = building_by_number(turn.session, turn.person, turn.entity("building"))
+        if building is None and ticket is not None and (turn.entity("unit") or turn.entity(
+                "room")):
+            building = ticket.building  # "对了 是2单元301": the rest of the same place
         if ticket is None or building is None or ticket.reporter_id != turn.person.id \
                 or ticket.status not in OPEN:
             return []  # not a correction of that report: the message is handled as itself

@@ -60,6 +60,9 @@ _CORRECTION = re.compile(r"不对|错了|说错|打错|搞错|写错|弄错|应�
 _REPHRASED = re.compile(r"不是.{1,12}?[\s,，、]*(?:是|而是)|我是说|我的意思是|"
                         r"\bnot (?:the |a |an |my |our )?[\w' ]{1,20}?[\s,]+(?:it'?s|its|but)\b|"
                         r"\bi mean(?:t)?\b", re.IGNORECASE)
+#: An afterthought about what was just reported: "对了 是2单元301", "oh and it's flat 301".
+_ADDITION = re.compile(r"对了|补充|忘了说|还有就是|\bby the way\b|\bbtw\b|\bforgot\b|"
+                       r"\boh and\b|\balso\b", re.IGNORECASE)
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
@@ -241,10 +244,9 @@ class FlowRunner:
             if replies:
                 return replies
 
-        # 4. "不对，是5号楼" right after a report was filed: its place was wrong.
-        if slots.get("last_ticket") and _CORRECTION.search(text) and any(
-                e["entity"] == "building" for e in context.parse.get("entities", [])) and (
-                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+        # 4. "不对，是5号楼", "对了 是2单元301" right after a report was filed: its place was
+        #    wrong or not all there.
+        if slots.get("last_ticket") and self._places_the_report(asked, stack, context.parse) \
                 and await self._taken("action_correct_place", dict(slots), context, replies):
             if asked is not None:
                 await self._ask(asked, slots, context, replies)
@@ -456,6 +458,22 @@ class FlowRunner:
         replies = [self.say("utter_report_amended", slots, report=_quote(text))]
         await self._ask(waiting, slots, context, replies)
         return replies
+
+    @staticmethod
+    def _places_the_report(asked: Step | None, stack: list[dict[str, Any]],
+                           parse: Mapping[str, Any]) -> bool:
+        """A place for the report just filed: said as a correction or an afterthought
+        ("不对，是5号楼", "对了 是2单元301"), or, at its contact question, on its own; with no
+        phone number in it (that answers the question)."""
+        entities = {e["entity"] for e in parse.get("entities", [])}
+        text = str(parse.get("text", ""))
+        if not entities & danger.PLACE_ENTITIES or "phone" in entities:
+            return False
+        if asked is None:
+            return bool(_CORRECTION.search(text) or _ADDITION.search(text))
+        return asked.optional and stack[-1]["flow"] in REPORTS and bool(
+            _CORRECTION.search(text) or _ADDITION.search(text)
+            or parse["intent"]["name"] in _PLACE_ONLY or not _sure(parse))
 
     @staticmethod
     def _places_the_doubt(state: dict[str, Any], parse: Mapping[str, Any]) -> bool:

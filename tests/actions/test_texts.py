@@ -39,7 +39,8 @@ ALWAYS = {
 #: Placeholders always filled in particular responses, though missing elsewhere: an
 #: emergency's place is said once it is known.
 ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
-             "utter_emergency_place_carried": {"place"},
+             "utter_emergency_place_carried": {"place"}, "utter_notify_detail_added": {"words"},
+             "utter_same_place": {"place"},
              # Counts, readers, quiet hours and a suggestion's status are always filled in.
              "utter_queue_head": {"emergencies", "shown"},
              "utter_notice_audience_preview": {"breakdown"},

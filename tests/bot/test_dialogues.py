@@ -477,3 +477,36 @@ def test_an_emergency_of_another_kind_after_a_report_is_asked_where(
     converse(talker(service, "li_shushu"), [
         ("4号楼2单元电梯不动了", ["BX-20261121-0001"]),
         ("楼道里冒烟了", ["JJ-20261121-0001", "是在哪里"])])
+
+
+SAME_PLACE = '/choose{"building": "8", "unit": "2", "room": "301"}'
+
+
+def test_what_is_added_after_a_report_is_filed_goes_on_it(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("8号楼厨房水管漏水了", ["BX-20261121-0001", "电话"]),
+        ("对了 是2单元301", ["8号楼2单元301"]),  # the rest of the place, not a phone number
+        ("还有 水是黄的", ["几号楼"]),  # offered "同上：8号楼2单元301" as the first button
+        (SAME_PLACE, ["BX-20261121-0001", "补充"]),  # the same problem: told more of it
+    ])
+    with sessions() as session:
+        tickets = session.scalars(select(Ticket)).all()
+        assert [(t.number, t.unit, t.room) for t in tickets] == [("BX-20261121-0001", "2", "301")]
+        assert "还有 水是黄的" in [e.note for e in tickets[0].events if e.kind == "note"]
+        handler = tickets[0].assignee
+        assert handler is not None
+        told = session.scalars(select(OutboxMessage.text).where(
+            OutboxMessage.chat_id == handler.identities[0].external_id)).all()
+        assert any("水是黄的" in text for text in told)
+
+
+def test_another_report_just_after_one_is_offered_its_place(
+        service: ConversationService) -> None:
+    say = talker(service, "walk_in")
+    converse(say, [("8号楼2单元301厨房水管漏水了", ["BX-20261121-0001", "电话"])])
+    replies = asyncio.run(service.handle(Incoming("shell", "walk_in", "walk_in",
+                                                  "还有 卫生间的灯也不亮了", message_id="lamp")))
+    assert "几号楼" in replies[-1]["text"]
+    assert replies[-1]["buttons"][0] == {"title": "同上：8号楼2单元301", "payload": SAME_PLACE}
+    converse(say, [(SAME_PLACE, ["BX-20261121-0002", "8号楼2单元301"])])
