@@ -312,6 +312,8 @@ class FlowRunner:
             elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
                     context.parse.get("text", "")):
                 return self._cancelled(state, waiting)  # staff will find out by phone
+            elif self._signs_off(stack, context.parse):
+                return self._cancelled(state, waiting, "utter_flow_left")
             else:
                 replies = []
                 if intent == EMERGENCY and not waiting.verbatim \
@@ -534,14 +536,27 @@ class FlowRunner:
             and parse["intent"]["name"] == "ticket_cancel" and _sure(parse) \
             and not any(e["entity"] == "ticket_id" for e in parse.get("entities", []))
 
-    def _cancelled(self, state: dict[str, Any], waiting: Step) -> list[Reply]:
-        """Cancel words at a question end its flow. A question asked once the flow's work is
-        done (where an emergency is: its ticket and alerts stand) says its own ``on_cancel``;
-        what an emergency interrupted is then offered back."""
+    @staticmethod
+    def _signs_off(stack: list[dict[str, Any]], parse: Mapping[str, Any]) -> bool:
+        """"先这样吧 拜拜" at a question, or thanks and nods a second time in a row: the
+        resident is done with it, and asking again would only go round in circles."""
+        intent = parse["intent"]["name"]
+        if intent == "goodbye" and _sure(parse):
+            return True
+        if intent not in _SMALL_TALK or not _sure(parse):
+            return False
+        stack[-1]["small_talk"] = stack[-1].get("small_talk", 0) + 1
+        return bool(stack[-1]["small_talk"] >= 2)
+
+    def _cancelled(self, state: dict[str, Any], waiting: Step,
+                   said: str = "utter_flow_cancelled") -> list[Reply]:
+        """Cancel words at a question end its flow (``said`` there). A question asked once
+        the flow's work is done (where an emergency is: its ticket and alerts stand) says its
+        own ``on_cancel``; what an emergency interrupted is then offered back."""
         slots: dict[str, Any] = state["slots"]
         state["stack"].clear()
         self._clear_flow_slots(slots)
-        replies = [self.say(waiting.on_cancel or "utter_flow_cancelled", slots)]
+        replies = [self.say(waiting.on_cancel or said, slots)]
         self._offer_back(state, replies)
         return replies
 

@@ -421,6 +421,22 @@ def test_what_is_wrong_said_again_joins_the_report_and_the_question_is_asked_aga
         assert session.scalar(select(Ticket.text)) == f"空调漏水了 {rephrased}"
 
 
+@pytest.mark.parametrize("answers", [["先这样吧 拜拜"], ["谢谢", "谢谢"], ["好的", "谢谢"]])
+def test_goodbye_or_thanks_twice_at_a_question_leaves_it_instead_of_going_round(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        answers: list[str]) -> None:
+    nlu.readings["先这样吧 拜拜"] = parsed("goodbye")
+    nlu.readings["谢谢"] = parsed("thank")
+    assert "几号楼" in say(service, "walk_in", "楼上装修太吵了")
+    *before, last = answers
+    for answer in before:
+        assert "几号楼" in say(service, "walk_in", answer)  # asked once more
+    said = say(service, "walk_in", last)
+    assert "还没登记" in said and "几号楼" not in said
+    assert tickets(sessions) == []
+    assert "几号楼" not in say(service, "walk_in", "好的")  # nothing is asked any more
+
+
 @pytest.mark.parametrize(("said", "confidence", "replied"), [
     ("好的", 1.0, "还有别的事随时说"), ("不用了", 1.0, "有需要随时找我"),
     ("就在我家", 0.46, "没太明白")])
