@@ -204,9 +204,7 @@ class OpenTicket(LinliAction):
         if not words or clean(words).text == clean(ticket.text).text or _SAID_AGAIN.search(
                 words):
             return False  # said again ("楼道灯还是不亮"): on record, nobody bothered twice
-        add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=words)
-        _tell_handlers(turn, ticket, "utter_notify_detail_added", handlers_of(turn, ticket),
-                       key=f"{_inbound_id(turn) or words}:", words=words)
+        pass_on(turn, ticket, words)
         return True
 
     @staticmethod
@@ -347,6 +345,33 @@ def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | 
     turn.say("utter_emergency_place_noted",
              place=place_text(building.number, ticket.unit, ticket.room, turn.language),
              grid_member=grid_member.name if grid_member else "")
+
+
+def pass_on(turn: Turn, ticket: Ticket, words: str) -> None:
+    """The resident's words about their ticket, on it as a note and to its handlers."""
+    add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=words)
+    _tell_handlers(turn, ticket, "utter_notify_detail_added", handlers_of(turn, ticket),
+                   key=f"{_inbound_id(turn) or words}:", words=words)
+
+
+class PassOnToHandler(LinliAction):
+    """"能不能今天来修" just after a report was filed: a word for whoever handles it, passed
+    on rather than read as a suggestion or a question for the FAQ."""
+
+    def name(self) -> str:
+        return "action_pass_on"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("last_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        words = str(turn.tracker.latest_message.get("text", "")).strip()[:500]
+        if ticket is None or ticket.reporter_id != turn.person.id or ticket.status not in OPEN \
+                or not words:
+            return []
+        pass_on(turn, ticket, words)
+        turn.say("utter_passed_on", **ticket_values(turn.runtime, ticket, turn.language),
+                 words=words)
+        return [SlotSet("taken", True)]
 
 
 class CorrectPlace(LinliAction):

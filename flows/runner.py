@@ -63,6 +63,31 @@ _REPHRASED = re.compile(r"不是.{1,12}?[\s,，、]*(?:是|而是)|我是说|我
 #: An afterthought about what was just reported: "对了 是2单元301", "oh and it's flat 301".
 _ADDITION = re.compile(r"对了|补充|忘了说|还有就是|\bby the way\b|\bbtw\b|\bforgot\b|"
                        r"\boh and\b|\balso\b", re.IGNORECASE)
+#: Just after a report: the resident drops it ("算了 不报了", "我自己换个灯泡", "no need to come,
+#: I fixed it").
+_DROPS_REPORT = re.compile(r"不报了|不修了|不用修了|不用来了|别来了|不用派人|"
+                           r"自己(?:换|修|弄|搞|处理)|我自己来|\bno need to come\b|"
+                           r"\bdon'?t (?:need to )?come\b|"
+                           r"\bi'?ll (?:fix|sort|do) it myself\b|\bi (?:fixed|sorted) it\b|"
+                           r"\bcancel (?:the|my|that) (?:report|repair|request|ticket)\b",
+                           re.IGNORECASE)
+#: ... or asks about the visit ("能不能today来修", "can someone come this afternoon").
+_ABOUT_THE_VISIT = re.compile(
+    r"来修|来看|上门|过来|来一趟|来人|几点来|什么时候来|早点|尽快|快点修|(?:今天|明天|上午|下午|晚上|周末)"
+    r".{0,4}(?:来|修|在家)|(?:在家|有人)(?:等|在)|"
+    r"\b(?:come|visit|fix it|send someone|pop round)\b.{0,25}\b(?:today|tomorrow|morning|"
+    r"afternoon|evening|tonight|weekend|asap|soon|now)\b|\btoday\b|\bi'?m (?:home|in) "
+    r"(?:all day|until|till|after|before)\b", re.IGNORECASE)
+#: Small talk, which answers no question that wants words ("ok thanks" for a suggestion).
+_NO_CONTENT = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
+#: A time the resident asks for ("今天下午", "tomorrow", "I'm home till 5"): a word for the
+#: handler even when it reads as a status question.
+_WHEN_WANTED = re.compile(r"今天|明天|后天|上午|下午|晚上|周末|\d+点|在家|"
+                          r"\b(?:today|tomorrow|tonight|this (?:morning|afternoon|evening)|"
+                          r"weekend|i'?m (?:home|in))\b", re.IGNORECASE)
+#: Readings that are about reports themselves: never taken for a word about the last one.
+_ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
+                            "ticket_status", "ticket_cancel"})
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
@@ -251,6 +276,22 @@ class FlowRunner:
             if asked is not None:
                 await self._ask(asked, slots, context, replies)
             return replies
+
+        # 4b. Right after a report: "算了 不报了 我自己换个灯泡" withdraws it (asked first);
+        #     "能不能今天来修" is a word for whoever handles it.
+        if slots.get("last_ticket") and (intent not in _ABOUT_REPORTS or (
+                intent == "ticket_status" and _WHEN_WANTED.search(text))) and (
+                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)):
+            if _DROPS_REPORT.search(text):
+                intent = "ticket_cancel"
+                context = dataclasses.replace(context, parse={
+                    **context.parse, "intent": {"name": intent, "confidence": 1.0},
+                    "entities": [{"entity": "ticket_id", "value": slots["last_ticket"]}]})
+            elif _ABOUT_THE_VISIT.search(text) and await self._taken(
+                    "action_pass_on", dict(slots), context, replies):
+                if asked is not None:
+                    await self._ask(asked, slots, context, replies)
+                return replies
 
         # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).
@@ -709,6 +750,9 @@ class FlowRunner:
                 slots[slot] = str(chosen[0])
                 return True
             text = str(parse.get("text", "")).strip()
+            if not (step.verbatim or step.validate) and _sure(parse) \
+                    and parse["intent"]["name"] in _NO_CONTENT:
+                return False  # "ok thanks" is no suggestion (a validated answer is told why)
             if text:
                 slots[slot] = text
             return bool(text)

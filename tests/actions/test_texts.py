@@ -40,7 +40,7 @@ ALWAYS = {
 #: emergency's place is said once it is known.
 ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
              "utter_emergency_place_carried": {"place"}, "utter_notify_detail_added": {"words"},
-             "utter_same_place": {"place"},
+             "utter_same_place": {"place"}, "utter_passed_on": {"words"},
              # Counts, readers, quiet hours and a suggestion's status are always filled in.
              "utter_queue_head": {"emergencies", "shown"},
              "utter_notice_audience_preview": {"breakdown"},

@@ -510,3 +510,26 @@ def test_another_report_just_after_one_is_offered_its_place(
     assert "几号楼" in replies[-1]["text"]
     assert replies[-1]["buttons"][0] == {"title": "同上：8号楼2单元301", "payload": SAME_PLACE}
     converse(say, [(SAME_PLACE, ["BX-20261121-0002", "8号楼2单元301"])])
+
+
+def test_right_after_a_report_dropping_it_withdraws_it_and_a_word_goes_to_the_handler(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("8号楼楼道灯坏了", ["BX-20261121-0001"]),
+        ("能不能今天下午来修 我在家", ["王芳", "今天下午"]),  # passed on, not a suggestion
+        ("算了 不报了 我自己换个灯泡", ["确定要撤销", "BX-20261121-0001"]),  # asked first
+        ("确定", ["已撤销"]),
+    ])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.status == TicketStatus.CANCELLED
+        assert "能不能今天下午来修 我在家" in [e.note for e in ticket.events]
+        assert session.scalar(select(Suggestion)) is None
+
+
+def test_thanks_is_no_suggestion(service: ConversationService,
+                                 sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("我有个建议", ["建议"]), ("ok thanks", ["建议"]), ("谢谢", ["还没登记"])])
+    with sessions() as session:
+        assert session.scalar(select(Suggestion)) is None
