@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk.events import SlotSet
@@ -21,6 +22,16 @@ from store.events import (
     upcoming,
 )
 from store.models import Event, EventSignup, Person, SignupStatus
+
+#: Asking about one's own sign-ups: "我报上了吗", "我现在报了哪些活动", "am I signed up".
+_MINE = re.compile(r"我(?:都|现在|已经|一共)?报(?:了|上|过|名了)|报上了吗|报名成功了吗|报好了吗|"
+                   r"我的(?:报名|活动)|\bmy (?:sign ?-?ups?|events|bookings|places?)\b|"
+                   r"\b(?:am i|did i|have i|was i) (?:signed|sign|booked|registered|get|got|in)\b|"
+                   r"\bwhat (?:did|have) i (?:sign|book)", re.IGNORECASE)
+#: Asking when or where the event just signed up for is: "几点开始", "where is it".
+_ABOUT_IT = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地点|地方|带什么|要带|"
+                       r"\bwhen\b|\bwhat time\b|\bwhere\b|\bwhich room\b|\bbring\b",
+                       re.IGNORECASE)
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
@@ -51,12 +62,42 @@ class ListEvents(LinliAction):
         return "action_list_events"
 
     def act(self, turn: Turn) -> Events:
+        if _answered_about_own(turn):
+            return []
         events = upcoming(turn.session, turn.person.community_id, turn.runtime.now())
         if not events:
             raise ActionRefusedError("utter_events_none")
         for event in events[:6]:
             turn.say("utter_event_item", **_values(turn, event, turn.language))
         return []
+
+
+def _answered_about_own(turn: Turn) -> bool:
+    """"我报上了吗" or "几点开始" about the resident's own sign-ups: each with its status, or
+    when and where the one just signed up for is; False when the message asks no such
+    thing (or names an event: that one is asked about)."""
+    said = str(turn.tracker.latest_message.get("text", ""))
+    if turn.entity("event"):
+        return False
+    now = turn.runtime.now()
+    if _MINE.search(said):
+        mine = signups_of(turn.session, turn.person, now)
+        if not mine:
+            turn.say("utter_no_signups")
+            return False  # and what is on, to sign up for
+        for signup in mine[:6]:
+            event = turn.session.get(Event, signup.event_id)
+            assert event is not None
+            turn.say("utter_my_signup", **_values(turn, event, turn.language),
+                     count=str(signup.count), status=turn.runtime.responses.label(
+                         "signup", signup.status.value, turn.language))
+        return True
+    last = turn.tracker.get_slot("last_event")
+    event = find(turn.session, turn.person.community_id, now, str(last)) if last else None
+    if event is not None and _ABOUT_IT.search(said):
+        turn.say("utter_event_item", **_values(turn, event, turn.language))
+        return True
+    return False
 
 
 class SignUp(LinliAction):
@@ -69,6 +110,8 @@ class SignUp(LinliAction):
         now = turn.runtime.now()
         name = turn.entity("event")
         event = find(turn.session, turn.person.community_id, now, name) if name else None
+        if event is None and _answered_about_own(turn):
+            return []  # "我报上了吗" is no new sign-up
         if event is None:
             events = upcoming(turn.session, turn.person.community_id, now)
             if len(events) != 1:
@@ -98,7 +141,7 @@ class SignUp(LinliAction):
                 EventSignup.status == SignupStatus.WAITLISTED,
                 EventSignup.id <= result.signup.id))
             turn.say("utter_event_waitlisted", **values, position=str(position))
-        return []
+        return [SlotSet("last_event", event.key)]
 
 
 def _active_signup(turn: Turn, signup_id: str | None) -> tuple[EventSignup, Event]:

@@ -293,6 +293,12 @@ class FlowRunner:
                     await self._ask(asked, slots, context, replies)
                 return replies
 
+        # 4c. Just after a sign-up, a short question the NLU cannot place ("when is it") is
+        #     about that event (actions/events.py answers it, or lists what is on).
+        if slots.get("last_event") and asked is None and len(text) <= 24 and (
+                intent == "out_of_scope" or not _sure(context.parse)) and intent != EMERGENCY:
+            intent = "event_list"
+
         # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).
         announced = state.pop("announced", None)

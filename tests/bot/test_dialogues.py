@@ -533,3 +533,18 @@ def test_thanks_is_no_suggestion(service: ConversationService,
         ("我有个建议", ["建议"]), ("ok thanks", ["建议"]), ("谢谢", ["还没登记"])])
     with sessions() as session:
         assert session.scalar(select(Suggestion)) is None
+
+
+def test_follow_ups_after_a_sign_up_are_about_ones_own(service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("我报上了吗", ["没有报名的活动", "哪个活动"]),  # none yet: which to sign up for
+        ("我要报名包饺子", ["报名成功"]),
+        ("我报上了吗", ["✅ 邻里包饺子", "已确认"]),
+    ])
+    said = "\n".join(talker(service, "walk_in")("几点开始"))
+    assert "邻里包饺子" in said and "露天电影" not in said  # the one just signed up for
+    converse(talker(service, "anna_w", "rest"), [
+        ("sign me up for the movie night", ["You're in"]),
+        ("when is it", ["Outdoor movie night", "19:00"]),
+        ("what did I sign up for", ["✅ Outdoor movie night", "confirmed"]),
+    ])
