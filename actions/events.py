@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.runtime import Runtime
+from nlu.entities import party_size
+from nlu.text import clean
 from store.events import (
     EventFullError,
     cancel,
     find,
+    resize,
     seats_taken,
     sign_up,
     signups_of,
@@ -142,6 +145,32 @@ class SignUp(LinliAction):
                 EventSignup.id <= result.signup.id))
             turn.say("utter_event_waitlisted", **values, position=str(position))
         return [SlotSet("last_event", event.key)]
+
+
+class ResizeSignup(LinliAction):
+    """"不对 是3个人" just after signing up: the party is that size now, if there is room."""
+
+    def name(self) -> str:
+        return "action_resize_signup"
+
+    def act(self, turn: Turn) -> Events:
+        now = turn.runtime.now()
+        key = turn.tracker.get_slot("last_event")
+        event = find(turn.session, turn.person.community_id, now, str(key)) if key else None
+        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
+        count = party_size(said)
+        signup = next((s for s in signups_of(turn.session, turn.person, now)
+                       if event is not None and s.event_id == event.id), None)
+        if event is None or signup is None or count is None or not 0 < count <= 10:
+            return []
+        values = _values(turn, event, turn.language)
+        if resize(turn.session, signup, count, now):
+            turn.say("utter_event_resized", **values, count=str(count))
+        else:  # as many as the places free and their own: the most it can be
+            most = event.capacity - seats_taken(turn.session, event) + signup.count
+            turn.say("utter_event_no_room_for", **{**values, "left": str(most)},
+                     count=str(count))
+        return [SlotSet("taken", True)]
 
 
 def _active_signup(turn: Turn, signup_id: str | None) -> tuple[EventSignup, Event]:

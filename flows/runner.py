@@ -15,9 +15,11 @@ from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu import danger
 from nlu.data_rights import read_data_request
+from nlu.entities import party_size
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
+from nlu.text import clean
 
 #: Slots a flow may take from the NLU's entities.
 ENTITY_SLOTS = ("building", "unit", "room", "category", "ticket_id")
@@ -293,8 +295,14 @@ class FlowRunner:
                     await self._ask(asked, slots, context, replies)
                 return replies
 
-        # 4c. Just after a sign-up, a short question the NLU cannot place ("when is it") is
-        #     about that event (actions/events.py answers it, or lists what is on).
+        # 4c. Just after a sign-up: "不对 是3个人" changes how many come; a short question the
+        #     NLU cannot place ("when is it") is about that event (actions/events.py answers
+        #     it, or lists what is on).
+        if slots.get("last_event") and asked is None and party_size(clean(text).text) \
+                and (intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)) \
+                and not any(e["entity"] == "event" for e in context.parse.get("entities", [])) \
+                and await self._taken("action_resize_signup", dict(slots), context, replies):
+            return replies
         if slots.get("last_event") and asked is None and len(text) <= 24 and (
                 intent == "out_of_scope" or not _sure(context.parse)) and intent != EMERGENCY:
             intent = "event_list"

@@ -225,6 +225,15 @@ def _counts(text: str, out: _Collector) -> None:
                 out.add("count", start, m.end(), str(n), name)
 
 
+def party_size(text: str) -> int | None:
+    """How many people ``text`` (clean text) says are coming ("是3个人", "3 of us"), if it
+    says so once."""
+    out = _Collector()
+    _counts(text, out)
+    sizes = {f.value for f in out.found}
+    return int(sizes.pop()) if len(sizes) == 1 else None
+
+
 def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:
     this_week = today + dt.timedelta(days=weekday - today.weekday())
     if modifier.startswith(("下下",)):

@@ -80,6 +80,22 @@ def sign_up(session: Session, event: Event, person: Person, count: int,
     return SignupResult(signup, already=False)
 
 
+def resize(session: Session, signup: EventSignup, count: int, now: dt.datetime) -> bool:
+    """Change how many come with ``signup``; False (nothing changed) when a confirmed one
+    would take more places than are free. Places given back go to the waitlist."""
+    event = session.get(Event, signup.event_id)
+    assert event is not None
+    if signup.status == SignupStatus.CONFIRMED and count > signup.count and \
+            seats_taken(session, event) - signup.count + count > event.capacity:
+        return False
+    smaller = count < signup.count
+    signup.count, signup.updated_at = count, now
+    session.flush()
+    if smaller and signup.status == SignupStatus.CONFIRMED:
+        promote(session, event, now)
+    return True
+
+
 def signups_of(session: Session, person: Person, now: dt.datetime) -> Sequence[EventSignup]:
     """A person's active sign-ups for events still to come."""
     return session.scalars(select(EventSignup).join(Event).where(

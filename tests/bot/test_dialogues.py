@@ -548,3 +548,15 @@ def test_follow_ups_after_a_sign_up_are_about_ones_own(service: ConversationServ
         ("when is it", ["Outdoor movie night", "19:00"]),
         ("what did I sign up for", ["✅ Outdoor movie night", "confirmed"]),
     ])
+
+
+def test_how_many_come_is_corrected_just_after_signing_up(service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("我要报名包饺子", ["报名成功", "共 1 人"]),
+        ("不对 是3个人", ["改成 3 人"]),
+        ("我报上了吗", ["3 人"]),
+    ])
+    converse(talker(service, "anna_w", "rest"), [
+        ("sign me up for the clean-up", ["You're in"]),
+        ("actually there will be 5 of us", ["at most 3", "stands as it was"]),
+    ])
