@@ -22,6 +22,7 @@ from actions.names import person_name
 from actions.notify import notify
 from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
+from nlu import danger
 from nlu.text import clean
 from store.conflict import Accused
 from store.models import (
@@ -321,6 +322,44 @@ class EmergencyPlace(LinliAction):
         return []
 
 
+#: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
+_AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
+                      r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"
+                      r"bathroom|living room|balcony)\b|\bin (?:the|my) (?:kitchen|bedroom|"
+                      r"bathroom|living room)\b", re.IGNORECASE)
+
+
+class EmergencyWords(LinliAction):
+    """Words said while "where is it?" waits that name no building: an all-clear ("已经灭了
+    没事了") stands the alert down, told to those alerted; a room of one's home ("在厨房") is
+    the registered home; anything else ("5th floor", "很浓") goes on the ticket and to those
+    alerted, and the question is not asked again in full."""
+
+    def name(self) -> str:
+        return "action_emergency_words"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("emergency_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        said = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
+        if ticket is None or not said or said.startswith("/"):
+            return []
+        home = turn.person.household
+        if home is not None and _AT_HOME.search(said) and not _ELSEWHERE.search(said):
+            return [SlotSet("building", home.building.number), SlotSet("unit", home.unit),
+                    SlotSet("room", home.room)]
+        over = "all_clear" in danger.read(clean(said).text).elsewhere
+        add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=said)
+        _alert(turn, ticket, "utter_notify_emergency_all_clear" if over
+               else "utter_notify_emergency_words", _on_duty(turn, [ticket.assignee]),
+               key=f"{_inbound_id(turn) or said}:", words=said)
+        if over:
+            turn.say("utter_emergency_all_clear")
+            return [SlotSet("taken", True), SlotSet("stand_down", True)]
+        turn.say("utter_emergency_words_passed", words=said)
+        return [SlotSet("taken", True)]
+
+
 def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | None,
                     room: str | None) -> None:
     """Put the emergency ``ticket`` at ``building`` (its first place, or a corrected one):
@@ -438,10 +477,11 @@ def _on_duty(turn: Turn, first: list[Person | None]) -> list[Person]:
     return list(dict.fromkeys(p for p in people if p is not None and p.id != turn.person.id))
 
 
-def _alert(turn: Turn, ticket: Ticket, response: str, people: list[Person],
+def _alert(turn: Turn, ticket: Ticket, response: str, people: list[Person], key: str = "",
            **values: Any) -> None:
     """An urgent notification to each of ``people`` in their language, with the work
-    buttons; a place not known yet is said so rather than left blank."""
+    buttons; a place not known yet is said so rather than left blank. ``key`` tells one
+    such notification from the next."""
     photo = first_photo(turn)
     for person in people:
         language = person.language or "zh"
@@ -449,7 +489,7 @@ def _alert(turn: Turn, ticket: Ticket, response: str, people: list[Person],
         if not found["place"]:
             found["place"] = turn.runtime.responses.render("utter_emergency_place_pending",
                                                            language).text
-        notify(turn, person, response, f"ticket:{ticket.number}:{response}:{person.id}",
+        notify(turn, person, response, f"ticket:{ticket.number}:{response}:{key}{person.id}",
                photo=photo, urgent=True, **{**found, **values})
 
 

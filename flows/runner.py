@@ -367,6 +367,10 @@ class FlowRunner:
             elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
                     context.parse.get("text", "")):
                 return self._cancelled(state, waiting)  # staff will find out by phone
+            elif stack[-1]["flow"] == EMERGENCY and not waiting.from_text and (
+                    intent in _SMALL_TALK or not _sure(context.parse)) \
+                    and await self._heard_about_the_emergency(state, waiting, context, replies):
+                return replies
             elif self._signs_off(stack, context.parse):
                 return self._cancelled(state, waiting, "utter_flow_left")
             else:
@@ -590,6 +594,27 @@ class FlowRunner:
         return bool(stack) and stack[-1]["flow"] in REPORTS \
             and parse["intent"]["name"] == "ticket_cancel" and _sure(parse) \
             and not any(e["entity"] == "ticket_id" for e in parse.get("entities", []))
+
+    async def _heard_about_the_emergency(self, state: dict[str, Any], waiting: Step,
+                                         context: Context, replies: list[Reply]) -> bool:
+        """Words at "where is it?" that name no building (actions: ``EmergencyWords``): the
+        home they point at answers it; an all-clear ends the question; anything else was
+        passed on, and the question waits without being asked again."""
+        slots = state["slots"]
+        await self.run_action("action_emergency_words", slots, context, replies)
+        if slots.get(waiting.name) is not None:  # "在厨房": at home
+            state["stack"][-1]["step"] += 1
+            if waiting.validate:
+                await self.run_action(waiting.validate, slots, context, replies)
+            state["ran"] = await self._advance(state["stack"], slots, context, replies)
+            return True
+        if not slots.pop("taken", False):
+            return False
+        if slots.pop("stand_down", False):
+            state["stack"].clear()
+            self._clear_flow_slots(slots)
+            self._offer_back(state, replies)
+        return True
 
     @staticmethod
     def _signs_off(stack: list[dict[str, Any]], parse: Mapping[str, Any]) -> bool:

@@ -560,3 +560,26 @@ def test_how_many_come_is_corrected_just_after_signing_up(service: ConversationS
         ("sign me up for the clean-up", ["You're in"]),
         ("actually there will be 5 of us", ["at most 3", "stands as it was"]),
     ])
+
+
+def test_what_is_said_while_an_emergency_waits_for_its_place_is_heard(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [  # registered at 12号楼1单元302
+        ("我闻到一股煤气味 是不是漏气了", ["JJ-20261121-0001", "是在哪里"]),
+        ("是的 很浓 在厨房", ["12号楼1单元302"]),  # a room of one's home is the home
+    ])
+    converse(talker(service, "walk_in"), [
+        ("I smell gas in the stairwell", ["JJ-20261121-0002", "Where is it"]),
+        ("yes it's quite strong, 5th floor", ["passed on", "5th floor"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("厨房着火了!!!", ["是在哪里"]),
+        ("已经灭了 没事了 虚惊一场", ["没事就好"]),
+        ("好的", ["还有别的事"]),  # the place is not asked again
+    ])
+    with sessions() as session:
+        notes = {e.note for t in session.scalars(select(Ticket)) for e in t.events
+                 if e.kind == "note"}
+        assert {"yes it's quite strong, 5th floor", "已经灭了 没事了 虚惊一场"} <= notes
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert any("解除" in text and "虚惊一场" in text for text in told)
