@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
@@ -91,6 +92,50 @@ class ValidateBuilding(LinliAction):
         turn.say("utter_ask_building_again",
                  buildings=building_numbers(turn.session, turn.person))
         return [SlotSet("building", None)]
+
+
+#: Words that say where one lives: a registered home changes on these without asking.
+_LIVES = re.compile(r"我住|住在|我家在|我家是|家住|搬|新家|新地址|改地址|地址改|"
+                    r"\bi live\b|\bi'?ve moved\b|\bmoved\b|\bmy (?:new )?(?:address|flat|"
+                    r"apartment|home) is\b|\bi'?m (?:in|at) (?:building|block|bldg|flat)\b",
+                    re.IGNORECASE)
+
+
+def _new_home(turn: Turn) -> tuple[str, str | None, str | None]:
+    slots = turn.tracker.get_slot
+    return str(slots("building")), slots("unit"), slots("room")
+
+
+class CheckMove(LinliAction):
+    """A registered home is changed only when the words say the resident lives there (or
+    they confirm): a place said in passing is no move."""
+
+    def name(self) -> str:
+        return "action_check_move"
+
+    def act(self, turn: Turn) -> Events:
+        home = turn.person.household
+        said = str(turn.tracker.latest_message.get("text", ""))
+        building, unit, room = _new_home(turn)
+        if home is None or _LIVES.search(said) or said.startswith("/") or (
+                home.building.number, home.unit, home.room) == (building, unit, room):
+            return [SlotSet("move_ok", True)]
+        return []
+
+
+class AskMove(LinliAction):
+    """"您搬到13号楼2单元了吗？", naming the home registered now."""
+
+    def name(self) -> str:
+        return "action_ask_move"
+
+    def act(self, turn: Turn) -> Events:
+        home = turn.person.household
+        assert home is not None
+        turn.dispatcher.utter_message(
+            response="utter_confirm_move", place=place_text(*_new_home(turn), turn.language),
+            home=place_text(home.building.number, home.unit, home.room, turn.language))
+        return []
 
 
 class RegisterHousehold(LinliAction):

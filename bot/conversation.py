@@ -564,7 +564,10 @@ class ConversationService:
             return await self._unsupported(incoming, turn.person_id, parse, now)
         # An "ok" or "？？？" goes on in the language the conversation is in, if it is in one.
         if language in SUPPORTED and not (spoken and says_no_language(clean(understood).text)):
-            turn.language = turn.state["spoken"] = language
+            turn.language = language
+            asked = self.runner.waiting_step(turn.state.get("stack") or [])
+            if asked is None or not asked.from_text:  # a notice's English text is no switch
+                turn.state["spoken"] = language
         context = Context(self._sender_key(incoming), turn.person_id, turn.language, parse, now,
                           in_handoff=turn.in_handoff)
         assert turn.state is not None

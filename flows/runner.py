@@ -114,7 +114,8 @@ EMERGENCY = "report_emergency"
 #: alarming ("就在3号楼门口") at about 0.6.
 EMERGENCY_CONFIDENCE = 0.85
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
-FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup")
+FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup",
+              "move_ok")
 
 
 class Position(TypedDict):
@@ -718,6 +719,9 @@ class FlowRunner:
                 continue
             step = flow.steps[frame["step"]]
             if step.kind == "confirm":  # asked every time: a yes is never carried over
+                if step.unless and slots.get(step.unless) is not None:
+                    frame["step"] += 1  # nothing that needs asking
+                    continue
                 if step.about and slots.get(step.about) is None:
                     frame["step"] = len(flow.steps)  # nothing was chosen: nothing to confirm
                     continue

@@ -583,3 +583,22 @@ def test_what_is_said_while_an_emergency_waits_for_its_place_is_heard(
         assert {"yes it's quite strong, 5th floor", "已经灭了 没事了 虚惊一场"} <= notes
         told = session.scalars(select(OutboxMessage.text)).all()
         assert any("解除" in text and "虚惊一场" in text for text in told)
+
+
+def test_a_place_said_in_passing_changes_no_registered_home_unasked(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    def home() -> tuple[str, str | None, str | None]:
+        with sessions() as session:
+            person = session.scalar(select(Person).where(Person.name == "李叔叔"))
+            assert person is not None and person.household is not None
+            return (person.household.building.number, person.household.unit,
+                    person.household.room)
+
+    converse(talker(service, "li_shushu"), [
+        ("我要投诉 隔壁装修天天早上七点就开始砸墙", ["TS-20261121-0001"]),
+        ("是13号楼2单元的", ["12号楼1单元302", "要改成13号楼2单元吗"]),
+        ("不是 是装修那家", ["住址没改"]),
+    ])
+    assert home() == ("12", "1", "302")
+    converse(talker(service, "li_shushu"), [("我搬到5号楼3单元201了", ["5号楼3单元201"])])
+    assert home() == ("5", "3", "201")
