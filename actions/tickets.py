@@ -241,6 +241,9 @@ class Emergency(LinliAction):
         category = turn.tracker.get_slot("category") or "other"
         carried = self._place_just_reported(turn, category)
         advice_name = f"utter_emergency_advice_{category}"
+        if _AT_RISK.search(str(turn.tracker.get_slot("report_text") or
+                               turn.tracker.latest_message.get("text", ""))):
+            advice_name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
         if not turn.runtime.responses.has(advice_name):
             advice_name = "utter_emergency_advice_other"
         advice = turn.runtime.responses.render(advice_name, turn.language).text
@@ -322,6 +325,10 @@ class EmergencyPlace(LinliAction):
         return []
 
 
+#: Someone who may take their own life: the advice is to stay with them, not to lock a door.
+_AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割腕|"
+                      r"\b(?:jump|jumping)\b|\bsuicid\w*|\bkill (?:him|her|them)sel(?:f|ves)\b|"
+                      r"\bend (?:his|her|their) life\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"

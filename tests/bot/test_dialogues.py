@@ -602,3 +602,13 @@ def test_a_place_said_in_passing_changes_no_registered_home_unasked(
     assert home() == ("12", "1", "302")
     converse(talker(service, "li_shushu"), [("我搬到5号楼3单元201了", ["5号楼3单元201"])])
     assert home() == ("5", "3", "201")
+
+
+@pytest.mark.parametrize("said", ["有人坐在5号楼楼顶边上 好像要跳",
+                                  "someone is sitting on the roof edge of block 5, looks like "
+                                  "he is going to jump"])
+def test_someone_who_may_jump_gets_advice_to_stay_with_them_not_to_lock_a_door(
+        service: ConversationService, said: str) -> None:
+    replied = "\n".join(talker(service, "walk_in")(said))
+    assert "110" in replied and ("陪着" in replied or "stay with them" in replied)
+    assert "锁好门" not in replied and "lock the door" not in replied
