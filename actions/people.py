@@ -126,7 +126,11 @@ def minutes(runtime: Runtime) -> str:
 _ENDING = ("不用了", "不需要了", "算了", "没事了", "结束", "结束对话", "结束人工", "再见", "拜拜",
            "不聊了", "就这样", "bye", "goodbye", "bye bye", "byebye", "end", "end chat", "stop",
            "never mind", "nevermind", "no need", "that's all", "that's it", "i'm done",
-           "all done")
+           "all done",
+           # ... and the matter sorted meanwhile: "算了没事了 我自己弄好了", "I figured it out"
+           "我自己弄好了", "自己弄好了", "自己解决了", "已经解决了",
+           "i figured it out", "figured it out", "i fixed it", "fixed it", "i sorted it",
+           "sorted", "it's fine now", "all good", "all sorted")
 _POLITE = ("好的", "好", "谢谢", "谢谢你", "谢谢您", "谢了", "多谢", "了", "啦", "吧", "哈", "嗯",
            "那", "那就", "先", "ok", "okay", "thanks", "thank you", "thx", "cheers", "then",
            "for now")

@@ -61,14 +61,16 @@ def test_a_handoff_survives_a_restart(sessions: sessionmaker[Session],
 
 @pytest.mark.parametrize("text", ["不用了", "不用了，谢谢", "算了", "好的谢谢，再见", "结束",
                                   "bye", "ok bye", "Thanks, bye!", "never mind", "that's all",
-                                  "没事了 谢谢"])
+                                  "没事了 谢谢", "算了没事了 我自己弄好了",
+                                  "never mind, I figured it out"])
 def test_the_resident_ends_a_handoff_in_their_own_words(text: str) -> None:
     assert ends_handoff(text)
 
 
 @pytest.mark.parametrize("text", ["谢谢", "好的", "算了，我自己去物业问吧", "不用了吗？几点来",
                                   "thanks", "stop the noise upstairs please", "ok",
-                                  "bye the way the lift is broken", "end of the corridor"])
+                                  "bye the way the lift is broken", "end of the corridor",
+                                  "好了", "not fixed yet"])
 def test_other_lines_keep_the_handoff(text: str) -> None:
     assert not ends_handoff(text)
 
