@@ -94,6 +94,10 @@ _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
 _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
+#: What may stand around a place in a message that says nothing else ("是2单元的", "it's in
+#: unit 2").
+_AROUND_A_PLACE = re.compile(r"(?:就是|就在|是|在|的|那个|那边|呢|啊|哦|呀|吧|"
+                             r"\b(?:it'?s|its|in|at|the|that|on|of)\b|[\W_])*", re.IGNORECASE)
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
 #: A yes or no with nothing asked gets a reply in kind only when surely one ("就在我家",
@@ -186,6 +190,21 @@ def _declines(parse: Mapping[str, Any]) -> bool:
     """Cancel words, or a sure "no"."""
     return bool(_CANCEL.search(parse.get("text", ""))) or (
         parse["intent"]["name"] == "deny" and _sure(parse))
+
+
+def _only_a_place(parse: Mapping[str, Any]) -> bool:
+    """The message says where and nothing else ("2单元", "是3号楼的", "unit 2 flat 501")."""
+    text = str(parse.get("text", ""))
+    spans = sorted((e["start"], e["end"]) for e in parse.get("entities", [])
+                   if e["entity"] in danger.PLACE_ENTITIES and e.get("start") is not None)
+    if not spans:
+        return False
+    rest, last = [], 0
+    for start, end in spans:
+        rest.append(text[last:start])
+        last = max(last, end)
+    rest.append(text[last:])
+    return _AROUND_A_PLACE.fullmatch(" ".join(rest)) is not None
 
 
 def _quote(text: str) -> str:
@@ -532,7 +551,8 @@ class FlowRunner:
         if not entities & danger.PLACE_ENTITIES or "phone" in entities:
             return False
         if asked is None:
-            return bool(_CORRECTION.search(text) or _ADDITION.search(text))
+            return bool(_CORRECTION.search(text) or _ADDITION.search(text)) \
+                or _only_a_place(parse)
         return asked.optional and stack[-1]["flow"] in REPORTS and bool(
             _CORRECTION.search(text) or _ADDITION.search(text)
             or parse["intent"]["name"] in _PLACE_ONLY or not _sure(parse))

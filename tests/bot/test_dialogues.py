@@ -479,6 +479,19 @@ def test_an_emergency_of_another_kind_after_a_report_is_asked_where(
         ("楼道里冒烟了", ["JJ-20261121-0001", "是在哪里"])])
 
 
+@pytest.mark.parametrize(("report", "place", "where"), [
+    ("3号楼电梯又坏了", "2单元", "3号楼2单元"),
+    ("3号楼电梯又坏了", "是2单元的", "3号楼2单元"),
+    ("block 5 stairwell light is out", "it's in unit 2", "Building 5, unit 2")])
+def test_a_place_said_on_its_own_right_after_a_report_completes_it(
+        service: ConversationService, sessions: sessionmaker[Session], report: str,
+        place: str, where: str) -> None:
+    converse(talker(service, "li_shushu"), [(report, ["BX-20261121-0001"]),
+                                           (place, ["BX-20261121-0001", where])])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.unit)).all() == ["2"]
+
+
 SAME_PLACE = '/choose{"building": "8", "unit": "2", "room": "301"}'
 
 
@@ -595,9 +608,10 @@ def test_a_place_said_in_passing_changes_no_registered_home_unasked(
                     person.household.room)
 
     converse(talker(service, "li_shushu"), [
-        ("我要投诉 隔壁装修天天早上七点就开始砸墙", ["TS-20261121-0001"]),
-        ("是13号楼2单元的", ["12号楼1单元302", "要改成13号楼2单元吗"]),
+        ("13号楼2单元", ["12号楼1单元302", "要改成13号楼2单元吗"]),
         ("不是 是装修那家", ["住址没改"]),
+        ("我要投诉 隔壁装修天天早上七点就开始砸墙", ["TS-20261121-0001"]),
+        ("是13号楼2单元的", ["TS-20261121-0001", "13号楼2单元"]),  # where the noise is
     ])
     assert home() == ("12", "1", "302")
     converse(talker(service, "li_shushu"), [("我搬到5号楼3单元201了", ["5号楼3单元201"])])
