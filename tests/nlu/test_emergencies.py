@@ -81,7 +81,9 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
 @pytest.mark.parametrize("text", ["上个月那次煤气泄漏", "万一着火了", "好怕着火", "没有煤气味了",
                                   "气得我要爆炸了", "着火了怎么办", "last month's gas leak",
                                   "false alarm, it was toast", "i'm scared of fires",
-                                  "老人摔倒了能不能扶"])
+                                  "老人摔倒了能不能扶", "没人困在里面", "电梯里没人被关着",
+                                  "碎玻璃还在地上 小孩容易扎到",
+                                  "the handrail is loose, someone could fall"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
     assert ranking[0][0] == "ask_faq"
@@ -92,7 +94,9 @@ def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) ->
 @pytest.mark.parametrize("text", ["着火了怎么办 快来人", "煤气味好大 怎么办",
                                   "上次修的管子又漏了 还在喷", "smoke everywhere what do i do",
                                   "my kitchen is burning what should i do", "我爸突然倒了 怎么办",
-                                  "grandma fell and cant get up what do i do"])
+                                  "grandma fell and cant get up what do i do",
+                                  "煤气还在漏 容易爆炸", "停电了 我妈在用呼吸机 马上要没电了",
+                                  "power's out and dad is on a ventilator, battery is dying"])
 def test_a_danger_going_on_keeps_the_emergency_reading(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
 
