@@ -59,7 +59,7 @@ def _values(turn: Turn, event: Event, language: str) -> dict[str, Any]:
 
 
 class ListEvents(LinliAction):
-    """Upcoming activities, each with a sign-up button."""
+    """Upcoming activities, each with a sign-up button; only the one named, if one is."""
 
     def name(self) -> str:
         return "action_list_events"
@@ -67,7 +67,12 @@ class ListEvents(LinliAction):
     def act(self, turn: Turn) -> Events:
         if _answered_about_own(turn):
             return []
-        events = upcoming(turn.session, turn.person.community_id, turn.runtime.now())
+        now = turn.runtime.now()
+        name = turn.entity("event")
+        named = find(turn.session, turn.person.community_id, now, name) if name else None
+        # "电影之夜几点开始": that one; "最近有什么活动": all that is on
+        events = [named] if named is not None else upcoming(turn.session,
+                                                            turn.person.community_id, now)
         if not events:
             raise ActionRefusedError("utter_events_none")
         for event in events[:6]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from rasa_sdk.events import SlotSet
+
 from actions.base import Events, LinliAction, Turn
 from actions.faq_index import FaqEntry
 from actions.names import person_name
@@ -9,12 +13,32 @@ from actions.notify import notify
 from store.models import Question
 from store.people import on_duty_staff
 
+#: A question that leans on the one just answered ("那去哪儿办", "要带什么材料", "how long does
+#: it take?"): it is asked together with that one.
+_FOLLOW_UP = re.compile(r"^(?:那|那么|这个|这|还要|还得|还需要)|要带|带什么|什么材料|多久|"
+                        r"多长时间|多少钱|收费吗|去哪|在哪|哪里办|哪儿办|几点|\b(?:it|that|this|then|there)\b|"
+                        r"^(?:and|so)\b|\bhow (?:long|much|soon)\b|\bwhat do i (?:need|bring)\b",
+                        re.IGNORECASE)
+#: How long a follow-up is at most (characters): a longer question says what it is about.
+_FOLLOW_UP_AT_MOST = 30
 
-def _faq_entry(turn: Turn) -> FaqEntry | None:
+
+def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
+    """The entry that answers the message, asked with the question answered just before when
+    it follows that one up; and the event that remembers the question answered now."""
     text = str(turn.tracker.latest_message.get("text", ""))
     faq = turn.runtime.live_faq.index(turn.runtime.faq, turn.session)
-    found = faq.best(text) if faq else None
-    return found[0] if found is not None else None
+    if faq is None:
+        return None, []
+    before = turn.tracker.get_slot("faq_before")
+    follows = bool(before) and len(text) <= _FOLLOW_UP_AT_MOST and bool(_FOLLOW_UP.search(text))
+    asked = f"{before} {text}" if follows else text
+    found = faq.best(asked) if follows else None
+    if found is None:
+        asked, found = text, faq.best(text)
+    if found is None:
+        return None, []
+    return found[0], [SlotSet("last_faq", asked[-200:])]
 
 
 def _answer(turn: Turn, entry: FaqEntry) -> None:
@@ -29,10 +53,10 @@ class AnswerFaq(LinliAction):
         return "action_answer_faq"
 
     def act(self, turn: Turn) -> Events:
-        entry = _faq_entry(turn)
+        entry, remembered = _faq_entry(turn)
         if entry is not None:
             _answer(turn, entry)
-            return []
+            return remembered
         text = str(turn.tracker.latest_message.get("text", ""))
         question = Question(community_id=turn.person.community_id, person_id=turn.person.id,
                             text=text[:2000], language=turn.language,
@@ -60,9 +84,9 @@ class OutOfScope(LinliAction):
         return "action_out_of_scope"
 
     def act(self, turn: Turn) -> Events:
-        entry = _faq_entry(turn)
+        entry, remembered = _faq_entry(turn)
         if entry is not None:
             _answer(turn, entry)
-        else:
-            turn.say("utter_out_of_scope")
+            return remembered
+        turn.say("utter_out_of_scope")
         return []

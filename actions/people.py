@@ -132,8 +132,8 @@ _ENDING = ("不用了", "不需要了", "算了", "没事了", "结束", "结束
            "i figured it out", "figured it out", "i fixed it", "fixed it", "i sorted it",
            "sorted", "it's fine now", "all good", "all sorted")
 _POLITE = ("好的", "好", "谢谢", "谢谢你", "谢谢您", "谢了", "多谢", "了", "啦", "吧", "哈", "嗯",
-           "那", "那就", "先", "ok", "okay", "thanks", "thank you", "thx", "cheers", "then",
-           "for now")
+           "那", "那就", "先", "哦", "其实", "还是", "ok", "okay", "thanks", "thank you", "thx",
+           "cheers", "then", "for now", "actually", "oh", "wait", "ah", "um", "sorry")
 
 
 def _alternatives(words: Sequence[str]) -> str:

@@ -14,8 +14,8 @@ from store.models import Role
 
 #: Slots that tie a conversation to the person it was with; cleared with their data, so the
 #: next message from the chat starts afresh.
-_PERSONAL_SLOTS = ("last_ticket", "contact", "attachments", "emergency_ticket", "report_text",
-                   "phone", "building", "unit", "room")
+_PERSONAL_SLOTS = ("last_ticket", "contact", "attachments", "emergency_ticket", "live_emergency",
+                   "report_text", "phone", "building", "unit", "room", "last_faq", "faq_before")
 
 
 class ExportData(LinliAction):

@@ -261,7 +261,7 @@ class Emergency(LinliAction):
             # emergency then (``CorrectPlace``)
             carried.append(SlotSet("last_ticket", ticket.number))
         return [*carried, SlotSet("emergency_ticket", ticket.number),
-                SlotSet("attachments", None)]
+                SlotSet("live_emergency", ticket.number), SlotSet("attachments", None)]
 
     @staticmethod
     def _place_just_reported(turn: Turn, category: str) -> Events:
@@ -355,16 +355,72 @@ class EmergencyWords(LinliAction):
         if home is not None and _AT_HOME.search(said) and not _ELSEWHERE.search(said):
             return [SlotSet("building", home.building.number), SlotSet("unit", home.unit),
                     SlotSet("room", home.room)]
-        over = "all_clear" in danger.read(clean(said).text).elsewhere
-        add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=said)
-        _alert(turn, ticket, "utter_notify_emergency_all_clear" if over
-               else "utter_notify_emergency_words", _on_duty(turn, [ticket.assignee]),
-               key=f"{_inbound_id(turn) or said}:", words=said)
-        if over:
-            turn.say("utter_emergency_all_clear")
-            return [SlotSet("taken", True), SlotSet("stand_down", True)]
+        if _hear(turn, ticket, said):
+            return [SlotSet("taken", True), SlotSet("stand_down", True),
+                    SlotSet("live_emergency", None)]
         turn.say("utter_emergency_words_passed", words=said)
         return [SlotSet("taken", True)]
+
+
+class EmergencyUpdate(LinliAction):
+    """What the resident says once an emergency was raised and placed, while it is open
+    ("我就在里面 手机快没电了", "消防车来了", "she's ok but scared"): more of the same danger,
+    on its ticket and to those alerted, never a second alarm; an all-clear ("没事了 是邻居在
+    烧烤") stands it down. Not taken: a place elsewhere (another danger), a report of another
+    kind, or a ticket already closed."""
+
+    def name(self) -> str:
+        return "action_emergency_update"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("live_emergency")
+        ticket = by_number(turn.session, number) if number else None
+        said = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
+        if number is None and turn.tracker.get_slot("stood_down"):
+            if not _SORRY.search(said) and "all_clear" not in danger.read(
+                    clean(said).text).elsewhere:
+                return [SlotSet("stood_down", None)]
+            turn.say("utter_emergency_already_clear")  # "sorry, false alarm": once is enough
+            return [SlotSet("taken", True), SlotSet("stood_down", None)]
+        if ticket is None or ticket.status not in OPEN or not said or said.startswith("/"):
+            return [SlotSet("live_emergency", None)] if number else []
+        building = turn.entity("building")
+        if building and ticket.building is None:  # where it is, at last
+            found = building_by_number(turn.session, turn.person, building)
+            if found is not None:
+                place_emergency(turn, ticket, found, turn.entity("unit"), turn.entity("room"))
+                return [SlotSet("taken", True)]
+        if building and (ticket.building is None or ticket.building.number != building):
+            return []  # somewhere else: a danger (or a report) of its own
+        intent = turn.tracker.latest_message.get("intent", {}).get("name")
+        category = turn.entity("category")
+        if intent in (danger.COMPLAINT, "report_repair") \
+                and category not in (None, "other", ticket.category):
+            return []  # "btw the stairwell light is out": a report of its own
+        if _hear(turn, ticket, said):
+            return [SlotSet("taken", True), SlotSet("live_emergency", None),
+                    SlotSet("stood_down", True)]
+        turn.say("utter_emergency_update_passed", words=said)
+        return [SlotSet("taken", True)]
+
+
+#: "she is ok but scared", "人没事 但是还关在里面": not over yet.
+_BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
+#: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
+_SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
+
+
+def _hear(turn: Turn, ticket: Ticket, said: str) -> bool:
+    """The resident's words about an emergency on its ticket and to those alerted; True if
+    they say it is over (then told so: "没事就好")."""
+    over = "all_clear" in danger.read(clean(said).text).elsewhere and not _BUT.search(said)
+    add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=said)
+    _alert(turn, ticket, "utter_notify_emergency_all_clear" if over
+           else "utter_notify_emergency_words", _on_duty(turn, [ticket.assignee]),
+           key=f"{_inbound_id(turn) or said}:", words=said)
+    if over:
+        turn.say("utter_emergency_all_clear")
+    return over
 
 
 def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | None,
@@ -398,6 +454,23 @@ def pass_on(turn: Turn, ticket: Ticket, words: str) -> None:
     add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=words)
     _tell_handlers(turn, ticket, "utter_notify_detail_added", handlers_of(turn, ticket),
                    key=f"{_inbound_id(turn) or words}:", words=words)
+
+
+class ReportTiming(LinliAction):
+    """"几天能修好" just after a report: who has it and by when they will be in touch; how
+    long the work takes is theirs to say once they have seen it."""
+
+    def name(self) -> str:
+        return "action_report_timing"
+
+    def act(self, turn: Turn) -> Events:
+        number = turn.tracker.get_slot("last_ticket")
+        ticket = by_number(turn.session, number) if number else None
+        if ticket is None or ticket.reporter_id != turn.person.id or ticket.status not in OPEN \
+                or ticket.assignee is None or ticket.respond_by is None:
+            return []
+        turn.say("utter_report_timing", **ticket_values(turn.runtime, ticket, turn.language))
+        return [SlotSet("taken", True)]
 
 
 class PassOnToHandler(LinliAction):

@@ -80,6 +80,23 @@ _ABOUT_THE_VISIT = re.compile(
     r"\b(?:come|visit|fix it|send someone|pop round)\b.{0,25}\b(?:today|tomorrow|morning|"
     r"afternoon|evening|tonight|weekend|asap|soon|now)\b|\btoday\b|\bi'?m (?:home|in) "
     r"(?:all day|until|till|after|before)\b", re.IGNORECASE)
+#: "几天能修好", "how long will it take": just after a report, about that report.
+_HOW_LONG = re.compile(r"多久|多长时间|几天|啥时候|什么时候|几点|\bhow long\b|\bhow soon\b|"
+                       r"\bwhen (?:will|can|are|is|do)\b", re.IGNORECASE)
+#: Chasing the report just filed, in few words ("你们管不管", "能快点吗 都黑了好几天了"):
+#: for its handler, not a new report.
+_CHASES = re.compile(r"管不管|有没有人管|没人管|能(?:不能)?快点|快点吧|催一下|催催|怎么还没|"
+                     r"还没(?:来|修|人)|等了?好几天|好几天了|\bhurry\b|\basap\b|"
+                     r"\bany(?: chance)? (?:faster|sooner)\b|\bnobody (?:came|has come)\b|"
+                     r"\bstill (?:not|waiting)\b|\bwill anyone\b|"
+                     r"\bis anyone (?:going|coming)\b", re.IGNORECASE)
+#: How short a chase is: longer, it tells of a problem of its own.
+_CHASE_AT_MOST = 16
+#: "别说是我投诉的", "please don't tell them it was me": for the handler, whatever it reads as
+#: (no withdrawal).
+_KEEP_ME_OUT = re.compile(r"别说是我|不要说是我|别告诉.{0,6}是我|匿名|替我保密|"
+                          r"\bdon'?t tell (?:them|him|her|anyone|the neighbou?rs?)\b|"
+                          r"\bkeep my name out\b|\banonymous\b", re.IGNORECASE)
 #: Small talk, which answers no question that wants words ("ok thanks" for a suggestion).
 _NO_CONTENT = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
 #: A time the resident asks for ("今天下午", "tomorrow", "I'm home till 5"): a word for the
@@ -91,7 +108,9 @@ _WHEN_WANTED = re.compile(r"今天|明天|后天|上午|下午|晚上|周末|\d+
 _ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "ticket_status", "ticket_cancel"})
 _PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
-_BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(号楼|栋|幢|号)?\s*$")
+_BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?s|好吧|好的|"
+                          r"嗯+|那|就|是)[\s,，.。!！]*)*(\d{1,3})\s*(号楼|栋|幢|号)?[\s.。!！]*$",
+                          re.IGNORECASE)
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
 _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
 #: What may stand around a place in a message that says nothing else ("是2单元的", "it's in
@@ -138,6 +157,7 @@ DONE = "done"
 class Reply:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    asks: str | None = None  # the slot this reply asks for, if it is a question
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, **({"buttons": self.buttons} if self.buttons else {})}
@@ -207,6 +227,11 @@ def _only_a_place(parse: Mapping[str, Any]) -> bool:
     return _AROUND_A_PLACE.fullmatch(" ".join(rest)) is not None
 
 
+def _all_clear(parse: Mapping[str, Any]) -> bool:
+    """The danger is over or was none: "没事了 是邻居在烧烤", "nvm false alarm"."""
+    return "all_clear" in danger.read(clean(str(parse.get("text", ""))).text).elsewhere
+
+
 def _quote(text: str) -> str:
     """A resident's words repeated back to them, cut short when long."""
     return text if len(text) <= 30 else text[:29] + "…"
@@ -225,6 +250,9 @@ class FlowRunner:
         """Update ``state`` in place for one message and return the replies. A message with
         two requests (its parse's ``segments``) is handled one request after the other."""
         state.pop("ran", None)  # the flow this turn runs, if any (see ``position``)
+        slots = state.setdefault("slots", {})
+        # The question the FAQ answered last turn, for a follow-up ("那去哪儿办") this turn.
+        slots["faq_before"] = slots.pop("last_faq", None)
         replies = await self._handle(state, self._first_request(state, context))
         replies = await self._next_requests(state, context, replies)
         recheck = state.pop("emergency_recheck", None)
@@ -248,6 +276,12 @@ class FlowRunner:
         # 1. Safety first: an emergency outranks whatever the conversation was doing. Nothing
         #    may come before this; modes that hold a conversation (a handoff, a rating in
         #    words) are checked after it.
+        if self._about_the_live_emergency(state, context.parse) and await self._taken(
+                "action_emergency_update", slots, context, replies):
+            asked = self.waiting_step(stack)
+            if asked is not None:  # a question of another matter still waits
+                await self._ask(asked, slots, context, replies)
+            return replies
         emergency = self._emergency_said(state, context)
         if emergency is not None:
             return await self._emergency(state, dataclasses.replace(context, parse=emergency))
@@ -315,6 +349,28 @@ class FlowRunner:
                     await self._ask(asked, slots, context, replies)
                 return replies
 
+        # "几天能修好" just after a report (at its contact question too): when they come.
+        if slots.get("last_ticket") and _HOW_LONG.search(text) and not _WHEN_WANTED.search(
+                text) and (asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+                and (intent in ("out_of_scope", "ticket_status") or not _sure(context.parse)) \
+                and await self._taken("action_report_timing", dict(slots), context, replies):
+            if asked is not None:
+                await self._ask(asked, slots, context, replies)
+            return replies
+
+        # "对了 碎玻璃还在地上" after a report, read as nothing sure, "别说是我投诉的" or "你们
+        # 管不管": more about that report.
+        if slots.get("last_ticket") and intent != EMERGENCY and (
+                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) and (
+                _KEEP_ME_OUT.search(text) or (asked is None and _ADDITION.search(text)
+                                              and not _sure(context.parse))
+                or (_CHASES.search(text) and len(text) <= _CHASE_AT_MOST and not any(
+                    e["entity"] in danger.PLACE_ENTITIES for e in context.parse["entities"]))) \
+                and await self._taken("action_pass_on", dict(slots), context, replies):
+            if asked is not None:
+                await self._ask(asked, slots, context, replies)
+            return replies
+
         # 4c. Just after a sign-up: "不对 是3个人" changes how many come; a short question the
         #     NLU cannot place ("when is it") is about that event (actions/events.py answers
         #     it, or lists what is on).
@@ -366,6 +422,9 @@ class FlowRunner:
                     intent == "deny" and _sure(context.parse) and not waiting.from_text
                     and not _PLACE_UNKNOWN.search(context.parse.get("text", "")))):
                 return self._cancelled(state, waiting)
+            if waiting.optional and intent in ("thank", "goodbye") and _sure(context.parse) \
+                    and not any(e["entity"] == "phone" for e in context.parse["entities"]):
+                return self._cancelled(state, waiting, "utter_flow_left")  # "谢谢": no, thanks
             answers = not waiting.from_text and self._fill(waiting, context.parse, dict(slots))
             if (waiting.optional or stack[0].get("unsure")) and self.moves_on(context.parse) \
                     and not answers:
@@ -451,7 +510,13 @@ class FlowRunner:
     async def _next_requests(self, state: dict[str, Any], context: Context,
                              replies: list[Reply]) -> list[Reply]:
         """Once nothing is asked or offered any more, go on with the next request the message
-        held: "另外，您还提到：“想报名包饺子”", then that request as if sent alone."""
+        held: "另外，您还提到：“想报名包饺子”", then that request as if sent alone. A question
+        that may be passed by (a phone number for the report just filed) gives way to it."""
+        waiting = self.waiting_step(state.get("stack") or [])
+        if state.get("pending") and waiting is not None and waiting.optional:
+            state["stack"].clear()
+            self._clear_flow_slots(state["slots"])
+            replies = [r for r in replies if r.asks != waiting.name]
         while state.get("pending") and not state.get("stack") and not state.get("offered") \
                 and "emergency_check" not in state and not context.in_handoff:
             parse = state["pending"].pop(0)
@@ -497,6 +562,22 @@ class FlowRunner:
         del state["emergency_check"]
         return {**parse, "text": words, "entities": found,
                 "intent": {"name": EMERGENCY, "confidence": 1.0}}
+
+    @staticmethod
+    def _about_the_live_emergency(state: dict[str, Any], parse: Mapping[str, Any]) -> bool:
+        """Once an emergency was raised and placed (its flow done, nothing asked about it): a
+        message that may be more of it ("我就在里面 手机快没电了", "消防车来了", "how long?") or
+        its all-clear, rather than a plain request or small talk ("谢谢", "报名包饺子"), the
+        answer to what it interrupted ("好的，继续") or a rating ("5分"). ``EmergencyUpdate``
+        decides, knowing the ticket."""
+        if not (state["slots"].get("live_emergency") or state["slots"].get("stood_down")) \
+                or "emergency_check" in state or state.get("offered") \
+                or read_rating(str(parse.get("text", ""))) is not None or any(
+                frame["flow"] == EMERGENCY for frame in state["stack"]):
+            return False
+        intent = parse["intent"]["name"]
+        return intent in (EMERGENCY, "out_of_scope", *REPORTS) or not _sure(parse) \
+            or _all_clear(parse) or bool(state["slots"].get("stood_down"))
 
     async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """Run the emergency flow now; a flow it interrupts is kept to be offered back."""
@@ -574,14 +655,15 @@ class FlowRunner:
         """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and
         the question that was waiting is asked again; anything else is handled as usual."""
         check = state.pop("emergency_check")
-        if not _declines(context.parse):
+        over = _all_clear(context.parse)  # "找到了 是锅烧干了 没事了": a no
+        if not _declines(context.parse) and not over:
             if not check.get("asked_again"):
                 # Another matter answered first ("确定撤销"): handled as usual, then the
                 # danger is asked about once more rather than dropped unseen.
                 state["emergency_recheck"] = {**check, "asked_again": True}
             return []
         slots = state["slots"]
-        report = check.get("report")
+        report = None if over else check.get("report")
         if report is not None and not state["stack"]:
             # No danger, but still something wrong: offered as the report it also read as,
             # filed on a yes (the offer of an interrupted flow, ``_offer_answered``).
@@ -774,10 +856,13 @@ class FlowRunner:
     async def _ask(self, step: Step, slots: dict[str, Any], context: Context,
                    replies: list[Reply]) -> None:
         """Ask for a slot: an action when the choices depend on data, else the response."""
+        asked = len(replies)
         if step.ask_action:
             await self.run_action(step.ask_action, slots, context, replies)
         else:
             replies.append(self.say(step.ask or "utter_default", slots))
+        for reply in replies[asked:]:
+            reply.asks = step.name
 
     def position(self, state: Mapping[str, Any]) -> Position | None:
         """Where the last ``handle`` left ``state``: the question waiting, else the flow that

@@ -42,6 +42,9 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_emergency_place_carried": {"place"}, "utter_notify_detail_added": {"words"},
              "utter_same_place": {"place"}, "utter_passed_on": {"words"},
              "utter_emergency_words_passed": {"words"},
+             "utter_emergency_update_passed": {"words"},
+             # "几天能修好" is answered only for a ticket someone has, with a time.
+             "utter_report_timing": {"grid_member", "respond_by"},
              "utter_confirm_move": {"place", "home"},
              "utter_notify_emergency_all_clear": {"words", "place"},
              "utter_notify_emergency_words": {"words", "place"},

@@ -348,6 +348,19 @@ def test_questions_are_answered_from_the_faq(service: ConversationService) -> No
     converse(talker(service, "anna"), [("how do I get a parking permit?", ["Parking permits"])])
 
 
+def test_a_follow_up_question_is_read_with_the_one_just_answered(
+        service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("停车位怎么办理", ["物业服务中心"]),
+        ("那去哪儿办", ["2号楼一层物业服务中心"]),  # not "暂时答不上来"
+        ("要带什么材料", ["行驶证"]),  # the parking permit's papers, not a residence permit's
+    ])
+    converse(talker(service, "anna"), [
+        ("how do I apply for a residence permit?", ["residence permit"]),
+        ("how long does it take?", ["residence permit", "working days"]),
+    ])
+
+
 def test_a_question_the_faq_cannot_answer_goes_to_staff(service: ConversationService) -> None:
     converse(talker(service, "wang_aiyi"), [
         ("请问社区能不能开那个房屋产权的公证啊", ["工作人员会回复"])])
@@ -596,6 +609,92 @@ def test_what_is_said_while_an_emergency_waits_for_its_place_is_heard(
         assert {"yes it's quite strong, 5th floor", "已经灭了 没事了 虚惊一场"} <= notes
         told = session.scalars(select(OutboxMessage.text)).all()
         assert any("解除" in text and "虚惊一场" in text for text in told)
+
+
+def test_what_is_said_once_an_emergency_is_raised_goes_on_it_not_to_a_new_alarm(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("电梯里困人了！！3号楼", ["JJ-20261121-0001"]),
+        ("我就在里面 手机快没电了", ["已转告", "手机快没电了"]),
+        ("按了警铃没人应", ["已转告"]),
+        ("谢谢", ["不客气"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("help my mom is stuck in the elevator building 11", ["JJ-20261121-0002"]),
+        ("it stopped between floors", ["passed on"]),  # no repair asked about
+        ("she is ok but scared", ["passed on"]),  # not over while she is in there
+        ("how long?", ["passed on"]),
+    ])
+    with sessions() as session:
+        tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.number for t in tickets] == ["JJ-20261121-0001", "JJ-20261121-0002"]
+        assert [e.note for e in tickets[0].events if e.kind == "note"] == [
+            "我就在里面 手机快没电了", "按了警铃没人应"]
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert any("补充" in text and "按了警铃没人应" in text for text in told)
+        assert not any("解除" in text or "all clear" in text for text in told)
+
+
+@pytest.mark.parametrize(("alarm", "over", "sorry", "reply"), [
+    ("着火了！！10号楼下面冒烟", "没事了 是邻居在烧烤", "不好意思", "没关系"),
+    ("there's smoke coming out of building 6!!", "oh wait nvm it's just someone's bbq",
+     "sorry false alarm", "No problem")])
+def test_an_all_clear_after_an_emergency_stands_it_down(
+        service: ConversationService, sessions: sessionmaker[Session], alarm: str, over: str,
+        sorry: str, reply: str) -> None:
+    converse(talker(service, "walk_in"), [(alarm, ["JJ-20261121-0001"]),
+                                          (over, ["没事就好" if reply == "没关系" else "Glad"]),
+                                          (sorry, [reply])])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert sum(over in text for text in told) >= 1  # those alerted hear it is over
+        assert session.scalar(select(Ticket.number).where(Ticket.number.like("JJ-%0002")))\
+            is None
+
+
+@pytest.mark.parametrize("dialogue", [
+    [("5号楼电梯坏了", ["BX-20261121-0001"]), ("没人困在里面", [])],
+    [("sign me up for movie night", ["You're in"]), ("me and my son", [])],
+    [("11号楼3单元楼道窗户玻璃碎了", ["BX-20261121-0001"]),
+     ("对了 碎玻璃还在地上 小孩容易扎到", [])]])
+def test_a_word_after_a_report_or_a_sign_up_raises_no_alarm(
+        service: ConversationService, sessions: sessionmaker[Session],
+        dialogue: Dialogue) -> None:
+    converse(talker(service, "walk_in"), dialogue)
+    with sessions() as session:
+        assert session.scalar(select(Ticket.number).where(Ticket.number.like("JJ-%"))) is None
+
+
+def test_words_just_after_a_report_are_about_that_report(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("隔壁狗天天叫 5号楼2单元", ["TS-20261121-0001", "电话"]),
+        ("别说是我投诉的啊", ["转给", "别说是我投诉的啊"]),  # for the handler, no status
+        ("please don't tell them it was me", ["Passed on"]),  # no withdrawal asked
+        ("几天能修好", ["TS-20261121-0001", "前联系您"]),  # when they come, not a new report
+        ("谢谢", ["不留也没关系"]),  # no, thanks: the phone question is not asked again
+    ])
+    converse(talker(service, "passer_by"), [
+        ("the water pressure is really low", ["Which building"]),
+        ("fine, 5", ["BX-20261121-0001", "Building 5"]),
+        ("how long will it take", ["BX-20261121-0001", "get in touch by"]),
+    ])
+    with sessions() as session:
+        tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [(t.number, t.status) for t in tickets] == [
+            ("TS-20261121-0001", TicketStatus.ASSIGNED), ("BX-20261121-0001",
+                                                          TicketStatus.ASSIGNED)]
+        assert "别说是我投诉的啊" in [e.note for e in tickets[0].events if e.kind == "note"]
+
+
+def test_the_second_request_of_a_message_is_not_held_up_by_a_question_it_may_skip(
+        service: ConversationService) -> None:
+    replies = talker(service, "walk_in")
+    converse(replies, [("我要投诉楼下烧烤店太吵 还有 义诊几点开始", ["几号楼"])])
+    said = replies("7号楼")
+    assert "TS-20261121-0001" in said[0] and "义诊几点开始" in said[1]
+    assert not any("电话" in line for line in said)  # the phone question gives way
+    assert "社区义诊" in "\n".join(said[2:]) and "电影" not in "\n".join(said[2:])
 
 
 def test_a_place_said_in_passing_changes_no_registered_home_unasked(

@@ -62,7 +62,8 @@ def test_a_handoff_survives_a_restart(sessions: sessionmaker[Session],
 @pytest.mark.parametrize("text", ["不用了", "不用了，谢谢", "算了", "好的谢谢，再见", "结束",
                                   "bye", "ok bye", "Thanks, bye!", "never mind", "that's all",
                                   "没事了 谢谢", "算了没事了 我自己弄好了",
-                                  "never mind, I figured it out"])
+                                  "never mind, I figured it out", "actually never mind",
+                                  "哦 其实不用了", "oh wait, no need"])
 def test_the_resident_ends_a_handoff_in_their_own_words(text: str) -> None:
     assert ends_handoff(text)
 
