@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.runtime import Runtime
-from nlu.entities import party_size
+from nlu.entities import party_said
 from nlu.text import clean
 from store.events import (
     EventFullError,
@@ -138,7 +138,9 @@ class SignUp(LinliAction):
             raise ActionRefusedError("utter_event_full", **_values(turn, event, turn.language)
                                      ) from None
         values = _values(turn, event, turn.language)
-        if result.already:
+        if result.already and turn.entity("count") and count != result.signup.count:
+            _resize(turn, event, result.signup, count)  # "2 people for the movie" later on
+        elif result.already:
             turn.say("utter_event_already", **values, status=turn.runtime.responses.label(
                 "signup", result.signup.status.value, turn.language))
         elif result.signup.status == SignupStatus.CONFIRMED:
@@ -153,7 +155,8 @@ class SignUp(LinliAction):
 
 
 class ResizeSignup(LinliAction):
-    """"不对 是3个人" just after signing up: the party is that size now, if there is room."""
+    """"不对 是3个人", "make it 3", "me and my son" just after signing up: the party is that
+    size now, if there is room."""
 
     def name(self) -> str:
         return "action_resize_signup"
@@ -163,19 +166,23 @@ class ResizeSignup(LinliAction):
         key = turn.tracker.get_slot("last_event")
         event = find(turn.session, turn.person.community_id, now, str(key)) if key else None
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
-        count = party_size(said)
+        count = party_said(said)
         signup = next((s for s in signups_of(turn.session, turn.person, now)
                        if event is not None and s.event_id == event.id), None)
         if event is None or signup is None or count is None or not 0 < count <= 10:
             return []
-        values = _values(turn, event, turn.language)
-        if resize(turn.session, signup, count, now):
-            turn.say("utter_event_resized", **values, count=str(count))
-        else:  # as many as the places free and their own: the most it can be
-            most = event.capacity - seats_taken(turn.session, event) + signup.count
-            turn.say("utter_event_no_room_for", **{**values, "left": str(most)},
-                     count=str(count))
+        _resize(turn, event, signup, count)
         return [SlotSet("taken", True)]
+
+
+def _resize(turn: Turn, event: Event, signup: EventSignup, count: int) -> None:
+    """The party of ``signup`` is ``count`` now, if there is room; said either way."""
+    values = _values(turn, event, turn.language)
+    if resize(turn.session, signup, count, turn.runtime.now()):
+        turn.say("utter_event_resized", **values, count=str(count))
+    else:  # as many as the places free and their own: the most it can be
+        most = event.capacity - seats_taken(turn.session, event) + signup.count
+        turn.say("utter_event_no_room_for", **{**values, "left": str(most)}, count=str(count))
 
 
 def _active_signup(turn: Turn, signup_id: str | None) -> tuple[EventSignup, Event]:

@@ -15,7 +15,7 @@ from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu import danger
 from nlu.data_rights import read_data_request
-from nlu.entities import party_size
+from nlu.entities import party_said
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
@@ -97,6 +97,11 @@ _CHASE_AT_MOST = 16
 _KEEP_ME_OUT = re.compile(r"别说是我|不要说是我|别告诉.{0,6}是我|匿名|替我保密|"
                           r"\bdon'?t tell (?:them|him|her|anyone|the neighbou?rs?)\b|"
                           r"\bkeep my name out\b|\banonymous\b", re.IGNORECASE)
+#: How to reach the resident when they come ("我耳朵不好 敲门大点声", "ring twice, I'm hard of
+#: hearing"): for the handler, even when it sounds like someone in need.
+_HOW_TO_VISIT = re.compile(r"敲门|按门铃|门铃|耳朵不好|耳背|听不见|听不到|腿脚不好|行动不便|"
+                           r"\bknock\b|\bring (?:the bell|twice|loud)|\bhard of hearing\b|"
+                           r"\bdeaf\b|\bin a wheelchair\b", re.IGNORECASE)
 #: Small talk, which answers no question that wants words ("ok thanks" for a suggestion).
 _NO_CONTENT = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
 #: A time the resident asks for ("今天下午", "tomorrow", "I'm home till 5"): a word for the
@@ -336,14 +341,17 @@ class FlowRunner:
         # 4b. Right after a report: "算了 不报了 我自己换个灯泡" withdraws it (asked first);
         #     "能不能今天来修" is a word for whoever handles it.
         if slots.get("last_ticket") and (intent not in _ABOUT_REPORTS or (
-                intent == "ticket_status" and _WHEN_WANTED.search(text))) and (
+                intent == "ticket_status" and _WHEN_WANTED.search(text)) or (
+                intent == EMERGENCY and _HOW_TO_VISIT.search(text)
+                and not danger.read(clean(text).text).here_now)) and (
                 asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)):
             if _DROPS_REPORT.search(text):
                 intent = "ticket_cancel"
                 context = dataclasses.replace(context, parse={
                     **context.parse, "intent": {"name": intent, "confidence": 1.0},
                     "entities": [{"entity": "ticket_id", "value": slots["last_ticket"]}]})
-            elif _ABOUT_THE_VISIT.search(text) and await self._taken(
+            elif (_ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text)) \
+                    and await self._taken(
                     "action_pass_on", dict(slots), context, replies):
                 if asked is not None:
                     await self._ask(asked, slots, context, replies)
@@ -371,12 +379,14 @@ class FlowRunner:
                 await self._ask(asked, slots, context, replies)
             return replies
 
-        # 4c. Just after a sign-up: "不对 是3个人" changes how many come; a short question the
+        # 4c. Just after a sign-up: "不对 是3个人", "make it 3", "me and my son" (that event
+        #     named again or not) changes how many come; a short question the
         #     NLU cannot place ("when is it") is about that event (actions/events.py answers
         #     it, or lists what is on).
-        if slots.get("last_event") and asked is None and party_size(clean(text).text) \
+        if slots.get("last_event") and asked is None and party_said(clean(text).text) \
                 and (intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)) \
-                and not any(e["entity"] == "event" for e in context.parse.get("entities", [])) \
+                and not any(e["entity"] == "event" and e["value"] != slots["last_event"]
+                            for e in context.parse.get("entities", [])) \
                 and await self._taken("action_resize_signup", dict(slots), context, replies):
             return replies
         if slots.get("last_event") and asked is None and len(text) <= 24 and (

@@ -234,6 +234,29 @@ def party_size(text: str) -> int | None:
     return int(sizes.pop()) if len(sizes) == 1 else None
 
 
+#: "make it 3", "改成3个": the party's new size, just after a sign-up.
+_RESIZED = re.compile(r"(?:\bmake it|\bchange (?:it )?to|\bbump it (?:up )?to|"
+                      r"改成|换成|变成|加到|改为)\s*(\d{1,2}|[一二两三四五六七八九十]|one|two|three|four|five|six)(?![\da-z])",
+                      re.IGNORECASE)
+#: "me and my son", "我和我老伴": the resident and one more.
+_WITH_ONE = re.compile(r"^(?:just |and )?(?:me|i) (?:and|plus|\+) (?:my|a) \w+(?: too)?$|"
+                       r"^(?:my|a) \w+ and (?:me|i)$|^我(?:和|跟|带)我?\w{1,3}$",
+                       re.IGNORECASE)
+
+
+def party_said(text: str) -> int | None:
+    """How many people ``text`` (clean text) says will come, said as a number of people, a
+    new size ("make it 3"), or the resident and one more ("me and my son")."""
+    size = party_size(text)
+    if size is not None:
+        return size
+    resized = _RESIZED.search(text)
+    if resized is not None:
+        return _small_number(resized.group(1).lower()) if not resized.group(1).isdigit() \
+            else int(resized.group(1))
+    return 2 if _WITH_ONE.search(text.strip()) else None
+
+
 def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:
     this_week = today + dt.timedelta(days=weekday - today.weekday())
     if modifier.startswith(("下下",)):

@@ -586,6 +586,12 @@ def test_how_many_come_is_corrected_just_after_signing_up(service: ConversationS
         ("sign me up for the clean-up", ["You're in"]),
         ("actually there will be 5 of us", ["at most 3", "stands as it was"]),
     ])
+    converse(talker(service, "bob", "rest"), [
+        ("sign me up for movie night", ["You're in", "for 1 person"]),
+        ("me and my son", ["now for 2"]),  # no medical emergency, no "which activity?"
+        ("2 people for the movie night", ["now for 2"]),  # the event named again
+        ("actually make it 3", ["now for 3"]),
+    ])
 
 
 def test_what_is_said_while_an_emergency_waits_for_its_place_is_heard(
@@ -673,6 +679,7 @@ def test_words_just_after_a_report_are_about_that_report(
         ("please don't tell them it was me", ["Passed on"]),  # no withdrawal asked
         ("几天能修好", ["TS-20261121-0001", "前联系您"]),  # when they come, not a new report
         ("谢谢", ["不留也没关系"]),  # no, thanks: the phone question is not asked again
+        ("我耳朵不好 你们来了敲门大点声", ["转给", "敲门大点声"]),  # no "is this urgent?"
     ])
     converse(talker(service, "passer_by"), [
         ("the water pressure is really low", ["Which building"]),

@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from nlu.entities import EntityExtractor, LookupExtractor
+from nlu.entities import EntityExtractor, LookupExtractor, party_said
 from nlu.text import clean
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
@@ -131,3 +131,11 @@ def test_event_names_residents_make_up(text: str, events: list[str]) -> None:
 def test_counts_of_people(extractor: EntityExtractor, text: str, count: str | None) -> None:
     counts = [value for entity, value in found(extractor, text) if entity == "count"]
     assert counts == (count.split(",") if count else [])
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("是3个人", 3), ("3 of us", 3), ("make it three", 3), ("改成两个人", 2), ("改成3个", 3),
+    ("me and my son", 2), ("我跟我老伴", 2), ("the lift in 3 is broken", None),
+    ("me and my neighbour are sick of the noise", None)])
+def test_how_many_people_a_party_is_said_to_be(text: str, size: int | None) -> None:
+    assert party_said(clean(text).text) == size
