@@ -34,6 +34,7 @@ _CJK_NAME = re.compile(rf"^[\u4e00-\u9fff]{{1,4}}({_TITLES})?$")
 _CJK_TITLED = re.compile(rf"^[\u4e00-\u9fff]{{1,2}}({_TITLES})$")  # 王阿姨, 李先生
 _LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,2}$")
 #: What a short answer means when it is not a name ("好的", "ok", "谢谢").
+_SURNAME_ONLY = re.compile(r"[\u4e00-\u9fff]")
 _NOT_A_NAME_INTENTS = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
 
 
@@ -132,7 +133,9 @@ class SaveContact(LinliAction):
             person.name = name
         if phone:
             person.phone = phone
-        turn.say("utter_contact_saved", name=name or "", phone=phone or "")
+        # "我姓王": 王 is kept, but "谢谢王！" is no way to thank anyone
+        thanked = name if name and not _SURNAME_ONLY.fullmatch(name) else ""
+        turn.say("utter_contact_saved", name=thanked, phone=phone or "")
         if ticket is not None:
             turn.session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=person.id,
                                          kind="contact_given"))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.runtime import Runtime
-from nlu.entities import party_said
+from nlu.entities import party_added, party_said
 from nlu.text import clean
 from store.events import (
     EventFullError,
@@ -77,7 +77,8 @@ class ListEvents(LinliAction):
             raise ActionRefusedError("utter_events_none")
         for event in events[:6]:
             turn.say("utter_event_item", **_values(turn, event, turn.language))
-        return []
+        # "put me down, 4 of us" next is for the one asked about
+        return [SlotSet("last_event", named.key)] if named is not None else []
 
 
 def _answered_about_own(turn: Turn) -> bool:
@@ -120,6 +121,10 @@ class SignUp(LinliAction):
         event = find(turn.session, turn.person.community_id, now, name) if name else None
         if event is None and _answered_about_own(turn):
             return []  # "我报上了吗" is no new sign-up
+        if event is None and turn.tracker.get_slot("last_event"):
+            # "put me down, 4 of us" just after asking about one event: that one
+            event = find(turn.session, turn.person.community_id, now,
+                         str(turn.tracker.get_slot("last_event")))
         if event is None:
             events = upcoming(turn.session, turn.person.community_id, now)
             if len(events) != 1:
@@ -166,9 +171,10 @@ class ResizeSignup(LinliAction):
         key = turn.tracker.get_slot("last_event")
         event = find(turn.session, turn.person.community_id, now, str(key)) if key else None
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
-        count = party_said(said)
         signup = next((s for s in signups_of(turn.session, turn.person, now)
                        if event is not None and s.event_id == event.id), None)
+        added = party_added(said)
+        count = signup.count + added if signup is not None and added else party_said(said)
         if event is None or signup is None or count is None or not 0 < count <= 10:
             return []
         _resize(turn, event, signup, count)
@@ -178,8 +184,12 @@ class ResizeSignup(LinliAction):
 def _resize(turn: Turn, event: Event, signup: EventSignup, count: int) -> None:
     """The party of ``signup`` is ``count`` now, if there is room; said either way."""
     values = _values(turn, event, turn.language)
+    waiting = signup.status == SignupStatus.WAITLISTED
     if resize(turn.session, signup, count, turn.runtime.now()):
-        turn.say("utter_event_resized", **values, count=str(count))
+        if waiting and signup.status == SignupStatus.CONFIRMED:  # "那先报3个": in now
+            turn.say("utter_event_signed_up", **values, count=str(count))
+        else:
+            turn.say("utter_event_resized", **values, count=str(count))
     else:  # as many as the places free and their own: the most it can be
         most = event.capacity - seats_taken(turn.session, event) + signup.count
         turn.say("utter_event_no_room_for", **{**values, "left": str(most)}, count=str(count))

@@ -10,17 +10,13 @@ from actions.base import Events, LinliAction, Turn
 from actions.faq_index import FaqEntry
 from actions.names import person_name
 from actions.notify import notify
+from nlu.followups import follows_up, points_back
 from store.models import Question
 from store.people import on_duty_staff
 
-#: A question that leans on the one just answered ("那去哪儿办", "要带什么材料", "how long does
-#: it take?"): it is asked together with that one.
-_FOLLOW_UP = re.compile(r"^(?:那|那么|这个|这|还要|还得|还需要)|要带|带什么|什么材料|多久|"
-                        r"多长时间|多少钱|收费吗|去哪|在哪|哪里办|哪儿办|几点|\b(?:it|that|this|then|there)\b|"
-                        r"^(?:and|so)\b|\bhow (?:long|much|soon)\b|\bwhat do i (?:need|bring)\b",
-                        re.IGNORECASE)
-#: How long a follow-up is at most (characters): a longer question says what it is about.
-_FOLLOW_UP_AT_MOST = 30
+_CLAUSES = re.compile(r"[\s,，。.!！;；]+")
+#: Characters a last clause has at least to be asked on its own.
+_CLAUSE_AT_LEAST = 4
 
 
 def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
@@ -31,11 +27,17 @@ def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
     if faq is None:
         return None, []
     before = turn.tracker.get_slot("faq_before")
-    follows = bool(before) and len(text) <= _FOLLOW_UP_AT_MOST and bool(_FOLLOW_UP.search(text))
+    # "垃圾几点收" names its own topic; "要带什么材料", "那电池呢" lean on the last one
+    follows = bool(before) and follows_up(text) and (
+        points_back(text) or not faq.names_a_topic(text))
     asked = f"{before} {text}" if follows else text
     found = faq.best(asked) if follows else None
     if found is None:
         asked, found = text, faq.best(text)
+    clauses = [c for c in _CLAUSES.split(text) if c]
+    if found is None and len(clauses) > 1 and len(clauses[-1]) >= _CLAUSE_AT_LEAST:
+        # "我家小孩发烧了 社区医院几点开门": the question comes last, after why it is asked
+        asked, found = clauses[-1], faq.best(clauses[-1])
     if found is None:
         return None, []
     return found[0], [SlotSet("last_faq", asked[-200:])]

@@ -353,6 +353,11 @@ class FaqIndex:
                          *self._coverage(reading, self._vocabulary[i])) for i in candidates]
         return sorted(matches, key=lambda m: m.score, reverse=True)
 
+    def names_a_topic(self, question: str) -> bool:
+        """Whether ``question`` names something the FAQ knows by name ("垃圾几点收": rubbish),
+        not only asks ("要带什么材料")."""
+        return any(feature.startswith("s") for feature in self.words.read(question).features)
+
     def best(self, question: str) -> tuple[FaqEntry, float] | None:
         """The entry that answers ``question`` and its score, or None if none does."""
         matches = self.ranked(question)

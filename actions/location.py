@@ -79,6 +79,20 @@ class PrefillLocation(LinliAction):
                 SlotSet("room", home.room)]
 
 
+class PrefillHomeBuilding(LinliAction):
+    """"2单元1001" after "3号楼" was registered: the rest of that home, in its building."""
+
+    def name(self) -> str:
+        return "action_prefill_home_building"
+
+    def act(self, turn: Turn) -> Events:
+        home = turn.person.household
+        if turn.tracker.get_slot("building") or home is None or not (
+                turn.tracker.get_slot("unit") or turn.tracker.get_slot("room")):
+            return []
+        return [SlotSet("building", home.building.number)]
+
+
 class ValidateBuilding(LinliAction):
     """Accept the building slot only if that building is in the community."""
 
@@ -101,6 +115,12 @@ _LIVES = re.compile(r"我住|住在|我家在|我家是|家住|搬|新家|新地
                     re.IGNORECASE)
 
 
+#: Words that say a place is not where one lives: near it, outside it, something lost there.
+_NOT_A_HOME = re.compile(r"附近|旁边|门口|那边|对面|楼下|丢|看到|看见|捡到|\bnear\b|\bnext to\b|"
+                         r"\boutside\b|\bopposite\b|\blost\b|\bfound\b|\bsaw\b",
+                         re.IGNORECASE)
+
+
 def _new_home(turn: Turn) -> tuple[str, str | None, str | None]:
     slots = turn.tracker.get_slot
     return str(slots("building")), slots("unit"), slots("room")
@@ -117,8 +137,13 @@ class CheckMove(LinliAction):
         home = turn.person.household
         said = str(turn.tracker.latest_message.get("text", ""))
         building, unit, room = _new_home(turn)
-        if home is None or _LIVES.search(said) or said.startswith("/") or (
-                home.building.number, home.unit, home.room) == (building, unit, room):
+        if _LIVES.search(said) or said.startswith("/"):
+            return [SlotSet("move_ok", True)]
+        if home is None:  # a first home, unless the words point elsewhere ("在11号楼附近丢的")
+            return [] if _NOT_A_HOME.search(said) else [SlotSet("move_ok", True)]
+        if (home.building.number, home.unit, home.room) == (building, unit, room) or (
+                home.building.number == building and (home.unit in (None, unit))
+                and (home.room in (None, room))):  # the same home, told more fully
             return [SlotSet("move_ok", True)]
         return []
 
@@ -131,9 +156,12 @@ class AskMove(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         home = turn.person.household
-        assert home is not None
+        place = place_text(*_new_home(turn), turn.language)
+        if home is None:
+            turn.dispatcher.utter_message(response="utter_confirm_home", place=place)
+            return []
         turn.dispatcher.utter_message(
-            response="utter_confirm_move", place=place_text(*_new_home(turn), turn.language),
+            response="utter_confirm_move", place=place,
             home=place_text(home.building.number, home.unit, home.room, turn.language))
         return []
 

@@ -144,10 +144,21 @@ _ENDS = re.compile(rf"(?:(?:{_alternatives(_POLITE)})\s*)*(?:{_alternatives(_END
                    rf"(?:\s*(?:{_alternatives((*_ENDING, *_POLITE))}))*")
 
 
+#: "算了 我自己问机器人吧 结束": giving up on the person, ended in so many words.
+_GIVES_UP = re.compile(r"算了|不用了|不等了|\bnever ?mind\b|\bforget it\b|\bnvm\b", re.IGNORECASE)
+_ENDS_WITH = re.compile(rf"(?:{_alternatives(_ENDING)})\s*$", re.IGNORECASE)
+#: "还在吗", "anyone there?": the resident wonders whether the line is open.
+_NUDGE = re.compile(r"^(?:还)?在吗|有人吗|怎么(?:还)?没人(?:回|理)|还要等多久|人呢|"
+                    r"\banyone there\b|\bhello\?+|\bstill there\b|\bare you there\b|"
+                    r"\bany(?:one|body) (?:reading|answering)\b", re.IGNORECASE)
+
+
 def ends_handoff(text: str) -> bool:
-    """True if ``text`` says the resident no longer needs the person, and nothing else."""
-    said = re.sub(r"[^\w\s']+", " ", clean(text).text).strip()
-    return bool(_ENDS.fullmatch(re.sub(r"\s+", " ", said)))
+    """True if ``text`` says the resident no longer needs the person: nothing else, or giving
+    up and ending ("算了 我自己问机器人吧 结束")."""
+    said = re.sub(r"\s+", " ", re.sub(r"[^\w\s']+", " ", clean(text).text)).strip()
+    return bool(_ENDS.fullmatch(said)) or bool(
+        _GIVES_UP.search(said) and _ENDS_WITH.search(said))
 
 
 class RequestHuman(LinliAction):
@@ -202,7 +213,8 @@ class RelayToStaff(LinliAction):
         handoff.relayed += 1
         handoff.last_activity_at = now
         _relay(turn, handoff, staff, text)
-        if handoff.relayed == 1 and handoff.staff is None:  # one word that it arrived
+        # one word that it arrived, and again when asked whether anyone is there
+        if (handoff.relayed == 1 and handoff.staff is None) or _NUDGE.search(text):
             turn.say("utter_handoff_relayed", staff=[p.name for p in staff])
             if back := staff_back(turn.runtime, now, turn.language):
                 turn.say("utter_handoff_after_hours", back=back)

@@ -176,7 +176,8 @@ class OpenTicket(LinliAction):
                 turn.say("utter_ticket_detail_added", **values)
             else:
                 turn.say("utter_ticket_already_yours", **values)
-            return [*RESET, SlotSet("contact", "none")]
+            # "能不能今天就来" next is for the ticket they now follow too
+            return [*RESET, SlotSet("contact", "none"), SlotSet("last_ticket", ticket.number)]
         if accused is not None:
             labels = turn.runtime.responses
             turn.say("utter_ticket_created_conflict", **values,
@@ -241,9 +242,12 @@ class Emergency(LinliAction):
         category = turn.tracker.get_slot("category") or "other"
         carried = self._place_just_reported(turn, category)
         advice_name = f"utter_emergency_advice_{category}"
-        if _AT_RISK.search(str(turn.tracker.get_slot("report_text") or
-                               turn.tracker.latest_message.get("text", ""))):
+        said = str(turn.tracker.get_slot("report_text") or
+                   turn.tracker.latest_message.get("text", ""))
+        if _AT_RISK.search(said):
             advice_name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
+        elif _LOCKED_IN.search(said):
+            advice_name = "utter_emergency_advice_locked_in"  # nor this
         if not turn.runtime.responses.has(advice_name):
             advice_name = "utter_emergency_advice_other"
         advice = turn.runtime.responses.render(advice_name, turn.language).text
@@ -329,6 +333,10 @@ class EmergencyPlace(LinliAction):
 _AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割腕|"
                       r"\b(?:jump|jumping)\b|\bsuicid\w*|\bkill (?:him|her|them)sel(?:f|ves)\b|"
                       r"\bend (?:his|her|their) life\b", re.IGNORECASE)
+#: Someone shut in a room or a car ("孩子把自己反锁在卫生间里了").
+_LOCKED_IN = re.compile(r"反锁|(?:锁|关)(?:在)?.{0,4}(?:车|屋|家|卫生间|房间|厕所|浴室)里|"
+                        r"\blocked (?:himself|herself|themselves|in|inside)\b|"
+                        r"\bshut (?:in|inside)\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"
@@ -392,11 +400,17 @@ class EmergencyUpdate(LinliAction):
                 return [SlotSet("taken", True)]
         if building and (ticket.building is None or ticket.building.number != building):
             return []  # somewhere else: a danger (or a report) of its own
-        intent = turn.tracker.latest_message.get("intent", {}).get("name")
+        reading = turn.tracker.latest_message.get("intent", {})
+        intent = reading.get("name")
         category = turn.entity("category")
         if intent in (danger.COMPLAINT, "report_repair") \
                 and category not in (None, "other", ticket.category):
             return []  # "btw the stairwell light is out": a report of its own
+        over = "all_clear" in danger.read(clean(said).text).elsewhere
+        if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
+                          "report_repair") and float(reading.get("confidence", 0.0)) >= \
+                _SURE and not over and turn.runtime.now() - _aware(ticket.created_at) > LIVE:
+            return []  # a while later, a question is a question ("最近有什么活动")
         if _hear(turn, ticket, said):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
                     SlotSet("stood_down", True)]
@@ -404,6 +418,11 @@ class EmergencyUpdate(LinliAction):
         return [SlotSet("taken", True)]
 
 
+#: How long after it was raised anything said is taken for news of an emergency ("should I
+#: knock on doors?", "police are here now", however the NLU reads it).
+LIVE = dt.timedelta(minutes=20)
+#: A reading this sure is what the message is, once that time is past.
+_SURE = 0.6
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
@@ -449,6 +468,12 @@ def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | 
              grid_member=grid_member.name if grid_member else "")
 
 
+def _follows(turn: Turn, ticket: Ticket) -> bool:
+    """The resident reported ``ticket``, or joined it as one more household."""
+    return ticket.reporter_id == turn.person.id or turn.person in subscribers(turn.session,
+                                                                               ticket)
+
+
 def pass_on(turn: Turn, ticket: Ticket, words: str) -> None:
     """The resident's words about their ticket, on it as a note and to its handlers."""
     add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=words)
@@ -466,7 +491,7 @@ class ReportTiming(LinliAction):
     def act(self, turn: Turn) -> Events:
         number = turn.tracker.get_slot("last_ticket")
         ticket = by_number(turn.session, number) if number else None
-        if ticket is None or ticket.reporter_id != turn.person.id or ticket.status not in OPEN \
+        if ticket is None or not _follows(turn, ticket) or ticket.status not in OPEN \
                 or ticket.assignee is None or ticket.respond_by is None:
             return []
         turn.say("utter_report_timing", **ticket_values(turn.runtime, ticket, turn.language))
@@ -484,7 +509,7 @@ class PassOnToHandler(LinliAction):
         number = turn.tracker.get_slot("last_ticket")
         ticket = by_number(turn.session, number) if number else None
         words = str(turn.tracker.latest_message.get("text", "")).strip()[:500]
-        if ticket is None or ticket.reporter_id != turn.person.id or ticket.status not in OPEN \
+        if ticket is None or not _follows(turn, ticket) or ticket.status not in OPEN \
                 or not words:
             return []
         pass_on(turn, ticket, words)

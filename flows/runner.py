@@ -15,7 +15,8 @@ from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu import danger
 from nlu.data_rights import read_data_request
-from nlu.entities import party_said
+from nlu.entities import party_added, party_said, resized_to
+from nlu.followups import follows_up
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
@@ -83,6 +84,14 @@ _ABOUT_THE_VISIT = re.compile(
 #: "几天能修好", "how long will it take": just after a report, about that report.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|啥时候|什么时候|几点|\bhow long\b|\bhow soon\b|"
                        r"\bwhen (?:will|can|are|is|do)\b", re.IGNORECASE)
+#: What something costs ("多少钱", "要钱吗", "is it free?").
+_COSTS = re.compile(r"多少钱|收费|要钱|收钱|免费|花钱|贵不贵|\bhow much\b|\bcost|\bfree\b|"
+                    r"\bcharge|\bpay\b", re.IGNORECASE)
+#: The topic a cost question just after a report is asked with (actions/faq.py).
+_REPAIR_TOPIC = {"zh": "报修维修", "en": "the repair"}
+#: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间").
+_OF_IT = re.compile(r"^\s*(?:it'?s|it is|its|it was|it keeps|they'?re|that'?s|就在|在(?!哪))",
+                    re.IGNORECASE)
 #: Chasing the report just filed, in few words ("你们管不管", "能快点吗 都黑了好几天了"):
 #: for its handler, not a new report.
 _CHASES = re.compile(r"管不管|有没有人管|没人管|能(?:不能)?快点|快点吧|催一下|催催|怎么还没|"
@@ -120,7 +129,7 @@ _BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?
 _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
 #: What may stand around a place in a message that says nothing else ("是2单元的", "it's in
 #: unit 2").
-_AROUND_A_PLACE = re.compile(r"(?:就是|就在|是|在|的|那个|那边|呢|啊|哦|呀|吧|"
+_AROUND_A_PLACE = re.compile(r"(?:就是|就在|是|在|的|那个|那边|那部|那台|这部|这个|呢|啊|哦|呀|吧|"
                              r"\b(?:it'?s|its|in|at|the|that|on|of)\b|[\W_])*", re.IGNORECASE)
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
@@ -141,6 +150,19 @@ EMERGENCY = "report_emergency"
 #: wakes real people. Real reports parse at 0.98 and above; a place answer that merely sounds
 #: alarming ("就在3号楼门口") at about 0.6.
 EMERGENCY_CONFIDENCE = 0.85
+#: Readings that undo something, each asked about first.
+_UNDOING = frozenset({"ticket_cancel", "event_cancel", "data_erase"})
+#: A question, by its mark or its last word.
+_QUESTION = re.compile(r"[?？]\s*$|[吗呢么]\s*$|^(?:will|would|does|do|is|are|can|what|how)\b",
+                       re.IGNORECASE)
+#: A question without its mark ("多少钱", "how long").
+_ASKS = re.compile(r"多少|多久|几[天点时号个]|怎么|什么|为什么|哪|谁|要钱|收费|"
+                   r"\b(?:how|what|when|why|who|where|which)\b", re.IGNORECASE)
+#: Readings that, when sure, are no word about an emergency going on: small talk, and requests
+#: the resident makes of their own accord.
+_NOT_ABOUT_THE_EMERGENCY = frozenset({"thank", "affirm", "deny", "goodbye", "request_human",
+                                      "set_language", "ticket_cancel", "event_cancel",
+                                      "event_signup"})
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
 FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup",
               "move_ok")
@@ -232,6 +254,23 @@ def _only_a_place(parse: Mapping[str, Any]) -> bool:
     return _AROUND_A_PLACE.fullmatch(" ".join(rest)) is not None
 
 
+def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
+    """Words, just after a report was filed, for whoever handles it: a wish to stay unnamed,
+    a chase, when or how to come, or a detail (said as one, or of "it") that names no place
+    and is no request of its own."""
+    text = str(parse.get("text", ""))
+    intent = parse["intent"]["name"]
+    unplaced = not any(e["entity"] in danger.PLACE_ENTITIES for e in parse["entities"])
+    if _KEEP_ME_OUT.search(text) or (
+            _CHASES.search(text) and len(text) <= _CHASE_AT_MOST and unplaced):
+        return True
+    if intent in REPORTS and unplaced and (
+            _ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text) or _OF_IT.search(text)):
+        return True
+    return nothing_asked and bool(_ADDITION.search(text) or _OF_IT.search(text)) \
+        and not _sure(parse)
+
+
 def _all_clear(parse: Mapping[str, Any]) -> bool:
     """The danger is over or was none: "没事了 是邻居在烧烤", "nvm false alarm"."""
     return "all_clear" in danger.read(clean(str(parse.get("text", ""))).text).elsewhere
@@ -281,7 +320,7 @@ class FlowRunner:
         # 1. Safety first: an emergency outranks whatever the conversation was doing. Nothing
         #    may come before this; modes that hold a conversation (a handoff, a rating in
         #    words) are checked after it.
-        if self._about_the_live_emergency(state, context.parse) and await self._taken(
+        if self._about_the_live_emergency(state, context) and await self._taken(
                 "action_emergency_update", slots, context, replies):
             asked = self.waiting_step(stack)
             if asked is not None:  # a question of another matter still waits
@@ -366,14 +405,22 @@ class FlowRunner:
                 await self._ask(asked, slots, context, replies)
             return replies
 
-        # "对了 碎玻璃还在地上" after a report, read as nothing sure, "别说是我投诉的" or "你们
-        # 管不管": more about that report.
+        # "那电池呢" after an answer from the FAQ, read as small talk or unsure: more of it.
+        if slots.get("faq_before") and follows_up(text) and asked is None and (
+                intent in _SMALL_TALK or not _sure(context.parse)):
+            intent = "ask_faq"
+
+        # "多少钱", "is it free?" just after a report: what repairs cost, from the FAQ.
+        if slots.get("last_ticket") and _COSTS.search(text) and len(text) <= _CHASE_AT_MOST \
+                and (intent in ("out_of_scope", "ask_faq") or not _sure(context.parse)):
+            slots["faq_before"] = _REPAIR_TOPIC.get(context.language, _REPAIR_TOPIC["zh"])
+            intent = "ask_faq"
+
+        # "对了 碎玻璃还在地上", "it's between floor 3 and 4", "别说是我投诉的", "你们管不管",
+        # "能不能今天就来": more about the report just filed.
         if slots.get("last_ticket") and intent != EMERGENCY and (
-                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) and (
-                _KEEP_ME_OUT.search(text) or (asked is None and _ADDITION.search(text)
-                                              and not _sure(context.parse))
-                or (_CHASES.search(text) and len(text) <= _CHASE_AT_MOST and not any(
-                    e["entity"] in danger.PLACE_ENTITIES for e in context.parse["entities"]))) \
+                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+                and _about_the_report(context.parse, asked is None) \
                 and await self._taken("action_pass_on", dict(slots), context, replies):
             if asked is not None:
                 await self._ask(asked, slots, context, replies)
@@ -383,8 +430,11 @@ class FlowRunner:
         #     named again or not) changes how many come; a short question the
         #     NLU cannot place ("when is it") is about that event (actions/events.py answers
         #     it, or lists what is on).
-        if slots.get("last_event") and asked is None and party_said(clean(text).text) \
-                and (intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)) \
+        said = clean(text).text
+        if slots.get("last_event") and asked is None and (
+                party_said(said) or party_added(said)) and (
+                intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)
+                or (intent == "event_cancel" and resized_to(said))) \
                 and not any(e["entity"] == "event" and e["value"] != slots["last_event"]
                             for e in context.parse.get("entities", [])) \
                 and await self._taken("action_resize_signup", dict(slots), context, replies):
@@ -409,6 +459,12 @@ class FlowRunner:
             # any other message keeps it too and is then handled as itself. Either way only
             # the question's own flow ends: a question it interrupted is asked again.
             refused = _refuses(context.parse)
+            if not refused and not _confirms(context.parse) and intent in _UNDOING \
+                    and _QUESTION.search(text):
+                # "will my repair be cancelled too?" while erasing data is asked: a question
+                # about this, never a second thing to undo
+                await self._ask(waiting, slots, context, replies)
+                return replies
             if refused or not _confirms(context.parse):
                 stack.pop()
                 if not refused:
@@ -432,9 +488,17 @@ class FlowRunner:
                     intent == "deny" and _sure(context.parse) and not waiting.from_text
                     and not _PLACE_UNKNOWN.search(context.parse.get("text", "")))):
                 return self._cancelled(state, waiting)
+            phoned = any(e["entity"] == "phone" for e in context.parse["entities"])
             if waiting.optional and intent in ("thank", "goodbye") and _sure(context.parse) \
-                    and not any(e["entity"] == "phone" for e in context.parse["entities"]):
+                    and not phoned:
                 return self._cancelled(state, waiting, "utter_flow_left")  # "谢谢": no, thanks
+            if waiting.optional and waiting.from_text and stack[-1]["flow"] in REPORTS \
+                    and not phoned and (_QUESTION.search(text) or _ASKS.search(text)
+                                        or _ADDITION.search(text)):
+                # "多少钱", "also the light in there flickers" at the phone question: passed by
+                stack.clear()
+                self._clear_flow_slots(slots)
+                return await self._handle(state, context)
             answers = not waiting.from_text and self._fill(waiting, context.parse, dict(slots))
             if (waiting.optional or stack[0].get("unsure")) and self.moves_on(context.parse) \
                     and not answers:
@@ -573,21 +637,25 @@ class FlowRunner:
         return {**parse, "text": words, "entities": found,
                 "intent": {"name": EMERGENCY, "confidence": 1.0}}
 
-    @staticmethod
-    def _about_the_live_emergency(state: dict[str, Any], parse: Mapping[str, Any]) -> bool:
+    def _about_the_live_emergency(self, state: dict[str, Any], context: Context) -> bool:
         """Once an emergency was raised and placed (its flow done, nothing asked about it): a
-        message that may be more of it ("我就在里面 手机快没电了", "消防车来了", "how long?") or
-        its all-clear, rather than a plain request or small talk ("谢谢", "报名包饺子"), the
-        answer to what it interrupted ("好的，继续") or a rating ("5分"). ``EmergencyUpdate``
-        decides, knowing the ticket."""
+        message that may be more of it ("我就在里面 手机快没电了", "消防车来了", "should I knock
+        on doors?") or its all-clear, rather than small talk or a plain request of another
+        kind ("谢谢", "转人工"), the answer to what it interrupted ("好的，继续") or a rating
+        ("5分"). While a question of another matter waits (a suggestion asked for) or staff
+        are being talked to, only a danger or an all-clear is. ``EmergencyUpdate`` decides,
+        knowing the ticket and how long ago it was."""
+        parse = context.parse
         if not (state["slots"].get("live_emergency") or state["slots"].get("stood_down")) \
                 or "emergency_check" in state or state.get("offered") \
                 or read_rating(str(parse.get("text", ""))) is not None or any(
                 frame["flow"] == EMERGENCY for frame in state["stack"]):
             return False
-        intent = parse["intent"]["name"]
-        return intent in (EMERGENCY, "out_of_scope", *REPORTS) or not _sure(parse) \
-            or _all_clear(parse) or bool(state["slots"].get("stood_down"))
+        if _all_clear(parse) or state["slots"].get("stood_down"):
+            return True
+        if context.in_handoff or self.waiting_step(state["stack"]) is not None:
+            return bool(parse["intent"]["name"] == EMERGENCY)
+        return not (parse["intent"]["name"] in _NOT_ABOUT_THE_EMERGENCY and _sure(parse))
 
     async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """Run the emergency flow now; a flow it interrupts is kept to be offered back."""

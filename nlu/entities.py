@@ -235,9 +235,16 @@ def party_size(text: str) -> int | None:
 
 
 #: "make it 3", "改成3个": the party's new size, just after a sign-up.
-_RESIZED = re.compile(r"(?:\bmake it|\bchange (?:it )?to|\bbump it (?:up )?to|"
-                      r"改成|换成|变成|加到|改为)\s*(\d{1,2}|[一二两三四五六七八九十]|one|two|three|four|five|six)(?![\da-z])",
+_RESIZED = re.compile(r"(?:\bmake (?:it|that|us)|\bchange (?:it )?to|\bbump it (?:up )?to|"
+                      r"改成|换成|变成|加到|改为|(?:先|就|只)?报(?=\s*\S{1,2}\s*[个位人]))\s*(\d{1,2}|[一二两三四五六七八九十]|one|two|three|four|five|six)(?![\da-z])",
                       re.IGNORECASE)
+#: "just me", "就我一个": the resident alone.
+_ONLY_ME = re.compile(r"\b(?:just|only) me\b|\bjust myself\b|就我一个|只有我|就我自己|我一个人去",
+                      re.IGNORECASE)
+#: "再加上我老公和闺女", "add my mum and my sister": more people, one per name.
+_ADDED = re.compile(r"(?:再|还要)?(?:加上|带上|再加|还有)(.{1,30})$|"
+                    r"\b(?:add|plus|also bring|bringing)\b(.{1,60})$", re.IGNORECASE)
+_AND = re.compile(r"和|跟|、|,|，|\band\b|&", re.IGNORECASE)
 #: "me and my son", "我和我老伴": the resident and one more.
 _WITH_ONE = re.compile(r"^(?:just |and )?(?:me|i) (?:and|plus|\+) (?:my|a) \w+(?: too)?$|"
                        r"^(?:my|a) \w+ and (?:me|i)$|^我(?:和|跟|带)我?\w{1,3}$",
@@ -250,11 +257,31 @@ def party_said(text: str) -> int | None:
     size = party_size(text)
     if size is not None:
         return size
-    resized = _RESIZED.search(text)
+    resized = resized_to(text)
     if resized is not None:
-        return _small_number(resized.group(1).lower()) if not resized.group(1).isdigit() \
-            else int(resized.group(1))
+        return resized
+    if _ONLY_ME.search(text):
+        return 1
     return 2 if _WITH_ONE.search(text.strip()) else None
+
+
+def resized_to(text: str) -> int | None:
+    """The size a party is changed to in so many words ("make that 3", "那先报3个")."""
+    resized = _RESIZED.search(text)
+    if resized is None:
+        return None
+    said = resized.group(1).lower()
+    return int(said) if said.isdigit() else _small_number(said)
+
+
+def party_added(text: str) -> int | None:
+    """How many more people ``text`` (clean text) adds to a party ("再加上我老公老陈和闺女朵朵":
+    2), if it adds any."""
+    added = _ADDED.search(text.strip())
+    if added is None:
+        return None
+    names = [part for part in _AND.split(added.group(1) or added.group(2) or "") if part.strip()]
+    return len(names) or None
 
 
 def _next_weekday(today: dt.date, weekday: int, modifier: str) -> dt.date:

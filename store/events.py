@@ -82,7 +82,8 @@ def sign_up(session: Session, event: Event, person: Person, count: int,
 
 def resize(session: Session, signup: EventSignup, count: int, now: dt.datetime) -> bool:
     """Change how many come with ``signup``; False (nothing changed) when a confirmed one
-    would take more places than are free. Places given back go to the waitlist."""
+    would take more places than are free. Places given back go to the waitlist, and a
+    waiting party made small enough gets in."""
     event = session.get(Event, signup.event_id)
     assert event is not None
     if signup.status == SignupStatus.CONFIRMED and count > signup.count and \
@@ -91,7 +92,7 @@ def resize(session: Session, signup: EventSignup, count: int, now: dt.datetime) 
     smaller = count < signup.count
     signup.count, signup.updated_at = count, now
     session.flush()
-    if smaller and signup.status == SignupStatus.CONFIRMED:
+    if smaller:  # places given back, or a waiting party small enough now
         promote(session, event, now)
     return True
 

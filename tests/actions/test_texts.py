@@ -45,7 +45,7 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_emergency_update_passed": {"words"},
              # "几天能修好" is answered only for a ticket someone has, with a time.
              "utter_report_timing": {"grid_member", "respond_by"},
-             "utter_confirm_move": {"place", "home"},
+             "utter_confirm_move": {"place", "home"}, "utter_confirm_home": {"place"},
              "utter_notify_emergency_all_clear": {"words", "place"},
              "utter_notify_emergency_words": {"words", "place"},
              # Counts, readers, quiet hours and a suggestion's status are always filled in.

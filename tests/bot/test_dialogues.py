@@ -704,6 +704,93 @@ def test_the_second_request_of_a_message_is_not_held_up_by_a_question_it_may_ski
     assert "社区义诊" in "\n".join(said[2:]) and "电影" not in "\n".join(said[2:])
 
 
+def test_news_during_an_emergency_is_passed_on_however_it_reads(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("strong gas smell in building 2 unit 1 stairwell", ["JJ-20261121-0001"]),
+        ("should I knock on doors?", ["passed on"]),
+        ("police are here now", ["passed on"]),
+    ])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.number)).all() == ["JJ-20261121-0001"]
+
+
+def test_a_question_while_erasing_is_asked_about_never_a_second_thing_undone(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("my kitchen tap drips, building 3", ["BX-20261121-0001"]),
+        ("delete all my data please", ["Erase your personal data"]),
+        ("will my repair be cancelled too?", ["Erase your personal data", "stay"]),
+    ])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.status)).all() == [TicketStatus.ASSIGNED]
+
+
+def test_what_follows_a_report_is_about_it(service: ConversationService,
+                                            sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("5号楼2单元厨房水龙头坏了", ["BX-20261121-0001", "电话"]),
+        ("多少钱", ["公共部位", "不收费"]),  # the phone question gives way; repair fees
+    ])
+    converse(talker(service, "passer_by"), [
+        ("hi the light in our stairwell is broken", ["Which building"]),
+        ("building 7", ["BX-20261121-0002"]),
+        ("it's between floor 3 and 4", ["Passed on"]),  # not a second report
+        ("thanks!", ["welcome"]),
+    ])
+    converse(talker(service, "next_door"), [
+        ("7号楼楼道灯坏了", ["已经有邻居报过了"]),
+        ("能不能今天就来 晚上太黑了", ["转给", "BX-20261121-0002"]),  # they follow it too
+    ])
+    with sessions() as session:
+        assert len(session.scalars(select(Ticket)).all()) == 2
+
+
+def test_events_follow_what_was_just_said(service: ConversationService) -> None:
+    converse(talker(service, "bob", "rest"), [
+        ("is the movie night still on?", ["Outdoor movie night"]),
+        ("cool put me down, 4 of us", ["You're in", "4 people"]),
+        ("sorry make that 3, my brother cant come", ["now for 3"]),
+    ])
+    converse(talker(service, "walk_in"), [
+        ("包饺子还能报名吗", ["共 1 人"]),
+        ("再加上我老公老陈和闺女朵朵", ["3 人"]),
+    ])
+    converse(talker(service, "passer_by"), [
+        ("我们家4个人都去大扫除", ["候补"]),  # 3 places
+        ("那先报3个行不行", ["报名成功", "共 3 人"]),
+    ])
+
+
+def test_follow_up_questions_and_places_lean_on_what_came_before(
+        service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("过期的药扔哪个桶", ["有害垃圾"]),
+        ("那电池呢", ["有害垃圾"]),
+        ("我家小孩发烧了 社区医院几点开门", ["8:00–17:00"]),
+        ("在11号楼附近丢的", ["要把11号楼登记成您的住址吗"]),  # not taken for a home unasked
+    ])
+    converse(talker(service, "passer_by"), [
+        ("我要登记住址", ["住址"]),
+        ("3号楼", ["3号楼"]),
+        ("2单元1001", ["3号楼2单元1001"]),  # the rest of that home
+    ])
+    converse(talker(service, "next_door"), [
+        ("12号楼电梯按钮不亮了", ["BX-20261121-0001"]),
+        ("2单元的那部", ["12号楼2单元"]),
+    ])
+
+
+def test_a_handoff_answers_are_you_there_and_ends_on_giving_up(
+        service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("转人工", ["赵敏"]),
+        ("我家有点私事", ["已转给"]),
+        ("还在吗", ["已转给"]),
+        ("算了 我自己问机器人吧 结束", ["已结束"]),
+    ])
+
+
 def test_a_place_said_in_passing_changes_no_registered_home_unasked(
         service: ConversationService, sessions: sessionmaker[Session]) -> None:
     def home() -> tuple[str, str | None, str | None]:
@@ -731,4 +818,14 @@ def test_someone_who_may_jump_gets_advice_to_stay_with_them_not_to_lock_a_door(
         service: ConversationService, said: str) -> None:
     replied = "\n".join(talker(service, "walk_in")(said))
     assert "110" in replied and ("陪着" in replied or "stay with them" in replied)
+    assert "锁好门" not in replied and "lock the door" not in replied
+
+
+@pytest.mark.parametrize("said", ["孩子把自己反锁在卫生间里了 叫不开门 6号楼",
+                                  "help my toddler locked herself in the bathroom and can't "
+                                  "open it, building 6"])
+def test_someone_shut_in_gets_advice_to_talk_through_the_door_not_to_lock_one(
+        service: ConversationService, said: str) -> None:
+    replied = "\n".join(talker(service, "walk_in")(said))
+    assert "119" in replied and ("隔着门" in replied or "through the door" in replied)
     assert "锁好门" not in replied and "lock the door" not in replied

@@ -36,3 +36,15 @@ def test_a_party_grows_only_into_free_places_and_shrinking_frees_places_for_the_
         assert status(theirs) == SignupStatus.WAITLISTED
         assert resize(session, mine, 1, NOW)  # two places given back: the waitlist moves up
         assert status(theirs) == SignupStatus.CONFIRMED
+
+
+def test_a_waiting_party_made_small_enough_gets_in(sessions: sessionmaker[Session]) -> None:
+    demo.load_community(sessions, NOW.date())
+    with transaction(sessions) as session:
+        person = session.scalars(select(Person).order_by(Person.id).limit(1)).one()
+        event = find(session, person.community_id, NOW, "cleanup")  # 3 places
+        assert event is not None
+        family = sign_up(session, event, person, 4, NOW).signup
+        assert status(family) == SignupStatus.WAITLISTED
+        assert resize(session, family, 3, NOW)  # "那先报3个行不行"
+        assert status(family) == SignupStatus.CONFIRMED
