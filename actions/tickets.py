@@ -385,8 +385,7 @@ class EmergencyUpdate(LinliAction):
         ticket = by_number(turn.session, number) if number else None
         said = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
         if number is None and turn.tracker.get_slot("stood_down"):
-            if not _SORRY.search(said) and "all_clear" not in danger.read(
-                    clean(said).text).elsewhere:
+            if not _SORRY.search(said) and not danger.all_clear(clean(said).text):
                 return [SlotSet("stood_down", None)]
             turn.say("utter_emergency_already_clear")  # "sorry, false alarm": once is enough
             return [SlotSet("taken", True), SlotSet("stood_down", None)]
@@ -406,10 +405,10 @@ class EmergencyUpdate(LinliAction):
         if intent in (danger.COMPLAINT, "report_repair") \
                 and category not in (None, "other", ticket.category):
             return []  # "btw the stairwell light is out": a report of its own
-        over = "all_clear" in danger.read(clean(said).text).elsewhere
         if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
                           "report_repair") and float(reading.get("confidence", 0.0)) >= \
-                _SURE and not over and turn.runtime.now() - _aware(ticket.created_at) > LIVE:
+                _SURE and not danger.all_clear(clean(said).text) \
+                and turn.runtime.now() - _aware(ticket.created_at) > LIVE:
             return []  # a while later, a question is a question ("最近有什么活动")
         if _hear(turn, ticket, said):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
@@ -432,7 +431,7 @@ _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad
 def _hear(turn: Turn, ticket: Ticket, said: str) -> bool:
     """The resident's words about an emergency on its ticket and to those alerted; True if
     they say it is over (then told so: "没事就好")."""
-    over = "all_clear" in danger.read(clean(said).text).elsewhere and not _BUT.search(said)
+    over = danger.all_clear(clean(said).text) and not _BUT.search(said)
     add_note(turn.session, ticket, actor=turn.person, now=turn.runtime.now(), note=said)
     _alert(turn, ticket, "utter_notify_emergency_all_clear" if over
            else "utter_notify_emergency_words", _on_duty(turn, [ticket.assignee]),
@@ -468,10 +467,16 @@ def place_emergency(turn: Turn, ticket: Ticket, building: Building, unit: str | 
              grid_member=grid_member.name if grid_member else "")
 
 
-def _follows(turn: Turn, ticket: Ticket) -> bool:
-    """The resident reported ``ticket``, or joined it as one more household."""
-    return ticket.reporter_id == turn.person.id or turn.person in subscribers(turn.session,
-                                                                               ticket)
+def _followed_report(turn: Turn) -> Ticket | None:
+    """The report just made in this conversation (``last_ticket``), while open, if the
+    resident reported it or joined it as one more household."""
+    number = turn.tracker.get_slot("last_ticket")
+    ticket = by_number(turn.session, number) if number else None
+    if ticket is None or ticket.status not in OPEN or (
+            ticket.reporter_id != turn.person.id
+            and turn.person not in subscribers(turn.session, ticket)):
+        return None
+    return ticket
 
 
 def pass_on(turn: Turn, ticket: Ticket, words: str) -> None:
@@ -489,10 +494,8 @@ class ReportTiming(LinliAction):
         return "action_report_timing"
 
     def act(self, turn: Turn) -> Events:
-        number = turn.tracker.get_slot("last_ticket")
-        ticket = by_number(turn.session, number) if number else None
-        if ticket is None or not _follows(turn, ticket) or ticket.status not in OPEN \
-                or ticket.assignee is None or ticket.respond_by is None:
+        ticket = _followed_report(turn)
+        if ticket is None or ticket.assignee is None or ticket.respond_by is None:
             return []
         turn.say("utter_report_timing", **ticket_values(turn.runtime, ticket, turn.language))
         return [SlotSet("taken", True)]
@@ -506,11 +509,9 @@ class PassOnToHandler(LinliAction):
         return "action_pass_on"
 
     def act(self, turn: Turn) -> Events:
-        number = turn.tracker.get_slot("last_ticket")
-        ticket = by_number(turn.session, number) if number else None
+        ticket = _followed_report(turn)
         words = str(turn.tracker.latest_message.get("text", "")).strip()[:500]
-        if ticket is None or not _follows(turn, ticket) or ticket.status not in OPEN \
-                or not words:
+        if ticket is None or not words:
             return []
         pass_on(turn, ticket, words)
         turn.say("utter_passed_on", **ticket_values(turn.runtime, ticket, turn.language),

@@ -273,7 +273,7 @@ def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
 
 def _all_clear(parse: Mapping[str, Any]) -> bool:
     """The danger is over or was none: "没事了 是邻居在烧烤", "nvm false alarm"."""
-    return "all_clear" in danger.read(clean(str(parse.get("text", ""))).text).elsewhere
+    return danger.all_clear(clean(str(parse.get("text", ""))).text)
 
 
 def _quote(text: str) -> str:
@@ -377,13 +377,15 @@ class FlowRunner:
                 await self._ask(asked, slots, context, replies)
             return replies
 
-        # 4b. Right after a report: "算了 不报了 我自己换个灯泡" withdraws it (asked first);
-        #     "能不能今天来修" is a word for whoever handles it.
-        if slots.get("last_ticket") and (intent not in _ABOUT_REPORTS or (
+        # 4b. Right after a report (nothing asked, or only its own optional question): "算了 不
+        #     报了 我自己换个灯泡" withdraws it (asked first); "能不能今天来修" is a word for
+        #     whoever handles it.
+        after_report = bool(slots.get("last_ticket")) and (
+            asked is None or (asked.optional and stack[-1]["flow"] in REPORTS))
+        if after_report and (intent not in _ABOUT_REPORTS or (
                 intent == "ticket_status" and _WHEN_WANTED.search(text)) or (
                 intent == EMERGENCY and _HOW_TO_VISIT.search(text)
-                and not danger.read(clean(text).text).here_now)) and (
-                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)):
+                and not danger.read(clean(text).text).here_now)):
             if _DROPS_REPORT.search(text):
                 intent = "ticket_cancel"
                 context = dataclasses.replace(context, parse={
@@ -397,8 +399,7 @@ class FlowRunner:
                 return replies
 
         # "几天能修好" just after a report (at its contact question too): when they come.
-        if slots.get("last_ticket") and _HOW_LONG.search(text) and not _WHEN_WANTED.search(
-                text) and (asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+        if after_report and _HOW_LONG.search(text) and not _WHEN_WANTED.search(text) \
                 and (intent in ("out_of_scope", "ticket_status") or not _sure(context.parse)) \
                 and await self._taken("action_report_timing", dict(slots), context, replies):
             if asked is not None:
@@ -418,8 +419,7 @@ class FlowRunner:
 
         # "对了 碎玻璃还在地上", "it's between floor 3 and 4", "别说是我投诉的", "你们管不管",
         # "能不能今天就来": more about the report just filed.
-        if slots.get("last_ticket") and intent != EMERGENCY and (
-                asked is None or (asked.optional and stack[-1]["flow"] in REPORTS)) \
+        if after_report and intent != EMERGENCY \
                 and _about_the_report(context.parse, asked is None) \
                 and await self._taken("action_pass_on", dict(slots), context, replies):
             if asked is not None:

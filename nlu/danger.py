@@ -398,6 +398,11 @@ def read(text: str) -> Reading:
                    bool(_HAZARD_NOW.search(text)))
 
 
+def all_clear(text: str) -> bool:
+    """``text`` (clean text) says the danger is over, or was none ("没事了 是邻居在烧烤")."""
+    return "all_clear" in _elsewhere(text)
+
+
 def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
     """``ranking`` with the emergency reading moved below the others when ``text`` says the
