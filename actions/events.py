@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.notify import notify
 from actions.runtime import Runtime
-from nlu.entities import party_added, party_said
+from nlu.entities import days_asked, party_added, party_in_sign_up, party_said
 from nlu.text import clean
 from store.events import (
     EventFullError,
@@ -73,12 +74,38 @@ class ListEvents(LinliAction):
         # "电影之夜几点开始": that one; "最近有什么活动": all that is on
         events = [named] if named is not None else upcoming(turn.session,
                                                             turn.person.community_id, now)
+        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
+        days = days_asked(said, turn.runtime.local(now).date()) if named is None else None
+        if days is not None:  # "明天有什么活动", "anything this weekend?": those days only
+            ahead = max(_AHEAD, dt.timedelta(days=(days[1] - days[0]).days + 1) + (
+                dt.datetime.combine(days[0], dt.time(), turn.runtime.timezone) - now))
+            on_days = [e for e in upcoming(turn.session, turn.person.community_id, now, ahead)
+                       if days[0] <= turn.runtime.local(e.starts_at).date() <= days[1]]
+            if not on_days and events:
+                turn.say("utter_events_none_on", when=_days_text(days, turn.language))
+            events = on_days or events
         if not events:
             raise ActionRefusedError("utter_events_none")
         for event in events[:6]:
             turn.say("utter_event_item", **_values(turn, event, turn.language))
         # "put me down, 4 of us" next is for the one asked about
         return [SlotSet("last_event", named.key)] if named is not None else []
+
+
+#: How far ahead "what's on" looks when no day is named.
+_AHEAD = dt.timedelta(days=30)
+
+
+def _days_text(days: tuple[dt.date, dt.date], language: str) -> str:
+    """"11月22日" / "Nov 22", or a range of them."""
+    def one(day: dt.date) -> str:
+        return f"{day.month}月{day.day}日" if language == "zh" else f"{day:%b} {day.day}"
+    first, last = days
+    if first == last:
+        return one(first)
+    if language == "zh":
+        return f"{one(first)}到{one(last)}"
+    return f"{one(first)}–{last.day}" if first.month == last.month else f"{one(first)}–{one(last)}"
 
 
 def _answered_about_own(turn: Turn) -> bool:
@@ -117,26 +144,38 @@ class SignUp(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         now = turn.runtime.now()
-        name = turn.entity("event")
-        event = find(turn.session, turn.person.community_id, now, name) if name else None
-        if event is None and _answered_about_own(turn):
+        names = list(dict.fromkeys(str(v) for v in turn.tracker.get_latest_entity_values(
+            "event")))
+        found = [e for e in (find(turn.session, turn.person.community_id, now, n)
+                             for n in names) if e is not None]
+        if not found and _answered_about_own(turn):
             return []  # "我报上了吗" is no new sign-up
-        if event is None and turn.tracker.get_slot("last_event"):
+        if not found and not names and turn.tracker.get_slot("last_event"):
             # "put me down, 4 of us" just after asking about one event: that one
-            event = find(turn.session, turn.person.community_id, now,
-                         str(turn.tracker.get_slot("last_event")))
-        if event is None:
+            last = find(turn.session, turn.person.community_id, now,
+                        str(turn.tracker.get_slot("last_event")))
+            found = [last] if last is not None else []
+        if not found:
             events = upcoming(turn.session, turn.person.community_id, now)
-            if len(events) != 1:
+            if len(events) != 1 or names:
                 if not events:
                     raise ActionRefusedError("utter_events_none")
+                if names:  # "报名打羽毛球": no such activity
+                    turn.say("utter_event_not_found", event=names[0])
                 turn.dispatcher.utter_message(response="utter_event_which", buttons=[
                     {"title": e.title(turn.language),
                      "payload": f'/event_signup{{"event": "{e.key}"}}'} for e in events[:6]])
                 return []
-            event = events[0]
-        count_text = turn.entity("count") or "1"
+            found = list(events)
+        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
+        count_text = turn.entity("count") or str(party_in_sign_up(said) or 1)
         count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
+        for event in dict.fromkeys(found):  # "报名包饺子和看电影": each of them
+            self._sign_up(turn, event, count, now)
+        return [SlotSet("last_event", found[-1].key)]
+
+    @staticmethod
+    def _sign_up(turn: Turn, event: Event, count: int, now: dt.datetime) -> None:
         try:
             result = sign_up(turn.session, event, turn.person, count, now)
         except EventFullError:
@@ -156,7 +195,6 @@ class SignUp(LinliAction):
                 EventSignup.status == SignupStatus.WAITLISTED,
                 EventSignup.id <= result.signup.id))
             turn.say("utter_event_waitlisted", **values, position=str(position))
-        return [SlotSet("last_event", event.key)]
 
 
 class ResizeSignup(LinliAction):

@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import Events, LinliAction, Turn
 from actions.faq_index import FaqEntry
+from actions.help import asks_about_me
 from actions.names import person_name
 from actions.notify import notify
 from nlu.followups import follows_up, points_back
@@ -48,6 +49,14 @@ def _answer(turn: Turn, entry: FaqEntry) -> None:
         text=entry.answers.get(turn.language) or next(iter(entry.answers.values())))
 
 
+def answer_from_faq(turn: Turn) -> bool:
+    """Answer the message from the FAQ if an entry answers it; whether one did."""
+    entry, _ = _faq_entry(turn)
+    if entry is not None:
+        _answer(turn, entry)
+    return entry is not None
+
+
 class AnswerFaq(LinliAction):
     """Answer from the FAQ, or keep the question for staff and say so."""
 
@@ -86,6 +95,9 @@ class OutOfScope(LinliAction):
         return "action_out_of_scope"
 
     def act(self, turn: Turn) -> Events:
+        if asks_about_me(str(turn.tracker.latest_message.get("text", ""))):
+            turn.say("utter_about_me")  # "who made you"
+            return []
         entry, remembered = _faq_entry(turn)
         if entry is not None:
             _answer(turn, entry)

@@ -3,6 +3,8 @@ own language."""
 
 from __future__ import annotations
 
+import re
+
 from actions.base import Events, LinliAction, Turn
 from store.models import Role
 
@@ -12,6 +14,23 @@ SECTIONS = ((Role.GRID_MEMBER, "utter_help_grid_member"),
             (Role.STREET_CONTACT, "utter_help_street_contact"),
             (Role.STAFF, "utter_help_staff"),
             (Role.OPERATOR, "utter_help_operator"))
+
+
+#: "你是真人吗", "r u a real person", "who made you": a question about Linli itself, answered
+#: before anyone is called over or the question is called out of scope.
+_ABOUT_ME = re.compile(
+    r"你是(?:不是)?(?:真人|真的人|机器人|人工智能|ai|人还是机器|谁)|你是人吗|是(?:不是)?机器人|"
+    r"(?:我在)?跟(?:真人|机器人|机器)(?:在)?(?:聊|说)|谁(?:开发|做|写|造|编)的你|你是谁(?:开发|做|写|造)的|"
+    r"\b(?:r|are) (?:u|you) (?:a |an )?(?:real|human|person|bot|robot|ai|machine)\b|"
+    r"\bwho (?:made|built|created|programmed|wrote|designed) (?:u|you)\b|"
+    r"\bis (?:this|it) a (?:bot|robot|real person|human)\b|\bwho are (?:u|you)\b|"
+    r"\bam i (?:talking|chatting|speaking) (?:to|with) a (?:bot|robot|human|real person|person)\b",
+    re.IGNORECASE)
+
+
+def asks_about_me(text: str) -> bool:
+    """Whether ``text`` asks what Linli is (a person? a bot? made by whom?)."""
+    return bool(_ABOUT_ME.search(text))
 
 
 def help_responses(roles: set[Role]) -> list[str]:

@@ -11,6 +11,7 @@ from rasa_sdk.events import Restarted, SlotSet
 from sqlalchemy.orm import Session
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.help import asks_about_me
 from actions.location import place_text
 from actions.names import person_name
 from actions.notify import notify, notify_person
@@ -125,8 +126,9 @@ def minutes(runtime: Runtime) -> str:
 # A resident who says only these (and thanks) is done with the person: "不用了，谢谢", "ok bye".
 _ENDING = ("不用了", "不需要了", "算了", "没事了", "结束", "结束对话", "结束人工", "再见", "拜拜",
            "不聊了", "就这样", "bye", "goodbye", "bye bye", "byebye", "end", "end chat", "stop",
-           "never mind", "nevermind", "no need", "that's all", "that's it", "i'm done",
-           "all done",
+           "never mind", "nevermind", "nvm", "forget it", "no need", "that's all", "that's it",
+           "i'm done", "all done", "cancel", "cancel that", "no longer needed",
+           "i found it", "found it", "got it sorted",
            # ... and the matter sorted meanwhile: "算了没事了 我自己弄好了", "I figured it out"
            "我自己弄好了", "自己弄好了", "自己解决了", "已经解决了",
            "i figured it out", "figured it out", "i fixed it", "fixed it", "i sorted it",
@@ -168,6 +170,9 @@ class RequestHuman(LinliAction):
         return "action_request_human"
 
     def act(self, turn: Turn) -> Events:
+        if asks_about_me(str(turn.tracker.latest_message.get("text", ""))):
+            turn.say("utter_about_me")  # "你是真人吗": an answer, not a person called over
+            return []
         staff = _staff(turn.session, turn.person.community_id)
         if not staff:
             raise ActionRefusedError("utter_human_unavailable")
@@ -175,10 +180,14 @@ class RequestHuman(LinliAction):
         handoff = handoffs.start(turn.session, turn.person, now)
         _relay(turn, handoff, staff, str(turn.tracker.latest_message.get("text", "")))
         if not turn.tracker.get_slot("handoff_quiet"):
-            turn.say("utter_human_handoff", staff=[p.name for p in staff])
-            turn.say("utter_handoff_how_to_end")
+            names = [p.name for p in staff]
+            # after hours the person on call is named once, with when the office is back:
+            # never "on duty now, reply soon" beside "closed until Monday"
             if back := staff_back(turn.runtime, now, turn.language):
-                turn.say("utter_handoff_after_hours", back=back)
+                turn.say("utter_human_handoff_after_hours", staff=names, back=back)
+            else:
+                turn.say("utter_human_handoff", staff=names)
+            turn.say("utter_handoff_how_to_end")
         return [Restarted()]  # a question the bot was asking is left to the person
 
 
@@ -215,9 +224,11 @@ class RelayToStaff(LinliAction):
         _relay(turn, handoff, staff, text)
         # one word that it arrived, and again when asked whether anyone is there
         if (handoff.relayed == 1 and handoff.staff is None) or _NUDGE.search(text):
-            turn.say("utter_handoff_relayed", staff=[p.name for p in staff])
+            names = [p.name for p in staff]
             if back := staff_back(turn.runtime, now, turn.language):
-                turn.say("utter_handoff_after_hours", back=back)
+                turn.say("utter_handoff_relayed_after_hours", staff=names, back=back)
+            else:
+                turn.say("utter_handoff_relayed", staff=names)
         return [SlotSet("taken", True)]
 
 

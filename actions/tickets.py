@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.contact import handlers_of, needs_contact, was_asked
+from actions.faq import answer_from_faq
 from actions.location import (
     building_buttons,
     building_by_number,
@@ -23,6 +24,7 @@ from actions.notify import notify
 from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
 from nlu import danger
+from nlu.hedges import asks_what_to_do
 from nlu.text import clean
 from store.conflict import Accused
 from store.models import (
@@ -241,17 +243,9 @@ class Emergency(LinliAction):
     def act(self, turn: Turn) -> Events:
         category = turn.tracker.get_slot("category") or "other"
         carried = self._place_just_reported(turn, category)
-        advice_name = f"utter_emergency_advice_{category}"
         said = str(turn.tracker.get_slot("report_text") or
                    turn.tracker.latest_message.get("text", ""))
-        if _AT_RISK.search(said):
-            advice_name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
-        elif _LOCKED_IN.search(said):
-            advice_name = "utter_emergency_advice_locked_in"  # nor this
-        if not turn.runtime.responses.has(advice_name):
-            advice_name = "utter_emergency_advice_other"
-        advice = turn.runtime.responses.render(advice_name, turn.language).text
-        turn.say("utter_emergency_safety", advice=advice)
+        turn.say("utter_emergency_safety", advice=_advice(turn, category, said))
         ticket = _open(turn, TicketKind.EMERGENCY).ticket
         grid = ticket.building.grid if ticket.building else None
         people = _on_duty(turn, [grid.grid_member, grid.supervisor] if grid else [])
@@ -285,6 +279,38 @@ class Emergency(LinliAction):
         slots["report_text"] = f"{text}（{quoted}）" if turn.language == "zh" \
             else f"{text} ({quoted})"
         return [SlotSet(name, value) for name, value in place.items()]
+
+
+class SafetyAdvice(LinliAction):
+    """What to do now, for a danger not (yet) alerted ("is that dangerous?" while the bot asks
+    whether it is one): the advice for its kind (slots ``category`` and ``report_text``)."""
+
+    def name(self) -> str:
+        return "action_safety_advice"
+
+    def act(self, turn: Turn) -> Events:
+        _safety_answer(turn, turn.tracker.get_slot("category") or "other",
+                       str(turn.tracker.get_slot("report_text") or ""))
+        return []
+
+
+def _safety_answer(turn: Turn, category: str, said: str) -> None:
+    """A question of safety about a danger of ``category`` told in the words ``said``: the
+    FAQ's answer when it has one ("总阀在哪"), else the advice for that danger."""
+    if not answer_from_faq(turn):
+        turn.say("utter_safety_advice", advice=_advice(turn, category, said))
+
+
+def _advice(turn: Turn, category: str, said: str) -> str:
+    """The safety advice for a danger of ``category`` told in the words ``said``."""
+    name = f"utter_emergency_advice_{category}"
+    if _AT_RISK.search(said):
+        name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
+    elif _LOCKED_IN.search(said):
+        name = "utter_emergency_advice_locked_in"  # nor this
+    if not turn.runtime.responses.has(name):
+        name = "utter_emergency_advice_other"
+    return turn.runtime.responses.render(name, turn.language).text
 
 
 class AskEmergencyPlace(LinliAction):
@@ -363,10 +389,17 @@ class EmergencyWords(LinliAction):
         if home is not None and _AT_HOME.search(said) and not _ELSEWHERE.search(said):
             return [SlotSet("building", home.building.number), SlotSet("unit", home.unit),
                     SlotSet("room", home.room)]
+        if _NOD.search(said):  # "ok", "好的": heard, nothing to pass on
+            turn.say("utter_emergency_place_waiting")
+            return [SlotSet("taken", True)]
         if _hear(turn, ticket, said):
-            return [SlotSet("taken", True), SlotSet("stand_down", True),
+            return [SlotSet("taken", True), SlotSet("place_settled", True),
                     SlotSet("live_emergency", None)]
+        if _SPOT.search(said) and not asks_what_to_do(said):  # "就在小区门口": where, after all
+            turn.say("utter_emergency_spot_noted", words=said)
+            return [SlotSet("taken", True), SlotSet("place_settled", True)]
         turn.say("utter_emergency_words_passed", words=said)
+        _advise_if_asked(turn, ticket, said)
         return [SlotSet("taken", True)]
 
 
@@ -414,6 +447,7 @@ class EmergencyUpdate(LinliAction):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
                     SlotSet("stood_down", True)]
         turn.say("utter_emergency_update_passed", words=said)
+        _advise_if_asked(turn, ticket, said)
         return [SlotSet("taken", True)]
 
 
@@ -424,8 +458,24 @@ LIVE = dt.timedelta(minutes=20)
 _SURE = 0.6
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
+#: A place in the community that is no building ("小区门口", "地库", "by the north gate"): where
+#: the danger is, as far as the resident can tell; its words are on the ticket.
+_SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地库|广场|花园|绿地|草坪|健身|游乐场|"
+                   r"滑梯|篮球场|垃圾站|垃圾房|快递柜|菜市场|小区里|主路|路口|马路|路边|凉亭|"
+                   r"\bgate\b|\bentrance\b|\bcar ?park\b|\bparking\b|\bgarage\b|"
+                   r"\bplayground\b|\bsquare\b|\bgarden\b|\blawn\b|\bcourt\b|\broad\b|"
+                   r"\bstreet\b|\bbin (?:room|area|station)\b", re.IGNORECASE)
+#: A nod at "where is it?" ("ok", "好的", "thanks"): nothing for those alerted.
+_NOD = re.compile(r"^\W*(?:ok(?:ay)?|k|okk+|sure|yes|yeah|yep|thanks?|thank you|thx|好的?|好吧|"
+                  r"行|嗯+|哦+|知道了|收到|谢谢|谢了)\W*$", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
+
+
+def _advise_if_asked(turn: Turn, ticket: Ticket, said: str) -> None:
+    """"会不会有危险", "what should I do?": passed on, and answered with the advice again."""
+    if asks_what_to_do(said):
+        _safety_answer(turn, ticket.category or "other", ticket.text)
 
 
 def _hear(turn: Turn, ticket: Ticket, said: str) -> bool:
@@ -511,12 +561,39 @@ class PassOnToHandler(LinliAction):
     def act(self, turn: Turn) -> Events:
         ticket = _followed_report(turn)
         words = str(turn.tracker.latest_message.get("text", "")).strip()[:500]
-        if ticket is None or not words:
+        if ticket is None or not words or not self.about(turn, ticket):
             return []
         pass_on(turn, ticket, words)
         turn.say("utter_passed_on", **ticket_values(turn.runtime, ticket, turn.language),
                  words=words)
         return [SlotSet("taken", True)]
+
+    def about(self, turn: Turn, ticket: Ticket) -> bool:
+        """Whether the message is about ``ticket`` (the runner has judged so already)."""
+        return True
+
+
+class SameReport(PassOnToHandler):
+    """The problem just reported, told again more exactly ("就是3楼那个灯 一直不亮" after "楼道
+    灯坏了"): of the same kind, so a detail for its handler rather than a second ticket; or
+    said to go on ("还是有味道"): on record, nobody bothered twice."""
+
+    def name(self) -> str:
+        return "action_same_report"
+
+    def act(self, turn: Turn) -> Events:
+        ticket = _followed_report(turn)
+        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
+        category = turn.entity("category")
+        # "楼道灯坏了" again is filed as a report (and found to be this one)
+        if ticket is None or category not in (None, ticket.category) \
+                or said in clean(ticket.text).text:
+            return []
+        if _SAID_AGAIN.search(said):
+            turn.say("utter_ticket_already_yours", **ticket_values(turn.runtime, ticket,
+                                                                   turn.language))
+            return [SlotSet("taken", True)]
+        return super().act(turn) if category is not None else []
 
 
 class CorrectPlace(LinliAction):

@@ -17,6 +17,7 @@ from nlu import danger
 from nlu.data_rights import read_data_request
 from nlu.entities import party_added, party_said, resized_to
 from nlu.followups import follows_up
+from nlu.hedges import after_hedge, asks_what_to_do, unsure
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
@@ -80,7 +81,13 @@ _ABOUT_THE_VISIT = re.compile(
     r".{0,4}(?:来|修|在家)|(?:在家|有人)(?:等|在)|"
     r"\b(?:come|visit|fix it|send someone|pop round)\b.{0,25}\b(?:today|tomorrow|morning|"
     r"afternoon|evening|tonight|weekend|asap|soon|now)\b|\btoday\b|\bi'?m (?:home|in) "
-    r"(?:all day|until|till|after|before)\b", re.IGNORECASE)
+    r"(?:all day|until|till|after|before)\b|"
+    # when the resident is in, or is not: "明天我不在家", "下午3点以后都行", "after 3pm is best"
+    r"不在家|没在家|家里没人|(?:\d+点|上午|下午|晚上|中午)(?:以后|之后|以前|之前|前|后)?(?:都|也)?"
+    r"(?:行|可以|方便|有空|在家)|\bnot (?:home|in|around)\b|\bwon'?t be (?:home|in|around)\b|"
+    r"\b(?:after|before|between) \d{1,2}(?::\d\d)? ?(?:am|pm)?\b|"
+    r"\b\d{1,2} ?(?:am|pm) (?:is|would be|works)\b|\bcan (?:they|he|she|someone|you) come\b",
+    re.IGNORECASE)
 #: "几天能修好", "how long will it take": just after a report, about that report.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|啥时候|什么时候|几点|\bhow long\b|\bhow soon\b|"
                        r"\bwhen (?:will|can|are|is|do)\b", re.IGNORECASE)
@@ -92,6 +99,22 @@ _REPAIR_TOPIC = {"zh": "报修维修", "en": "the repair"}
 #: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间").
 _OF_IT = re.compile(r"^\s*(?:it'?s|it is|its|it was|it keeps|they'?re|that'?s|就在|在(?!哪))",
                     re.IGNORECASE)
+#: A wish to go to the event just talked about ("ok 1 spot pls", "算我一个", "count me in").
+_WANTS_IN = re.compile(r"算我一个|算上我|我也(?:要)?(?:去|参加|报)|我要(?:去|参加|报)|"
+                       r"给我报|帮我报|报(?:一|两|1|2)个|"
+                       r"\b(?:a|one|two|\d) (?:spot|place|seat|ticket)s?\b|\bcount (?:me|us) in\b|"
+                       r"\bput (?:me|us) down\b|\bsign (?:me|us) up\b|\bi'?ll (?:go|come|join)\b|"
+                       r"\bi'?m in\b|\bbook (?:me|us)\b", re.IGNORECASE)
+#: "修好了告诉我一声", "keep me posted": a wish to hear back, which residents get anyway.
+_KEEP_ME_POSTED = re.compile(
+    r"修好了?(?:告诉|通知|跟我说|说一声)|有(?:进展|消息|结果)了?(?:就)?(?:告诉|通知|跟我说)|"
+    r"(?:告诉|通知)我一声|\blet me know when\b|\bkeep me (?:updated|posted|in the loop)\b|"
+    r"\btell me when (?:it'?s|they'?re|its) (?:fixed|done|sorted)\b|"
+    r"\b(?:update|notify|ping) me when\b", re.IGNORECASE)
+#: Another problem, not more of the one just reported ("还有个事", "also the lift").
+_ANOTHER = re.compile(r"另外|还有|又|也|另一|第二|别的|其他|顺便|"
+                      r"\b(?:another|also|too|second|other|plus|as well|separate)\b",
+                      re.IGNORECASE)
 #: Chasing the report just filed, in few words ("你们管不管", "能快点吗 都黑了好几天了"):
 #: for its handler, not a new report.
 _CHASES = re.compile(r"管不管|有没有人管|没人管|能(?:不能)?快点|快点吧|催一下|催催|怎么还没|"
@@ -121,7 +144,6 @@ _WHEN_WANTED = re.compile(r"今天|明天|后天|上午|下午|晚上|周末|\d+
 #: Readings that are about reports themselves: never taken for a word about the last one.
 _ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "ticket_status", "ticket_cancel"})
-_PLACE_UNKNOWN = re.compile(r"不知道|不清楚|说不清|don'?t know|not sure|no idea", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?s|好吧|好的|"
                           r"嗯+|那|就|是)[\s,，.。!！]*)*(\d{1,3})\s*(号楼|栋|幢|号)?[\s.。!！]*$",
                           re.IGNORECASE)
@@ -130,6 +152,7 @@ _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
 #: What may stand around a place in a message that says nothing else ("是2单元的", "it's in
 #: unit 2").
 _AROUND_A_PLACE = re.compile(r"(?:就是|就在|是|在|的|那个|那边|那部|那台|这部|这个|呢|啊|哦|呀|吧|"
+                             r"下面|楼下|门口|旁边|附近|外面|里面|这边|那儿|这儿|"
                              r"\b(?:it'?s|its|in|at|the|that|on|of)\b|[\W_])*", re.IGNORECASE)
 #: Replies that answer a question rather than ask for something else (see ``moves_on``).
 _SMALL_TALK = frozenset({"affirm", "deny", "thank", "greet", "goodbye", "out_of_scope"})
@@ -142,6 +165,8 @@ REPORTS = frozenset({"report_repair", "file_complaint"})
 #: What, said after such an announcement, is not the description it waits for.
 _NOT_A_DESCRIPTION = REPORTS | (_SMALL_TALK - {"out_of_scope"})
 STALE_AFTER = dt.timedelta(minutes=30)
+#: Characters after "不知道" that say more than "算不算": a detail worth keeping.
+_A_FEW_WORDS = 4
 INTERRUPT_CONFIDENCE = 0.6
 #: The flow of an emergency, which outranks every other.
 EMERGENCY = "report_emergency"
@@ -210,7 +235,7 @@ def _sure(parse: Mapping[str, Any]) -> bool:
 def _confirms(parse: Mapping[str, Any]) -> bool:
     """A plain yes to a confirm step: a sure "yes" (or its button), with no "not" in it."""
     text = str(parse.get("text", ""))
-    return not _NEGATED.search(text) and (
+    return not _NEGATED.search(text) and not unsure(text) and (
         bool(_YES.search(text)) or (parse["intent"]["name"] == "affirm" and _sure(parse)))
 
 
@@ -329,10 +354,8 @@ class FlowRunner:
         emergency = self._emergency_said(state, context)
         if emergency is not None:
             return await self._emergency(state, dataclasses.replace(context, parse=emergency))
-        if "emergency_check" in state and self._places_the_doubt(state, context.parse):
-            return [self.say("utter_confirm_emergency", slots)]
-        if "emergency_check" in state:  # "is this an emergency?" answered no, or moved on
-            replies = await self._emergency_denied(state, context)
+        if "emergency_check" in state:  # "is this an emergency?" answered, not with a yes
+            replies = await self._doubt_answered(state, context)
             if replies:
                 return replies
 
@@ -411,6 +434,16 @@ class FlowRunner:
                 intent in _SMALL_TALK or not _sure(context.parse)):
             intent = "ask_faq"
 
+        # "修好了告诉我一声", "let me know when it's fixed": they will be told; no status
+        # asked, nothing withdrawn, nobody called over.
+        if _KEEP_ME_POSTED.search(text) and len(text) <= _CHASE_AT_MOST * 2 \
+                and intent != EMERGENCY and (asked is None or after_report):
+            replies.append(self.say("utter_keep_posted", slots,
+                                    ticket=slots.get("last_ticket") or ""))
+            if asked is not None:
+                await self._ask(asked, slots, context, replies)
+            return replies
+
         # "多少钱", "is it free?" just after a report: what repairs cost, from the FAQ.
         if slots.get("last_ticket") and _COSTS.search(text) and len(text) <= _CHASE_AT_MOST \
                 and (intent in ("out_of_scope", "ask_faq") or not _sure(context.parse)):
@@ -426,6 +459,15 @@ class FlowRunner:
                 await self._ask(asked, slots, context, replies)
             return replies
 
+        # "就是3楼那个灯 一直不亮" just after "楼道灯坏了": the same problem told again, more
+        # exactly: a detail for its handler, not a second report; "还是有味道": on record
+        # (actions: ``SameReport``).
+        if after_report and asked is None and (intent in REPORTS or not _sure(context.parse)) \
+                and intent != EMERGENCY and not _ANOTHER.search(text) \
+                and not any(e["entity"] == "building" for e in context.parse["entities"]) \
+                and await self._taken("action_same_report", dict(slots), context, replies):
+            return replies
+
         # 4c. Just after a sign-up: "不对 是3个人", "make it 3", "me and my son" (that event
         #     named again or not) changes how many come; a short question the
         #     NLU cannot place ("when is it") is about that event (actions/events.py answers
@@ -439,7 +481,11 @@ class FlowRunner:
                             for e in context.parse.get("entities", [])) \
                 and await self._taken("action_resize_signup", dict(slots), context, replies):
             return replies
-        if slots.get("last_event") and asked is None and len(text) <= 24 and (
+        if slots.get("last_event") and asked is None and _WANTS_IN.search(text) \
+                and intent in (*_SMALL_TALK, "event_list"):
+            # "ok 1 spot pls", "算我一个" after hearing about one event: a sign-up for it
+            intent = "event_signup"
+        elif slots.get("last_event") and asked is None and len(text) <= 24 and (
                 intent == "out_of_scope" or not _sure(context.parse)) and intent != EMERGENCY:
             intent = "event_list"
 
@@ -486,7 +532,9 @@ class FlowRunner:
                 return await self._amended(waiting, context, slots)
             if not withdraws and (_CANCEL.search(context.parse.get("text", "")) or (
                     intent == "deny" and _sure(context.parse) and not waiting.from_text
-                    and not _PLACE_UNKNOWN.search(context.parse.get("text", "")))):
+                    and not unsure(context.parse.get("text", ""))
+                    # "哦不对 是15号楼": a correction that answers the question
+                    and not self._fill(waiting, context.parse, dict(slots)))):
                 return self._cancelled(state, waiting)
             phoned = any(e["entity"] == "phone" for e in context.parse["entities"])
             if waiting.optional and intent in ("thank", "goodbye") and _sure(context.parse) \
@@ -517,8 +565,7 @@ class FlowRunner:
             elif (intent in INTERRUPTING or intent in ASIDES) and _sure(context.parse) \
                     and intent in self.flows:
                 stack.append({"flow": intent, "step": 0})
-            elif stack[-1]["flow"] == EMERGENCY and _PLACE_UNKNOWN.search(
-                    context.parse.get("text", "")):
+            elif stack[-1]["flow"] == EMERGENCY and unsure(context.parse.get("text", "")):
                 return self._cancelled(state, waiting)  # staff will find out by phone
             elif stack[-1]["flow"] == EMERGENCY and not waiting.from_text and (
                     intent in _SMALL_TALK or not _sure(context.parse)) \
@@ -624,7 +671,7 @@ class FlowRunner:
                 return parse
         if check is None:
             return None
-        if intent == "affirm" and _sure(parse):
+        if intent == "affirm" and _sure(parse) and not unsure(str(parse.get("text", ""))):
             words, found = check["text"], check["entities"]
         elif confident or _tells_more_of_the_danger(parse):
             # "就在7号楼1单元，烟很大": more of the same danger, and where it is; the words
@@ -661,9 +708,7 @@ class FlowRunner:
         """Run the emergency flow now; a flow it interrupts is kept to be offered back."""
         stack: list[dict[str, Any]] = state["stack"]
         slots: dict[str, Any] = state["slots"]
-        if stack:
-            state["interrupted"] = {"stack": [dict(frame) for frame in stack],
-                                    "slots": {k: slots[k] for k in FLOW_SLOTS if k in slots}}
+        self._set_aside(state)
         state.pop("offered", None)  # offered (again) once this emergency is done
         self._start(EMERGENCY, context.parse, slots, stack)
         replies: list[Reply] = []
@@ -671,15 +716,28 @@ class FlowRunner:
         self._offer_back(state, replies)
         return replies
 
+    @staticmethod
+    def _set_aside(state: dict[str, Any]) -> bool:
+        """Keep the flow on (if any) to be offered back once what interrupts it is done."""
+        stack, slots = state["stack"], state["slots"]
+        if stack:
+            state["interrupted"] = {"stack": [dict(frame) for frame in stack],
+                                    "slots": {k: slots[k] for k in FLOW_SLOTS if k in slots}}
+        return bool(stack)
+
     def _ask_if_emergency(self, state: dict[str, Any], context: Context,
                           slots: dict[str, Any]) -> list[Reply]:
         """An emergency the NLU is not sure of: ask before alerting anyone."""
         check = {"text": context.parse.get("text", ""),
                  "entities": list(context.parse.get("entities", []))}
         # "2号楼大门口有个大坑", read as a doubtful emergency and next as a repair: if it is
-        # no emergency, it is still a report to file, not to drop.
+        # no emergency, it is still a report to file, not to drop; a repair when the words
+        # name what is wrong but read next as something else (a smoke alarm, as a question).
         runner_up = next((r["name"] for r in context.parse.get("intent_ranking", [])
                           if r["name"] != EMERGENCY), None)
+        if runner_up not in REPORTS and any(e["entity"] == "category"
+                                            for e in check["entities"]):
+            runner_up = "report_repair"
         if runner_up in REPORTS and not state["stack"]:
             check["report"] = runner_up
         state["emergency_check"] = check
@@ -728,6 +786,51 @@ class FlowRunner:
         check = state["emergency_check"]
         check["entities"] = [*check["entities"], *found]
         return True
+
+    async def _doubt_answered(self, state: dict[str, Any], context: Context) -> list[Reply]:
+        """The answer to "is this a danger now?" when it is no yes: where it is ("就在3号楼",
+        kept with the report), or a question of safety ("要不要关总阀", answered with what to
+        do), gets the question again, spelt out, once; "I don't know", or a third answer that is
+        neither, files the report for the grid member with what to do should it turn
+        dangerous, never round in circles and never dropped. "no", and anything else, as
+        ``_emergency_denied``."""
+        check = state["emergency_check"]
+        parse = context.parse
+        text = str(parse.get("text", ""))
+        placed = self._places_the_doubt(state, parse)
+        asks = not placed and not _declines(parse) and asks_what_to_do(text)
+        hedges = not (placed or asks) and unsure(text) and not _CANCEL.search(text)
+        if not (placed or asks or hedges):
+            return await self._emergency_denied(state, context)
+        slots = state["slots"]
+        replies: list[Reply] = []
+        if asks:
+            category = next((e["value"] for e in check["entities"]
+                             if e["entity"] == "category"), None)
+            await self.run_action("action_safety_advice", {
+                **slots, "category": category, "report_text": check["text"]}, context, replies)
+        if hedges or check.get("asked_again"):
+            more = after_hedge(text) if hedges else ""
+            if len(more) > _A_FEW_WORDS:  # "不知道 一直滴滴响": more of what is wrong
+                check["text"] = f"{check['text']} {more}".strip()
+            return [*replies, *await self._file_doubt(state, context)]
+        check["asked_again"] = True
+        return [*replies, self.say("utter_confirm_emergency_again", slots)]
+
+    async def _file_doubt(self, state: dict[str, Any], context: Context) -> list[Reply]:
+        """A danger nobody could confirm: no alert, but a report for the grid member to look
+        at (the report it also read as, else a repair); a flow it interrupts is offered back."""
+        check = state.pop("emergency_check")
+        stack: list[dict[str, Any]] = state["stack"]
+        slots: dict[str, Any] = state["slots"]
+        if "interrupted" not in state and self._set_aside(state):
+            state.pop("offered", None)
+        replies = [self.say("utter_emergency_doubt_filed", slots)]
+        self._start(check.get("report") or "report_repair",
+                    {"text": check["text"], "entities": check["entities"]}, slots, stack)
+        state["ran"] = await self._advance(stack, slots, context, replies)
+        self._offer_back(state, replies)
+        return replies
 
     async def _emergency_denied(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """The answer to "is this an emergency?" when it is not yes: "no" is acknowledged and
@@ -791,7 +894,7 @@ class FlowRunner:
             return True
         if not slots.pop("taken", False):
             return False
-        if slots.pop("stand_down", False):
+        if slots.pop("place_settled", False):  # an all-clear, or where it is in words
             state["stack"].clear()
             self._clear_flow_slots(slots)
             self._offer_back(state, replies)

@@ -62,7 +62,8 @@ _ALL_CLEAR = _any(
     r"没有?(?:煤气|燃气|天然气)?(?:味|烟)|没有?(?:着火|起火|冒烟|漏|淹|冒火花|打起来)|没事了|没事没事|"
     r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
-    r"救出来了|都出来了|人出来了|自己(?:站|爬)?起来了|不用来了|不漏了|"
+    r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
+    r"自己(?:站|爬)?起来了|不用来了|不漏了|"
     r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有",
     r"\bfalse alarm\b|\bnothing(?:'s| is)? wrong\b|"
     r"\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
@@ -72,6 +73,9 @@ _ALL_CLEAR = _any(
     r"\b(?:is|are|'s|got up|seems) (?:fine|ok|okay|alright)\b|\b(?:he|she|they)'s (?:fine|ok)\b|"
     r"\b(?:smell|smoke|fire|leak|alarm|water)(?:'s| is| has)? (?:gone|out|stopped|cleared|"
     r"receded|shut off|off now)\b|\bgot out (?:fine|ok)\b|\bno need to come\b|"
+    r"\bwe(?:'re| are) (?:all )?out\b|\bwe (?:all )?got out\b|\bdoors? (?:opened|(?:is |are )?open "
+    r"now)\b|\b(?:lift|elevator) (?:is )?moving (?:again|now)\b|"
+    r"\bgot (?:him|her|them|us|everyone|everybody) out\b|"
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b")
 # A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
 _FICTION = _any(
@@ -100,7 +104,8 @@ _HURT = _any(r"受伤|血|晕|摔", r"\b(?:hurt|injur\w*|blood|bleeding|fell|fal
 # is about a danger already dealt with or far away, not one here now.
 _REPORTED = _any(
     r"据报道|据悉|记者|通报|网传|热搜|所幸|(?:无|未造成)人员伤亡|已被?扑灭|某地|某市|某区|某小区|"
-    r"朋友圈|微博上|不是我们(?:这|小区|楼|家)|不在我们(?:这|小区)",
+    r"朋友圈|微博上|不是我们(?:这|小区|楼|家)|不在我们(?:这|小区)|群里(?:有人)?(?:发|说|转)|谣言|传谣|辟谣|"
+    r"(?:隔壁|别的|旁边|对面)小区",
     r"\bbreaking\b|\breportedly\b|\blocal (?:man|woman|residents?|family)\b|"
     r"\b(?:officials|authorities|police) (?:say|said|are investigating|investigate)\b|"
     r"\bfirefighters (?:battle|tackle|fight|put out|respond to)\b|\bheadline\b|\barticle\b|"
@@ -131,7 +136,7 @@ _TOBACCO = _any(r"抽烟|吸烟|烟头|烟蒂|烟灰",
 _FIRE = _any(r"[着烧]|火|冒烟", r"\bfire\b|\bburn|\bflames?\b|\bsmouldering\b|\bspark")
 _ASKING = _any(
     r"怎么办|咋办|咋整|咋弄|(?:怎么|咋)(?!都|也|叫|喊|回事|[了啦])|判断|找谁|一般|区别|如何|还是.{1,12}$|用什么|打哪个|哪个|什么(?:原因|症状|电话)|应该|该(?:怎么|按|往|用|找)|"
-    r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔|家)|"
+    r"能不能|可不可以|可以.{0,8}吗|会不会|要不要(?!命)|谁(?:装|管|负责|来|给|修|换|付|赔)|"
     r"哪[里儿]?(?:买|领|有|换|办)|在哪|去哪|多久|多长时间|收费|要钱|什么原因|什么症状|是什么|"
     r"吗[?？]?$|[?？]$|有没有|合规|危险吗",
     r"\bwhat (?:do|should|to|would|happens|number)\b|\bhow (?:do|can|to|often|long|many|"
@@ -152,7 +157,8 @@ _HAZARD_NOW = _any(
     r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
     r"(?:几|好几|好多|多|两|三|四|五|六|七|十几)天没(?:见|看见|出门|露面|动静|开门|人应)|"
-    r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|"
+    r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|(?:全是|都是|满是|一屋子|好大的?)烟(?![味头蒂灰])|"
+    r"(?<![没不])(?:着火|起火|失火)了|"
     r"水.{0,8}(?:插座|电箱|配电|电闸|电线|电表|吊灯|灯座|灯里|开关)|"
     r"(?:嘴唇|脸)(?:有点|都|已经)?(?:发青|发紫|青了|紫了)|呼吸(?:很快|困难|急促|费劲)|"
     r"血流不止|流血不止|止不住血|血.{0,6}(?:止不住|喷|一直流)|"

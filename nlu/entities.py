@@ -245,10 +245,28 @@ _ONLY_ME = re.compile(r"\b(?:just|only) me\b|\bjust myself\b|就我一个|只有
 _ADDED = re.compile(r"(?:再|还要)?(?:加上|带上|再加|还有)(.{1,30})$|"
                     r"\b(?:add|plus|also bring|bringing)\b(.{1,60})$", re.IGNORECASE)
 _AND = re.compile(r"和|跟|、|,|，|\band\b|&", re.IGNORECASE)
+_AND_ALSO = re.compile(rf"还有|以及|{_AND.pattern}", re.IGNORECASE)
 #: "me and my son", "我和我老伴": the resident and one more.
 _WITH_ONE = re.compile(r"^(?:just |and )?(?:me|i) (?:and|plus|\+) (?:my|a) \w+(?: too)?$|"
                        r"^(?:my|a) \w+ and (?:me|i)$|^我(?:和|跟|带)我?\w{1,3}$",
                        re.IGNORECASE)
+
+
+#: "帮我和我老伴报名包饺子", "sign up me and my husband": who comes, inside a sign-up.
+_WE_SIGN_UP = re.compile(
+    r"我(?:和|跟|带着?|还有)((?:我|俺)?[\w、和跟]{1,16}?)(?:一起|俩|两个)?(?:报名|报上|报个名|参加|去|来)|"
+    r"\b(?:me|i) (?:and|&|plus) ((?:my|a|our) \w+(?:(?:,| and|,? &) (?:my|a|our) \w+)*)",
+    re.IGNORECASE)
+
+
+def party_in_sign_up(text: str) -> int | None:
+    """How many come by a sign-up that names who comes with the resident ("帮我和我老伴报名
+    包饺子" 2, "sign up me, my wife and my son" 3); None when it names nobody."""
+    found = _WE_SIGN_UP.search(text)
+    if found is None:
+        return None
+    others = found.group(1) or found.group(2) or ""
+    return 1 + len([part for part in _AND_ALSO.split(others) if part.strip()])
 
 
 def party_said(text: str) -> int | None:
@@ -347,6 +365,27 @@ def _dates(text: str, out: _Collector, today: dt.date) -> None:
     for m in _DATE_WEEKDAY_EN.finditer(text):
         date = _next_weekday(today, _WEEKDAYS_EN[m.group(2)], m.group(1) or "")
         out.add("date", m.start(), m.end(), date.isoformat(), name)
+
+
+def days_asked(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the first date in clean ``text`` names, counted from ``today``
+    (the community's): "明天" one day, "这周末" / "this weekend" Saturday and Sunday, "下周"
+    seven days, "this month" the month; None when it names no date."""
+    out = _Collector()
+    _dates(text, out, today)
+    if not out.found:
+        return None
+    first = min(out.found, key=lambda f: f.start)
+    day = dt.date.fromisoformat(first.value)
+    said = text[first.start:first.end]
+    if said.endswith(("月", "month")):
+        month_index = day.year * 12 + day.month
+        return day, dt.date(month_index // 12, month_index % 12 + 1, 1) - dt.timedelta(days=1)
+    if said.endswith(("周", "星期", "礼拜", "week")):
+        return day, day + dt.timedelta(days=6)
+    if said.endswith(("末", "weekend")):
+        return day, day + dt.timedelta(days=1)
+    return day, day
 
 
 def _hour_minute(hour: int, minute: int, period: str | None) -> str | None:

@@ -43,6 +43,11 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_same_place": {"place"}, "utter_passed_on": {"words"},
              "utter_emergency_words_passed": {"words"},
              "utter_emergency_update_passed": {"words"},
+             "utter_emergency_spot_noted": {"words"},
+             "utter_event_not_found": {"event"},
+             # After hours a handoff names who is on call and when the office is back.
+             "utter_human_handoff_after_hours": {"staff", "back"},
+             "utter_handoff_relayed_after_hours": {"back"},
              # "几天能修好" is answered only for a ticket someone has, with a time.
              "utter_report_timing": {"grid_member", "respond_by"},
              "utter_confirm_move": {"place", "home"}, "utter_confirm_home": {"place"},

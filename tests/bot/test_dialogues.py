@@ -829,3 +829,98 @@ def test_someone_shut_in_gets_advice_to_talk_through_the_door_not_to_lock_one(
     replied = "\n".join(talker(service, "walk_in")(said))
     assert "119" in replied and ("隔着门" in replied or "through the door" in replied)
     assert "锁好门" not in replied and "lock the door" not in replied
+
+
+def test_a_question_of_safety_gets_what_to_do_at_any_step(
+        service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [  # raised, its place not yet said
+        ("water is pouring through my ceiling light", ["Where is it"]),
+        ("is that dangerous?", ["passed on", "To be safe", "main water valve"]),
+        ("ok", ["building number"]),  # a nod passes nothing on
+    ])
+    converse(talker(service, "li_shushu"), [  # raised and placed
+        ("there's a hissing noise near the gas meter in building 3", ["JJ-"]),
+        ("what should i do", ["passed on", "switches"]),
+    ])
+
+
+def test_where_an_emergency_is_may_be_no_building_and_help_may_arrive(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("有个老人在小区门口摔倒了 起不来", ["是在哪里"]),
+        ("就在小区门口", ["位置", "小区门口"]),
+        ("120已经到了", ["已转告", "120已经到了"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("stuck in the lift in building 3 with my kid", ["JJ-20261121-0002"]),
+        ("ok doors opened, we're out", ["Glad"]),
+    ])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert any("小区门口" in text for text in told if "JJ-20261121-0001" in text)
+        assert any("we're out" in text for text in told)
+
+
+def test_the_same_problem_told_again_after_a_report_is_a_detail(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("楼道灯坏了", ["BX-20261121-0001"]),
+        ("就是3楼那个灯 一直不亮", ["转给", "3楼"]),
+        ("另外 厨房水龙头也在滴水", ["BX-20261121-0002"]),  # another problem: its own
+    ])
+    with sessions() as session:
+        assert len(session.scalars(select(Ticket)).all()) == 2
+
+
+def test_asking_what_linli_is_calls_nobody_over(service: ConversationService,
+                                                sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("r u a real person", ["Linli", "not a person"]),
+        ("你是真人吗", ["自动助手"]),
+        ("我要找真人", ["赵敏"]),
+    ])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert not any("r u a real person" in text for text in told)
+
+
+def test_events_asked_for_a_day_are_those_of_that_day(service: ConversationService) -> None:
+    replies = talker(service, "li_shushu")  # Saturday 21 November
+    said = "\n".join(replies("明天有什么活动"))
+    assert "11月22日没有安排活动" in said and "包饺子" in said
+    said = "\n".join(replies("下周二有活动吗"))
+    assert "包饺子" in said and "电影" not in said
+    said = "\n".join(replies("anything on next week?"))
+    assert "Nothing is on" not in said and "movie" in said.lower()
+
+
+def test_a_sign_up_counts_who_comes_and_takes_each_event_named(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("帮我和我老伴报名包饺子", ["报名成功", "共 2 人"]),
+        ("报名看电影和义诊", ["露天电影之夜", "社区义诊"]),
+        ("我想报名打羽毛球", ["没有“羽毛球”", "哪个活动"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("what about the movie night", ["movie night"]),
+        ("ok 1 spot pls", ["You're in", "1 person"]),
+    ])
+
+
+def test_when_the_resident_is_in_goes_to_whoever_comes(service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("kitchen tap keeps dripping", ["BX-20261121-0001"]),
+        ("i'm not home tomorrow, can they come friday?", ["Passed on"]),
+        ("after 3pm is best", ["Passed on"]),
+        ("let me know when it's fixed", ["I'll tell you here"]),
+    ])
+
+
+def test_nvm_ends_a_handoff_and_a_corrected_building_keeps_the_rest(
+        service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("human please", ["赵敏"]), ("nvm", ["ended"])])
+    converse(talker(service, "newbie"), [
+        ("我想登记住址 16号楼2单元301", ["没找到这栋楼"]),
+        ("哦不对 是15号楼", ["15号楼2单元301"]),
+    ])

@@ -211,7 +211,7 @@ def test_where_a_doubtful_danger_is_stays_with_it_and_is_no_home_address(
     nlu.readings["就在5号楼"] = parsed("register_household", 0.64, building="5")
     assert "是在报告正在发生的危险吗" in say(service, "walk_in", "烟雾报警器一直滴滴响")
     said = say(service, "walk_in", "就在5号楼")
-    assert "是在报告正在发生的危险吗" in said and "住在" not in said
+    assert "现在有没有人身危险" in said and "住在" not in said
     said = say(service, "walk_in", "是")
     assert "119" in said and "JJ-20261207-0001" in said and "是在哪里" not in said
     assert tickets(sessions) == [("JJ-20261207-0001", "5")]
@@ -446,3 +446,58 @@ def test_a_yes_or_no_with_nothing_asked_gets_a_reply_in_kind_when_sure(
         replied: str) -> None:
     nlu.readings[said] = parsed("affirm" if said != "不用了" else "deny", confidence)
     assert replied in say(service, "walk_in", said)
+
+
+HISS = "燃气表那边有嘶嘶声"
+
+
+@pytest.mark.parametrize("answers", [
+    ["不知道 一直嘶嘶响"],  # "I don't know", and more of what is wrong
+    ["就在3号楼", "不知道"],  # where, then "I don't know"
+    ["要不要关总阀", "就在3号楼"],  # a question of safety, then where: asked twice at most
+    ["idk"]])
+def test_a_danger_nobody_can_confirm_is_filed_not_asked_in_circles(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        answers: list[str]) -> None:
+    nlu.readings[HISS] = parsed("report_emergency", 0.5, category="gas")
+    nlu.readings["就在3号楼"] = parsed("register_household", 0.64, building="3")
+    nlu.readings["要不要关总阀"] = parsed("ask_faq", 0.92)
+    for hedge in ("不知道 一直嘶嘶响", "不知道", "idk"):
+        nlu.readings[hedge] = parsed("affirm", 0.86)  # as the NLU reads a hedge
+    assert "是在报告正在发生的危险吗" in say(service, "li_shushu", HISS)
+    said = [say(service, "li_shushu", answer) for answer in answers]
+    assert "网格员" in said[-1] and "119" in said[-1] and "BX-20261207-0001" in said[-1]
+    assert all("是在报告正在发生的危险吗" not in line for line in said)
+    assert [number for number, _ in tickets(sessions)] == ["BX-20261207-0001"]  # no alert
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and HISS in ticket.text and ticket.category == "gas"
+
+
+def test_a_question_of_safety_at_is_this_a_danger_is_answered_and_asked_again(
+        service: ConversationService, nlu: ScriptedNlu) -> None:
+    nlu.readings[HISS] = parsed("report_emergency", 0.5, category="gas")
+    nlu.readings["要不要关总阀"] = parsed("ask_faq", 0.92)
+    say(service, "walk_in", HISS)
+    said = say(service, "walk_in", "要不要关总阀")
+    assert "燃气表前面" in said and "有没有人身危险" in said  # the FAQ, then the question
+
+
+@pytest.mark.parametrize("hedge", ["不确定", "not sure", "说不好"])
+def test_not_sure_is_never_a_yes(service: ConversationService, nlu: ScriptedNlu,
+                                 sessions: sessionmaker[Session], hedge: str) -> None:
+    nlu.readings[HISS] = parsed("report_emergency", 0.5, category="gas")
+    nlu.readings[hedge] = parsed("affirm", 0.86)
+    say(service, "walk_in", HISS)
+    said = say(service, "walk_in", hedge)
+    assert "119" in said and "几号楼" in said  # no alert: a repair, asked where
+    assert "BX-20261207-0001" in say(service, "walk_in", "3")
+    assert tickets(sessions) == [("BX-20261207-0001", "3")]
+
+
+def test_no_to_a_doubtful_danger_that_names_what_is_wrong_offers_a_repair(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session]) -> None:
+    nlu.readings["楼道里烟雾报警器一直响"] = parsed("report_emergency", 0.6, category="fire")
+    say(service, "li_shushu", "楼道里烟雾报警器一直响")
+    assert "报修" in say(service, "li_shushu", "不是")  # offered, though read next as a question
+    assert "BX-20261207-0001" in say(service, "li_shushu", "好的")

@@ -3,7 +3,13 @@ import itertools
 
 import pytest
 
-from nlu.entities import EntityExtractor, LookupExtractor, party_said
+from nlu.entities import (
+    EntityExtractor,
+    LookupExtractor,
+    days_asked,
+    party_in_sign_up,
+    party_said,
+)
 from nlu.text import clean
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
@@ -139,3 +145,31 @@ def test_counts_of_people(extractor: EntityExtractor, text: str, count: str | No
     ("me and my neighbour are sick of the noise", None)])
 def test_how_many_people_a_party_is_said_to_be(text: str, size: int | None) -> None:
     assert party_said(clean(text).text) == size
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("帮我和我老伴报名包饺子", 2), ("我跟老公还有闺女一起报名看电影", 3),
+    ("sign up me and my husband for the dumpling making", 2),
+    ("me and my wife and my son want to join movie night", 3),
+    ("我想报名包饺子", None), ("sign me up", None)])
+def test_who_comes_is_counted_inside_a_sign_up(text: str, size: int | None) -> None:
+    assert party_in_sign_up(clean(text).text) == size
+
+
+SATURDAY = dt.date(2026, 11, 21)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("明天有什么活动", "2026-11-22", "2026-11-22"),
+    ("这周末有啥活动", "2026-11-21", "2026-11-22"),
+    ("anything this weekend", "2026-11-21", "2026-11-22"),
+    ("下周六有活动吗", "2026-11-28", "2026-11-28"),
+    ("next week events", "2026-11-23", "2026-11-29"),
+    ("这个月有什么活动", "2026-11-01", "2026-11-30")])
+def test_the_days_a_listing_asks_for(text: str, first: str, last: str) -> None:
+    assert days_asked(clean(text).text, SATURDAY) == (dt.date.fromisoformat(first),
+                                                      dt.date.fromisoformat(last))
+
+
+def test_no_day_asked_for_is_none() -> None:
+    assert days_asked("最近有什么活动", SATURDAY) is None

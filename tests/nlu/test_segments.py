@@ -59,8 +59,8 @@ def test_an_emergency_in_one_part_makes_the_whole_message_an_emergency(
     assert (emergency["intent"], emergency["text"]) == ("report_emergency", "着火了")
     assert emergency["confidence"] >= 0.85
     assert {e["value"] for e in emergency["entities"]} >= {"fire"}
-    assert result["intent"] == {"name": "report_emergency",
-                                "confidence": emergency["confidence"]}
+    assert result["intent"]["name"] == "report_emergency"
+    assert result["intent"]["confidence"] >= 0.85  # alerts at once, as the part alone would
     assert result["intent_ranking"][0]["name"] == "report_emergency"
     assert {e["value"] for e in result["entities"] if e["entity"] == "category"} == {"fire"}
 
