@@ -621,6 +621,11 @@ class CorrectPlace(LinliAction):
         now = turn.runtime.now()
         words = str(turn.tracker.latest_message.get("text", "")).strip()[:200]
         unit, room = turn.entity("unit"), turn.entity("room")
+        if building == ticket.building and unit in (None, ticket.unit) \
+                and room in (None, ticket.room):  # "12号楼" of a report filed there: as it is
+            turn.say("utter_ticket_place_unchanged", **ticket_values(turn.runtime, ticket,
+                                                                     turn.language))
+            return [SlotSet("taken", True)]
         before = ticket.assignee
         if ticket.status not in (TicketStatus.NEW, TicketStatus.ASSIGNED):
             add_note(turn.session, ticket, actor=turn.person, now=now, note=words)

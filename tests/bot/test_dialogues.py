@@ -924,3 +924,14 @@ def test_nvm_ends_a_handoff_and_a_corrected_building_keeps_the_rest(
         ("我想登记住址 16号楼2单元301", ["没找到这栋楼"]),
         ("哦不对 是15号楼", ["15号楼2单元301"]),
     ])
+
+
+def test_the_place_a_report_already_has_changes_nothing(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [  # registered at 12号楼1单元302
+        ("我要投诉楼下噪音", ["TS-20261121-0001", "噪音"]),
+        ("12号楼", ["不用改"]),
+    ])
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and (ticket.unit, ticket.room) == ("1", "302")
