@@ -94,6 +94,11 @@ _HOW_LONG = re.compile(r"多久|多长时间|几天|啥时候|什么时候|几�
 #: What something costs ("多少钱", "要钱吗", "is it free?").
 _COSTS = re.compile(r"多少钱|收费|要钱|收钱|免费|花钱|贵不贵|\bhow much\b|\bcost|\bfree\b|"
                     r"\bcharge|\bpay\b", re.IGNORECASE)
+#: A question of what something costs ("换个门锁多少钱", "is it free?"), not a word on paying.
+_PRICE_ASKED = re.compile(r"多少钱|要钱吗|收费吗|收不收(?:费|钱)|要不要钱|贵不贵|免费吗|得花多少|"
+                          r"\bhow much\b|\bis (?:it|that|this|the \w+) free\b|"
+                          r"\bdo (?:i|we) (?:have to |need to )?pay\b|\bwill i be charged\b|"
+                          r"\bcost(?:s)?\?", re.IGNORECASE)
 #: The topic a cost question just after a report is asked with (actions/faq.py).
 _REPAIR_TOPIC = {"zh": "报修维修", "en": "the repair"}
 #: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间").
@@ -488,6 +493,20 @@ class FlowRunner:
         elif slots.get("last_event") and asked is None and len(text) <= 24 and (
                 intent == "out_of_scope" or not _sure(context.parse)) and intent != EMERGENCY:
             intent = "event_list"
+
+        # "换个门锁多少钱", "how much to fix a broken window": a question of cost, answered from
+        # the FAQ; the report it reads as is offered, never filed unasked.
+        if intent in REPORTS and asked is None and not stack and _PRICE_ASKED.search(text) \
+                and "interrupted" not in state:
+            await self.run_action("action_answer_faq", slots, context, replies)
+            kept: dict[str, Any] = {}
+            offered: list[dict[str, Any]] = []
+            self._start(intent, context.parse, kept, offered)
+            state.update(interrupted={"stack": offered, "slots": kept}, offered=True)
+            replies.append(self.say(
+                "utter_report_offer", slots, report=_quote(text),
+                flow_name=self.responses.label("flow", intent, context.language)))
+            return replies
 
         # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).

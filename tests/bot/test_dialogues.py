@@ -935,3 +935,12 @@ def test_the_place_a_report_already_has_changes_nothing(
     with sessions() as session:
         ticket = session.scalar(select(Ticket))
         assert ticket is not None and (ticket.unit, ticket.room) == ("1", "302")
+
+
+def test_a_question_of_cost_is_answered_and_the_repair_only_offered(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    replies = talker(service, "li_shushu")
+    converse(replies, [("厨房水龙头坏了 修要多少钱", ["不收费", "要我帮您登记报修吗"])])
+    with sessions() as session:
+        assert session.scalar(select(Ticket)) is None  # nothing filed unasked
+    converse(replies, [("好", ["BX-20261121-0001"])])
