@@ -282,23 +282,17 @@ class Emergency(LinliAction):
 
 
 class SafetyAdvice(LinliAction):
-    """What to do now, for a danger not (yet) alerted ("is that dangerous?" while the bot asks
-    whether it is one): the advice for its kind (slots ``category`` and ``report_text``)."""
+    """What to do, for a danger not known to be one ("is that dangerous?" while the bot asks
+    whether it is): the FAQ's answer when it has one ("总阀在哪"), else keep away and when to
+    call 119 - never "leave now", which only a danger alerted would warrant."""
 
     def name(self) -> str:
         return "action_safety_advice"
 
     def act(self, turn: Turn) -> Events:
-        _safety_answer(turn, turn.tracker.get_slot("category") or "other",
-                       str(turn.tracker.get_slot("report_text") or ""))
+        if not answer_from_faq(turn):
+            turn.say("utter_safety_precaution")
         return []
-
-
-def _safety_answer(turn: Turn, category: str, said: str) -> None:
-    """A question of safety about a danger of ``category`` told in the words ``said``: the
-    FAQ's answer when it has one ("总阀在哪"), else the advice for that danger."""
-    if not answer_from_faq(turn):
-        turn.say("utter_safety_advice", advice=_advice(turn, category, said))
 
 
 def _advice(turn: Turn, category: str, said: str) -> str:
@@ -474,8 +468,9 @@ _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad
 
 def _advise_if_asked(turn: Turn, ticket: Ticket, said: str) -> None:
     """"会不会有危险", "what should I do?": passed on, and answered with the advice again."""
-    if asks_what_to_do(said):
-        _safety_answer(turn, ticket.category or "other", ticket.text)
+    if asks_what_to_do(said) and not answer_from_faq(turn):
+        turn.say("utter_safety_advice", advice=_advice(turn, ticket.category or "other",
+                                                       ticket.text))
 
 
 def _hear(turn: Turn, ticket: Ticket, said: str) -> bool:

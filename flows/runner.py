@@ -824,10 +824,7 @@ class FlowRunner:
         slots = state["slots"]
         replies: list[Reply] = []
         if asks:
-            category = next((e["value"] for e in check["entities"]
-                             if e["entity"] == "category"), None)
-            await self.run_action("action_safety_advice", {
-                **slots, "category": category, "report_text": check["text"]}, context, replies)
+            await self.run_action("action_safety_advice", slots, context, replies)
         if hedges or check.get("asked_again"):
             more = after_hedge(text) if hedges else ""
             if len(more) > _A_FEW_WORDS:  # "不知道 一直滴滴响": more of what is wrong
