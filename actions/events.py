@@ -68,6 +68,9 @@ class ListEvents(LinliAction):
     def act(self, turn: Turn) -> Events:
         if _answered_about_own(turn):
             return []
+        if _WEATHER.search(str(turn.tracker.latest_message.get("text", ""))):
+            turn.say("utter_events_in_the_rain")  # "下雨还放电影吗": what happens then
+            return []
         now = turn.runtime.now()
         name = turn.entity("event")
         named = find(turn.session, turn.person.community_id, now, name) if name else None
@@ -92,6 +95,9 @@ class ListEvents(LinliAction):
         return [SlotSet("last_event", named.key)] if named is not None else []
 
 
+#: Weather asked about ("下雨还放电影吗", "what if it rains").
+_WEATHER = re.compile(r"下雨|雨天|刮风|大风|太热|高温|下雪|\brain|\bweather\b|\bsnow",
+                      re.IGNORECASE)
 #: How far ahead "what's on" looks when no day is named.
 _AHEAD = dt.timedelta(days=30)
 
@@ -170,8 +176,14 @@ class SignUp(LinliAction):
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
         count_text = turn.entity("count") or str(party_in_sign_up(said) or 1)
         count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
+        days = days_asked(said, turn.runtime.local(now).date())
         for event in dict.fromkeys(found):  # "报名包饺子和看电影": each of them
             self._sign_up(turn, event, count, now)
+            if days is not None and not days[0] <= turn.runtime.local(
+                    event.starts_at).date() <= days[1]:
+                # "sign me up for the movie tomorrow": it is on Friday, said so
+                turn.say("utter_event_another_day", **_values(turn, event, turn.language),
+                         asked=_days_text(days, turn.language))
         return [SlotSet("last_event", found[-1].key)]
 
     @staticmethod

@@ -44,14 +44,18 @@ def help_responses(roles: set[Role]) -> list[str]:
 
 
 class Help(LinliAction):
-    """The help for the person's roles. In their saved language first: a Chinese-speaking
-    operator typing /help (which carries no language) is answered in Chinese."""
+    """The help for the person's roles: for a resident in the language they ask in; for a
+    command (/help carries no language) and for those who work here (their instructions are
+    long), in their saved language."""
 
     def name(self) -> str:
         return "action_help"
 
     def act(self, turn: Turn) -> Events:
-        turn.language = turn.person.language or turn.language
-        for response in help_responses({role.role for role in turn.person.roles}):
+        roles = {role.role for role in turn.person.roles}
+        if str(turn.tracker.latest_message.get("text", "")).startswith("/") \
+                or roles - {Role.RESIDENT}:  # a resident's words say their language
+            turn.language = turn.person.language or turn.language
+        for response in help_responses(roles):
             turn.say(response)
         return []

@@ -155,6 +155,10 @@ _NUDGE = re.compile(r"^(?:还)?在吗|有人吗|怎么(?:还)?没人(?:回|理)|
                     r"\bany(?:one|body) (?:reading|answering)\b", re.IGNORECASE)
 
 
+#: A nod or thanks, which needs no word back: "好的", "ok thanks".
+_NOD = re.compile(rf"(?:(?:{_alternatives(_POLITE)})[\s,，.。!！~]*)+")
+
+
 def ends_handoff(text: str) -> bool:
     """True if ``text`` says the resident no longer needs the person: nothing else, or giving
     up and ending ("算了 我自己问机器人吧 结束")."""
@@ -222,13 +226,18 @@ class RelayToStaff(LinliAction):
         handoff.relayed += 1
         handoff.last_activity_at = now
         _relay(turn, handoff, staff, text)
-        # one word that it arrived, and again when asked whether anyone is there
+        # whom it went to, once and when asked whether anyone is there; until someone takes
+        # the chat up (then it is a chat with a person), a short word that each line arrived
         if (handoff.relayed == 1 and handoff.staff is None) or _NUDGE.search(text):
             names = [p.name for p in staff]
             if back := staff_back(turn.runtime, now, turn.language):
                 turn.say("utter_handoff_relayed_after_hours", staff=names, back=back)
             else:
                 turn.say("utter_handoff_relayed", staff=names)
+        elif handoff.staff is None and (phone := turn.entity("phone")):
+            turn.say("utter_handoff_callback", phone=phone)  # "打我电话吧 138…"
+        elif handoff.staff is None and not _NOD.fullmatch(clean(text).text):
+            turn.say("utter_handoff_line_passed")
         return [SlotSet("taken", True)]
 
 

@@ -27,7 +27,9 @@ _SAFETY_QUESTION = re.compile(
     r"怎么办|咋办|咋整|怎么弄|怎么处理|该怎么|怎么做|要不要|需不需要|用不用|能不能|可不可以|"
     r"会不会|危险吗|危不危险|有危险|要紧吗|要不要紧|严重吗|安全吗|有事吗|没事吧|该不该|"
     r"(?:总阀|阀门|水阀|气阀|电闸|总闸|开关|灭火器|消防栓).{0,4}(?:在哪|怎么)|"
-    r"\bwhat (?:should|do|can) (?:i|we)\b|\bshould (?:i|we)\b|\bdo (?:i|we) need\b|"
+    r"要不要(?:叫|喊|撤|跑|走|下楼|出去)|能不能回去|"
+    r"\bwhat (?:should|do|can) (?:i|we)\b|\bshould (?:i|we|the|my|everyone|people|they)\b|"
+    r"\bdo (?:i|we) need\b|\bis it safe\b|\bcan (?:i|we) go back\b|"
     r"\b(?:is|isn'?t) (?:it|that|this) (?:dangerous|safe|serious|bad|ok)\b|\bdangerous\?|"
     r"\bhow do (?:i|we)\b|\bwhere(?:'s| is) the\b|\bis it (?:ok|safe) to\b|\bam i safe\b",
     re.IGNORECASE)

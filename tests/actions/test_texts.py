@@ -46,6 +46,8 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_emergency_spot_noted": {"words"},
              "utter_event_not_found": {"event"},
              "utter_ticket_place_unchanged": {"place"},
+             "utter_handoff_callback": {"phone"},
+             "utter_event_another_day": {"title", "when", "asked"},
              # After hours a handoff names who is on call and when the office is back.
              "utter_human_handoff_after_hours": {"staff", "back"},
              "utter_handoff_relayed_after_hours": {"back"},

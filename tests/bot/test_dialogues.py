@@ -944,3 +944,22 @@ def test_a_question_of_cost_is_answered_and_the_repair_only_offered(
     with sessions() as session:
         assert session.scalar(select(Ticket)) is None  # nothing filed unasked
     converse(replies, [("好", ["BX-20261121-0001"])])
+
+
+def test_a_handoff_acknowledges_lines_and_a_number_to_call_back(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("转人工", ["赵敏"]),
+        ("我家水管漏了好几天了", ["已转给"]),
+        ("你们打我电话吧 13812345678", ["13812345678", "打给您"]),
+        ("还有楼道灯也不亮", ["已转达"]),
+    ])
+    replies = talker(service, "li_shushu")
+    assert replies("好的") == []  # a nod needs no word back
+
+
+def test_events_say_their_day_and_what_rain_does(service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [  # Saturday 21 November
+        ("sign me up for the movie tomorrow", ["You're in", "not Nov 22"]),
+        ("下雨还放电影吗", ["顺延"]),
+    ])
