@@ -154,6 +154,10 @@ _BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?
                           re.IGNORECASE)
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
 _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
+#: A number put right ("oops it's 15 not 16", "是15 不是16"): the first one.
+_NUMBER_NOT_THAT = re.compile(r"(?<!\d)(\d{1,3})\s*(?:号楼|栋|幢|号)?[\s,，]*"
+                              r"(?:\bnot\b|\binstead of\b|不是|而不是)\s*\d{1,3}(?!\d)",
+                              re.IGNORECASE)
 #: What may stand around a place in a message that says nothing else ("是2单元的", "it's in
 #: unit 2").
 _AROUND_A_PLACE = re.compile(r"(?:就是|就在|是|在|的|那个|那边|那部|那台|这部|这个|呢|啊|哦|呀|吧|"
@@ -1104,7 +1108,8 @@ class FlowRunner:
         found = {e["entity"]: e["value"] for e in parse.get("entities", [])
                  if e["entity"] in ENTITY_SLOTS}
         if slot == "building" and slot not in found:
-            bare = _BARE_NUMBER.match(parse.get("text", ""))
+            said = str(parse.get("text", ""))
+            bare = _BARE_NUMBER.match(said) or _NUMBER_NOT_THAT.search(said)
             if bare:
                 found["building"] = bare.group(1)
         if slot not in found:

@@ -501,3 +501,14 @@ def test_no_to_a_doubtful_danger_that_names_what_is_wrong_offers_a_repair(
     say(service, "li_shushu", "楼道里烟雾报警器一直响")
     assert "报修" in say(service, "li_shushu", "不是")  # offered, though read next as a question
     assert "BX-20261207-0001" in say(service, "li_shushu", "好的")
+
+
+@pytest.mark.parametrize("answer", ["oops sorry it's 15 not 16", "哦不对 是15号楼"])
+def test_a_building_put_right_answers_the_question_and_keeps_the_rest(
+        service: ConversationService, nlu: ScriptedNlu, answer: str) -> None:
+    nlu.readings["登记 16号楼2单元301"] = parsed("register_household", building="16", unit="2",
+                                             room="301")
+    nlu.readings[answer] = parsed("deny", 1.0, **({"building": "15"} if "号楼" in answer
+                                                  else {}))
+    assert "没找到这栋楼" in say(service, "walk_in", "登记 16号楼2单元301")
+    assert "15号楼2单元301" in say(service, "walk_in", answer)
