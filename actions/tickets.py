@@ -302,6 +302,8 @@ def _advice(turn: Turn, category: str, said: str) -> str:
         name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
     elif _LOCKED_IN.search(said):
         name = "utter_emergency_advice_locked_in"  # nor this
+    elif _CARBON_MONOXIDE.search(said):
+        name = "utter_emergency_advice_carbon_monoxide"  # air, and who feels unwell
     if not turn.runtime.responses.has(name):
         name = "utter_emergency_advice_other"
     return turn.runtime.responses.render(name, turn.language).text
@@ -357,6 +359,9 @@ _AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割�
 _LOCKED_IN = re.compile(r"反锁|(?:锁|关)(?:在)?.{0,4}(?:车|屋|家|卫生间|房间|厕所|浴室)里|"
                         r"\blocked (?:himself|herself|themselves|in|inside)\b|"
                         r"\bshut (?:in|inside)\b", re.IGNORECASE)
+#: Carbon monoxide, which no one smells: fresh air first, and a check on who feels unwell.
+_CARBON_MONOXIDE = re.compile(r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|\bco (?:alarm|detector)|"
+                              r"\bcarbon monoxide\b|\bcharcoal\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"

@@ -963,3 +963,9 @@ def test_events_say_their_day_and_what_rain_does(service: ConversationService) -
         ("sign me up for the movie tomorrow", ["You're in", "not Nov 22"]),
         ("下雨还放电影吗", ["顺延"]),
     ])
+
+
+def test_carbon_monoxide_gets_fresh_air_and_a_check_on_who_feels_unwell(
+        service: ConversationService) -> None:
+    converse(talker(service, "walk_in"), [
+        ("家里一氧化碳报警器一直在叫 我有点头晕", ["开窗通风", "120", "JJ-20261121-0001"])])
