@@ -296,7 +296,12 @@ class SafetyAdvice(LinliAction):
 
 
 def _advice(turn: Turn, category: str, said: str) -> str:
-    """The safety advice for a danger of ``category`` told in the words ``said``."""
+    """The safety advice for a danger of ``category`` told in the words ``said``; advice that
+    sends people out ("leave now", "no switches") only when the words name fire or gas, not
+    for a bare "help!!" the classifier guessed a kind for."""
+    cue = _NAMED.get(category)
+    if cue is not None and not cue.search(said):
+        category = "other"
     name = f"utter_emergency_advice_{category}"
     if _AT_RISK.search(said):
         name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
@@ -359,6 +364,11 @@ _AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割�
 _LOCKED_IN = re.compile(r"反锁|(?:锁|关)(?:在)?.{0,4}(?:车|屋|家|卫生间|房间|厕所|浴室)里|"
                         r"\blocked (?:himself|herself|themselves|in|inside)\b|"
                         r"\bshut (?:in|inside)\b", re.IGNORECASE)
+#: Words that name a kind of danger whose advice is to get out.
+_NAMED = {"fire": re.compile(r"火|烟|烧|焦|着了|\bfire|\bsmok|\bburn|\bflame|\bspark|\balarm",
+                             re.IGNORECASE),
+          "gas": re.compile(r"煤气|燃气|天然气|液化气|一氧化碳|嘶嘶|\bgas\b|\bcarbon monoxide\b|"
+                            r"\bco (?:alarm|detector)|\bhiss", re.IGNORECASE)}
 #: Carbon monoxide, which no one smells: fresh air first, and a check on who feels unwell.
 _CARBON_MONOXIDE = re.compile(r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|\bco (?:alarm|detector)|"
                               r"\bcarbon monoxide\b|\bcharcoal\b", re.IGNORECASE)

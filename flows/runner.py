@@ -591,8 +591,10 @@ class FlowRunner:
             elif stack[-1]["flow"] == EMERGENCY and unsure(context.parse.get("text", "")):
                 return self._cancelled(state, waiting)  # staff will find out by phone
             elif stack[-1]["flow"] == EMERGENCY and not waiting.from_text and (
-                    intent in _SMALL_TALK or not _sure(context.parse)) \
+                    intent in _SMALL_TALK or intent == EMERGENCY or not _sure(context.parse)) \
                     and await self._heard_about_the_emergency(state, waiting, context, replies):
+                # "我爸在卫生间摔倒了", "he's breathing but won't wake up": more of it, for those
+                # alerted (and a room of one's home is the home), never dropped
                 return replies
             elif self._signs_off(stack, context.parse):
                 return self._cancelled(state, waiting, "utter_flow_left")

@@ -969,3 +969,19 @@ def test_carbon_monoxide_gets_fresh_air_and_a_check_on_who_feels_unwell(
         service: ConversationService) -> None:
     converse(talker(service, "walk_in"), [
         ("家里一氧化碳报警器一直在叫 我有点头晕", ["开窗通风", "120", "JJ-20261121-0001"])])
+
+
+def test_what_happened_said_at_where_is_it_reaches_those_alerted(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("help!!", ["Where is it", "Keep away"]),  # no "leave now" for a danger not named
+        ("my neighbour is screaming and theres smashing sounds", ["passed on", "screaming"]),
+    ])
+    converse(talker(service, "li_shushu"), [  # registered at 12号楼1单元302
+        ("出事了 快来人", ["是在哪里"]),
+        ("我爸在卫生间摔倒了 起不来", ["12号楼1单元302"]),  # a room of the home: the home
+    ])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert any("screaming" in text for text in told)
+        assert any("我爸在卫生间摔倒了" in text for text in told)
