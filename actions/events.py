@@ -77,6 +77,8 @@ class ListEvents(LinliAction):
         # "电影之夜几点开始": that one; "最近有什么活动": all that is on
         events = [named] if named is not None else upcoming(turn.session,
                                                             turn.person.community_id, now)
+        if name and named is None and events:  # "有没有元宵灯会": no such activity, what is on
+            turn.say("utter_event_not_found", event=_as_said(turn, name))
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
         days = days_asked(said, turn.runtime.local(now).date()) if named is None else None
         if days is not None:  # "明天有什么活动", "anything this weekend?": those days only
@@ -100,6 +102,20 @@ _WEATHER = re.compile(r"下雨|雨天|刮风|大风|太热|高温|下雪|\brain|
                       re.IGNORECASE)
 #: How far ahead "what's on" looks when no day is named.
 _AHEAD = dt.timedelta(days=30)
+
+
+_ASKING_VERB = re.compile(r"^(?:有没有|有|报名|参加|想|要)")
+
+
+def _as_said(turn: Turn, value: str) -> str:
+    """An event entity as the resident wrote it ("书法课", not its key "calligraphy")."""
+    text = str(turn.tracker.latest_message.get("text", ""))
+    for entity in turn.tracker.latest_message.get("entities", []):
+        start, end = entity.get("start"), entity.get("end")
+        if entity.get("entity") == "event" and entity.get("value") == value \
+                and isinstance(start, int) and isinstance(end, int):
+            return _ASKING_VERB.sub("", text[start:end]) or value
+    return value
 
 
 def _days_text(days: tuple[dt.date, dt.date], language: str) -> str:
@@ -167,7 +183,7 @@ class SignUp(LinliAction):
                 if not events:
                     raise ActionRefusedError("utter_events_none")
                 if names:  # "报名打羽毛球": no such activity
-                    turn.say("utter_event_not_found", event=names[0])
+                    turn.say("utter_event_not_found", event=_as_said(turn, names[0]))
                 turn.dispatcher.utter_message(response="utter_event_which", buttons=[
                     {"title": e.title(turn.language),
                      "payload": f'/event_signup{{"event": "{e.key}"}}'} for e in events[:6]])

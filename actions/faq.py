@@ -49,12 +49,20 @@ def _answer(turn: Turn, entry: FaqEntry) -> None:
         text=entry.answers.get(turn.language) or next(iter(entry.answers.values())))
 
 
-def answer_from_faq(turn: Turn) -> bool:
-    """Answer the message from the FAQ if an entry answers it; whether one did."""
+#: Entries that say what to do in a danger: the only ones a question asked during an
+#: emergency is answered from ("should I knock on doors?" is no question about door cards).
+SAFETY_ENTRIES = frozenset({"shutoff_valves_where", "fire_extinguisher_where", "fire_what_to_do",
+                            "gas_smell_what_to_do", "lift_trapped_what_to_do"})
+
+
+def answer_from_faq(turn: Turn, only: frozenset[str] | None = None) -> bool:
+    """Answer the message from the FAQ if an entry answers it (one of ``only``, if given);
+    whether one did."""
     entry, _ = _faq_entry(turn)
-    if entry is not None:
-        _answer(turn, entry)
-    return entry is not None
+    if entry is None or (only is not None and entry.id not in only):
+        return False
+    _answer(turn, entry)
+    return True
 
 
 class AnswerFaq(LinliAction):

@@ -20,7 +20,7 @@ SECTIONS = ((Role.GRID_MEMBER, "utter_help_grid_member"),
 #: before anyone is called over or the question is called out of scope.
 _ABOUT_ME = re.compile(
     r"你是(?:不是)?(?:真人|真的人|机器人|人工智能|ai|人还是机器|谁)|你是人吗|是(?:不是)?机器人|"
-    r"(?:我在)?跟(?:真人|机器人|机器)(?:在)?(?:聊|说)|谁(?:开发|做|写|造|编)的你|你是谁(?:开发|做|写|造)的|"
+    r"我(?:是)?在跟(?:真人|机器人|机器)(?:聊|说)|谁(?:开发|做|写|造|编)的你|你是谁(?:开发|做|写|造)的|"
     r"\b(?:r|are) (?:u|you) (?:a |an )?(?:real|human|person|bot|robot|ai|machine)\b|"
     r"\bwho (?:made|built|created|programmed|wrote|designed) (?:u|you)\b|"
     r"\bis (?:this|it) a (?:bot|robot|real person|human)\b|\bwho are (?:u|you)\b|"
@@ -28,9 +28,17 @@ _ABOUT_ME = re.compile(
     re.IGNORECASE)
 
 
+#: A person asked for in so many words ("are you real? I want a person"): called over.
+_WANTS_A_PERSON = re.compile(r"转人工|人工客服|找(?:个)?(?:真)?人|要(?:找|跟)?(?:真人|人工)|"
+                             r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |some)(?:one|body|person|"
+                             r"human|real)|\b(?:want|need) (?:a |an )?(?:human|person|real)\b",
+                             re.IGNORECASE)
+
+
 def asks_about_me(text: str) -> bool:
-    """Whether ``text`` asks what Linli is (a person? a bot? made by whom?)."""
-    return bool(_ABOUT_ME.search(text))
+    """Whether ``text`` asks what Linli is (a person? a bot? made by whom?), and not for a
+    person as well."""
+    return bool(_ABOUT_ME.search(text)) and not _WANTS_A_PERSON.search(text)
 
 
 def help_responses(roles: set[Role]) -> list[str]:

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.contact import handlers_of, needs_contact, was_asked
-from actions.faq import answer_from_faq
+from actions.faq import SAFETY_ENTRIES, answer_from_faq
 from actions.location import (
     building_buttons,
     building_by_number,
@@ -243,6 +243,7 @@ class Emergency(LinliAction):
     def act(self, turn: Turn) -> Events:
         category = turn.tracker.get_slot("category") or "other"
         carried = self._place_just_reported(turn, category)
+        next_door = [] if carried else _place_next_door(turn)
         said = str(turn.tracker.get_slot("report_text") or
                    turn.tracker.latest_message.get("text", ""))
         turn.say("utter_emergency_safety", advice=_advice(turn, category, said))
@@ -253,11 +254,12 @@ class Emergency(LinliAction):
         values = ticket_values(turn.runtime, ticket, turn.language)
         turn.say("utter_emergency_logged" if people else "utter_emergency_logged_nobody", **{
             **values, "grid_member": [p.name for p in people if p.has_role(Role.GRID_MEMBER)]})
-        if carried:
-            turn.say("utter_emergency_place_carried", place=values["place"])
-            # a place taken from the report before may be wrong: "不对，是5号楼" corrects the
-            # emergency then (``CorrectPlace``)
-            carried.append(SlotSet("last_ticket", ticket.number))
+        if carried or next_door:
+            turn.say("utter_emergency_place_carried" if carried
+                     else "utter_emergency_place_next_door", place=values["place"])
+            # a place taken from the report before, or the neighbours' building, may be
+            # wrong: "不对，是5号楼" corrects the emergency then (``CorrectPlace``)
+            carried = [*carried, *next_door, SlotSet("last_ticket", ticket.number)]
         return [*carried, SlotSet("emergency_ticket", ticket.number),
                 SlotSet("live_emergency", ticket.number), SlotSet("attachments", None)]
 
@@ -314,6 +316,21 @@ def _advice(turn: Turn, category: str, said: str) -> str:
     return turn.runtime.responses.render(name, turn.language).text
 
 
+def _place_next_door(turn: Turn) -> Events:
+    """"隔壁303有煤气味", "the flat upstairs is on fire": a neighbour's home, so in the
+    resident's own building (and unit; the flat if said), said back to be put right if not;
+    never the resident's own flat."""
+    slots = turn.tracker.slots
+    home = turn.person.household
+    said = str(turn.tracker.latest_message.get("text", ""))
+    if slots.get("building") is not None or home is None or not _NEXT_DOOR.search(said) \
+            or _AT_HOME.search(said):  # "…pouring through my ceiling": asked, home offered
+        return []
+    place = {"building": home.building.number, "unit": home.unit, "room": slots.get("room")}
+    slots.update(place)
+    return [SlotSet(name, value) for name, value in place.items()]
+
+
 class AskEmergencyPlace(LinliAction):
     """Where is the danger? A button per building, and the registered home offered first but
     never assumed: a gas smell in the stairwell is not at home."""
@@ -364,18 +381,26 @@ _AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割�
 _LOCKED_IN = re.compile(r"反锁|(?:锁|关)(?:在)?.{0,4}(?:车|屋|家|卫生间|房间|厕所|浴室)里|"
                         r"\blocked (?:himself|herself|themselves|in|inside)\b|"
                         r"\bshut (?:in|inside)\b", re.IGNORECASE)
+#: A neighbour's home ("隔壁", "对门", "楼上那家", "next door"): in the resident's building.
+_NEXT_DOOR = re.compile(r"隔壁|对门|对面那?[户家]|楼上|楼下那?[户家]|邻居家|"
+                        r"\bnext door\b|\bupstairs\b|\bacross the (?:hall|landing)\b|"
+                        r"\bneighbou?r'?s (?:flat|place|apartment|home|house)\b|"
+                        r"\bthe (?:flat|apartment) (?:above|below|opposite)\b", re.IGNORECASE)
 #: Words that name a kind of danger whose advice is to get out.
 _NAMED = {"fire": re.compile(r"火|烟|烧|焦|着了|\bfire|\bsmok|\bburn|\bflame|\bspark|\balarm",
                              re.IGNORECASE),
           "gas": re.compile(r"煤气|燃气|天然气|液化气|一氧化碳|嘶嘶|\bgas\b|\bcarbon monoxide\b|"
                             r"\bco (?:alarm|detector)|\bhiss", re.IGNORECASE)}
 #: Carbon monoxide, which no one smells: fresh air first, and a check on who feels unwell.
-_CARBON_MONOXIDE = re.compile(r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|\bco (?:alarm|detector)|"
-                              r"\bcarbon monoxide\b|\bcharcoal\b", re.IGNORECASE)
+_CARBON_MONOXIDE = re.compile(
+    r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|(?:头晕|头疼|头痛|恶心|想吐|犯困).{0,20}热水器|"
+    r"热水器.{0,20}(?:头晕|头疼|头痛|恶心|想吐|犯困)|\bco (?:alarm|detector)|\bcarbon monoxide\b|"
+    r"\bcharcoal\b|\b(?:dizzy|headaches?|sick|sleepy|drowsy)\b.{0,40}\b(?:heater|boiler)\b|"
+    r"\b(?:heater|boiler)\b.{0,40}\b(?:dizzy|headaches?|sick|sleepy|drowsy)\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"
-                      r"bathroom|living room|balcony)\b|\bin (?:the|my) (?:kitchen|bedroom|"
+                      r"bathroom|living room|balcony|ceiling)\b|\bin (?:the|my) (?:kitchen|bedroom|"
                       r"bathroom|living room)\b", re.IGNORECASE)
 
 
@@ -444,7 +469,8 @@ class EmergencyUpdate(LinliAction):
         reading = turn.tracker.latest_message.get("intent", {})
         intent = reading.get("name")
         category = turn.entity("category")
-        if intent in (danger.COMPLAINT, "report_repair") \
+        asked = asks_what_to_do(said)  # "should I go and break up the fight?": about this one
+        if intent in (danger.COMPLAINT, "report_repair") and not asked \
                 and category not in (None, "other", ticket.category):
             return []  # "btw the stairwell light is out": a report of its own
         if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
@@ -482,8 +508,9 @@ _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad
 
 
 def _advise_if_asked(turn: Turn, ticket: Ticket, said: str) -> None:
-    """"会不会有危险", "what should I do?": passed on, and answered with the advice again."""
-    if asks_what_to_do(said) and not answer_from_faq(turn):
+    """"会不会有危险", "what should I do?": passed on, and answered with the advice again (or
+    the FAQ's, if it has a safety entry for the question: "总阀在哪")."""
+    if asks_what_to_do(said) and not answer_from_faq(turn, only=SAFETY_ENTRIES):
         turn.say("utter_safety_advice", advice=_advice(turn, ticket.category or "other",
                                                        ticket.text))
 

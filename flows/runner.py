@@ -116,6 +116,9 @@ _KEEP_ME_POSTED = re.compile(
     r"(?:告诉|通知)我一声|\blet me know when\b|\bkeep me (?:updated|posted|in the loop)\b|"
     r"\btell me when (?:it'?s|they'?re|its) (?:fixed|done|sorted)\b|"
     r"\b(?:update|notify|ping) me when\b", re.IGNORECASE)
+#: Where and when to turn up ("where do we meet", "在哪集合", "几点到").
+_MEETING = re.compile(r"集合|在哪|几点到|几点开始|\bwhere do (?:we|i) (?:meet|go)\b|"
+                      r"\bwhere is it\b|\bwhat time\b|\bwhen does it start\b", re.IGNORECASE)
 #: Another problem, not more of the one just reported ("还有个事", "also the lift").
 _ANOTHER = re.compile(r"另外|还有|又|也|另一|第二|别的|其他|顺便|"
                       r"\b(?:another|also|too|second|other|plus|as well|separate)\b",
@@ -495,8 +498,9 @@ class FlowRunner:
             # "ok 1 spot pls", "算我一个" after hearing about one event: a sign-up for it
             intent = "event_signup"
         elif slots.get("last_event") and asked is None and len(text) <= 24 and (
-                intent == "out_of_scope" or not _sure(context.parse)) and intent != EMERGENCY:
-            intent = "event_list"
+                intent == "out_of_scope" or not _sure(context.parse)
+                or (intent == "ask_faq" and _MEETING.search(text))) and intent != EMERGENCY:
+            intent = "event_list"  # "where do we meet?": about the event just signed up for
 
         # "换个门锁多少钱", "how much to fix a broken window": a question of cost, answered from
         # the FAQ; the report it reads as is offered, never filed unasked.

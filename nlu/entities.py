@@ -243,7 +243,9 @@ _ONLY_ME = re.compile(r"\b(?:just|only) me\b|\bjust myself\b|就我一个|只有
                       re.IGNORECASE)
 #: "再加上我老公和闺女", "add my mum and my sister": more people, one per name.
 _ADDED = re.compile(r"(?:再|还要)?(?:加上|带上|再加|还有)(.{1,30})$|"
-                    r"\b(?:add|plus|also bring|bringing)\b(.{1,60})$", re.IGNORECASE)
+                    r"(?:能|可以)?带(?:个|上|一个)?(邻居|朋友|孩子|小孩|孙子|孙女|老伴|家人|同事)|"
+                    r"\b(?:add|plus|also bring|bringing|can i bring|i'?ll bring|bring along)\b"
+                    r"(.{1,60})$", re.IGNORECASE)
 _AND = re.compile(r"和|跟|、|,|，|\band\b|&", re.IGNORECASE)
 _AND_ALSO = re.compile(rf"还有|以及|{_AND.pattern}", re.IGNORECASE)
 #: "me and my son", "我和我老伴": the resident and one more.
@@ -298,7 +300,8 @@ def party_added(text: str) -> int | None:
     added = _ADDED.search(text.strip())
     if added is None:
         return None
-    names = [part for part in _AND.split(added.group(1) or added.group(2) or "") if part.strip()]
+    said = next((group for group in added.groups() if group), "")
+    names = [part for part in _AND.split(said) if part.strip()]
     return len(names) or None
 
 

@@ -985,3 +985,31 @@ def test_what_happened_said_at_where_is_it_reaches_those_alerted(
         told = session.scalars(select(OutboxMessage.text)).all()
         assert any("screaming" in text for text in told)
         assert any("我爸在卫生间摔倒了" in text for text in told)
+
+
+def test_a_neighbours_danger_is_put_in_the_residents_building(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [  # registered at 12号楼1单元302
+        ("隔壁煤气味好大 敲门没人应", ["JJ-20261121-0001", "您住的这栋楼", "12号楼1单元"]),
+        ("should i knock on doors?", ["passed on", "switches"]),  # no FAQ on door cards
+    ])
+    assert _tickets_and_buildings(sessions) == [("JJ-20261121-0001", "12")]
+
+
+def _tickets_and_buildings(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
+    with sessions() as session:
+        return [(t.number, t.building.number if t.building else None)
+                for t in session.scalars(select(Ticket).order_by(Ticket.id))]
+
+
+def test_events_not_held_are_said_so_and_a_guest_joins_the_party(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("有书法课吗", ["没有“书法课”", "包饺子"]),
+        ("报名包饺子", ["共 1 人"]),
+        ("我能带个邻居吗", ["2 人"]),
+        ("where do we meet", ["Activity room"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("我要跟真人说话", ["赵敏"]),  # a person asked for, not a question about Linli
+    ])
