@@ -53,6 +53,11 @@ _YES = re.compile(r"^\s*(是的?|对的?|确定|确认|好的?|可以|yes|yeah|y
                   r"[\s,，]*(要|就)?(撤销|取消|删除|撤|do it|cancel it|withdraw it|please)?"
                   r"[\s吧了啊呀!！.。~]*$", re.IGNORECASE)
 _NEGATED = re.compile(r"不|别|没|\b(no|not|never|nope)\b|n't\b", re.IGNORECASE)
+#: A yes that says the deed itself ("嗯 删吧 不用留了", "yes delete it all", "go ahead"), its
+#: verb not negated ("别删", "don't delete").
+_DO_IT = re.compile(r"^\s*(?:(?:嗯+|好的?|是的?|对|行|yes|yeah|yep|ok(?:ay)?|sure)[\s,，]*)?"
+                    r"(?:(?:都|全)?(?:删|撤)|\b(?:delete|erase|remove|withdraw|wipe)\b|"
+                    r"\bgo ahead\b|\bdo it\b)", re.IGNORECASE)  # not "cancel": which one?
 _NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget it)\b)",
                  re.IGNORECASE)
 #: Words that correct what was just said: "不对，是5号楼", "sorry i meant block 5".
@@ -247,14 +252,18 @@ def _sure(parse: Mapping[str, Any]) -> bool:
 def _confirms(parse: Mapping[str, Any]) -> bool:
     """A plain yes to a confirm step: a sure "yes" (or its button), with no "not" in it."""
     text = str(parse.get("text", ""))
+    if _DO_IT.search(text):
+        return True
     return not _NEGATED.search(text) and not unsure(text) and (
         bool(_YES.search(text)) or (parse["intent"]["name"] == "affirm" and _sure(parse)))
 
 
 def _refuses(parse: Mapping[str, Any]) -> bool:
-    """A plain no to a confirm step: "不", "算了", "no", or a sure "no" (its button)."""
-    return bool(_NO.search(str(parse.get("text", "")))) or (
-        parse["intent"]["name"] == "deny" and _sure(parse))
+    """A plain no to a confirm step: "不", "算了", "no", or a sure "no" (its button); never a
+    yes that says the deed ("嗯 删吧 不用留了")."""
+    text = str(parse.get("text", ""))
+    return not _DO_IT.search(text) and (bool(_NO.search(text)) or (
+        parse["intent"]["name"] == "deny" and _sure(parse)))
 
 
 def _tells_more_of_the_danger(parse: Mapping[str, Any]) -> bool:
@@ -702,7 +711,10 @@ class FlowRunner:
             return None
         if intent == "affirm" and _sure(parse) and not unsure(str(parse.get("text", ""))):
             words, found = check["text"], check["entities"]
-        elif confident or _tells_more_of_the_danger(parse):
+        elif confident or _tells_more_of_the_danger(parse) or (
+                not _declines(parse) and not _all_clear(parse) and danger.someone_unwell(
+                    clean(f"{check['text']} {parse.get('text', '')}").text)):
+            # ... or someone is unwell now ("我和老伴都头晕恶心"), however unsure the answer
             # "就在7号楼1单元，烟很大": more of the same danger, and where it is; the words
             # and the place of the doubtful report stay with it.
             words = f"{check['text']} {parse.get('text', '')}".strip()

@@ -164,6 +164,8 @@ _HAZARD_NOW = _any(
     r"血流不止|流血不止|止不住血|血.{0,6}(?:止不住|喷|一直流)|"
     r"(?:天花板|屋顶|顶上|墙|楼板|阳台).{0,10}裂(?:开|了).{0,20}(?:往下掉|掉渣|响)|"
     r"(?:头晕|头疼|头痛|恶心|想吐).{0,20}(?:煤气|燃气|天然气|热水器|炭)|"
+    # several people unwell at once, as gas or carbon monoxide makes them
+    r"(?:都|全家|一家人|俩人|两个人|几个人)(?:有点|突然)?(?:头晕|头疼|头痛|恶心|想吐)|"
     r"(?:煤气|燃气|天然气|热水器|炭).{0,20}(?:头晕|头疼|头痛|恶心|想吐)|"
     r"拿(?:着)?(?:刀|棍|棒|砖|斧)|(?:刀|棍子|棒球棍)(?:在|追|砍|打)|(?:叫|喊).{0,3}(?:不应|不醒|没反应)|"
     r"一动不动|嘶嘶|呲呲|漏气了|(?:煤气|燃气|天然气).{0,8}(?:一直|还在|不停)(?:地)?漏|(?:要|快)(?:塌|倒|掉下来)|摇摇欲坠|(?:楼|房子|墙|阳台|脚手架|塔吊|广告牌|招牌|防盗网).{0,6}晃得厉害|"
@@ -196,6 +198,8 @@ _HAZARD_NOW = _any(
     r"\b(?:haven'?t|hasn'?t|not) (?:seen|been seen|come out|answered|heard from)\b.{0,40}"
     r"\b(?:days|week)\b|"
     r"\b(?:headaches?|dizzy|nause\w+|sick)\b.{0,40}\b(?:gas|heater|charcoal|boiler)\b|"
+    r"\b(?:we|both of us|(?:the )?whole family|all of us|everyone)\b.{0,25}\b(?:dizzy|"
+    r"headaches?|nause\w+|throwing up)\b|"
     r"\b(?:gas|heater|charcoal|boiler)\b.{0,40}\b(?:headaches?|dizzy|nause\w+|sick)\b|"
     r"\bgas+ ?(?:le+a?c?k\w*|lek\w*)\b|\bsmel+ (?:of )?gas+\b|"
     r"\bgas\b.{0,30}\b(?:keeps?|still|is|'s) (?:leak|hiss)\w*\b|"
@@ -402,6 +406,19 @@ def read(text: str) -> Reading:
                    tuple(name for name, pattern in _LOOSELY if pattern.search(text)),
                    bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)),
                    bool(_HAZARD_NOW.search(text)))
+
+
+#: Someone unwell now: what makes a doubted danger a danger, however unsure the answer.
+_UNWELL = _any(r"头晕|头疼|头痛|恶心|想吐|吐了|呼吸困难|喘不上|喘不过|晕倒|昏倒|晕过去|昏迷|"
+               r"叫不醒|抽搐|站不稳|没反应",
+               r"\bdizzy\b|\bheadaches?\b|\bnause\w+|\bvomit\w*|\bthrowing up\b|"
+               r"\bcan'?t breathe\b|\bpassed out\b|\bfainted\b|\bunconscious\b|"
+               r"\bwon'?t wake\b|\bnot breathing\b|\bseizure\b")
+
+
+def someone_unwell(text: str) -> bool:
+    """``text`` (clean text) says someone is unwell now ("我和老伴都头晕", "she fainted")."""
+    return bool(_UNWELL.search(text)) and "past" not in _elsewhere(text)
 
 
 def all_clear(text: str) -> bool:

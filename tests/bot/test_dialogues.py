@@ -1013,3 +1013,24 @@ def test_events_not_held_are_said_so_and_a_guest_joins_the_party(
     converse(talker(service, "wang_aiyi"), [
         ("我要跟真人说话", ["赵敏"]),  # a person asked for, not a question about Linli
     ])
+
+
+@pytest.mark.parametrize(("ask", "yes", "done"), [
+    ("please delete my data", "yes delete it all", "erased"),
+    ("把我的资料都删了", "嗯 删吧 不用留了", "已删除")])
+def test_a_yes_that_says_the_deed_is_a_yes(service: ConversationService, ask: str, yes: str,
+                                          done: str) -> None:
+    converse(talker(service, "li_shushu"), [(ask, []), (yes, [done])])
+
+
+def test_no_deed_is_done_on_a_no_that_names_it(service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("把我的资料都删了", ["确定要删除"]), ("别删了 算了", ["没有删除"])])
+
+
+def test_symptoms_told_while_a_danger_is_doubted_raise_it(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("我和我老伴都头晕恶心", ["危险"]),  # asked first, as every unsure danger is
+        ("不知道", ["120", "JJ-20261121-0001"]),  # several people unwell at once: evidence
+    ])

@@ -281,3 +281,10 @@ def test_a_danger_of_ones_own_is_lifted_even_with_what_do_i_do(text: str) -> Non
     "that loose railing is an accident waiting to happen"])
 def test_a_general_question_a_rumour_or_a_risk_is_not_lifted(text: str) -> None:
     assert danger.guard(clean(text).text, REPAIR_FIRST)[0][0] != EMERGENCY
+
+
+@pytest.mark.parametrize(("text", "unwell"), [
+    ("我和老伴都头晕恶心", True), ("she fainted in the lift", True), ("燃气表那边有嘶嘶声", False),
+    ("上个月我晕倒过一次", False), ("the smoke alarm keeps beeping", False)])
+def test_someone_unwell_now(text: str, unwell: bool) -> None:
+    assert danger.someone_unwell(clean(text).text) is unwell
