@@ -74,21 +74,23 @@ class ListEvents(LinliAction):
         now = turn.runtime.now()
         name = turn.entity("event")
         named = find(turn.session, turn.person.community_id, now, name) if name else None
-        # "电影之夜几点开始": that one; "最近有什么活动": all that is on
-        events = [named] if named is not None else upcoming(turn.session,
-                                                            turn.person.community_id, now)
-        if name and named is None and events:  # "有没有元宵灯会": no such activity, what is on
-            turn.say("utter_event_not_found", event=_as_said(turn, name))
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
         days = days_asked(said, turn.runtime.local(now).date()) if named is None else None
+        # what is on: the coming month, or as far as the days asked for ("下个月有什么活动")
+        ahead = _AHEAD if days is None else max(_AHEAD, dt.datetime.combine(
+            days[1] + dt.timedelta(days=1), dt.time(), turn.runtime.timezone) - now)
+        # "电影之夜几点开始": that one; "最近有什么活动": all that is on
+        events = [named] if named is not None else upcoming(
+            turn.session, turn.person.community_id, now, ahead)
+        soon = [e for e in events if e.starts_at <= now + _AHEAD]
+        if name and named is None and soon:  # "有没有元宵灯会": no such activity, what is on
+            turn.say("utter_event_not_found", event=_as_said(turn, name))
         if days is not None:  # "明天有什么活动", "anything this weekend?": those days only
-            ahead = max(_AHEAD, dt.timedelta(days=(days[1] - days[0]).days + 1) + (
-                dt.datetime.combine(days[0], dt.time(), turn.runtime.timezone) - now))
-            on_days = [e for e in upcoming(turn.session, turn.person.community_id, now, ahead)
+            on_days = [e for e in events
                        if days[0] <= turn.runtime.local(e.starts_at).date() <= days[1]]
-            if not on_days and events:
+            if not on_days and soon:
                 turn.say("utter_events_none_on", when=_days_text(days, turn.language))
-            events = on_days or events
+            events = on_days or soon
         if not events:
             raise ActionRefusedError("utter_events_none")
         for event in events[:6]:

@@ -134,8 +134,9 @@ _ENDING = ("不用了", "不需要了", "算了", "没事了", "结束", "结束
            "i figured it out", "figured it out", "i fixed it", "fixed it", "i sorted it",
            "sorted", "it's fine now", "all good", "all sorted")
 _POLITE = ("好的", "好", "谢谢", "谢谢你", "谢谢您", "谢了", "多谢", "了", "啦", "吧", "哈", "嗯",
-           "那", "那就", "先", "哦", "其实", "还是", "ok", "okay", "thanks", "thank you", "thx",
-           "cheers", "then", "for now", "actually", "oh", "wait", "ah", "um", "sorry")
+           "那", "那就", "先", "哦", "其实", "还是", "行", "收到", "知道了", "ok", "okay", "k",
+           "sure", "yes", "yeah", "yep", "thanks", "thank you", "thank", "thx", "cheers", "then",
+           "for now", "actually", "oh", "wait", "ah", "um", "sorry")
 
 
 def _alternatives(words: Sequence[str]) -> str:
@@ -155,8 +156,12 @@ _NUDGE = re.compile(r"^(?:还)?在吗|有人吗|怎么(?:还)?没人(?:回|理)|
                     r"\bany(?:one|body) (?:reading|answering)\b", re.IGNORECASE)
 
 
-#: A nod or thanks, which needs no word back: "好的", "ok thanks".
 _NOD = re.compile(rf"(?:(?:{_alternatives(_POLITE)})[\s,，.。!！~]*)+")
+
+
+def is_nod(text: str) -> bool:
+    """"好的", "ok thanks", "收到": a nod or thanks, which needs no word back."""
+    return bool(_NOD.fullmatch(clean(text).text.strip()))
 
 
 def ends_handoff(text: str) -> bool:
@@ -236,7 +241,7 @@ class RelayToStaff(LinliAction):
                 turn.say("utter_handoff_relayed", staff=names)
         elif handoff.staff is None and (phone := turn.entity("phone")):
             turn.say("utter_handoff_callback", phone=phone)  # "打我电话吧 138…"
-        elif handoff.staff is None and not _NOD.fullmatch(clean(text).text):
+        elif handoff.staff is None and not is_nod(text):
             turn.say("utter_handoff_line_passed")
         return [SlotSet("taken", True)]
 

@@ -21,6 +21,7 @@ from actions.location import (
 )
 from actions.names import person_name
 from actions.notify import notify
+from actions.people import is_nod
 from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
 from nlu import danger
@@ -309,7 +310,8 @@ def _advice(turn: Turn, category: str, said: str) -> str:
         name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
     elif _LOCKED_IN.search(said):
         name = "utter_emergency_advice_locked_in"  # nor this
-    elif _CARBON_MONOXIDE.search(said):
+    elif _CARBON_MONOXIDE.search(said) or (
+            _HEATER.search(said) and danger.someone_unwell(clean(said).text)):
         name = "utter_emergency_advice_carbon_monoxide"  # air, and who feels unwell
     if not turn.runtime.responses.has(name):
         name = "utter_emergency_advice_other"
@@ -391,12 +393,11 @@ _NAMED = {"fire": re.compile(r"火|烟|烧|焦|着了|\bfire|\bsmok|\bburn|\bfla
                              re.IGNORECASE),
           "gas": re.compile(r"煤气|燃气|天然气|液化气|一氧化碳|嘶嘶|\bgas\b|\bcarbon monoxide\b|"
                             r"\bco (?:alarm|detector)|\bhiss", re.IGNORECASE)}
-#: Carbon monoxide, which no one smells: fresh air first, and a check on who feels unwell.
-_CARBON_MONOXIDE = re.compile(
-    r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|(?:头晕|头疼|头痛|恶心|想吐|犯困).{0,20}热水器|"
-    r"热水器.{0,20}(?:头晕|头疼|头痛|恶心|想吐|犯困)|\bco (?:alarm|detector)|\bcarbon monoxide\b|"
-    r"\bcharcoal\b|\b(?:dizzy|headaches?|sick|sleepy|drowsy)\b.{0,40}\b(?:heater|boiler)\b|"
-    r"\b(?:heater|boiler)\b.{0,40}\b(?:dizzy|headaches?|sick|sleepy|drowsy)\b", re.IGNORECASE)
+#: Carbon monoxide, which no one smells: fresh air first, and a check on who feels unwell;
+#: named, or guessed from someone unwell beside a water heater.
+_CARBON_MONOXIDE = re.compile(r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|\bco (?:alarm|detector)|"
+                              r"\bcarbon monoxide\b|\bcharcoal\b", re.IGNORECASE)
+_HEATER = re.compile(r"热水器|\bheater\b|\bboiler\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"
@@ -423,7 +424,7 @@ class EmergencyWords(LinliAction):
         if home is not None and _AT_HOME.search(said) and not _ELSEWHERE.search(said):
             return [SlotSet("building", home.building.number), SlotSet("unit", home.unit),
                     SlotSet("room", home.room)]
-        if _NOD.search(said):  # "ok", "好的": heard, nothing to pass on
+        if is_nod(said):  # "ok", "好的": heard, nothing to pass on
             turn.say("utter_emergency_place_waiting")
             return [SlotSet("taken", True)]
         if _hear(turn, ticket, said):
@@ -500,9 +501,6 @@ _SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地�
                    r"\bgate\b|\bentrance\b|\bcar ?park\b|\bparking\b|\bgarage\b|"
                    r"\bplayground\b|\bsquare\b|\bgarden\b|\blawn\b|\bcourt\b|\broad\b|"
                    r"\bstreet\b|\bbin (?:room|area|station)\b", re.IGNORECASE)
-#: A nod at "where is it?" ("ok", "好的", "thanks"): nothing for those alerted.
-_NOD = re.compile(r"^\W*(?:ok(?:ay)?|k|okk+|sure|yes|yeah|yep|thanks?|thank you|thx|好的?|好吧|"
-                  r"行|嗯+|哦+|知道了|收到|谢谢|谢了)\W*$", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
 

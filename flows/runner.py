@@ -516,10 +516,7 @@ class FlowRunner:
         if intent in REPORTS and asked is None and not stack and _PRICE_ASKED.search(text) \
                 and "interrupted" not in state:
             await self.run_action("action_answer_faq", slots, context, replies)
-            kept: dict[str, Any] = {}
-            offered: list[dict[str, Any]] = []
-            self._start(intent, context.parse, kept, offered)
-            state.update(interrupted={"stack": offered, "slots": kept}, offered=True)
+            self._offer(state, intent, context.parse)
             replies.append(self.say(
                 "utter_report_offer", slots, report=_quote(text),
                 flow_name=self.responses.label("flow", intent, context.language)))
@@ -757,6 +754,14 @@ class FlowRunner:
         self._offer_back(state, replies)
         return replies
 
+    def _offer(self, state: dict[str, Any], intent: str, parse: Mapping[str, Any]) -> None:
+        """``intent``'s flow for ``parse``, kept as an offer that a yes begins
+        (``_offer_answered``)."""
+        stack: list[dict[str, Any]] = []
+        kept: dict[str, Any] = {}
+        self._start(intent, parse, kept, stack)
+        state.update(interrupted={"stack": stack, "slots": kept}, offered=True)
+
     @staticmethod
     def _set_aside(state: dict[str, Any]) -> bool:
         """Keep the flow on (if any) to be offered back once what interrupts it is done."""
@@ -886,12 +891,7 @@ class FlowRunner:
         if report is not None and not state["stack"]:
             # No danger, but still something wrong: offered as the report it also read as,
             # filed on a yes (the offer of an interrupted flow, ``_offer_answered``).
-            stack: list[dict[str, Any]] = []
-            kept: dict[str, Any] = {}
-            self._start(report, {"text": check["text"], "entities": check["entities"]},
-                        kept, stack)
-            state["interrupted"] = {"stack": stack, "slots": kept}
-            state["offered"] = True
+            self._offer(state, report, {"text": check["text"], "entities": check["entities"]})
             return [self.say("utter_emergency_not_confirmed_offer", slots,
                              flow_name=self.responses.label("flow", report, slots["language"]),
                              report=_quote(check["text"]))]

@@ -410,8 +410,8 @@ def read(text: str) -> Reading:
 
 #: Someone unwell now: what makes a doubted danger a danger, however unsure the answer.
 _UNWELL = _any(r"头晕|头疼|头痛|恶心|想吐|吐了|呼吸困难|喘不上|喘不过|晕倒|昏倒|晕过去|昏迷|"
-               r"叫不醒|抽搐|站不稳|没反应",
-               r"\bdizzy\b|\bheadaches?\b|\bnause\w+|\bvomit\w*|\bthrowing up\b|"
+               r"叫不醒|抽搐|站不稳|没反应|犯困",
+               r"\bdizzy\b|\bheadaches?\b|\bnause\w+|\bvomit\w*|\bthrowing up\b|\bdrowsy\b|"
                r"\bcan'?t breathe\b|\bpassed out\b|\bfainted\b|\bunconscious\b|"
                r"\bwon'?t wake\b|\bnot breathing\b|\bseizure\b")
 

@@ -993,13 +993,10 @@ def test_a_neighbours_danger_is_put_in_the_residents_building(
         ("隔壁煤气味好大 敲门没人应", ["JJ-20261121-0001", "您住的这栋楼", "12号楼1单元"]),
         ("should i knock on doors?", ["passed on", "switches"]),  # no FAQ on door cards
     ])
-    assert _tickets_and_buildings(sessions) == [("JJ-20261121-0001", "12")]
-
-
-def _tickets_and_buildings(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
     with sessions() as session:
-        return [(t.number, t.building.number if t.building else None)
-                for t in session.scalars(select(Ticket).order_by(Ticket.id))]
+        ticket = session.scalar(select(Ticket))
+        assert ticket is not None and ticket.number == "JJ-20261121-0001"
+        assert ticket.building is not None and ticket.building.number == "12"
 
 
 def test_events_not_held_are_said_so_and_a_guest_joins_the_party(
