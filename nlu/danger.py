@@ -32,6 +32,9 @@ _LIFTED_AT_LEAST = 0.5
 #: The least an emergency reading second to out_of_scope needs for a danger going on now to lift
 #: it (the classifier's words are a community's; new words for a danger go to out_of_scope).
 _UNSEEN_DANGER_AT_LEAST = 0.2
+#: The confidence of an emergency reading whose message states the danger as a fact now: above
+#: flows/runner.py's alert threshold (0.85).
+_STATED_AT_LEAST = 0.9
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -64,8 +67,11 @@ _ALL_CLEAR = _any(
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
     r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
     r"自己(?:站|爬)?起来了|不用来了|不漏了|"
-    r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有",
-    r"\bfalse alarm\b|\bnothing(?:'s| is)? wrong\b|"
+    r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|"
+    r"(?:是|在搞|搞|在做|做)(?:消防)?(?:演练|演习)|(?:演练|演习)(?:而已|罢了)|(?:在)?(?:测试|试)警报",
+    r"\bfalse alarm\b|\b(?:just|only) a (?:fire )?drill\b|"
+    r"\b(?:it'?s|its|it was) a (?:fire )?drill\b|"
+    r"\btesting the (?:fire )?alarms?\b|\bnothing(?:'s| is)? wrong\b|"
     r"\bnever ?mind\b|\bnvm\b|\bno (?:more )?(?:smoke|fire|gas|smell)\b|"
     r"\bnot (?:a |an )?(?:fire|gas|sparks|burglar|explosion|leak)\b|"
     r"\b(?:wasn't|isn't|was not|is not) (?:a |an )?(?:fire|gas|sparks|smoke)\b|\bwas just\b|"
@@ -113,7 +119,7 @@ _REPORTED = _any(
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
-    r"综艺|直播|哈哈|股票",
+    r"综艺|直播|哈哈|股票|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"
     r"\bmy (?:mum|mom|dad|boss|wife|teacher)(?:'s| is)? (?:gonna|going to) kill me\b|"
@@ -445,8 +451,9 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
             return _as_complaint(ranking)
         if _empty_lift(text) or (_RISK.search(text) and not _HAZARD_NOW.search(text)):
             return _demoted(ranking)
-        if _HERE_NOW.search(text) or _danger_placed(text, place_given) or _stated_now(text) \
-                or _unreachable(text):
+        if _stated_now(text) or _unreachable(text):
+            return _assured(ranking)
+        if _HERE_NOW.search(text) or _danger_placed(text, place_given):
             return list(ranking) if _DANGER_SIGNS.search(text) else _capped(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
@@ -522,6 +529,19 @@ def _danger_placed(text: str, place_given: bool) -> bool:
         return False
     return (place_given or not _ASKING.search(text) or bool(_LIKELY_NOW.search(text))
             or bool(_SUDDEN.search(text) and _OWN_PERSON.search(text)))
+
+
+def _assured(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The emergency reading, first already, at least as sure as an alert needs: the message
+    states the danger as going on ("叫他没反应", "sparks from the socket"), so asking "is this
+    happening now?" only costs time."""
+    (name, confidence), *rest = ranking
+    if confidence >= _STATED_AT_LEAST:
+        return list(ranking)
+    others = sum(p for _, p in rest)
+    return [(name, _STATED_AT_LEAST)] + [
+        (other, (1.0 - _STATED_AT_LEAST) * p / others if others > 0 else 0.0)
+        for other, p in rest]
 
 
 def _capped(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:

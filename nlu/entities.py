@@ -53,9 +53,12 @@ _BUILDING_EN = re.compile(
     r"|(?<![a-z])(?:no\.?\s?|#)(\d{1,3})\s?(?:building|bldg|block)\b"
     r"|\b(\d{1,2})(?:st|nd|rd|th)\s(?:building|bldg|block)\b"
 )
-_UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞|门(?![禁口卫铃锁把框窗]))")
+_UNIT_ZH = re.compile(rf"({_NUM})\s?(?:单元|單元|门洞)|"
+                      rf"(?<!\d)(\d{{1,2}}|{_CN}+)\s?门(?![禁口卫铃锁把框窗缝])")
 _UNIT_EN = re.compile(r"(?<![a-z])(?:unit|entrance)\s?#?\s?(\d{1,4})(?!\d)")
-_ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产]))")
+_ROOM_ZH = re.compile(rf"({_NUM})\s?(?:室|号房|户|房间|房(?![子租东产]))|"
+                      # "402门缝里冒烟", "602家": a flat's door, a flat's people
+                      rf"(?<![\d-])(\d{{3,4}})\s?(?=门|家|那户|那家|的门)")
 _ROOM_EN = re.compile(r"(?:(?<![a-z])(?:apt|apartment|flat|room|rm|suite|no)\.?\s?#?\s?|#)"
                       r"(\d{2,4})(?!\d)")
 # A bare room number right after a building or unit ("12号楼1单元302", "block 4, 1202").
@@ -179,7 +182,7 @@ def _locations(text: str, out: _Collector) -> None:
         out.add(entity, m.start(), m.end(), _number(m.group(1)), name)
     for pattern in (_ROOM_ZH, _ROOM_EN):
         for m in pattern.finditer(text):
-            out.add("room", m.start(), m.end(), _number(m.group(1)), name)
+            out.add("room", m.start(), m.end(), _number(next(g for g in m.groups() if g)), name)
     if not out.has("room"):
         after = out.end_of("building", "unit")
         if after is not None and (bare := _ROOM_AFTER.match(text, after)):

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nlu import danger
+from nlu import danger, outside
 from nlu.entities import EVENT_ENTITIES, EVENT_INTENTS, Found
 from nlu.featurizer import Featurizer
 from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
@@ -40,8 +40,10 @@ class NluPipeline:
 
         ranking = self._intent_probabilities(index, values, language, bool(cleaned.text))
         # An alarm needs evidence of danger now, not just a hazard word (nlu/danger.py).
-        ranking = danger.guard(cleaned.text, ranking, place_given=any(
-            f.entity in danger.PLACE_ENTITIES for f in found))
+        placed = any(f.entity in danger.PLACE_ENTITIES for f in found)
+        ranking = danger.guard(cleaned.text, ranking, place_given=placed)
+        # A community request about a metro station or an employer is no community's to act on.
+        ranking = outside.guard(cleaned.text, ranking, place_given=placed)
         intent, confidence = ranking[0]
         if intent != OUT_OF_SCOPE and confidence < self.model.out_of_scope_threshold:
             ranking = [(OUT_OF_SCOPE, confidence)] + [r for r in ranking if r[0] != OUT_OF_SCOPE]

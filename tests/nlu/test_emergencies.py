@@ -56,7 +56,8 @@ def test_a_safety_question_is_a_question(pipeline: NluPipeline, text: str) -> No
 
 @pytest.mark.parametrize("text", [
     "上个月那次煤气泄漏", "if there was ever a fire", "气得我要爆炸了", "this deal is fire",
-    "我快被热死了", "好怕着火", "没有煤气味了", "no smoke now, false alarm"])
+    "我快被热死了", "好怕着火", "没有煤气味了", "no smoke now, false alarm",
+    "救命 这鬼天气热得要命"])
 def test_hazard_words_not_about_danger_now_are_no_emergency(pipeline: NluPipeline,
                                                             text: str) -> None:
     assert pipeline.parse(text)["intent"]["name"] != EMERGENCY

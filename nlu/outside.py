@@ -1,0 +1,75 @@
+"""Matters outside the community: a problem at a metro station, a hotel, a shop or an employer
+("地铁站电梯坏了好几天了", "my employer hasn't paid my overtime"), or a proposal for the whole
+city, reads to the classifier like a community report in every word but where it is. When the
+message names such a place and nothing of the community, the report readings give way to out
+of scope, and the resident is told whom to ask instead (12345)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+OUT_OF_SCOPE = "out_of_scope"
+#: How likely the best community reading must be for an outside matter to count as a request
+#: of the community ("12路公交能不能加密班次"), not a question of another world ("帮我查下去广州
+#: 的高铁票", whose best community reading is near nothing).
+REQUEST_AT_LEAST = 0.2
+#: Readings that ask the community to act: what an outside place takes out of its hands.
+#: (Emergencies are the danger guard's to judge; FAQ questions the FAQ's.)
+COMMUNITY_REQUESTS = frozenset({"report_repair", "file_complaint", "make_suggestion",
+                                "ticket_status", "ticket_cancel"})
+
+# Places and parties the residents' committee has no say over. Not 医院 or 学校 (a resident
+# asks for help getting there), not 快递 or 公交卡 (parcel lockers and senior bus passes are
+# community matters), not X公司 (物业公司, 燃气公司).
+_VENUE = re.compile(
+    r"地铁|轻轨|高铁|火车站|汽车站|长途站|机场|航班|航空|公交(?:车|站|线|公司)|"
+    r"(?<![号\d])\d{1,3}路(?:车|公交)?(?![\d号])|"
+    r"酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
+    r"外卖|网购|淘宝|京东|拼多多|退款|退货|订单|"
+    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|"
+    r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
+    r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
+    r"(?:my|our) (?:employer|boss|company|bank)|employer|overtime (?:pay|hours)|"
+    r"(?:paid|pay) (?:me |my )?overtime|salary|paycheck|wages|my refund|"
+    r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
+    r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall)\b",
+    re.IGNORECASE)
+# Words that place a message in the community after all ("小区门口公交站", "our building's
+# lift"): then it is the community's, venue or not.
+_COMMUNITY = re.compile(
+    r"小区|社区|居委|物业|业委会|网格|楼道|单元|号楼|栋|幢|我家|家里|家门|楼下|楼上|隔壁|邻居|"
+    r"院里|院子|车棚|车库|地库|楼前|楼后|楼梯|门口|"
+    r"\b(?:estate|compound|community|committee|block \d|building \d|our building|my building|"
+    r"my flat|my apartment|stairwell|neighbou?rs?|grid)\b", re.IGNORECASE)
+
+
+def venue(text: str, place_given: bool = False) -> str | None:
+    """The outside place ``text`` names, when it names none of the community's (``place_given``:
+    a building or flat was found in it)."""
+    if place_given or _COMMUNITY.search(text):
+        return None
+    found = _VENUE.search(text)
+    return found.group(0) if found else None
+
+
+def guard(text: str, ranking: Sequence[tuple[str, float]], *,
+          place_given: bool = False) -> list[tuple[str, float]]:
+    """``ranking`` with out of scope first when a community request's reading leads but the
+    matter is at an outside place; its confidence is the one the request had."""
+    if not ranking or ranking[0][0] not in COMMUNITY_REQUESTS or venue(text, place_given) is None:
+        return list(ranking)
+    confidence = ranking[0][1]
+    rest = [(name, p) for name, p in ranking if name != OUT_OF_SCOPE]
+    return [(OUT_OF_SCOPE, confidence), *rest]
+
+
+def request_elsewhere(parse: Mapping[str, Any], text: str, place_given: bool = False) -> bool:
+    """Whether ``parse`` (out of scope) is a report or a proposal, made to the community, of a
+    matter at an outside place: one to send to the city's hotline."""
+    ranking = parse.get("intent_ranking") or []
+    best = next((r for r in ranking if r.get("name") != OUT_OF_SCOPE), None)
+    return best is not None and best["name"] in COMMUNITY_REQUESTS \
+        and float(best.get("confidence", 0.0)) >= REQUEST_AT_LEAST \
+        and venue(text, place_given) is not None
