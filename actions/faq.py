@@ -11,7 +11,10 @@ from actions.faq_index import FaqEntry
 from actions.help import asks_about_me
 from actions.names import person_name
 from actions.notify import notify
+from nlu import outside
+from nlu.danger import PLACE_ENTITIES
 from nlu.followups import follows_up, points_back
+from nlu.text import clean
 from store.models import Question
 from store.people import on_duty_staff
 
@@ -103,8 +106,14 @@ class OutOfScope(LinliAction):
         return "action_out_of_scope"
 
     def act(self, turn: Turn) -> Events:
-        if asks_about_me(str(turn.tracker.latest_message.get("text", ""))):
+        text = str(turn.tracker.latest_message.get("text", ""))
+        if asks_about_me(text):
             turn.say("utter_about_me")  # "who made you"
+            return []
+        # "地铁站电梯坏了好几天了": not the community's, and the resident is told whose
+        if outside.request_elsewhere(turn.tracker.latest_message, clean(text).text,
+                                     any(turn.entity(name) for name in PLACE_ENTITIES)):
+            turn.say("utter_outside_community")
             return []
         entry, remembered = _faq_entry(turn)
         if entry is not None:

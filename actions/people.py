@@ -200,6 +200,12 @@ class RequestHuman(LinliAction):
         return [Restarted()]  # a question the bot was asking is left to the person
 
 
+#: Readings that ask nothing of Linli: in a handoff they stay the staff's.
+_SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope"})
+#: How sure a reading must be to take a request back from a handoff.
+_SURE = 0.6
+
+
 class RelayToStaff(LinliAction):
     """A line from a resident in a handoff: to the staff (or back to the bot when the resident
     says they are done, or when the handoff fell silent). Sets ``taken`` when the line needs
@@ -207,6 +213,17 @@ class RelayToStaff(LinliAction):
 
     def name(self) -> str:
         return "action_relay_to_staff"
+
+    @staticmethod
+    def _back_in_our_language(turn: Turn, handoff: Handoff) -> bool:
+        """"sorry english ok? water leak in my bathroom" after a message in Spanish was handed
+        over, before anyone took it up: a request Linli can serve, so the handoff ends."""
+        message = turn.tracker.latest_message
+        reading = message.get("intent", {})
+        return bool(turn.tracker.get_slot("foreign_handoff")) and handoff.staff is None \
+            and message.get("language") in ("zh", "en") \
+            and reading.get("name") not in _SMALL_TALK \
+            and float(reading.get("confidence", 0.0)) >= _SURE
 
     def act(self, turn: Turn) -> Events:
         handoff = handoffs.open_handoff(turn.session, turn.person)
@@ -221,6 +238,10 @@ class RelayToStaff(LinliAction):
                 turn.say("utter_handoff_timed_out", minutes=minutes(turn.runtime))
             return [SlotSet("taken", False)]
         text = str(turn.tracker.latest_message.get("text", ""))
+        if self._back_in_our_language(turn, handoff):
+            handoffs.end(handoff, now, handoffs.RESIDENT)
+            tell_staff_over(turn.session, turn.runtime, handoff, "utter_notify_handoff_left")
+            return [SlotSet("taken", False), SlotSet("foreign_handoff", None)]
         if ends_handoff(text):
             handoffs.end(handoff, now, handoffs.RESIDENT)
             tell_staff_over(turn.session, turn.runtime, handoff, "utter_notify_handoff_left")

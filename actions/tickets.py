@@ -244,7 +244,7 @@ class Emergency(LinliAction):
     def act(self, turn: Turn) -> Events:
         category = turn.tracker.get_slot("category") or "other"
         carried = self._place_just_reported(turn, category)
-        next_door = [] if carried else _place_next_door(turn)
+        near_home, said_back = ([], None) if carried else _place_near_home(turn)
         said = str(turn.tracker.get_slot("report_text") or
                    turn.tracker.latest_message.get("text", ""))
         turn.say("utter_emergency_safety", advice=_advice(turn, category, said))
@@ -255,12 +255,13 @@ class Emergency(LinliAction):
         values = ticket_values(turn.runtime, ticket, turn.language)
         turn.say("utter_emergency_logged" if people else "utter_emergency_logged_nobody", **{
             **values, "grid_member": [p.name for p in people if p.has_role(Role.GRID_MEMBER)]})
-        if carried or next_door:
-            turn.say("utter_emergency_place_carried" if carried
-                     else "utter_emergency_place_next_door", place=values["place"])
-            # a place taken from the report before, or the neighbours' building, may be
+        if carried or said_back:
+            turn.say("utter_emergency_place_carried" if carried else said_back or "",
+                     place=values["place"])
+            # a place taken from the report before, or from where the resident lives, may be
             # wrong: "不对，是5号楼" corrects the emergency then (``CorrectPlace``)
-            carried = [*carried, *next_door, SlotSet("last_ticket", ticket.number)]
+            carried = [*carried, *near_home, SlotSet("last_ticket", ticket.number),
+                       SlotSet("place_assumed", bool(near_home))]
         return [*carried, SlotSet("emergency_ticket", ticket.number),
                 SlotSet("live_emergency", ticket.number), SlotSet("attachments", None)]
 
@@ -318,19 +319,39 @@ def _advice(turn: Turn, category: str, said: str) -> str:
     return turn.runtime.responses.render(name, turn.language).text
 
 
-def _place_next_door(turn: Turn) -> Events:
-    """"隔壁303有煤气味", "the flat upstairs is on fire": a neighbour's home, so in the
-    resident's own building (and unit; the flat if said), said back to be put right if not;
-    never the resident's own flat."""
+def _place_near_home(turn: Turn) -> tuple[Events, str | None]:
+    """Where the danger is, from where it is said to be from the resident's home, and the
+    response that says it back (to be put right if wrong):
+
+    - "隔壁303有煤气味", "楼道里好大的烟", "the flat upstairs is on fire": a neighbour's home or
+      the stairwell, so in the resident's own building and unit (the flat if said);
+    - "我老伴在厕所摔了", "my kitchen is full of smoke": at home, said of no other place.
+
+    The registered home is never assumed from nothing said: a gas smell may be anywhere."""
     slots = turn.tracker.slots
     home = turn.person.household
     said = str(turn.tracker.latest_message.get("text", ""))
-    if slots.get("building") is not None or home is None or not _NEXT_DOOR.search(said) \
-            or _AT_HOME.search(said):  # "…pouring through my ceiling": asked, home offered
-        return []
-    place = {"building": home.building.number, "unit": home.unit, "room": slots.get("room")}
+    if slots.get("building") is not None or home is None:
+        return [], None
+    if _AT_HOME.search(said) and not _AWAY.search(said):
+        place = {"building": home.building.number, "unit": home.unit, "room": home.room}
+        response = "utter_emergency_place_home"
+    elif (_NEXT_DOOR.search(said) or _OWN_STAIRWELL.search(said)) \
+            and not _AT_HOME.search(said) and not _elsewhere_just_now(turn, home.building):
+        place = {"building": home.building.number, "unit": home.unit, "room": slots.get("room")}
+        response = "utter_emergency_place_next_door"
+    else:
+        return [], None
     slots.update(place)
-    return [SlotSet(name, value) for name, value in place.items()]
+    return [SlotSet(name, value) for name, value in place.items()], response
+
+
+def _elsewhere_just_now(turn: Turn, building: Building) -> bool:
+    """The resident's last report was in another building than ``building``: a stairwell
+    they speak of now may be that one's."""
+    number = turn.tracker.get_slot("last_ticket")
+    ticket = by_number(turn.session, number) if number else None
+    return ticket is not None and ticket.building is not None and ticket.building != building
 
 
 class AskEmergencyPlace(LinliAction):
@@ -399,7 +420,17 @@ _CARBON_MONOXIDE = re.compile(r"一氧化碳|煤气中毒|炭火|烧炭|煤炉|\
                               r"\bcarbon monoxide\b|\bcharcoal\b", re.IGNORECASE)
 _HEATER = re.compile(r"热水器|\bheater\b|\bboiler\b", re.IGNORECASE)
 #: Where a resident at home says a danger is: "在厨房", "at home", "in my kitchen".
+#: The resident's own stairwell, said without a building ("楼道里好大的烟", "our landing").
+_OWN_STAIRWELL = re.compile(r"楼道|楼梯间|楼梯口|我们楼|我们单元|本单元|"
+                            r"\bour (?:stairwell|stairs|hallway|corridor|landing|floor)\b|"
+                            r"\bthe (?:stairwell|hallway|corridor|landing)\b", re.IGNORECASE)
+#: Places other than a home or its stairwell: a danger there is asked where it is.
+_AWAY = re.compile(r"门口|小区|广场|花园|车库|地库|地下室|停车|外面|外边|路上|马路|街上|"
+                   r"公园|超市|商场|医院|学校|电梯|大堂|大厅|楼下(?!那?[户家])|楼顶|天台|"
+                   r"\b(?:lobby|outside|street|road|park|garage|car ?park|parking|shop|mall|"
+                   r"school|lift|elevator|gate|entrance|square|garden|roof)\b", re.IGNORECASE)
 _AT_HOME = re.compile(r"在家|家里|我家|屋里|屋头|厨房|卧室|客厅|卫生间|厕所|阳台|"
+                      r"浴霸|浴缸|马桶|灶台|"
                       r"\bat home\b|\bat my place\b|\bmy (?:flat|apartment|home|kitchen|bedroom|"
                       r"bathroom|living room|balcony|ceiling)\b|\bin (?:the|my) (?:kitchen|bedroom|"
                       r"bathroom|living room)\b", re.IGNORECASE)
@@ -460,11 +491,12 @@ class EmergencyUpdate(LinliAction):
         if ticket is None or ticket.status not in OPEN or not said or said.startswith("/"):
             return [SlotSet("live_emergency", None)] if number else []
         building = turn.entity("building")
-        if building and ticket.building is None:  # where it is, at last
+        assumed = bool(turn.tracker.get_slot("place_assumed"))
+        if building and (ticket.building is None or assumed):  # where it is, at last
             found = building_by_number(turn.session, turn.person, building)
             if found is not None:
                 place_emergency(turn, ticket, found, turn.entity("unit"), turn.entity("room"))
-                return [SlotSet("taken", True)]
+                return [SlotSet("taken", True), SlotSet("place_assumed", None)]
         if building and (ticket.building is None or ticket.building.number != building):
             return []  # somewhere else: a danger (or a report) of its own
         reading = turn.tracker.latest_message.get("intent", {})
@@ -479,6 +511,9 @@ class EmergencyUpdate(LinliAction):
                 _SURE and not danger.all_clear(clean(said).text) \
                 and turn.runtime.now() - _aware(ticket.created_at) > LIVE:
             return []  # a while later, a question is a question ("最近有什么活动")
+        if _ANOTHER_MATTER.search(said) and intent != danger.EMERGENCY \
+                and not danger.read(clean(said).text).here_now:
+            return []  # "那投诉那个还算数吧": about the complaint, answered as such
         if _hear(turn, ticket, said):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
                     SlotSet("stood_down", True)]
@@ -501,6 +536,13 @@ _SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地�
                    r"\bgate\b|\bentrance\b|\bcar ?park\b|\bparking\b|\bgarage\b|"
                    r"\bplayground\b|\bsquare\b|\bgarden\b|\blawn\b|\bcourt\b|\broad\b|"
                    r"\bstreet\b|\bbin (?:room|area|station)\b", re.IGNORECASE)
+#: Another matter of the resident's, named while an emergency is open ("那投诉那个还算数吧",
+#: "did the movie signup go through?"): that matter, not news of the danger.
+_ANOTHER_MATTER = re.compile(r"投诉|报修|工单|单号|报名|活动|义诊|"
+                             r"(?:漏水|停电|噪音|装修)(?:那个|的事)|"
+                             r"\b(?:complaint|repair|ticket|sign-?up|signed up|event|movie "
+                             r"night)\b",
+                             re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
 
@@ -621,7 +663,9 @@ class SameReport(PassOnToHandler):
         said = clean(str(turn.tracker.latest_message.get("text", ""))).text
         category = turn.entity("category")
         # "楼道灯坏了" again is filed as a report (and found to be this one)
-        if ticket is None or category not in (None, ticket.category) \
+        # "3楼和4楼中间那段 地上一滩了" after "楼道里的水管在滴水": where, whatever it reads as
+        if ticket is None or (category not in (None, ticket.category)
+                              and not _WHERE_IN_IT.search(said)) \
                 or said in clean(ticket.text).text:
             return []
         if _SAID_AGAIN.search(said):
@@ -629,6 +673,12 @@ class SameReport(PassOnToHandler):
                                                                    turn.language))
             return [SlotSet("taken", True)]
         return super().act(turn) if category is not None else []
+
+
+#: Where in the place just reported the problem is: between floors, "那段", "by the window".
+_WHERE_IN_IT = re.compile(r"\d+楼(?:和|到|与|跟)\d+楼|中间|那段|那块|那截|那一段|拐角|"
+                          r"\bbetween (?:floors?|the)\b|\bnear the\b|\bby the\b|"
+                          r"\bon (?:the )?\d+(?:st|nd|rd|th)? floor\b", re.IGNORECASE)
 
 
 class CorrectPlace(LinliAction):

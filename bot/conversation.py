@@ -561,6 +561,8 @@ class ConversationService:
         turn.parse = parse
         language = parse["language"]
         if language not in SUPPORTED and language != UNDETERMINED:
+            # handed to a person; a request in Chinese or English next is Linli's again
+            turn.state.setdefault("slots", {})["foreign_handoff"] = True
             return await self._unsupported(incoming, turn.person_id, parse, now)
         # An "ok" or "？？？" goes on in the language the conversation is in, if it is in one.
         if language in SUPPORTED and not (spoken and says_no_language(clean(understood).text)):

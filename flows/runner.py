@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from actions.people import is_nod
 from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
@@ -60,6 +61,11 @@ _DO_IT = re.compile(r"^\s*(?:(?:嗯+|好的?|是的?|对|行|yes|yeah|yep|ok(?:a
                     r"\bgo ahead\b|\bdo it\b)", re.IGNORECASE)  # not "cancel": which one?
 _NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget it)\b)",
                  re.IGNORECASE)
+#: Keeping what a confirm step would undo, said as such: "哦不对 还是报吧", "no wait, keep it".
+_KEEP = re.compile(r"还是(?:报|修|留|去|参加)(?!.{0,6}(?:取消|删|撤|退))|别撤|不撤|不取消|别取消|"
+                   r"留着|\bkeep (?:it|them|the|my)\b|"
+                   r"\bstill want (?:it|them|the|to (?:go|come))\b|"
+                   r"\bdon'?t (?:cancel|withdraw|delete)\b", re.IGNORECASE)
 #: Words that correct what was just said: "不对，是5号楼", "sorry i meant block 5".
 _CORRECTION = re.compile(r"不对|错了|说错|打错|搞错|写错|弄错|应该是|不是\s*\d|"
                          r"\b(sorry|oops|i mean|i meant|should be|wrong|correction|typo)\b",
@@ -91,7 +97,10 @@ _ABOUT_THE_VISIT = re.compile(
     r"不在家|没在家|家里没人|(?:\d+点|上午|下午|晚上|中午)(?:以后|之后|以前|之前|前|后)?(?:都|也)?"
     r"(?:行|可以|方便|有空|在家)|\bnot (?:home|in|around)\b|\bwon'?t be (?:home|in|around)\b|"
     r"\b(?:after|before|between) \d{1,2}(?::\d\d)? ?(?:am|pm)?\b|"
-    r"\b\d{1,2} ?(?:am|pm) (?:is|would be|works)\b|\bcan (?:they|he|she|someone|you) come\b",
+    r"\b\d{1,2} ?(?:am|pm) (?:is|would be|works)\b|\bcan (?:they|he|she|someone|you) come\b|"
+    # when the resident is at work: "i work till 7pm weekdays", "我白天上班 下班后在家"
+    r"\bcan i be out\b|\bi work (?:till|until|late|nights|days|weekdays)\b|"
+    r"我(?:白天|平时|工作日)?(?:要)?上班|下班(?:后|以后|回来)",
     re.IGNORECASE)
 #: "几天能修好", "how long will it take": just after a report, about that report.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|啥时候|什么时候|几点|\bhow long\b|\bhow soon\b|"
@@ -106,8 +115,10 @@ _PRICE_ASKED = re.compile(r"多少钱|要钱吗|收费吗|收不收(?:费|钱)|�
                           r"\bcost(?:s)?\?", re.IGNORECASE)
 #: The topic a cost question just after a report is asked with (actions/faq.py).
 _REPAIR_TOPIC = {"zh": "报修维修", "en": "the repair"}
-#: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间").
-_OF_IT = re.compile(r"^\s*(?:it'?s|it is|its|it was|it keeps|they'?re|that'?s|就在|在(?!哪))",
+#: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间", "就是车棚
+#: 最里面那盏", "the one by the bins").
+_OF_IT = re.compile(r"^\s*(?:it'?s|it is|its|it was|it keeps|they'?re|that'?s|the one\b|"
+                    r"就在|就是(?=\S{2})|在(?!哪))",
                     re.IGNORECASE)
 #: A wish to go to the event just talked about ("ok 1 spot pls", "算我一个", "count me in").
 _WANTS_IN = re.compile(r"算我一个|算上我|我也(?:要)?(?:去|参加|报)|我要(?:去|参加|报)|"
@@ -115,6 +126,22 @@ _WANTS_IN = re.compile(r"算我一个|算上我|我也(?:要)?(?:去|参加|报)
                        r"\b(?:a|one|two|\d) (?:spot|place|seat|ticket)s?\b|\bcount (?:me|us) in\b|"
                        r"\bput (?:me|us) down\b|\bsign (?:me|us) up\b|\bi'?ll (?:go|come|join)\b|"
                        r"\bi'?m in\b|\bbook (?:me|us)\b", re.IGNORECASE)
+#: A question put as "A or not A" ("要空腹不", "能带孩子不", "收钱没有").
+_A_NOT_A = re.compile(r"(?:要|用|能|可以|会|是|有|收|带|让)\S{0,4}(?:不|没有?)"
+                      r"(?=\s|$|[?？,，。!！])")
+#: Whether a sign-up worked ("报上了吗", "did it go through?").
+_SIGNUP_CHECKED = re.compile(r"报上了?吗|报上没|报名成功了?吗|报成功了?吗|报好了吗|报进去了吗|"
+                             r"\bgo(?:ne)? through\b|\bam i (?:signed up|in|booked|registered)\b|"
+                             r"\bdid i get (?:in|a (?:spot|place|seat))\b|\bam i on the list\b",
+                             re.IGNORECASE)
+#: Words that withdraw from an event.
+_WITHDRAWS = re.compile(r"取消|不去|去不了|退|撤|\bcancel|\bwithdraw|\bcan'?t (?:make|come|go)|"
+                        r"\bdrop out|\bnot (?:coming|going)\b", re.IGNORECASE)
+#: Words that ask to take part, in a question too ("还能报名吗", "can i sign up?").
+_SIGNS_UP = re.compile(r"报名|报个名|报上|参加|算我|我去|我要去|能去|可以去|预约|留个位|留位|"
+                       r"\bsign(?:ed)? (?:me|us|up)\b|\bregister\b|\bjoin\b|\bbook\b|"
+                       r"\bcount (?:me|us)\b|\bput (?:me|us)\b|\bcome along\b|\bspots?\b|"
+                       r"\bplaces?\b|\bseats?\b|\bgo\b|\bcome\b|\battend\b", re.IGNORECASE)
 #: "修好了告诉我一声", "keep me posted": a wish to hear back, which residents get anyway.
 _KEEP_ME_POSTED = re.compile(
     r"修好了?(?:告诉|通知|跟我说|说一声)|有(?:进展|消息|结果)了?(?:就)?(?:告诉|通知|跟我说)|"
@@ -145,6 +172,8 @@ _KEEP_ME_OUT = re.compile(r"别说是我|不要说是我|别告诉.{0,6}是我|�
 #: How to reach the resident when they come ("我耳朵不好 敲门大点声", "ring twice, I'm hard of
 #: hearing"): for the handler, even when it sounds like someone in need.
 _HOW_TO_VISIT = re.compile(r"敲门|按门铃|门铃|耳朵不好|耳背|听不见|听不到|腿脚不好|行动不便|"
+                           r"(?:来之前|到之前|来前|提前)(?:给我|先)?(?:打|来)?(?:个)?电话|"
+                           r"\bcall (?:me )?(?:first|before|ahead)\b|\bring me before\b|"
                            r"\bknock\b|\bring (?:the bell|twice|loud)|\bhard of hearing\b|"
                            r"\bdeaf\b|\bin a wheelchair\b", re.IGNORECASE)
 #: Small talk, which answers no question that wants words ("ok thanks" for a suggestion).
@@ -182,9 +211,15 @@ REPORTS = frozenset({"report_repair", "file_complaint"})
 #: What, said after such an announcement, is not the description it waits for.
 _NOT_A_DESCRIPTION = REPORTS | (_SMALL_TALK - {"out_of_scope"})
 STALE_AFTER = dt.timedelta(minutes=30)
+#: How long an unsure remark just after a report is at least, to be a word for its handler
+#: (shorter: "嗯嗯", "ok then").
+_A_DETAIL_AT_LEAST = 6
 #: Characters after "不知道" that say more than "算不算": a detail worth keeping.
 _A_FEW_WORDS = 4
 INTERRUPT_CONFIDENCE = 0.6
+#: The step that files a report: a doubtful reading that got there without a question is
+#: offered, not filed.
+OPENS_TICKET = "action_open_ticket"
 #: The flow of an emergency, which outranks every other.
 EMERGENCY = "report_emergency"
 #: How sure the NLU must be that a message is an emergency before it interrupts anything and
@@ -262,7 +297,7 @@ def _refuses(parse: Mapping[str, Any]) -> bool:
     """A plain no to a confirm step: "不", "算了", "no", or a sure "no" (its button); never a
     yes that says the deed ("嗯 删吧 不用留了")."""
     text = str(parse.get("text", ""))
-    return not _DO_IT.search(text) and (bool(_NO.search(text)) or (
+    return not _DO_IT.search(text) and (bool(_NO.search(text)) or bool(_KEEP.search(text)) or (
         parse["intent"]["name"] == "deny" and _sure(parse)))
 
 
@@ -313,8 +348,13 @@ def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
     if intent in REPORTS and unplaced and (
             _ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text) or _OF_IT.search(text)):
         return True
+    if nothing_asked and unplaced and not _sure(parse) and intent not in _ABOUT_REPORTS \
+            and len(clean(text).text) >= _A_DETAIL_AT_LEAST \
+            and not (_QUESTION.search(text) or _ASKS.search(text)):
+        return True  # "整栋楼都没有 对门也说没有", "我邻居说他昨天好像也报过了"
+    # "就是车棚最里面那盏" reads as a sure yes, but says more than one
     return nothing_asked and bool(_ADDITION.search(text) or _OF_IT.search(text)) \
-        and not _sure(parse)
+        and (not _sure(parse) or (intent in _YES_OR_NO and not is_nod(text)))
 
 
 def _all_clear(parse: Mapping[str, Any]) -> bool:
@@ -344,6 +384,8 @@ class FlowRunner:
         # The question the FAQ answered last turn, for a follow-up ("那去哪儿办") this turn.
         slots["faq_before"] = slots.pop("last_faq", None)
         replies = await self._handle(state, self._first_request(state, context))
+        if context.in_handoff and "foreign_handoff" in slots and not slots["foreign_handoff"]:
+            context = dataclasses.replace(context, in_handoff=False)  # it ended: Linli's again
         replies = await self._next_requests(state, context, replies)
         recheck = state.pop("emergency_recheck", None)
         if recheck is not None and "emergency_check" not in state and not any(
@@ -430,7 +472,8 @@ class FlowRunner:
                 intent == "ticket_status" and _WHEN_WANTED.search(text)) or (
                 intent == EMERGENCY and _HOW_TO_VISIT.search(text)
                 and not danger.read(clean(text).text).here_now)):
-            if _DROPS_REPORT.search(text):
+            if _DROPS_REPORT.search(text) and not any(  # "义诊那个先不报了": the sign-up
+                    e["entity"] == "event" for e in context.parse["entities"]):
                 intent = "ticket_cancel"
                 context = dataclasses.replace(context, parse={
                     **context.parse, "intent": {"name": intent, "confidence": 1.0},
@@ -510,6 +553,18 @@ class FlowRunner:
                 intent == "out_of_scope" or not _sure(context.parse)
                 or (intent == "ask_faq" and _MEETING.search(text))) and intent != EMERGENCY:
             intent = "event_list"  # "where do we meet?": about the event just signed up for
+
+        # "那个义诊要空腹不", "is the movie night free?": a question about an event, not a
+        # sign-up; what is on is shown, with its sign-up button.
+        if intent == "event_signup" and asked is None and not _SIGNS_UP.search(text) and (
+                _QUESTION.search(text) or _ASKS.search(text) or _A_NOT_A.search(text)):
+            intent = "event_list"
+
+        # "did the movie signup go through?", "义诊报上了吗": whether one is in, never a
+        # withdrawal (the sign-up says "already signed up", or signs up after all)
+        if intent == "event_cancel" and _SIGNUP_CHECKED.search(text) \
+                and not _WITHDRAWS.search(text):
+            intent = "event_signup"
 
         # "换个门锁多少钱", "how much to fix a broken window": a question of cost, answered from
         # the FAQ; the report it reads as is offered, never filed unasked.
@@ -627,6 +682,15 @@ class FlowRunner:
         else:
             return [self.say("utter_default", slots)]
         state["ran"] = await self._advance(stack, slots, context, replies)
+        if stack and stack[-1].pop("held", False):
+            # "吓我一跳", "俺家也用燃气灶 心里不踏实": a remark an unsure reading took for a
+            # report, with nothing left to ask, is offered as one, never filed unasked
+            frame = stack.pop()
+            frame.pop("unsure", None)
+            state.update(interrupted={"stack": [frame], "slots": dict(slots)}, offered=True)
+            self._clear_flow_slots(slots)
+            return [self.say("utter_report_offer", slots, report=_quote(text),
+                             flow_name=self.responses.label("flow", intent, context.language))]
         self._offer_back(state, replies)
         return replies
 
@@ -638,7 +702,8 @@ class FlowRunner:
         was said. The whole message stays one when it is an answer taken word for word, when
         it goes to staff, or when the whole reads as an emergency none of its parts is."""
         segments = context.parse.get("segments") or []
-        if len(segments) < 2 or context.in_handoff:
+        foreign = bool(state.get("slots", {}).get("foreign_handoff"))  # may end (RelayToStaff)
+        if len(segments) < 2 or (context.in_handoff and not foreign):
             return context
         asked = self.waiting_step(state.get("stack") or [])
         if asked is not None and asked.from_text:
@@ -732,14 +797,18 @@ class FlowRunner:
         knowing the ticket and how long ago it was."""
         parse = context.parse
         if not (state["slots"].get("live_emergency") or state["slots"].get("stood_down")) \
-                or "emergency_check" in state or state.get("offered") \
+                or "emergency_check" in state \
+                or (state.get("offered") and parse["intent"]["name"] != EMERGENCY) \
                 or read_rating(str(parse.get("text", ""))) is not None or any(
                 frame["flow"] == EMERGENCY for frame in state["stack"]):
             return False
         if _all_clear(parse) or state["slots"].get("stood_down"):
             return True
         if context.in_handoff or self.waiting_step(state["stack"]) is not None:
-            return bool(parse["intent"]["name"] == EMERGENCY)
+            # ... or where it is, when its place was only taken from the resident's home
+            return parse["intent"]["name"] == EMERGENCY or bool(
+                state["slots"].get("place_assumed") and any(
+                    e["entity"] == "building" for e in parse.get("entities", [])))
         return not (parse["intent"]["name"] in _NOT_ABOUT_THE_EMERGENCY and _sure(parse))
 
     async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
@@ -1050,6 +1119,7 @@ class FlowRunner:
                 return ran
             if step.kind == "collect":
                 if slots.get(step.name) is None:
+                    frame["asked"] = True
                     await self._ask(step, slots, context, replies)
                     return ran
                 frame["step"] += 1
@@ -1059,6 +1129,9 @@ class FlowRunner:
                         frame["step"] -= 1
                         return ran
                 continue
+            if step.name == OPENS_TICKET and frame.get("unsure") and not frame.get("asked"):
+                frame["held"] = True  # a doubtful reading, and nothing asked: offered first
+                return ran
             frame["step"] += 1
             if step.unless and slots.get(step.unless) is not None:
                 continue

@@ -22,7 +22,7 @@ from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
-from store.models import OutboxMessage, Person, Suggestion, Ticket, TicketStatus
+from store.models import Building, OutboxMessage, Person, Suggestion, Ticket, TicketStatus
 from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -605,7 +605,7 @@ def test_what_is_said_while_an_emergency_waits_for_its_place_is_heard(
         ("yes it's quite strong, 5th floor", ["passed on", "5th floor"]),
     ])
     converse(talker(service, "wang_aiyi"), [
-        ("厨房着火了!!!", ["是在哪里"]),
+        ("厨房着火了!!!", ["按您家记下了（3号楼2单元501）"]),  # her kitchen: her home
         ("已经灭了 没事了 虚惊一场", ["没事就好"]),
         ("好的", ["还有别的事"]),  # the place is not asked again
     ])
@@ -738,12 +738,17 @@ def test_what_follows_a_report_is_about_it(service: ConversationService,
         ("it's between floor 3 and 4", ["Passed on"]),  # not a second report
         ("thanks!", ["welcome"]),
     ])
+    converse(talker(service, "cyclist"), [
+        ("7号楼后面自行车棚的灯坏了", ["BX-20261121-0003"]),
+        ("就是车棚最里面那盏", ["转给", "最里面那盏"]),  # a sure "yes" by its reading, and more
+        ("好的谢谢", ["不客气"]),
+    ])
     converse(talker(service, "next_door"), [
         ("7号楼楼道灯坏了", ["已经有邻居报过了"]),
         ("能不能今天就来 晚上太黑了", ["转给", "BX-20261121-0002"]),  # they follow it too
     ])
     with sessions() as session:
-        assert len(session.scalars(select(Ticket)).all()) == 2
+        assert len(session.scalars(select(Ticket)).all()) == 3
 
 
 def test_events_follow_what_was_just_said(service: ConversationService) -> None:
@@ -833,8 +838,8 @@ def test_someone_shut_in_gets_advice_to_talk_through_the_door_not_to_lock_one(
 
 def test_a_question_of_safety_gets_what_to_do_at_any_step(
         service: ConversationService) -> None:
-    converse(talker(service, "wang_aiyi"), [  # raised, its place not yet said
-        ("water is pouring through my ceiling light", ["Where is it"]),
+    converse(talker(service, "passer_by"), [  # raised, its place not yet said
+        ("water is pouring through the ceiling light", ["Where is it"]),
         ("is that dangerous?", ["passed on", "To be safe", "main water valve"]),
         ("ok", ["building number"]),  # a nod passes nothing on
     ])
@@ -1031,3 +1036,32 @@ def test_symptoms_told_while_a_danger_is_doubted_raise_it(
         ("我和我老伴都头晕恶心", ["危险"]),  # asked first, as every unsure danger is
         ("不知道", ["120", "JJ-20261121-0001"]),  # several people unwell at once: evidence
     ])
+
+
+def test_an_emergency_said_to_be_at_home_or_in_the_stairwell_is_placed_there(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "he_dama"), [  # 1-1-101; someone not responding: no question first
+        ("我家老头在卫生间晕过去了 喊他没反应", ["120", "已通知网格员张伟", "按您家记下了（1号楼1单元101）"]),
+    ])
+    converse(talker(service, "li_shushu"), [  # 12-1-302: the stairwell is his building's
+        ("楼道里全是烟 好像是501门缝里冒的", ["119", "刘洋", "12号楼1单元501"]),
+        ("不对 是在13号楼", ["13号楼"]),  # a place said back may be put right
+    ])
+    with sessions() as session:
+        places = session.execute(select(Ticket.number, Building.number).join(
+            Building, Ticket.building_id == Building.id).order_by(Ticket.number)).all()
+        assert [tuple(p) for p in places] == [("JJ-20261121-0001", "1"),
+                                             ("JJ-20261121-0002", "13")]
+
+
+def test_another_matter_during_an_emergency_is_answered_as_itself(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("楼上天天半夜剁肉 吵得睡不着", ["TS-20261121-0001"]),
+        ("厨房着火了 火越来越大", ["119", "JJ-20261121-0001"]),
+        ("我报的那个投诉没给撤了吧", ["TS-20261121-0001", "已派给网格员"]),
+    ])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert not any("补充" in text and "投诉没给撤" in text for text in told)
+

@@ -142,10 +142,10 @@ def test_the_offer_can_be_declined_and_lapses_when_the_resident_moves_on(
 def test_a_suggestion_being_written_gives_way_to_an_emergency(
         service: ConversationService, sessions: sessionmaker[Session]) -> None:
     say(service, "wang_aiyi", "我有个建议")
-    said = say(service, "wang_aiyi", GAS)
-    assert "119" in said and "在家里（3号楼2单元501）" in said
+    said = say(service, "wang_aiyi", GAS)  # the stairwell: of her own building, said back
+    assert "119" in said and "您住的这栋楼记下了（3号楼2单元）" in said and "刚才您在提建议" in said
     said = say(service, "wang_aiyi", "着火了 在5号楼")  # more words, same danger: the place
-    assert "收到，位置：5号楼" in said and "刚才您在提建议" in said
+    assert "5号楼" in said and "JJ-20261207-0002" not in said
     assert tickets(sessions) == [("JJ-20261207-0001", "5")]
 
 
@@ -512,3 +512,16 @@ def test_a_building_put_right_answers_the_question_and_keeps_the_rest(
                                                   else {}))
     assert "没找到这栋楼" in say(service, "walk_in", "登记 16号楼2单元301")
     assert "15号楼2单元301" in say(service, "walk_in", answer)
+
+
+@pytest.mark.parametrize(("confidence", "filed"), [(0.59, False), (0.6, True)])
+def test_a_report_the_nlu_is_unsure_of_is_offered_before_it_is_filed(
+        service: ConversationService, nlu: ScriptedNlu, sessions: sessionmaker[Session],
+        confidence: float, filed: bool) -> None:
+    nlu.readings["唉 真是操心"] = parsed("report_repair", confidence, category="other")
+    said = say(service, "wang_aiyi", "唉 真是操心")  # 3-2-501: nothing left to ask
+    assert ("要我帮您登记报修吗（“唉 真是操心”）" in said) is not filed
+    assert bool(tickets(sessions)) is filed
+    if not filed:
+        say(service, "wang_aiyi", "好的")  # the offer taken: now it is filed
+        assert len(tickets(sessions)) == 1
