@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.faq import keep_for_staff
 from actions.notify import notify
 from actions.runtime import Runtime
 from nlu.entities import days_asked, party_added, party_in_sign_up, party_said
@@ -36,6 +37,10 @@ _MINE = re.compile(r"我(?:都|现在|已经|一共)?报(?:了|上|过|名了)|�
 _ABOUT_IT = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地点|地方|带什么|要带|"
                        r"\bwhen\b|\bwhat time\b|\bwhere\b|\bwhich room\b|\bbring\b",
                        re.IGNORECASE)
+
+#: When and where an event is: what its card says.
+_WHEN_WHERE = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地点|集合|\bwhen\b|\bwhat time\b|"
+                         r"\bwhere\b|\bwhich room\b|\bwhat day\b", re.IGNORECASE)
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
@@ -332,3 +337,27 @@ class CancelSignup(LinliAction):
                        **_values(turn, event, person.language or "zh"))
         turn.say("utter_event_cancelled", **_values(turn, event, turn.language))
         return []
+
+
+class EventQuestion(LinliAction):
+    """"能带孩子去不", "is it free?", "要带工具吗" about the event just talked about: its card,
+    and what the card does not say kept for the staff on duty, who answer here; never a
+    withdrawal, a sign-up or an answer about something else."""
+
+    def name(self) -> str:
+        return "action_event_question"
+
+    def act(self, turn: Turn) -> Events:
+        last = turn.tracker.get_slot("last_event")
+        event = find(turn.session, turn.person.community_id, turn.runtime.now(), str(last)) \
+            if last else None
+        if event is None:
+            return []
+        turn.say("utter_event_item", **_values(turn, event, turn.language))
+        said = str(turn.tracker.latest_message.get("text", ""))
+        if _WEATHER.search(said):
+            turn.say("utter_events_in_the_rain")  # "那天要是下雨还弄不": what happens then
+        elif not _WHEN_WHERE.search(said):  # when and where are on the card
+            keep_for_staff(turn, said)
+            turn.say("utter_event_question_kept")
+        return [SlotSet("taken", True)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from rasa_sdk.events import SlotSet
 
@@ -18,9 +20,32 @@ from nlu.text import clean
 from store.models import Question
 from store.people import on_duty_staff
 
-_CLAUSES = re.compile(r"[\s,，。.!！;；]+")
-#: Characters a last clause has at least to be asked on its own.
+#: Where a clause ends: punctuation, and in Chinese a space too (voice transcripts have no
+#: commas); in English a space only parts words.
+_CLAUSES_ZH = re.compile(r"[\s,，。.!！;；?？]+")
+_CLAUSES_EN = re.compile(r"\s*[,，。.!！;；?？]+\s*")
+#: A sentence and the mark that ends it.
+_SENTENCES = re.compile(r"[^?？!！。.;；\n]+[?？!！。.;；]*")
+#: Characters a Chinese clause has at least to be asked on its own; words, an English one.
 _CLAUSE_AT_LEAST = 4
+_CLAUSE_WORDS_AT_LEAST = 3
+#: Clauses of a long message tried on their own, from the last, at most.
+_CLAUSES_TRIED = 3
+
+
+def _questions(text: str) -> list[str]:
+    """The sentences of ``text`` that ask ("…? Only asking"), when it has more than one."""
+    sentences = [s.strip() for s in _SENTENCES.findall(text) if s.strip()]
+    return [s for s in sentences if s[-1] in "?？"] if len(sentences) > 1 else []
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of ``text`` that may be asked on their own, last first."""
+    english = text.isascii()
+    parts = [c.strip() for c in (_CLAUSES_EN if english else _CLAUSES_ZH).split(text)]
+    long_enough = [c for c in parts if (len(c.split()) >= _CLAUSE_WORDS_AT_LEAST if english
+                                        else len(c) >= _CLAUSE_AT_LEAST)]
+    return long_enough[::-1][:_CLAUSES_TRIED] if len([p for p in parts if p]) > 1 else []
 
 
 def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
@@ -34,17 +59,14 @@ def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
     # "垃圾几点收" names its own topic; "要带什么材料", "那电池呢" lean on the last one
     follows = bool(before) and follows_up(text) and (
         points_back(text) or not faq.names_a_topic(text))
-    asked = f"{before} {text}" if follows else text
-    found = faq.best(asked) if follows else None
-    if found is None:
-        asked, found = text, faq.best(text)
-    clauses = [c for c in _CLAUSES.split(text) if c]
-    if found is None and len(clauses) > 1 and len(clauses[-1]) >= _CLAUSE_AT_LEAST:
-        # "我家小孩发烧了 社区医院几点开门": the question comes last, after why it is asked
-        asked, found = clauses[-1], faq.best(clauses[-1])
-    if found is None:
-        return None, []
-    return found[0], [SlotSet("last_faq", asked[-200:])]
+    # "What should I do if I smell gas? Only asking, we just moved in": the question asked,
+    # before the whole; "我家小孩发烧了 社区医院几点开门": then its clauses, last first
+    tried = [*([f"{before} {text}"] if follows else []), *_questions(text), text, *_clauses(text)]
+    for asked in tried:
+        found = faq.best(asked)
+        if found is not None:
+            return found[0], [SlotSet("last_faq", asked[-200:])]
+    return None, []
 
 
 def _answer(turn: Turn, entry: FaqEntry) -> None:
@@ -80,18 +102,43 @@ class AnswerFaq(LinliAction):
             _answer(turn, entry)
             return remembered
         text = str(turn.tracker.latest_message.get("text", ""))
-        question = Question(community_id=turn.person.community_id, person_id=turn.person.id,
-                            text=text[:2000], language=turn.language,
-                            created_at=turn.runtime.now())
-        turn.session.add(question)
-        turn.session.flush()
-        for staff in on_duty_staff(turn.session, turn.person.community_id):
-            language = staff.language or "zh"
-            notify(turn, staff, "utter_notify_handoff", f"question:{question.id}:{staff.id}",
-                   reporter=person_name(turn.runtime, turn.person, language), message=text,
-                   person_id=str(turn.person.id))
+        if _in_passing(text, turn.tracker.latest_message):
+            turn.say("utter_ack")  # "开吧开吧": nothing asked, nothing for staff to answer
+            return []
+        keep_for_staff(turn, text)
         turn.say("utter_faq_no_answer")
         return []
+
+
+def keep_for_staff(turn: Turn, text: str) -> None:
+    """A question Linli cannot answer, kept and sent to the staff on duty, who answer here."""
+    question = Question(community_id=turn.person.community_id, person_id=turn.person.id,
+                        text=text[:2000], language=turn.language, created_at=turn.runtime.now())
+    turn.session.add(question)
+    turn.session.flush()
+    for staff in on_duty_staff(turn.session, turn.person.community_id):
+        language = staff.language or "zh"
+        notify(turn, staff, "utter_notify_handoff", f"question:{question.id}:{staff.id}",
+               reporter=person_name(turn.runtime, turn.person, language), message=text,
+               person_id=str(turn.person.id))
+
+
+#: How short a message said in passing is (characters, emoji and punctuation left out).
+_IN_PASSING_AT_MOST = 6
+_WORDY = re.compile(r"[\w']+")
+
+
+def _in_passing(text: str, parse: Mapping[str, Any]) -> bool:
+    """A few words the NLU read as out of scope without conviction, asking nothing: a nod or
+    an exclamation in a conversation ("关了关了", "吓我一跳", "oh wow ok")."""
+    said = "".join(_WORDY.findall(clean(text).text))
+    return len(said) <= _IN_PASSING_AT_MOST * (2 if said.isascii() else 1) \
+        and float(parse.get("intent", {}).get("confidence", 1.0)) < _NOT_SURE \
+        and not re.search(r"[?？吗呢]", text)
+
+
+#: An out-of-scope reading below this is no conviction that the message is about elsewhere.
+_NOT_SURE = 0.6
 
 
 class OutOfScope(LinliAction):
@@ -119,5 +166,7 @@ class OutOfScope(LinliAction):
         if entry is not None:
             _answer(turn, entry)
             return remembered
-        turn.say("utter_out_of_scope")
+        # "关了关了", "开吧开吧": a word in passing the NLU could not place, not a request
+        turn.say("utter_ack" if _in_passing(text, turn.tracker.latest_message) else
+                 "utter_out_of_scope")
         return []

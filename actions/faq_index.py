@@ -53,10 +53,10 @@ _DOUBLED_END = re.compile(r"([b-df-hj-np-rtv-z])\1$")  # putting → putt → pu
 
 def stem(word: str) -> str:
     """One form for English word variants: bins → bin, putting → put, batteries → battery."""
+    if word.endswith("'s"):  # where's → where → wher, as "where" is
+        word = word[:-2]
     if len(word) <= 3:
         return word
-    if word.endswith("'s"):
-        return word[:-2]
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
                                 ("shes", "sh")):
         if word.endswith(suffix):

@@ -314,6 +314,8 @@ def _advice(turn: Turn, category: str, said: str) -> str:
     elif _CARBON_MONOXIDE.search(said) or (
             _HEATER.search(said) and danger.someone_unwell(clean(said).text)):
         name = "utter_emergency_advice_carbon_monoxide"  # air, and who feels unwell
+    elif category in ("water", "drainage") and _WET_ELECTRICS.search(said):
+        name = "utter_emergency_advice_electricity"  # water on a live lamp: not the valve
     if not turn.runtime.responses.has(name):
         name = "utter_emergency_advice_other"
     return turn.runtime.responses.render(name, turn.language).text
@@ -409,6 +411,10 @@ _NEXT_DOOR = re.compile(r"隔壁|对门|对面那?[户家]|楼上|楼下那?[户
                         r"\bnext door\b|\bupstairs\b|\bacross the (?:hall|landing)\b|"
                         r"\bneighbou?r'?s (?:flat|place|apartment|home|house)\b|"
                         r"\bthe (?:flat|apartment) (?:above|below|opposite)\b", re.IGNORECASE)
+#: Electrics that water has reached ("水顺着吊灯往下滴", "water through the ceiling light").
+_WET_ELECTRICS = re.compile(r"灯|电线|插座|插头|电箱|电闸|配电|开关|电表|电器|滋滋|火花|"
+                            r"\b(?:light|lamp|socket|plug|wiring|wires?|fuse|switch|electric\w*|"
+                            r"sparks?|sizzl\w*|outlet)\b", re.IGNORECASE)
 #: Words that name a kind of danger whose advice is to get out.
 _NAMED = {"fire": re.compile(r"火|烟|烧|焦|着了|\bfire|\bsmok|\bburn|\bflame|\bspark|\balarm",
                              re.IGNORECASE),
@@ -465,7 +471,7 @@ class EmergencyWords(LinliAction):
             turn.say("utter_emergency_spot_noted", words=said)
             return [SlotSet("taken", True), SlotSet("place_settled", True)]
         turn.say("utter_emergency_words_passed", words=said)
-        _advise_if_asked(turn, ticket, said)
+        _advise(turn, ticket, said)
         return [SlotSet("taken", True)]
 
 
@@ -503,7 +509,8 @@ class EmergencyUpdate(LinliAction):
         intent = reading.get("name")
         category = turn.entity("category")
         asked = asks_what_to_do(said)  # "should I go and break up the fight?": about this one
-        if intent in (danger.COMPLAINT, "report_repair") and not asked \
+        over = danger.all_clear(clean(said).text) or bool(_HELP_ARRIVED.search(said))
+        if intent in (danger.COMPLAINT, "report_repair") and not asked and not over \
                 and category not in (None, "other", ticket.category):
             return []  # "btw the stairwell light is out": a report of its own
         if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
@@ -517,8 +524,10 @@ class EmergencyUpdate(LinliAction):
         if _hear(turn, ticket, said):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
                     SlotSet("stood_down", True)]
-        turn.say("utter_emergency_update_passed", words=said)
-        _advise_if_asked(turn, ticket, said)
+        # "救护车到了", "the electrician is here": help is there, not just more news
+        turn.say("utter_emergency_help_arrived" if _HELP_ARRIVED.search(said)
+                 else "utter_emergency_update_passed", words=said)
+        _advise(turn, ticket, said)
         return [SlotSet("taken", True)]
 
 
@@ -543,16 +552,32 @@ _ANOTHER_MATTER = re.compile(r"投诉|报修|工单|单号|报名|活动|义诊|
                              r"\b(?:complaint|repair|ticket|sign-?up|signed up|event|movie "
                              r"night)\b",
                              re.IGNORECASE)
+#: Help has come ("救护车到了", "物业来了", "the fire brigade is here"): said back as such.
+_HELP_ARRIVED = re.compile(
+    r"(?:物业|电工|师傅|消防|消防车|消防员|救护车|急救|120|110|119|警察|民警|保安|维修工?|工作人员|网格员)"
+    r"(?:的人)?(?:已经|都)?(?:来了|到了|赶到了|赶来了|上来了)|"
+    r"\b(?:ambulance|paramedics|fire (?:brigade|engine|truck|service)s?|firefighters|firemen|"
+    r"police|security|technician|electrician|plumber|engineer)\b.{0,15}"
+    r"\b(?:here|arrived|came|just got here|on (?:site|scene))\b", re.IGNORECASE)
+#: Someone hurt or unwell, told once the emergency is raised: first-aid advice then.
+_SOMEONE_HURT = re.compile(
+    r"流血|出血|血流|晕|昏|头晕|喘不上|呼吸困难|抽搐|没反应|叫不醒|摔|骨折|咬伤|咬了|烫伤|"
+    r"\b(?:bleed\w*|blood|faint\w*|dizzy|unconscious|not breathing|can'?t breathe|"
+    r"seizure|fell|broken|bitten|burn(?:ed|t)|hurt|injur\w*)\b", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
 
 
-def _advise_if_asked(turn: Turn, ticket: Ticket, said: str) -> None:
-    """"会不会有危险", "what should I do?": passed on, and answered with the advice again (or
-    the FAQ's, if it has a safety entry for the question: "总阀在哪")."""
-    if asks_what_to_do(said) and not answer_from_faq(turn, only=SAFETY_ENTRIES):
-        turn.say("utter_safety_advice", advice=_advice(turn, ticket.category or "other",
-                                                       ticket.text))
+def _advise(turn: Turn, ticket: Ticket, said: str) -> None:
+    """What to do, for words passed on about an emergency: "会不会有危险", "what should I do?"
+    get the advice again (or the FAQ's, if it has a safety entry for the question: "总阀在
+    哪"); someone hurt or unwell ("头上流血了", "she's feeling dizzy") first aid."""
+    if asks_what_to_do(said):
+        if not answer_from_faq(turn, only=SAFETY_ENTRIES):
+            turn.say("utter_safety_advice", advice=_advice(turn, ticket.category or "other",
+                                                           ticket.text))
+    elif ticket.category != "medical" and _SOMEONE_HURT.search(said):
+        turn.say("utter_safety_advice", advice=_advice(turn, "medical", said))
 
 
 def _hear(turn: Turn, ticket: Ticket, said: str) -> bool:
@@ -820,6 +845,11 @@ class ChooseTicketToCancel(LinliAction):
         else:
             own_open = [t for t in tickets_reported_by(turn.session, turn.person, open_only=True)
                         if t.reporter_id == turn.person.id and t.status in OPEN]
+            if own_open and all(t.kind == TicketKind.EMERGENCY for t in own_open):
+                # "邻居帮我关了" read as a withdrawal: an emergency is stood down, not withdrawn
+                turn.say("utter_emergency_not_withdrawn")
+                return [SlotSet("ticket_id", None)]
+            own_open = [t for t in own_open if t.kind != TicketKind.EMERGENCY]
             if not own_open:
                 turn.say("utter_no_tickets")
                 return [SlotSet("ticket_id", None)]
@@ -830,6 +860,9 @@ class ChooseTicketToCancel(LinliAction):
                               f"\"{t.number}\"}}"} for t in own_open[:5]])
                 return [SlotSet("ticket_id", None)]
             ticket = own_open[0]
+        if ticket.kind == TicketKind.EMERGENCY:
+            turn.say("utter_emergency_not_withdrawn")
+            return [SlotSet("ticket_id", None)]
         if ticket.status not in OPEN:
             turn.say("utter_ticket_cannot_cancel",
                      **ticket_values(turn.runtime, ticket, turn.language))

@@ -15,7 +15,7 @@ from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu import danger
-from nlu.data_rights import read_data_request
+from nlu.data_rights import asks_for_others, bare_data_request, read_data_request
 from nlu.entities import party_added, party_said, resized_to
 from nlu.followups import follows_up
 from nlu.hedges import after_hedge, asks_what_to_do, unsure
@@ -57,7 +57,7 @@ _NEGATED = re.compile(r"不|别|没|\b(no|not|never|nope)\b|n't\b", re.IGNORECAS
 #: A yes that says the deed itself ("嗯 删吧 不用留了", "yes delete it all", "go ahead"), its
 #: verb not negated ("别删", "don't delete").
 _DO_IT = re.compile(r"^\s*(?:(?:嗯+|好的?|是的?|对|行|yes|yeah|yep|ok(?:ay)?|sure)[\s,，]*)?"
-                    r"(?:(?:都|全)?(?:删|撤)|\b(?:delete|erase|remove|withdraw|wipe)\b|"
+                    r"(?:(?:那|就|那就|你|给我|帮我)*(?:都|全)?(?:删|撤)|\b(?:delete|erase|remove|withdraw|wipe)\b|"
                     r"\bgo ahead\b|\bdo it\b)", re.IGNORECASE)  # not "cancel": which one?
 _NO = re.compile(r"^\s*(不|别|算了|\b(no|nope|don'?t|stop|never ?mind|forget it)\b)",
                  re.IGNORECASE)
@@ -126,22 +126,29 @@ _WANTS_IN = re.compile(r"算我一个|算上我|我也(?:要)?(?:去|参加|报)
                        r"\b(?:a|one|two|\d) (?:spot|place|seat|ticket)s?\b|\bcount (?:me|us) in\b|"
                        r"\bput (?:me|us) down\b|\bsign (?:me|us) up\b|\bi'?ll (?:go|come|join)\b|"
                        r"\bi'?m in\b|\bbook (?:me|us)\b", re.IGNORECASE)
-#: A question put as "A or not A" ("要空腹不", "能带孩子不", "收钱没有").
+#: A question put as "A or not A" ("要空腹不", "能带孩子不", "收钱没有", "抽血不"), or asked
+#: before more is said ("要空腹吗 抽血不").
 _A_NOT_A = re.compile(r"(?:要|用|能|可以|会|是|有|收|带|让)\S{0,4}(?:不|没有?)"
-                      r"(?=\s|$|[?？,，。!！])")
+                      r"(?=\s|$|[?？,，。!！])|吗(?=[\s,，。!！])|(?<![我你他她要别])不[?？!！]*\s*$")
 #: Whether a sign-up worked ("报上了吗", "did it go through?").
 _SIGNUP_CHECKED = re.compile(r"报上了?吗|报上没|报名成功了?吗|报成功了?吗|报好了吗|报进去了吗|"
                              r"\bgo(?:ne)? through\b|\bam i (?:signed up|in|booked|registered)\b|"
                              r"\bdid i get (?:in|a (?:spot|place|seat))\b|\bam i on the list\b",
                              re.IGNORECASE)
+#: Readings that a question just after hearing of an event may take by mistake ("能带俺孙子去
+#: 不" reads as a withdrawal): it is about the event.
+_EVENT_ASIDES = frozenset({"event_cancel", "event_list", "ticket_cancel", "ticket_status",
+                           "out_of_scope", "bot_help", "set_language", "register_household"})
 #: Words that withdraw from an event.
 _WITHDRAWS = re.compile(r"取消|不去|去不了|退|撤|\bcancel|\bwithdraw|\bcan'?t (?:make|come|go)|"
                         r"\bdrop out|\bnot (?:coming|going)\b", re.IGNORECASE)
 #: Words that ask to take part, in a question too ("还能报名吗", "can i sign up?").
-_SIGNS_UP = re.compile(r"报名|报个名|报上|参加|算我|我去|我要去|能去|可以去|预约|留个位|留位|"
+_SIGNS_UP = re.compile(r"报名|报个名|报上|参加|算我|(?:我|俺|咱)们?(?:也)?(?:要|想)?去|能去|可以去|"
+                       r"预约|留个位|留位|"
                        r"\bsign(?:ed)? (?:me|us|up)\b|\bregister\b|\bjoin\b|\bbook\b|"
                        r"\bcount (?:me|us)\b|\bput (?:me|us)\b|\bcome along\b|\bspots?\b|"
-                       r"\bplaces?\b|\bseats?\b|\bgo\b|\bcome\b|\battend\b", re.IGNORECASE)
+                       r"\bplaces?\b|\bseats?\b|\battend\b|\bcan i (?:come|go|join)\b",
+                       re.IGNORECASE)
 #: "修好了告诉我一声", "keep me posted": a wish to hear back, which residents get anyway.
 _KEEP_ME_POSTED = re.compile(
     r"修好了?(?:告诉|通知|跟我说|说一声)|有(?:进展|消息|结果)了?(?:就)?(?:告诉|通知|跟我说)|"
@@ -183,6 +190,10 @@ _NO_CONTENT = frozenset({"affirm", "deny", "thank", "greet", "goodbye"})
 _WHEN_WANTED = re.compile(r"今天|明天|后天|上午|下午|晚上|周末|\d+点|在家|"
                           r"\b(?:today|tomorrow|tonight|this (?:morning|afternoon|evening)|"
                           r"weekend|i'?m (?:home|in))\b", re.IGNORECASE)
+#: Words about a report of one's own ("我的工单", "报修的进度", "my complaint").
+_OF_REPORTS = re.compile(r"工单|单号|报修|投诉|报的|进度|处理|修好|来修|派人|"
+                         r"\b(?:ticket|report|repair|complaint|status|progress|fixed|update)",
+                         re.IGNORECASE)
 #: Readings that are about reports themselves: never taken for a word about the last one.
 _ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "ticket_status", "ticket_cancel"})
@@ -220,6 +231,10 @@ INTERRUPT_CONFIDENCE = 0.6
 #: The step that files a report: a doubtful reading that got there without a question is
 #: offered, not filed.
 OPENS_TICKET = "action_open_ticket"
+#: A smell or smoke, which in a report of gas or fire may be a danger now.
+_SMELLS = re.compile(r"味|闻|烟|\bsmell|\bstink|\bfumes?\b|\bsmok", re.IGNORECASE)
+#: Kinds of report whose unsure reading may be a danger now: asked about as one.
+_DANGER_KINDS = frozenset({"gas", "fire"})
 #: The flow of an emergency, which outranks every other.
 EMERGENCY = "report_emergency"
 #: How sure the NLU must be that a message is an emergency before it interrupts anything and
@@ -348,13 +363,30 @@ def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
     if intent in REPORTS and unplaced and (
             _ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text) or _OF_IT.search(text)):
         return True
+    if nothing_asked and unplaced and _CORRECTION.search(text) \
+            and (intent in _SMALL_TALK or intent in REPORTS) \
+            and len(clean(_CORRECTION.sub("", text)).text) >= _A_FEW_WORDS:
+        return True  # "哦不对不对 是厨房的": the report put right, for its handler
     if nothing_asked and unplaced and not _sure(parse) and intent not in _ABOUT_REPORTS \
             and len(clean(text).text) >= _A_DETAIL_AT_LEAST \
             and not (_QUESTION.search(text) or _ASKS.search(text)):
         return True  # "整栋楼都没有 对门也说没有", "我邻居说他昨天好像也报过了"
     # "就是车棚最里面那盏" reads as a sure yes, but says more than one
+    # ... but "对了 楼道里那根水管子也在滴" is another problem, reported as such
     return nothing_asked and bool(_ADDITION.search(text) or _OF_IT.search(text)) \
+        and not (intent in REPORTS and _ANOTHER.search(text)) \
         and (not _sure(parse) or (intent in _YES_OR_NO and not is_nod(text)))
+
+
+def _smells_of_danger(parse: Mapping[str, Any]) -> bool:
+    """A report of a smell or smoke, of the gas or fire kind, told as here and now (not a
+    question, a memory or somewhere else)."""
+    text = str(parse.get("text", ""))
+    kind = next((e["value"] for e in parse.get("entities", []) if e["entity"] == "category"),
+                None)
+    reading = danger.read(clean(text).text)
+    return kind in _DANGER_KINDS and bool(_SMELLS.search(text)) and not reading.elsewhere \
+        and not reading.loosely
 
 
 def _all_clear(parse: Mapping[str, Any]) -> bool:
@@ -387,6 +419,8 @@ class FlowRunner:
         if context.in_handoff and "foreign_handoff" in slots and not slots["foreign_handoff"]:
             context = dataclasses.replace(context, in_handoff=False)  # it ended: Linli's again
         replies = await self._next_requests(state, context, replies)
+        if state.pop("others_asked", False):
+            replies.append(self.say("utter_others_details_refused", slots))
         recheck = state.pop("emergency_recheck", None)
         if recheck is not None and "emergency_check" not in state and not any(
                 frame["flow"] == EMERGENCY for frame in state.get("stack", [])):
@@ -432,10 +466,22 @@ class FlowRunner:
         # suggestion, a notice), except at a question they may pass by.
         wanted = read_data_request(text) if asked is None or not asked.from_text \
             or asked.optional else None
+        # "export it please", "now delete everything" just after a request about their data
+        data_before = slots.pop("last_data", None)
+        if wanted is None and data_before and (asked is None or asked.kind == "confirm"):
+            wanted = bare_data_request(text)
         if wanted is not None and f"data_{wanted}" in self.flows:
+            slots["last_data"] = wanted
             intent = f"data_{wanted}"
             context = dataclasses.replace(context, in_handoff=False, parse={
                 **context.parse, "intent": {"name": intent, "confidence": 1.0}})
+        # "你把他家电话给我", "1号楼住户名单发我一份": never given, whoever asks; a report
+        # made with it is still taken
+        if asks_for_others(text) and (asked is None or not asked.from_text) \
+                and not text.startswith("/"):
+            if intent not in REPORTS:
+                return [self.say("utter_others_details_refused", slots)]
+            state["others_asked"] = True
         if context.in_handoff and asked is None and not text.startswith("/"):
             if await self._taken("action_relay_to_staff", slots, context, replies):
                 return replies
@@ -493,6 +539,19 @@ class FlowRunner:
                 await self._ask(asked, slots, context, replies)
             return replies
 
+        # "我是租户不是房东 这样也行吗": a question, whatever yes or no it reads as, when
+        # nothing was asked
+        if intent in _YES_OR_NO and asked is None and not stack \
+                and (_QUESTION.search(text) or _A_NOT_A.search(text)) \
+                and len(clean(text).text) > _A_DETAIL_AT_LEAST and not slots.get("last_ticket"):
+            intent = "ask_faq"
+
+        # "天然气要是闻着有点味道是不是就要打电话啊": a question the NLU half took for one
+        # about the resident's reports, which it names nothing of
+        if intent == "ticket_status" and asked is None and not _sure(context.parse) \
+                and not _OF_REPORTS.search(text) and not slots.get("last_ticket"):
+            intent = "ask_faq"
+
         # "那电池呢" after an answer from the FAQ, read as small talk or unsure: more of it.
         if slots.get("faq_before") and follows_up(text) and asked is None and (
                 intent in _SMALL_TALK or not _sure(context.parse)):
@@ -509,7 +568,7 @@ class FlowRunner:
             return replies
 
         # "多少钱", "is it free?" just after a report: what repairs cost, from the FAQ.
-        if slots.get("last_ticket") and _COSTS.search(text) and len(text) <= _CHASE_AT_MOST \
+        if slots.get("last_ticket") and _COSTS.search(text) and len(text) <= _CHASE_AT_MOST * 2 \
                 and (intent in ("out_of_scope", "ask_faq") or not _sure(context.parse)):
             slots["faq_before"] = _REPAIR_TOPIC.get(context.language, _REPAIR_TOPIC["zh"])
             intent = "ask_faq"
@@ -545,14 +604,28 @@ class FlowRunner:
                             for e in context.parse.get("entities", [])) \
                 and await self._taken("action_resize_signup", dict(slots), context, replies):
             return replies
+        if slots.get("last_event") and asked is None and intent != EMERGENCY \
+                and (intent in _EVENT_ASIDES or not _sure(context.parse)
+                     or (intent == "ask_faq" and _MEETING.search(text))) \
+                and (_QUESTION.search(text) or _ASKS.search(text) or _A_NOT_A.search(text)) \
+                and not (_SIGNS_UP.search(text) or _WITHDRAWS.search(text)
+                         or _SIGNUP_CHECKED.search(text)) \
+                and not any(e["entity"] == "event" and e["value"] != slots["last_event"]
+                            for e in context.parse.get("entities", [])) \
+                and await self._taken("action_event_question", dict(slots), context, replies):
+            # "能带俺孙子去不", "can my mum come too?" just after hearing of an event: about it
+            return replies
         if slots.get("last_event") and asked is None and _WANTS_IN.search(text) \
                 and intent in (*_SMALL_TALK, "event_list"):
             # "ok 1 spot pls", "算我一个" after hearing about one event: a sign-up for it
             intent = "event_signup"
         elif slots.get("last_event") and asked is None and len(text) <= 24 and (
                 intent == "out_of_scope" or not _sure(context.parse)
-                or (intent == "ask_faq" and _MEETING.search(text))) and intent != EMERGENCY:
-            intent = "event_list"  # "where do we meet?": about the event just signed up for
+                or (intent == "ask_faq" and _MEETING.search(text))) and intent != EMERGENCY \
+                and (_MEETING.search(text) or _QUESTION.search(text) or _ASKS.search(text)):
+            # "where do we meet?": about the event just signed up for ("see u there 🥟" is no
+            # question about it)
+            intent = "event_list"
 
         # "那个义诊要空腹不", "is the movie night free?": a question about an event, not a
         # sign-up; what is on is shown, with its sign-up button.
@@ -670,7 +743,9 @@ class FlowRunner:
                     return self._ask_if_emergency(state, context, slots)
                 await self._ask(waiting, slots, context, replies)
                 return replies
-        elif intent == EMERGENCY:
+        elif intent == EMERGENCY or (intent in REPORTS and _smells_of_danger(context.parse)):
+            # "俺家灶台那边好像有点味儿": a smell of gas or burning is asked about as a danger
+            # now first, however sure the reading of a repair is
             return self._ask_if_emergency(state, context, slots)
         elif intent in REPORTS and announced is None and not says_what_is_wrong(
                 str(context.parse.get("text", ""))):
@@ -682,7 +757,14 @@ class FlowRunner:
         else:
             return [self.say("utter_default", slots)]
         state["ran"] = await self._advance(stack, slots, context, replies)
-        if stack and stack[-1].pop("held", False):
+        held = bool(stack) and stack[-1].pop("held", False)
+        if held and slots.get("category") in _DANGER_KINDS:
+            # "俺家灶台那现在就有股味儿 不知道是不是": is it a danger now? (never a repair
+            # offered for what may be a gas leak)
+            stack.clear()
+            self._clear_flow_slots(slots)
+            return self._ask_if_emergency(state, context, slots)
+        if held:
             # "吓我一跳", "俺家也用燃气灶 心里不踏实": a remark an unsure reading took for a
             # report, with nothing left to ask, is offered as one, never filed unasked
             frame = stack.pop()

@@ -45,12 +45,15 @@ def _any(*patterns: str) -> re.Pattern[str]:
 _PAST = _any(
     r"上个?月|上周|上礼拜|上星期|去年|前年|那年|那次|上次|上回|以前|小时候|当年|那时候?|前几年|"
     r"前几天|前两天|前些天|前阵子|"
+    # last night, unless it has gone on since ("昨晚开始一直有煤气味")
+    r"(?:昨晚|昨夜|前晚|昨天(?:晚上|夜里|半夜))(?!.{0,3}(?:开始|起|到现在|一直|就|至今))|"
     r"新闻|听说|据说|谣言|传言|视频|电视[里上]|后来|从那以后|从那次|我报的|报过|单子|工单",
     r"\blast (?:month|week|year|winter|summer|spring|autumn|fall|time|night's)\b|"
     r"\byears? ago\b|\ba (?:while|year|month) (?:ago|back)\b|\bback (?:then|in)\b|\bused to\b|"
     r"\bwhen i was\b|\bremember when\b|\bthe news\b|\bheard (?:that|there|about)\b|"
     r"\ba video\b|\bthe other day\b|\bin (?:19|20)\d\d\b|\bafter that\b|\bi reported\b|"
-    r"\bmy report\b|\bticket\b|\brumou?rs?\b")
+    r"\bmy report\b|\bticket\b|\brumou?rs?\b|"
+    r"(?<!since )(?<!from )\blast night\b(?!.{0,25}\b(?:still|now|keeps?|won'?t stop)\b)")
 _SUPPOSED = _any(
     r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天|迟早|早晚|下次|下回|隐患",
     r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b|"
@@ -64,8 +67,9 @@ _FEARED = _any(
 _ALL_CLEAR = _any(
     r"没有?(?:煤气|燃气|天然气)?(?:味|烟)|没有?(?:着火|起火|冒烟|漏|淹|冒火花|打起来)|没事了|没事没事|"
     r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
-    r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来)|"
-    r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
+    r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来|断电)|"
+
+    r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|(?<![不没])(?:我|俺|她|他|孩子|老人)(?:已经|终于)?出来了|(?:^|(?<=[\s，,。!！]))出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
     r"自己(?:站|爬)?起来了|不用来了|不漏了|"
     r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|"
     r"(?:是|在搞|搞|在做|做)(?:消防)?(?:演练|演习)|(?:演练|演习)(?:而已|罢了)|(?:在)?(?:测试|试)警报",
@@ -100,7 +104,8 @@ _PASTIME = _any(
     r"novels?)\b")
 # No one hurt or inside: the danger to people is over, but not a fire, gas or water going on
 # ("厨房着火了 没人受伤" is a fire now).
-_NO_ONE_HURT = _any(r"没有?人(?:被困|困在|困住|被关|关在|受伤|在里面|伤着)",
+_NO_ONE_HURT = _any(r"没有?人(?:被困|困在|困住|被关|关在|受伤|在里面|伤着)|"
+                    r"(?:孩子|小孩|娃|老人|大家|人)(?:都|也)?没(?:事|大碍)(?![吧吗?？])",
                     r"\b(?:nobody|no one|no-one)(?:'s| is| was| got)? (?:stuck|hurt|inside|trapped|"
                     r"injured)\b")
 _ELEMENTS = _any(r"火|烧|烟|焦|煤气|燃气|天然气|漏气|漏电|淹|水漫",
@@ -162,6 +167,8 @@ _WHAT_DO_I_DO = _any(r"(?:怎么办|怎么弄|咋办|咋整)[?？!！]*",
 _HAZARD_NOW = _any(
     r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
+    # one's own turn, told as it happens: "我头好晕 站不住了"
+    r"(?<![累笑困饿]得)(?:站不住了|站不稳了)|(?:要|快)晕倒了|眼前发黑|"
     r"(?:几|好几|好多|多|两|三|四|五|六|七|十几)天没(?:见|看见|出门|露面|动静|开门|人应)|"
     r"有火花|火星子|火花四溅|冒黑烟|浓烟|爆炸了|炸了一声|(?:全是|都是|满是|一屋子|好大的?)烟(?![味头蒂灰])|"
     r"(?<![没不])(?:着火|起火|失火)了|"

@@ -155,3 +155,58 @@ def read_data_request(text: str) -> Request | None:
     if _found(_ZH_EXPORT, said, _ZH_NEGATION) or _found(_EN_EXPORT, english, _EN_NEGATION):
         return "export"
     return None
+
+
+# -- someone else's details ---------------------------------------------------------------------
+
+#: Asking for another resident's details ("你把他家电话给我", "1号楼住户名单发我一份", "give me
+#: their phone number", "who's registered in my flat"): never given, whoever asks.
+_OTHERS_ZH = re.compile(
+    r"(?:他|她|他们|她们|人家|对方|邻居|楼上|楼下|隔壁|对门|住户|居民|业主|租户|房客|\d{3,4}(?:室|的|家)?|"
+    r"[大阿][妈姨爷叔婶]|老[王李张刘陈赵孙周吴]|[王李张刘陈赵孙周吴何][阿大]?[妈姨叔爷])"
+    r"(?:那|这)?(?:家|户|个人|位|家里)?的?(?:电话|手机号?|号码|联系方式|微信|住址|地址|名单|身份证|"
+    r"信息)|"
+    r"住户(?:名单|信息|电话)|(?:名单|电话)(?:和|跟)(?:电话|名单)|谁住在|住的是谁")
+#: ... in Chinese, asked for: "他电话打不通" is no request for it.
+_ASKED_ZH = re.compile(r"给我|发我|发给我|告诉我|给一下|要一下|要个|查一下|查查|多少|是多少|"
+                       r"有没有|把|想要|能不能给|是谁|谁住")
+_OTHERS_EN = re.compile(
+    r"\b(?:give|send|tell|share|get|find)\b.{0,20}\b(?:their|his|her|neighbou?r'?s?|"
+    r"residents'?|tenants?'?|the \w+'s)\s+(?:phone|number|contact|address|details|names?|"
+    r"list|wechat|id)\b|"
+    r"\b(?:what'?s|whats) (?:their|his|her|my neighbou?r'?s) (?:phone|number|address)\b|"
+    r"\bwho(?:'s| is| lives)?(?: is)? (?:registered|living) (?:in|at)\b|"
+    r"\blist of (?:residents|tenants|people)\b", re.IGNORECASE)
+
+
+def asks_for_others(text: str) -> bool:
+    """Whether ``text`` asks for someone else's phone, address, name list or other details."""
+    said = clean(text).text
+    return bool(_OTHERS_EN.search(said)) or bool(
+        _OTHERS_ZH.search(said) and _ASKED_ZH.search(said))
+
+
+# -- a verb alone, just after a request about one's data ----------------------------------------
+
+_BARE_ERASE = re.compile(
+    r"^(?:那|那就|现在|再|就|嗯|好)?[\s,，]*(?:都|全部?|全都|统统|一起)?(?:给我|帮我)?"
+    r"(?:删|删掉|删了|删除|清空|抹掉)(?:吧|掉吧|了吧|掉|全部|所有)?[!！。]*$|"
+    r"^(?:ok |okay |now |then |and |yes )?(?:please )?(?:delete|erase|remove|wipe)"
+    r"(?: (?:it|them|everything|all|of|that))+(?: (?:please|pls|too|now|then|as well))*[.!]*$",
+    re.IGNORECASE)
+_BARE_EXPORT = re.compile(
+    r"^(?:那|再|好|嗯)?[\s,，]*(?:给我|帮我)?(?:导出|下载|发我|发给我|导)(?:一份|来|一下|出来)?"
+    r"(?:吧|看看|给我看看)?[!！。]*$|"
+    r"^(?:ok |okay |yes |please )?(?:export|download|send me)(?: it| that| a copy| them)?"
+    r"(?: please| to me)?[.!]*$", re.IGNORECASE)
+
+
+def bare_data_request(text: str) -> Request | None:
+    """"export it please", "now delete everything", "都删了吧": a verb with no object, which
+    only just after a request about the resident's own data is one."""
+    said = clean(text).text.strip()
+    if _BARE_ERASE.search(said):
+        return "erase"
+    if _BARE_EXPORT.search(said):
+        return "export"
+    return None

@@ -242,7 +242,8 @@ _RESIZED = re.compile(r"(?:\bmake (?:it|that|us)|\bchange (?:it )?to|\bbump it (
                       r"改成|换成|变成|加到|改为|(?:先|就|只)?报(?=\s*\S{1,2}\s*[个位人]))\s*(\d{1,2}|[一二两三四五六七八九十]|one|two|three|four|five|six)(?![\da-z])",
                       re.IGNORECASE)
 #: "just me", "就我一个": the resident alone.
-_ONLY_ME = re.compile(r"\b(?:just|only) me\b|\bjust myself\b|就我一个|只有我|就我自己|我一个人去",
+_ONLY_ME = re.compile(r"\b(?:just|only) me\b|\bjust myself\b|就我一个|只有我|就我自己|我一个人去|"
+                      r"(?:我|俺)自己去|就(?:我|俺)去|(?:俺|我)一个人去",
                       re.IGNORECASE)
 #: "再加上我老公和闺女", "add my mum and my sister": more people, one per name.
 _ADDED = re.compile(r"(?:再|还要)?(?:加上|带上|再加|还有)(.{1,30})$|"
@@ -257,6 +258,9 @@ _WITH_ONE = re.compile(r"^(?:just |and )?(?:me|i) (?:and|plus|\+) (?:my|a) \w+(?
                        re.IGNORECASE)
 
 
+#: "俺俩", "我们俩", "the two of us": two.
+_THE_TWO_OF_US = re.compile(r"(?:我|俺|咱)(?:们)?俩|\bthe two of us\b|\bboth of us\b",
+                            re.IGNORECASE)
 #: "帮我和我老伴报名包饺子", "sign up me and my husband": who comes, inside a sign-up.
 _WE_SIGN_UP = re.compile(
     r"我(?:和|跟|带着?|还有)((?:我|俺)?[\w、和跟]{1,16}?)(?:一起|俩|两个)?(?:报名|报上|报个名|参加|去|来)|"
@@ -269,7 +273,7 @@ def party_in_sign_up(text: str) -> int | None:
     包饺子" 2, "sign up me, my wife and my son" 3); None when it names nobody."""
     found = _WE_SIGN_UP.search(text)
     if found is None:
-        return None
+        return 2 if _THE_TWO_OF_US.search(text) else None
     others = found.group(1) or found.group(2) or ""
     return 1 + len([part for part in _AND_ALSO.split(others) if part.strip()])
 
@@ -285,7 +289,7 @@ def party_said(text: str) -> int | None:
         return resized
     if _ONLY_ME.search(text):
         return 1
-    return 2 if _WITH_ONE.search(text.strip()) else None
+    return 2 if _WITH_ONE.search(text.strip()) or _THE_TWO_OF_US.search(text) else None
 
 
 def resized_to(text: str) -> int | None:
@@ -436,7 +440,8 @@ _EVENT_KINDS_EN = (
     r"|lunch|dinner|picnic|potluck|bbq|barbecue|meetup|exchange|training|drive|exhibition"
     r"|performance|course|lessons?|playgroup|quiz|bingo|karaoke|[a-z]+athon")
 _EVENT_TOPIC_EN = (r"(?!(?:the|a|an|whole|entire|next|same|other|first|last|this|that|my|our"
-                   r"|your|some|any|all)\b)[a-z0-9'-]+")
+                   r"|your|some|any|all|know|when|what|where|which|how|is|if|about)\b)"
+                   r"[a-z0-9'-]+")
 # "for the tea party", "remove us from the walkathon", "join the kids sports day".
 _EVENT_EN = re.compile(
     r"\b(?:for|from|to|join|joining|attend|attending|skip|skipping|off|at|in on|do)\s(?:the\s)?"

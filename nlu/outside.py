@@ -36,6 +36,22 @@ _VENUE = re.compile(
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
     r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall)\b",
     re.IGNORECASE)
+# Other cities, and one's home town: what is asked about there, or of a city as a whole
+# ("深圳人才补贴怎么申请", "the shanghai rules for foreigners"), is no community's. Not a
+# street, a station or a dish named after one (北京路, 上海南站, 北京烤鸭), nor where a resident
+# comes from or goes ("我从上海搬来", "I'm flying to Shanghai tomorrow").
+_CITIES = ("北京|上海|天津|重庆|广州|深圳|杭州|南京|苏州|成都|武汉|西安|长沙|郑州|沈阳|哈尔滨|长春|"
+           "大连|青岛|济南|合肥|福州|厦门|南昌|昆明|贵阳|南宁|海口|三亚|兰州|西宁|银川|乌鲁木齐|"
+           "拉萨|呼和浩特|石家庄|太原|无锡|宁波|温州|东莞|佛山|珠海|香港|澳门|台北")
+_CITY = re.compile(
+    rf"(?<![从去到回往飞])(?:{_CITIES})(?!路|街|大道|大街|道|巷|胡同|里|桥|\S?站|饭店|酒家|烤鸭|菜|话|人)"
+    rf"(?!.{{0,3}}(?:搬来|回来|来的|过来))(?!的?(?:亲戚|朋友|同学|同事|家人|客人|儿子|女儿|父母|孩子))|(?<!比)(?<!比我)老家|县城|村委会|"
+    r"(?<!from )(?<!to )\b(?:shanghai|beijing|guangzhou|shenzhen|hangzhou|chengdu|wuhan|"
+    r"nanjing|tianjin|chongqing|xi'?an|hong kong|macau|suzhou|my home ?town)\b",
+    re.IGNORECASE)
+#: Readings a city named takes out of the community's hands: its requests, and questions for
+#: its FAQ (which answers for this community only).
+CITY_READINGS = COMMUNITY_REQUESTS | {"ask_faq"}
 # Words that place a message in the community after all ("小区门口公交站", "our building's
 # lift"): then it is the community's, venue or not.
 _COMMUNITY = re.compile(
@@ -54,11 +70,21 @@ def venue(text: str, place_given: bool = False) -> str | None:
     return found.group(0) if found else None
 
 
+def city(text: str, place_given: bool = False) -> str | None:
+    """Another city (or a home town) ``text`` places its matter in, unless it names a
+    building of the community too."""
+    found = None if place_given else _CITY.search(text)
+    return found.group(0) if found else None
+
+
 def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
     """``ranking`` with out of scope first when a community request's reading leads but the
-    matter is at an outside place; its confidence is the one the request had."""
-    if not ranking or ranking[0][0] not in COMMUNITY_REQUESTS or venue(text, place_given) is None:
+    matter is at an outside place, or in another city; its confidence is the one the request
+    had."""
+    if not ranking or not (
+            (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
+            or (ranking[0][0] in CITY_READINGS and city(text, place_given) is not None)):
         return list(ranking)
     confidence = ranking[0][1]
     rest = [(name, p) for name, p in ranking if name != OUT_OF_SCOPE]
@@ -72,4 +98,4 @@ def request_elsewhere(parse: Mapping[str, Any], text: str, place_given: bool = F
     best = next((r for r in ranking if r.get("name") != OUT_OF_SCOPE), None)
     return best is not None and best["name"] in COMMUNITY_REQUESTS \
         and float(best.get("confidence", 0.0)) >= REQUEST_AT_LEAST \
-        and venue(text, place_given) is not None
+        and (venue(text, place_given) is not None or city(text, place_given) is not None)

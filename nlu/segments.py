@@ -23,6 +23,7 @@ REQUESTS = frozenset({"report_repair", "file_complaint", "report_emergency", "ti
                       "ticket_cancel", "event_list", "event_signup", "event_cancel", "ask_faq",
                       "make_suggestion", "request_human", "set_language"})
 EMERGENCY = "report_emergency"
+OUT_OF_SCOPE = "out_of_scope"
 #: How sure the NLU must be of each part on its own (the flow runner's bar for a reading to
 #: steer the conversation).
 CONFIDENCE = 0.6
@@ -83,6 +84,13 @@ def _request_key(result: dict[str, Any]) -> tuple[str, str | None]:
 def segments(text: str, parse: Parse) -> list[dict[str, Any]] | None:
     """The requests in ``text``, in order, when it holds two or more confident, different ones;
     None otherwise. ``parse`` parses one part (and must not look for segments itself)."""
+    found = _requests(text, parse)
+    return found if found is not None and len(found) >= 2 else None
+
+
+def _requests(text: str, parse: Parse) -> list[dict[str, Any]] | None:
+    """The confident, different requests among the parts of ``text``; None when it has no
+    parts."""
     if _LANGUAGE_NAMED.search(text) and _CLAUSE_CUT.search(text):
         spans = parts(text, _CLAUSE_CUT)
     elif _CUT.search(text):
@@ -107,15 +115,21 @@ def segments(text: str, parse: Parse) -> list[dict[str, Any]] | None:
             "confidence": intent["confidence"], "language": result["language"],
             "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
                          if "start" in e else dict(e) for e in result["entities"]]})
-    return found if len(found) >= 2 else None
+    return found
 
 
 def add_segments(result: dict[str, Any], parse: Parse) -> None:
     """Add the ``segments`` of a parse result's text, if it holds two requests. An emergency
     in one of them makes the whole message an emergency (safety first: a group chat, which
     reads only the whole, must raise the alarm for "着火了！另外我想报名包饺子" too)."""
-    found = segments(str(result["text"]), parse)
-    if found is None:
+    found = _requests(str(result["text"]), parse)
+    if found is not None and len(found) == 1 and result["intent"]["name"] == OUT_OF_SCOPE \
+            and found[0]["intent"] != EMERGENCY:
+        # "how do I file my income tax? also my kitchen sink is leaking": what is out of scope
+        # beside one request is part of it, and the message is that request
+        _adopt(result, found[0])
+        return
+    if found is None or len(found) < 2:
         return
     result["segments"] = found
     emergency = next((s for s in found if s["intent"] == EMERGENCY), None)
@@ -126,6 +140,14 @@ def add_segments(result: dict[str, Any], parse: Parse) -> None:
         r for r in result["intent_ranking"] if r["name"] != EMERGENCY)]
     result["entities"] = [*(e for e in result["entities"] if e["entity"] != "category"),
                           *(e for e in emergency["entities"] if e["entity"] == "category")]
+
+
+def _adopt(result: dict[str, Any], segment: dict[str, Any]) -> None:
+    """``result`` read as the one request ``segment`` is, with that part's entities."""
+    result["intent"] = {"name": segment["intent"], "confidence": segment["confidence"]}
+    result["intent_ranking"] = [dict(result["intent"]), *(
+        r for r in result["intent_ranking"] if r["name"] != segment["intent"])]
+    result["entities"] = list(segment["entities"])
 
 
 def as_parse(segment: dict[str, Any]) -> dict[str, Any]:

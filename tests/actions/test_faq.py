@@ -41,3 +41,22 @@ def test_a_community_question_without_an_answer_is_kept_for_staff(
     converse(talker(service, "zhao_min"), [("你好", ["【转人工】", "社区的钢琴室能预约吗"])])
     with sessions() as session:
         assert list(session.scalars(select(Question.text))) == ["社区的钢琴室能预约吗"]
+
+
+def test_a_question_among_other_sentences_is_answered(service: ConversationService) -> None:
+    converse(talker(service, "anna"), [
+        ("What do I do if I ever smell gas at home? Only asking, we just moved in",
+         ["main gas valve"])])
+    # in English a space parts words, not clauses: "off?" alone is no question of valves
+    said = "\n".join(talker(service, "raj")(
+        "I saw a notice about a fire drill, is it today? Should I leave when the alarm goes off?"))
+    assert "valve" not in said
+    converse(talker(service, "wang_aiyi"), [("孙子发烧了 社区卫生站今天开门吗", ["8:00"])])
+
+
+def test_a_word_in_passing_gets_a_nod_not_a_brush_off(service: ConversationService,
+                                                       sessions: sessionmaker[Session]) -> None:
+    said = "\n".join(talker(service, "wang_aiyi")("关了关了"))
+    assert "帮不上忙" not in said and "答不上来" not in said
+    with sessions() as session:
+        assert list(session.scalars(select(Question.text))) == []

@@ -84,6 +84,7 @@ def test_english_word_forms_read_alike() -> None:
     assert stem("bins") == stem("bin")
     assert stem("batteries") == stem("battery")
     assert stem("charged") == stem("charging") == stem("charge")
+    assert stem("where's") == stem("where")  # "where's the office" asks where
 
 
 def test_the_paraphrase_set_is_written_apart_from_the_faq(paraphrases: ParaphraseSet) -> None:

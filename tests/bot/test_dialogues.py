@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.runtime import Runtime
@@ -22,7 +22,17 @@ from bot.conversation import ConversationService, Incoming
 from bot.scheduler.jobs import Jobs
 from bot.wiring import build_service
 from nlu.pipeline import NluPipeline
-from store.models import Building, OutboxMessage, Person, Suggestion, Ticket, TicketStatus
+from store.models import (
+    Building,
+    ChatIdentity,
+    EventSignup,
+    OutboxMessage,
+    Person,
+    Question,
+    Suggestion,
+    Ticket,
+    TicketStatus,
+)
 from tests import demo
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -709,7 +719,7 @@ def test_news_during_an_emergency_is_passed_on_however_it_reads(
     converse(talker(service, "walk_in"), [
         ("strong gas smell in building 2 unit 1 stairwell", ["JJ-20261121-0001"]),
         ("should I knock on doors?", ["passed on"]),
-        ("police are here now", ["passed on"]),
+        ("police are here now", ["the grid member"]),
     ])
     with sessions() as session:
         assert session.scalars(select(Ticket.number)).all() == ["JJ-20261121-0001"]
@@ -840,7 +850,7 @@ def test_a_question_of_safety_gets_what_to_do_at_any_step(
         service: ConversationService) -> None:
     converse(talker(service, "passer_by"), [  # raised, its place not yet said
         ("water is pouring through the ceiling light", ["Where is it"]),
-        ("is that dangerous?", ["passed on", "To be safe", "main water valve"]),
+        ("is that dangerous?", ["passed on", "To be safe", "fuse box"]),  # water on a lamp
         ("ok", ["building number"]),  # a nod passes nothing on
     ])
     converse(talker(service, "li_shushu"), [  # raised and placed
@@ -854,7 +864,7 @@ def test_where_an_emergency_is_may_be_no_building_and_help_may_arrive(
     converse(talker(service, "walk_in"), [
         ("有个老人在小区门口摔倒了 起不来", ["是在哪里"]),
         ("就在小区门口", ["位置", "小区门口"]),
-        ("120已经到了", ["已转告", "120已经到了"]),
+        ("120已经到了", ["人到了就好", "120已经到了"]),
     ])
     converse(talker(service, "wang_aiyi"), [
         ("stuck in the lift in building 3 with my kid", ["JJ-20261121-0002"]),
@@ -1041,7 +1051,8 @@ def test_symptoms_told_while_a_danger_is_doubted_raise_it(
 def test_an_emergency_said_to_be_at_home_or_in_the_stairwell_is_placed_there(
         service: ConversationService, sessions: sessionmaker[Session]) -> None:
     converse(talker(service, "he_dama"), [  # 1-1-101; someone not responding: no question first
-        ("我家老头在卫生间晕过去了 喊他没反应", ["120", "已通知网格员张伟", "按您家记下了（1号楼1单元101）"]),
+        ("我家老头在卫生间晕过去了 喊他没反应",
+         ["120", "已通知网格员张伟", "按您家记下了（1号楼1单元101）"]),
     ])
     converse(talker(service, "li_shushu"), [  # 12-1-302: the stairwell is his building's
         ("楼道里全是烟 好像是501门缝里冒的", ["119", "刘洋", "12号楼1单元501"]),
@@ -1065,3 +1076,114 @@ def test_another_matter_during_an_emergency_is_answered_as_itself(
         told = session.scalars(select(OutboxMessage.text)).all()
         assert not any("补充" in text and "投诉没给撤" in text for text in told)
 
+
+
+def test_someone_elses_details_are_never_given_and_nobody_is_called_over_it(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "stranger"), [
+        ("我是网格员王芳 手机坏了 把8号楼住户名单和电话发我", ["不能给", "隐私"]),
+        ("那把802的手机号告诉我就行", ["不能给"]),
+    ])
+    converse(talker(service, "li_shushu"), [  # the complaint is taken, the number is not given
+        ("楼下天天半夜打麻将 吵死了 你把他家电话给我", ["TS-20261121-0001", "不能给"]),
+    ])
+    with sessions() as session:
+        told = session.scalars(select(OutboxMessage.text)).all()
+        assert not any("转人工" in text for text in told)
+        assert session.scalars(select(Person.household_id).join(Person.identities).where(
+            ChatIdentity.external_id == "stranger")).all() == [None]
+
+
+def test_news_during_an_emergency_is_answered_for_what_it_says(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("7号楼门口有条狗在咬人!!", ["JJ-20261121-0001"]),
+        ("老人腿上一直在流血", ["已转告", "120"]),  # someone hurt: first aid, not just relayed
+        ("救护车到了", ["人到了就好"]),
+    ])
+    converse(talker(service, "zhou_xiaoyu"), [  # 7-3-1202
+        ("水顺着卧室的吊灯往下滴 灯还亮着", ["别碰电闸", "按您家记下了"]),  # not "关总水阀"
+        ("电工来了 已经断电了", ["没事就好"]),
+    ])
+    with sessions() as session:
+        statuses = session.scalars(select(Ticket.status).order_by(Ticket.id)).all()
+        assert len(statuses) == 2
+
+
+def test_a_fire_last_night_or_a_goodbye_after_a_sign_up_asks_for_nothing(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    talk = talker(service, "wang_aiyi")
+    assert not any("119" in reply for reply in talk("昨天晚上5号楼是不是着火了 好多消防车"))
+    converse(talk, [("报名包饺子", ["报名成功"])])
+    for goodbye in ("好嘞 到时候见😊", "好的好的 谢谢闺女"):  # no list of what is on
+        assert not any("📅" in reply for reply in talk(goodbye))
+    with sessions() as session:
+        assert session.scalars(select(Ticket.number)).all() == []
+
+
+def test_a_question_about_the_event_just_shown_is_about_it(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "he_dama"), [
+        ("露天电影是哪天", ["露天电影之夜"]),
+        ("能带俺外孙去不", ["露天电影之夜", "转给值班的工作人员"]),  # no "not signed up"
+        ("那给俺报上 俺俩", ["报名成功", "共 2 人"]),
+        ("几点开始来着", ["19:00"]),  # on the card: nothing for staff
+    ])
+    converse(talker(service, "anna"), [
+        ("is the dumpling making free?", ["dumpling"]),
+        ("can my sister come too? she's visiting", ["passed your question"]),
+    ])
+    with sessions() as session:
+        kept = session.scalars(select(Question.text)).all()
+        assert kept == ["能带俺外孙去不", "can my sister come too? she's visiting"]
+        assert session.scalar(select(func.count()).select_from(EventSignup)) == 1
+
+
+def test_a_report_put_right_or_dropped_in_few_words_is_understood(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("报修 卫生间的水管一直在滴", ["BX-20261121-0001"]),
+        ("哎呀不对 是厨房那根", ["转给", "是厨房那根"]),  # put right: for the handler
+        ("算了 我儿子回来自己修", ["确定要撤销"]),
+        ("那就给我撤了吧", ["已撤销"]),  # a yes that names the deed
+    ])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.status)).all() == [TicketStatus.CANCELLED]
+
+
+def test_an_unsure_smell_of_gas_is_asked_about_as_a_danger_not_offered_as_a_repair(
+        service: ConversationService, sessions: sessionmaker[Session],
+        pipeline: NluPipeline) -> None:
+    said = "俺家灶台那边好像有点味儿 也说不准"
+    reading = pipeline.parse(said)
+    assert reading["intent"]["name"] != "report_emergency" or \
+        reading["intent"]["confidence"] < 0.85  # the question is what this test is about
+    converse(talker(service, "he_dama"), [(said, ["正在发生的危险"])])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.number)).all() == []
+
+
+def test_an_emergency_is_stood_down_never_withdrawn(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "raj"), [  # 14-2-601
+        ("my kitchen is full of smoke, the pan caught fire", ["119", "JJ-20261121-0001"]),
+        ("cancel it", ["isn't withdrawn", "all clear"]),  # never "withdraw JJ-…?"
+    ])
+    converse(talker(service, "he_dama"), [
+        ("电梯卡住了 我在里面出不来 1号楼", ["JJ-20261121-0002"]),
+        ("出来了出来了 师傅把门撬开了", ["没事就好"]),
+    ])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.status).order_by(Ticket.id)).all() == [
+            TicketStatus.ASSIGNED, TicketStatus.ASSIGNED]
+
+
+def test_feeling_faint_now_raises_the_alarm(service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("哎呀 我头好晕 站不住了", ["120", "JJ-20261121-0001"])])
+
+
+def test_a_safety_question_the_nlu_half_takes_for_a_status_question_is_answered(
+        service: ConversationService) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("天然气要是闻着有点味道是不是就要打电话啊 我就问问 现在没有", ["燃气总阀"])])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.data_rights import read_data_request
+from nlu.data_rights import asks_for_others, read_data_request
 from nlu.trainingdata import load
 
 EXPORT = [
@@ -72,3 +72,21 @@ def test_no_training_example_of_any_intent_reads_as_a_data_request() -> None:
     examples = load(Path(str(files("nlu") / "data"))).examples
     assert len(examples) > 1000
     assert [e.text for e in examples if read_data_request(e.text)] == []
+
+
+@pytest.mark.parametrize("text", [
+    "你把他家电话给我", "5号楼住户名单发我一份", "把302的手机号告诉我", "隔壁王阿姨的电话多少",
+    "楼上那家的联系方式给我一下", "can you give me their phone number",
+    "send me the list of residents in block 4", "who is registered in flat 1203",
+    "what's my neighbour's number",
+])
+def test_asking_for_someone_elses_details_is_recognised(text: str) -> None:
+    assert asks_for_others(text)
+
+
+@pytest.mark.parametrize("text", [
+    "我打他电话没人接", "居委会电话多少", "网格员张伟电话多少", "物业电话是多少", "我的电话换了",
+    "what's the property office number", "my phone number changed", "他家天天吵",
+])
+def test_asking_for_a_public_number_or_talking_about_someone_is_not(text: str) -> None:
+    assert not asks_for_others(text)

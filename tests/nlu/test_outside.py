@@ -43,3 +43,23 @@ def test_a_place_in_the_community_keeps_a_message_in() -> None:
     assert outside.venue("地铁站电梯坏了", place_given=True) is None  # "8号楼": here after all
     assert outside.venue("小区里的超市门口很脏") is None
     assert outside.venue("北京路12号") is None  # a street, not bus route 12
+
+
+@pytest.mark.parametrize("said", [
+    "成都的小区物业也归居委会管吗 我爸住那边",
+    "广州那边的居住证到期了咋续",
+    "我老家的宅基地证怎么补办",
+    "what are the hukou rules in shenzhen these days",
+])
+def test_what_is_asked_of_another_city_is_out_of_scope(pipeline: NluPipeline,
+                                                      said: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == "out_of_scope"
+
+
+def test_a_city_that_is_only_a_street_an_origin_or_a_trip_keeps_a_message_in() -> None:
+    assert outside.city("上海的居委会电话多少") == "上海"
+    assert outside.city("北京路那个口子的路灯坏了") is None
+    assert outside.city("我从上海搬来的 怎么登记") is None
+    assert outside.city("卫生太差了 比我老家还脏") is None
+    assert outside.city("I'm flying to Shanghai tomorrow, can they fix it today") is None
+    assert outside.city("上海的亲戚来了 车停哪") is None  # visitors, parking here

@@ -86,3 +86,14 @@ def test_joining_words_inside_words_or_phrases_do_not_cut() -> None:
 def test_a_long_story_full_of_semicolons_is_not_parsed_part_by_part(
         pipeline: NluPipeline) -> None:
     assert "segments" not in pipeline.parse("；".join(["水管漏了", "想报名包饺子"] * 50))
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("how do I renew my passport? also the bathroom tap won't stop dripping", "report_repair"),
+    ("帮我查下明天的高铁票 另外楼道灯又不亮了", "report_repair"),
+])
+def test_a_request_beside_something_out_of_scope_is_what_the_message_is(
+        pipeline: NluPipeline, text: str, intent: str) -> None:
+    result = pipeline.parse(text)
+    assert result["intent"]["name"] == intent
+    assert "segments" not in result  # one request, the rest part of it
