@@ -511,8 +511,11 @@ class EmergencyUpdate(LinliAction):
         asked = asks_what_to_do(said)  # "should I go and break up the fight?": about this one
         over = danger.all_clear(clean(said).text) or bool(_HELP_ARRIVED.search(said))
         if intent in (danger.COMPLAINT, "report_repair") and not asked and not over \
-                and category not in (None, "other", ticket.category):
-            return []  # "btw the stairwell light is out": a report of its own
+                and category not in (None, "other", ticket.category) and (
+                    _BESIDES.search(said) or turn.runtime.now() - _aware(ticket.created_at) > LIVE):
+            # "btw the stairwell light is out": a report of its own ("楼上没人在家 电话也打不通"
+            # while the water still pours is news of this one)
+            return []
         if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
                           "report_repair") and float(reading.get("confidence", 0.0)) >= \
                 _SURE and not danger.all_clear(clean(said).text) \
@@ -545,6 +548,9 @@ _SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地�
                    r"\bgate\b|\bentrance\b|\bcar ?park\b|\bparking\b|\bgarage\b|"
                    r"\bplayground\b|\bsquare\b|\bgarden\b|\blawn\b|\bcourt\b|\broad\b|"
                    r"\bstreet\b|\bbin (?:room|area|station)\b", re.IGNORECASE)
+#: Words that bring up something besides ("btw", "另外", "还有个事").
+_BESIDES = re.compile(r"另外|还有个|还有一|顺便|对了|\bbtw\b|\bby the way\b|\balso\b|"
+                      r"\banother\b|\bseparate(?:ly)?\b", re.IGNORECASE)
 #: Another matter of the resident's, named while an emergency is open ("那投诉那个还算数吧",
 #: "did the movie signup go through?"): that matter, not news of the danger.
 _ANOTHER_MATTER = re.compile(r"投诉|报修|工单|单号|报名|活动|义诊|"

@@ -250,6 +250,8 @@ _QUESTION = re.compile(r"[?？]\s*$|[吗呢么]\s*$|^(?:will|would|does|do|is|ar
 #: A question without its mark ("多少钱", "how long").
 _ASKS = re.compile(r"多少|多久|几[天点时号个]|怎么|什么|为什么|哪|谁|要钱|收费|"
                    r"\b(?:how|what|when|why|who|where|which)\b", re.IGNORECASE)
+#: Words that withdraw something in so many words ("取消", "撤销", "cancel my repair").
+_CANCEL_SAID = re.compile(r"取消|撤销|撤回|撤了|不报了|不修了|\bcancel|\bwithdraw", re.IGNORECASE)
 #: Readings that, when sure, are no word about an emergency going on: small talk, and requests
 #: the resident makes of their own accord.
 _NOT_ABOUT_THE_EMERGENCY = frozenset({"thank", "affirm", "deny", "goodbye", "request_human",
@@ -729,7 +731,8 @@ class FlowRunner:
             elif stack[-1]["flow"] == EMERGENCY and unsure(context.parse.get("text", "")):
                 return self._cancelled(state, waiting)  # staff will find out by phone
             elif stack[-1]["flow"] == EMERGENCY and not waiting.from_text and (
-                    intent in _SMALL_TALK or intent == EMERGENCY or not _sure(context.parse)) \
+                    intent in _SMALL_TALK or intent == EMERGENCY or not _sure(context.parse)
+                    or _all_clear(context.parse)) \
                     and await self._heard_about_the_emergency(state, waiting, context, replies):
                 # "我爸在卫生间摔倒了", "he's breathing but won't wake up": more of it, for those
                 # alerted (and a room of one's home is the home), never dropped
@@ -891,7 +894,10 @@ class FlowRunner:
             return parse["intent"]["name"] == EMERGENCY or bool(
                 state["slots"].get("place_assumed") and any(
                     e["entity"] == "building" for e in parse.get("entities", [])))
-        return not (parse["intent"]["name"] in _NOT_ABOUT_THE_EMERGENCY and _sure(parse))
+        intent = parse["intent"]["name"]
+        if intent == "ticket_cancel" and not _CANCEL_SAID.search(str(parse.get("text", ""))):
+            return True  # "邻居帮我关了", "我已经下楼了": news of it, not a withdrawal
+        return not (intent in _NOT_ABOUT_THE_EMERGENCY and _sure(parse))
 
     async def _emergency(self, state: dict[str, Any], context: Context) -> list[Reply]:
         """Run the emergency flow now; a flow it interrupts is kept to be offered back."""

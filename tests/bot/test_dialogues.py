@@ -1187,3 +1187,19 @@ def test_a_safety_question_the_nlu_half_takes_for_a_status_question_is_answered(
         service: ConversationService) -> None:
     converse(talker(service, "wang_aiyi"), [
         ("天然气要是闻着有点味道是不是就要打电话啊 我就问问 现在没有", ["燃气总阀"])])
+
+
+def test_news_during_an_emergency_is_never_read_as_a_withdrawal_or_a_new_report(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [  # 3-2-501
+        ("楼上漏水 顺着吊灯往下流 灯还在闪", ["JJ-20261121-0001"]),
+        ("邻居帮我把闸拉了", ["已转告"]),  # not "withdraw JJ-…?"
+        ("楼上没人在家 打电话也不接", ["已转告"]),  # news of it, not a complaint
+    ])
+    converse(talker(service, "he_dama"), [
+        ("救命 我被关在电梯里了 门打不开", ["JJ-20261121-0002", "是在哪里"]),
+        ("出来了出来了 这破电梯老坏", ["没事就好"]),  # at the "where?" question too
+    ])
+    with sessions() as session:
+        assert session.scalars(select(Ticket.number).order_by(Ticket.id)).all() == [
+            "JJ-20261121-0001", "JJ-20261121-0002"]
