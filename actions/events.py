@@ -211,6 +211,14 @@ class SignUp(LinliAction):
 
     @staticmethod
     def _sign_up(turn: Turn, event: Event, count: int, now: dt.datetime) -> None:
+        left = event.capacity - seats_taken(turn.session, event)
+        if 0 < left < count and turn.session.scalar(select(EventSignup.id).where(
+                EventSignup.event_id == event.id, EventSignup.person_id == turn.person.id,
+                EventSignup.status != SignupStatus.CANCELLED)) is None:
+            # "with my 4 flatmates" and 3 places left: said, not the whole party waitlisted
+            turn.say("utter_event_too_few_places", **_values(turn, event, turn.language),
+                     count=str(count))
+            return
         try:
             result = sign_up(turn.session, event, turn.person, count, now)
         except EventFullError:
@@ -248,8 +256,11 @@ class ResizeSignup(LinliAction):
                        if event is not None and s.event_id == event.id), None)
         added = party_added(said)
         count = signup.count + added if signup is not None and added else party_said(said)
-        if event is None or signup is None or count is None or not 0 < count <= 10:
+        if event is None or count is None or not 0 < count <= 10:
             return []
+        if signup is None:  # "那先报3个", told how many places are left: the sign-up itself
+            SignUp._sign_up(turn, event, count, now)
+            return [SlotSet("taken", True)]
         _resize(turn, event, signup, count)
         return [SlotSet("taken", True)]
 

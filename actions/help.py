@@ -35,10 +35,22 @@ _WANTS_A_PERSON = re.compile(r"转人工|人工客服|找(?:个)?(?:真)?人|要
                              re.IGNORECASE)
 
 
+#: A resident fed up with Linli ("问三遍都听不懂", "this bot is useless").
+_FED_UP = re.compile(r"没用|破机器人|笨|听不懂|答非所问|智障|费劲|不靠谱|摆设|要你何用|真智能|"
+                     r"垃圾机器人|"
+                     r"\b(?:useless|stupid|dumb|pointless|not helpful|waste of time|"
+                     r"(?:doesn'?t|don'?t|never) understand)\b", re.IGNORECASE)
+
+
+def wants_a_person(text: str) -> bool:
+    """Whether ``text`` asks for a person in so many words ("能不能找个真人", "talk to a human")."""
+    return bool(_WANTS_A_PERSON.search(text))
+
+
 def asks_about_me(text: str) -> bool:
     """Whether ``text`` asks what Linli is (a person? a bot? made by whom?), and not for a
     person as well."""
-    return bool(_ABOUT_ME.search(text)) and not _WANTS_A_PERSON.search(text)
+    return bool(_ABOUT_ME.search(text)) and not wants_a_person(text)
 
 
 def help_responses(roles: set[Role]) -> list[str]:
@@ -64,6 +76,8 @@ class Help(LinliAction):
         if str(turn.tracker.latest_message.get("text", "")).startswith("/") \
                 or roles - {Role.RESIDENT}:  # a resident's words say their language
             turn.language = turn.person.language or turn.language
+        if _FED_UP.search(str(turn.tracker.latest_message.get("text", ""))):
+            turn.say("utter_sorry_not_helped")  # "这破机器人有什么用": sorry first
         for response in help_responses(roles):
             turn.say(response)
         return []

@@ -307,7 +307,9 @@ def _advice(turn: Turn, category: str, said: str) -> str:
     if cue is not None and not cue.search(said):
         category = "other"
     name = f"utter_emergency_advice_{category}"
-    if _AT_RISK.search(said):
+    if category == "medical" and _MYSELF_UNWELL.search(said):
+        name = "utter_emergency_advice_self"  # "我头好晕 站不住了": sit down, not "roll them over"
+    elif _AT_RISK.search(said):
         name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
     elif _LOCKED_IN.search(said):
         name = "utter_emergency_advice_locked_in"  # nor this
@@ -411,6 +413,11 @@ _NEXT_DOOR = re.compile(r"隔壁|对门|对面那?[户家]|楼上|楼下那?[户
                         r"\bnext door\b|\bupstairs\b|\bacross the (?:hall|landing)\b|"
                         r"\bneighbou?r'?s (?:flat|place|apartment|home|house)\b|"
                         r"\bthe (?:flat|apartment) (?:above|below|opposite)\b", re.IGNORECASE)
+#: The resident unwell themselves ("我头好晕", "I feel faint"): advice for them, not a bystander.
+_MYSELF_UNWELL = re.compile(
+    r"我(?:的)?(?:头|心口|胸口|肚子)?(?:好|很|有点|特别|突然)?(?:晕|疼|难受|喘不上)|我站不住|我站不稳|"
+    r"\bi(?:'m| am)? (?:feel(?:ing)? )?(?:so |really |very )?(?:dizzy|faint|lightheaded)\b|"
+    r"\bi can'?t (?:stand|breathe)\b", re.IGNORECASE)
 #: Electrics that water has reached ("水顺着吊灯往下滴", "water through the ceiling light").
 _WET_ELECTRICS = re.compile(r"灯|电线|插座|插头|电箱|电闸|配电|开关|电表|电器|滋滋|火花|"
                             r"\b(?:light|lamp|socket|plug|wiring|wires?|fuse|switch|electric\w*|"
@@ -470,9 +477,12 @@ class EmergencyWords(LinliAction):
         if _SPOT.search(said) and not asks_what_to_do(said):  # "就在小区门口": where, after all
             turn.say("utter_emergency_spot_noted", words=said)
             return [SlotSet("taken", True), SlotSet("place_settled", True)]
-        turn.say("utter_emergency_words_passed", words=said)
+        # the building asked for once in so many words, not at every line ("我好怕")
+        asked_before = bool(turn.tracker.get_slot("place_nagged"))
+        turn.say("utter_emergency_update_passed" if asked_before
+                 else "utter_emergency_words_passed", words=said)
         _advise(turn, ticket, said)
-        return [SlotSet("taken", True)]
+        return [SlotSet("taken", True), SlotSet("place_nagged", True)]
 
 
 class EmergencyUpdate(LinliAction):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from actions.help import wants_a_person
 from actions.people import is_nod
 from actions.responses import Responses
 from flows.definitions import Flow, Step
@@ -174,8 +175,11 @@ _CHASE_AT_MOST = 16
 #: "别说是我投诉的", "please don't tell them it was me": for the handler, whatever it reads as
 #: (no withdrawal).
 _KEEP_ME_OUT = re.compile(r"别说是我|不要说是我|别告诉.{0,6}是我|匿名|替我保密|"
+                          r"(?:会不会|会|能不能不)告诉.{0,4}是我|知道是我|"
                           r"\bdon'?t tell (?:them|him|her|anyone|the neighbou?rs?)\b|"
-                          r"\bkeep my name out\b|\banonymous\b", re.IGNORECASE)
+                          r"\bkeep my name out\b|\banonymous\b|"
+                          r"\bwill (?:they|he|she|the neighbou?rs?) (?:know|find out)\b",
+                          re.IGNORECASE)
 #: How to reach the resident when they come ("我耳朵不好 敲门大点声", "ring twice, I'm hard of
 #: hearing"): for the handler, even when it sounds like someone in need.
 _HOW_TO_VISIT = re.compile(r"敲门|按门铃|门铃|耳朵不好|耳背|听不见|听不到|腿脚不好|行动不便|"
@@ -194,6 +198,9 @@ _WHEN_WANTED = re.compile(r"今天|明天|后天|上午|下午|晚上|周末|\d+
 _OF_REPORTS = re.compile(r"工单|单号|报修|投诉|报的|进度|处理|修好|来修|派人|"
                          r"\b(?:ticket|report|repair|complaint|status|progress|fixed|update)",
                          re.IGNORECASE)
+#: A car's number plate ("京A·12345", "沪A 12345", "plate AB12"): which car it is.
+_PLATE = re.compile(r"[京沪津渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Za-z]"
+                    r"[·.\s]?[A-Za-z0-9]{4,6}|车牌|\b(?:number )?plate\b", re.IGNORECASE)
 #: Readings that are about reports themselves: never taken for a word about the last one.
 _ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "ticket_status", "ticket_cancel"})
@@ -259,7 +266,7 @@ _NOT_ABOUT_THE_EMERGENCY = frozenset({"thank", "affirm", "deny", "goodbye", "req
                                       "event_signup"})
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
 FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup",
-              "move_ok")
+              "move_ok", "place_nagged")
 
 
 class Position(TypedDict):
@@ -362,6 +369,8 @@ def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
     if _KEEP_ME_OUT.search(text) or (
             _CHASES.search(text) and len(text) <= _CHASE_AT_MOST and unplaced):
         return True
+    if _PLATE.search(text) and not _sure_other_request(parse):
+        return True  # "车是白色的 京A·12345", "plate 沪A 12345": which car, for the handler
     if intent in REPORTS and unplaced and (
             _ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text) or _OF_IT.search(text)):
         return True
@@ -389,6 +398,12 @@ def _smells_of_danger(parse: Mapping[str, Any]) -> bool:
     reading = danger.read(clean(text).text)
     return kind in _DANGER_KINDS and bool(_SMELLS.search(text)) and not reading.elsewhere \
         and not reading.loosely
+
+
+def _sure_other_request(parse: Mapping[str, Any]) -> bool:
+    """A sure reading of a request of its own (not small talk, not a report, not unknown)."""
+    intent = parse["intent"]["name"]
+    return _sure(parse) and intent not in _SMALL_TALK and intent not in REPORTS
 
 
 def _all_clear(parse: Mapping[str, Any]) -> bool:
@@ -533,10 +548,14 @@ class FlowRunner:
                     await self._ask(asked, slots, context, replies)
                 return replies
 
-        # "几天能修好" just after a report (at its contact question too): when they come.
-        if after_report and _HOW_LONG.search(text) and not _WHEN_WANTED.search(text) \
-                and (intent in ("out_of_scope", "ticket_status") or not _sure(context.parse)) \
+        # "几天能修好" just after a report (at its contact question too): when they come; and
+        # "什么时候能来 我下午要去接孙子": that too, and when the resident is out, for the handler
+        if after_report and _HOW_LONG.search(text) \
+                and (intent in ("out_of_scope", "ticket_status", "bot_help")
+                     or not _sure(context.parse)) \
                 and await self._taken("action_report_timing", dict(slots), context, replies):
+            if _WHEN_WANTED.search(text):
+                await self._taken("action_pass_on", dict(slots), context, replies)
             if asked is not None:
                 await self._ask(asked, slots, context, replies)
             return replies
@@ -580,6 +599,8 @@ class FlowRunner:
         if after_report and intent != EMERGENCY \
                 and _about_the_report(context.parse, asked is None) \
                 and await self._taken("action_pass_on", dict(slots), context, replies):
+            if _KEEP_ME_OUT.search(text):  # "会不会告诉他是我投诉的": it will not
+                replies.append(self.say("utter_complainant_kept_private", slots))
             if asked is not None:
                 await self._ask(asked, slots, context, replies)
             return replies
@@ -754,6 +775,9 @@ class FlowRunner:
                 str(context.parse.get("text", ""))):
             state["announced"] = intent
             return [self.say("utter_ask_problem", slots)]
+        elif intent == "bot_help" and wants_a_person(text) and "request_human" in self.flows:
+            # "这机器人也没啥用 能不能找个真人": a person, not the help text again
+            self._start("request_human", context.parse, slots, stack)
         elif intent in self.flows and (intent not in _YES_OR_NO or _sure(context.parse)):
             self._start(intent, context.parse, slots, stack,
                         unsure=announced is None and not _sure(context.parse))

@@ -258,6 +258,10 @@ _WITH_ONE = re.compile(r"^(?:just |and )?(?:me|i) (?:and|plus|\+) (?:my|a) \w+(?
                        re.IGNORECASE)
 
 
+#: The resident and a number of others: "with my 4 flatmates", "和3个朋友", "带上两个孩子".
+_WITH_SOME = re.compile(
+    r"\bwith (?:my |our |the )?(\d{1,2}|two|three|four|five|six) (?!of\b)[a-z]+|"
+    r"(?:和|跟|带上?|带着)(?:我的?)?(\d{1,2}|两|三|四|五|六)(?:个|位)", re.IGNORECASE)
 #: "俺俩", "我们俩", "the two of us": two.
 _THE_TWO_OF_US = re.compile(r"(?:我|俺|咱)(?:们)?俩|\bthe two of us\b|\bboth of us\b",
                             re.IGNORECASE)
@@ -273,6 +277,11 @@ def party_in_sign_up(text: str) -> int | None:
     包饺子" 2, "sign up me, my wife and my son" 3); None when it names nobody."""
     found = _WE_SIGN_UP.search(text)
     if found is None:
+        some = _WITH_SOME.search(text)  # "with my 4 flatmates", "带上两个孩子"
+        if some is not None:
+            said = some.group(1) or some.group(2)
+            n = int(said) if said.isdigit() else _small_number(said.lower())
+            return n + 1 if n is not None and 0 < n < 50 else None
         return 2 if _THE_TWO_OF_US.search(text) else None
     others = found.group(1) or found.group(2) or ""
     return 1 + len([part for part in _AND_ALSO.split(others) if part.strip()])

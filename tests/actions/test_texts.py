@@ -50,6 +50,7 @@ ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_p
              "utter_emergency_place_next_door": {"place"},
              "utter_emergency_place_home": {"place"},
              "utter_emergency_help_arrived": {"words"},
+             "utter_event_too_few_places": {"title", "left", "count"},
              "utter_event_another_day": {"title", "when", "asked"},
              # After hours a handoff names who is on call and when the office is back.
              "utter_human_handoff_after_hours": {"staff", "back"},

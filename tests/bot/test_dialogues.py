@@ -772,7 +772,7 @@ def test_events_follow_what_was_just_said(service: ConversationService) -> None:
         ("再加上我老公老陈和闺女朵朵", ["3 人"]),
     ])
     converse(talker(service, "passer_by"), [
-        ("我们家4个人都去大扫除", ["候补"]),  # 3 places
+        ("我们家4个人都去大扫除", ["只剩 3 个名额"]),  # 3 places: told, not waitlisted whole
         ("那先报3个行不行", ["报名成功", "共 3 人"]),
     ])
 
@@ -1180,7 +1180,8 @@ def test_an_emergency_is_stood_down_never_withdrawn(
 
 def test_feeling_faint_now_raises_the_alarm(service: ConversationService) -> None:
     converse(talker(service, "wang_aiyi"), [
-        ("哎呀 我头好晕 站不住了", ["120", "JJ-20261121-0001"])])
+        # advice for her, not for a bystander
+        ("哎呀 我头好晕 站不住了", ["120", "JJ-20261121-0001", "先坐下"])])
 
 
 def test_a_safety_question_the_nlu_half_takes_for_a_status_question_is_answered(
@@ -1203,3 +1204,50 @@ def test_news_during_an_emergency_is_never_read_as_a_withdrawal_or_a_new_report(
     with sessions() as session:
         assert session.scalars(select(Ticket.number).order_by(Ticket.id)).all() == [
             "JJ-20261121-0001", "JJ-20261121-0002"]
+
+
+def test_a_fed_up_resident_hears_sorry_and_the_building_is_asked_for_once(
+        service: ConversationService) -> None:
+    converse(talker(service, "anna"), [("honestly this bot is useless", ["Sorry", "I can help"])])
+    talk = talker(service, "walk_in")
+    converse(talk, [("救命 我被关在电梯里了 门打不开", ["是在哪里"]),
+                    ("灯也灭了 我好怕", ["已转告", "几号楼"])])
+    assert not any("几号楼" in reply for reply in talk("我好怕 手在抖"))  # once is enough
+
+
+def test_what_follows_a_report_gets_its_answer_and_reaches_the_handler(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "wang_aiyi"), [
+        ("厨房水龙头关不紧 一直滴", ["BX-20261121-0001"]),
+        ("师傅啥时候来啊 我下午得去接孙子", ["11-21 11:30 前联系您", "转给"]),  # both
+    ])
+    converse(talker(service, "raj"), [
+        ("someone keeps parking in front of the bins at block 14", ["TS-20261121-0001"]),
+        ("it's a grey sedan, plate 京N 8K21X", ["Passed on"]),
+        ("how long does this usually take?", ["get in touch by"]),
+    ])
+    converse(talker(service, "li_shushu"), [
+        ("这机器人真没用 能不能找个真人", ["赵敏"]),  # a person, not the help text again
+    ])
+    with sessions() as session:
+        notes = [e.note for t in session.scalars(select(Ticket)) for e in t.events
+                 if e.kind == "note"]
+        assert "师傅啥时候来啊 我下午得去接孙子" in notes
+        assert "it's a grey sedan, plate 京N 8K21X" in notes
+
+
+def test_a_complainant_asking_to_stay_unnamed_is_reassured(
+        service: ConversationService) -> None:
+    converse(talker(service, "zhou_xiaoyu"), [
+        ("对门天天凌晨剁排骨 吵得睡不着", ["TS-20261121-0001"]),
+        ("会不会告诉他是我投诉的啊", ["转给", "不会告诉被投诉的一方"]),
+        ("will they know it was me?", ["never given to the other side"]),
+    ])
+
+
+def test_a_party_bigger_than_the_places_left_is_told_so_not_waitlisted_whole(
+        service: ConversationService) -> None:
+    converse(talker(service, "raj"), [
+        ("sign me up for the clean-up with my 4 flatmates", ["only take 3 more", "for 5"]),
+        ("ok 3 of us then", ["You're in", "for 3 people"]),
+    ])
