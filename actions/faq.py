@@ -126,6 +126,8 @@ def keep_for_staff(turn: Turn, text: str) -> None:
 #: How short a message said in passing is (characters, emoji and punctuation left out).
 _IN_PASSING_AT_MOST = 6
 _WORDY = re.compile(r"[\w']+")
+#: An out-of-scope reading below this is no conviction that the message is about elsewhere.
+_NOT_SURE = 0.6
 
 
 def _in_passing(text: str, parse: Mapping[str, Any]) -> bool:
@@ -136,9 +138,6 @@ def _in_passing(text: str, parse: Mapping[str, Any]) -> bool:
         and float(parse.get("intent", {}).get("confidence", 1.0)) < _NOT_SURE \
         and not re.search(r"[?？吗呢]", text)
 
-
-#: An out-of-scope reading below this is no conviction that the message is about elsewhere.
-_NOT_SURE = 0.6
 
 
 class OutOfScope(LinliAction):

@@ -519,7 +519,8 @@ class EmergencyUpdate(LinliAction):
         intent = reading.get("name")
         category = turn.entity("category")
         asked = asks_what_to_do(said)  # "should I go and break up the fight?": about this one
-        over = danger.all_clear(clean(said).text) or bool(_HELP_ARRIVED.search(said))
+        help_arrived = bool(_HELP_ARRIVED.search(said))
+        over = danger.all_clear(clean(said).text) or help_arrived
         if intent in (danger.COMPLAINT, "report_repair") and not asked and not over \
                 and category not in (None, "other", ticket.category) and (
                     _BESIDES.search(said) or turn.runtime.now() - _aware(ticket.created_at) > LIVE):
@@ -538,7 +539,7 @@ class EmergencyUpdate(LinliAction):
             return [SlotSet("taken", True), SlotSet("live_emergency", None),
                     SlotSet("stood_down", True)]
         # "救护车到了", "the electrician is here": help is there, not just more news
-        turn.say("utter_emergency_help_arrived" if _HELP_ARRIVED.search(said)
+        turn.say("utter_emergency_help_arrived" if help_arrived
                  else "utter_emergency_update_passed", words=said)
         _advise(turn, ticket, said)
         return [SlotSet("taken", True)]

@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-OUT_OF_SCOPE = "out_of_scope"
+from nlu.intents import OUT_OF_SCOPE
+
 #: How likely the best community reading must be for an outside matter to count as a request
 #: of the community ("12路公交能不能加密班次"), not a question of another world ("帮我查下去广州
 #: 的高铁票", whose best community reading is near nothing).

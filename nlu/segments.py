@@ -17,13 +17,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from nlu.intents import OUT_OF_SCOPE
+
 #: Intents that are requests of their own; small talk, "yes", an address or out-of-scope text
 #: next to a request is part of that request, never a second one.
 REQUESTS = frozenset({"report_repair", "file_complaint", "report_emergency", "ticket_status",
                       "ticket_cancel", "event_list", "event_signup", "event_cancel", "ask_faq",
                       "make_suggestion", "request_human", "set_language"})
 EMERGENCY = "report_emergency"
-OUT_OF_SCOPE = "out_of_scope"
 #: How sure the NLU must be of each part on its own (the flow runner's bar for a reading to
 #: steer the conversation).
 CONFIDENCE = 0.6
