@@ -16,7 +16,12 @@ from actions.responses import Responses
 from flows.definitions import Flow, Step
 from flows.executor import ActionCaller
 from nlu import danger
-from nlu.data_rights import asks_for_others, bare_data_request, read_data_request
+from nlu.data_rights import (
+    asks_for_others,
+    bare_data_request,
+    only_asks_for_others,
+    read_data_request,
+)
 from nlu.entities import party_added, party_said, resized_to
 from nlu.followups import follows_up
 from nlu.hedges import after_hedge, asks_what_to_do, unsure
@@ -496,7 +501,7 @@ class FlowRunner:
         # made with it is still taken
         if asks_for_others(text) and (asked is None or not asked.from_text) \
                 and not text.startswith("/"):
-            if intent not in REPORTS:
+            if intent not in REPORTS or only_asks_for_others(text):
                 return [self.say("utter_others_details_refused", slots)]
             state["others_asked"] = True
         if context.in_handoff and asked is None and not text.startswith("/"):

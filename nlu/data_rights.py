@@ -186,6 +186,24 @@ def asks_for_others(text: str) -> bool:
         _OTHERS_ZH.search(said) and _ASKED_ZH.search(said))
 
 
+# What is left of "你把楼上那家的电话给我" once the asking is taken out: nothing of a matter.
+_ASKING_ONLY = re.compile(r"\d+\s*(?:号楼|栋|幢|单元|室|号)?|一份|全部|所有|"
+                          r"[你我您请能可以吗呢吧啊呀嘛就先赶紧快点一下帮的]|\b(?:can|could|you|me|"
+                          r"please|pls|i|want|need|the|a|of|for|now|just)\b", re.IGNORECASE)
+
+
+def only_asks_for_others(text: str) -> bool:
+    """Whether ``text`` asks for someone else's details and says nothing else: no problem to
+    report beside it ("楼上漏水了 你把他家电话给我" has one)."""
+    said = clean(text).text
+    if not asks_for_others(said):
+        return False
+    rest = _ASKED_ZH.sub(" ", _OTHERS_EN.sub(" ", _OTHERS_ZH.sub(" ", said)))
+    rest = _ASKING_ONLY.sub(" ", rest)
+    han = len(re.findall(r"[\u4e00-\u9fff]", rest))
+    return han <= 2 and len(re.findall(r"[a-z]{3,}", rest, re.IGNORECASE)) <= 1
+
+
 # -- a verb alone, just after a request about one's data ----------------------------------------
 
 _BARE_ERASE = re.compile(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.data_rights import asks_for_others, read_data_request
+from nlu.data_rights import asks_for_others, only_asks_for_others, read_data_request
 from nlu.trainingdata import load
 
 EXPORT = [
@@ -90,3 +90,14 @@ def test_asking_for_someone_elses_details_is_recognised(text: str) -> None:
 ])
 def test_asking_for_a_public_number_or_talking_about_someone_is_not(text: str) -> None:
     assert not asks_for_others(text)
+
+
+@pytest.mark.parametrize(("text", "alone"), [
+    ("你把楼上那家的电话给我", True), ("1号楼住户名单发我一份", True),
+    ("give me their phone number", True), ("302的电话多少", True),
+    ("楼上漏水了 你把他家电话给我", False), ("楼上天天剁肉 把他电话给我", False),
+    ("my neighbour is blasting music, give me their phone number", False),
+])
+def test_a_request_for_details_alone_is_told_from_one_beside_a_report(text: str,
+                                                                      alone: bool) -> None:
+    assert only_asks_for_others(text) is alone
