@@ -573,9 +573,14 @@ _ANOTHER_MATTER = re.compile(r"投诉|报修|工单|单号|报名|活动|义诊|
 _HELP_ARRIVED = re.compile(
     r"(?:物业|电工|师傅|消防|消防车|消防员|救护车|急救|120|110|119|警察|民警|保安|维修工?|工作人员|网格员)"
     r"(?:的人)?(?:已经|都)?(?:来了|到了|赶到了|赶来了|上来了)|"
+    # voices outside a stuck lift or a door: "外面有人说话了 是物业的人"
+    r"(?:外面|门外|门口)有人(?:说话|喊|敲门|在弄|在撬|在开).{0,10}|有人来(?:救|开门|了)|"
     r"\b(?:ambulance|paramedics|fire (?:brigade|engine|truck|service)s?|firefighters|firemen|"
     r"police|security|technician|electrician|plumber|engineer)\b.{0,15}"
-    r"\b(?:here|arrived|came|just got here|on (?:site|scene))\b", re.IGNORECASE)
+    r"\b(?:here|arrived|came|just got here|on (?:site|scene))\b|"
+    r"\bi can hear (?:people|someone|voices)\b|"
+    r"\bsomeone(?:'s| is) (?:outside|at the door|knocking)",
+    re.IGNORECASE)
 #: Someone hurt or unwell, told once the emergency is raised: first-aid advice then.
 _SOMEONE_HURT = re.compile(
     r"流血|出血|血流|晕|昏|头晕|喘不上|呼吸困难|抽搐|没反应|叫不醒|摔|骨折|咬伤|咬了|烫伤|"

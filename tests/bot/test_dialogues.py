@@ -868,7 +868,12 @@ def test_where_an_emergency_is_may_be_no_building_and_help_may_arrive(
     ])
     converse(talker(service, "wang_aiyi"), [
         ("stuck in the lift in building 3 with my kid", ["JJ-20261121-0002"]),
+        ("i can hear people outside now", ["help is there"]),
         ("ok doors opened, we're out", ["Glad"]),
+    ])
+    converse(talker(service, "li_shushu"), [  # voices at the lift door: help is there
+        ("救命 我被困在8号楼2单元电梯里了", ["JJ-20261121-0003"]),
+        ("外面有人说话了 是物业的人", ["人到了就好"]),
     ])
     with sessions() as session:
         told = session.scalars(select(OutboxMessage.text)).all()
