@@ -29,10 +29,11 @@ _VENUE = re.compile(
     r"(?<![号\d])\d{1,3}路(?:车|公交)?(?![\d号])|"
     r"酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
     r"外卖|网购|淘宝|京东|拼多多|退款|退货|订单|"
-    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|"
+    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|12345|"
     r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
     r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
-    r"(?:my|our) (?:employer|boss|company|bank)|employer|overtime (?:pay|hours)|"
+    r"(?:the )?\d{1,3} bus|(?:my|our) (?:employer|boss|company|bank)|employer|"
+    r"overtime (?:pay|hours)|"
     r"(?:paid|pay) (?:me |my )?overtime|salary|paycheck|wages|my refund|"
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
     r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall)\b",
@@ -55,7 +56,7 @@ _CITY = re.compile(
 CITY_READINGS = COMMUNITY_REQUESTS | {"ask_faq"}
 # Words that place a message in the community after all ("小区门口公交站", "our building's
 # lift"): then it is the community's, venue or not.
-_COMMUNITY = re.compile(
+COMMUNITY = re.compile(
     r"小区|社区|居委|物业|业委会|网格|楼道|单元|号楼|栋|幢|我家|家里|家门|楼下|楼上|隔壁|邻居|"
     r"院里|院子|车棚|车库|地库|楼前|楼后|楼梯|门口|"
     r"\b(?:estate|compound|community|committee|block \d|building \d|our building|my building|"
@@ -65,7 +66,7 @@ _COMMUNITY = re.compile(
 def venue(text: str, place_given: bool = False) -> str | None:
     """The outside place ``text`` names, when it names none of the community's (``place_given``:
     a building or flat was found in it)."""
-    if place_given or _COMMUNITY.search(text):
+    if place_given or COMMUNITY.search(text):
         return None
     found = _VENUE.search(text)
     return found.group(0) if found else None

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nlu import danger, outside
+from nlu import danger, offtopic, outside
 from nlu.entities import EVENT_ENTITIES, EVENT_INTENTS, Found
 from nlu.featurizer import Featurizer
 from nlu.intents import CATEGORY_INTENTS, OUT_OF_SCOPE
@@ -44,6 +44,8 @@ class NluPipeline:
         ranking = danger.guard(cleaned.text, ranking, place_given=placed)
         # A community request about a metro station or an employer is no community's to act on.
         ranking = outside.guard(cleaned.text, ranking, place_given=placed)
+        # Nor is a command for a phone's assistant, a language question or a mashed keyboard.
+        ranking = offtopic.guard(cleaned.text, ranking, place_given=placed)
         intent, confidence = ranking[0]
         if intent != OUT_OF_SCOPE and confidence < self.model.out_of_scope_threshold:
             ranking = [(OUT_OF_SCOPE, confidence)] + [r for r in ranking if r[0] != OUT_OF_SCOPE]

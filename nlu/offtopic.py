@@ -1,0 +1,215 @@
+"""Messages meant for someone else: a phone's or a smart speaker's assistant ("设个闹钟 五点四十",
+"开一下阳台的灯", "call my son"), a language tutor ("谢谢用韩语怎么说"), the bot as a companion
+("你吃饭了吗", "are you single"), or nobody (a keyboard mashed, a vote to cast, an advert).
+
+Each reads to the classifier like a community request in some word ("灯", "提醒", "call"), and a
+topic the training data never covered is absorbed by the nearest intent. What marks them is not
+a topic but a kind of request the community has no part in, so the kinds are named here, from
+what people ask of those others, and the classifier's readings give way to out of scope when a
+message is one and names nothing of the community. Never an emergency: that is the danger
+guard's to judge (nlu/danger.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from nlu.intents import OUT_OF_SCOPE
+from nlu.outside import COMMUNITY
+
+# -- a home's devices, switched or set, not broken ------------------------------------------------
+
+_DEVICE_ZH = (r"灯|台灯|空调|电视|电视机|风扇|电扇|窗帘|加湿器|净化器|热水器|扫地机器人|"
+              r"扫地机|洗衣机|烘干机|洗碗机|音响|音箱|电暖器|取暖器|暖风机|地暖|电饭煲|"
+              r"智能锁|门锁|手电筒|蓝牙|热点|飞行模式|静音|亮度")
+_SWITCHED_ZH = re.compile(
+    rf"(?:打开|关掉|关上|关了|关一下|开一下|开开|开启|关闭|调(?:高|低|大|小|暗|亮|到|成)|开到|设成|"
+    rf"设到|预约)\S{{0,6}}(?:{_DEVICE_ZH})|(?:{_DEVICE_ZH})\S{{0,4}}(?:打开|关掉|关上|关了|关一下|"
+    rf"开一下|开到|调到|调成|调(?:高|低|大|小|暗|亮)|开启|关闭|预约)|^(?:开灯|关灯)")
+# Said as a command, at the start: "when I switch on the light" tells of something else.
+_SWITCHED_EN = re.compile(
+    r"^(?:please |pls |hey |ok |can you |could you )?(?:(?:turn|switch|flip) (?:on|off|up|down)\b|"
+    r"(?:turn|switch) (?:the |my )?[\w ]{0,20}\b(?:on|off|up|down)\b|lights? (?:on|off)\b|"
+    r"(?:dim|brighten)\b|set the (?:heating|heater|thermostat|ac|aircon|temperature)\b|"
+    r"(?:start|stop|pause|run) the (?:robot vacuum|vacuum|washing machine|dishwasher|dryer)\b|"
+    r"lock (?:the|my) (?:front door|door|smart lock)\b|(?:open|close) the (?:blinds|curtains)\b|"
+    r"make (?:the |it )?[\w ]{0,15}(?:warmer|cooler|brighter|darker)\b)", re.IGNORECASE)
+# A device that will not do what it is told is a repair, and one asked about is a question.
+_FAULT = re.compile(
+    r"坏|不亮|不开|打不开|开不了|关不掉|关不上|不灵|不了|不转|不制|漏|滴水|跳闸|没反应|不工作|故障|"
+    r"冒烟|烧|异味|闪|怎么|为什么|能不能|可以|吗|么|修|楼道|走廊|路灯|电梯|大堂|大厅|车库|门禁|"
+    r"公共|广场|活动室|"
+    r"\b(?:won'?t|doesn'?t|does not|isn'?t|not|broken|stuck|leak\w*|can'?t|cannot|keeps|flicker\w*|"
+    r"buzz\w*|dead|fault\w*|why|how|should|corridor|hallway|stairwell|lobby|lift|elevator|"
+    r"street ?lights?|car ?park)\b", re.IGNORECASE)
+
+# -- alarms, timers, reminders and diaries of one's own -------------------------------------------
+
+_DIARY_ZH = re.compile(
+    r"闹钟|定时器|倒计时|叫醒我|(?:分钟|小时|点|点半)(?:以?后)?(?:叫我|喊我|提醒我)|提醒我(?:去|吃|喝|买|"
+    r"给|接|拿|收|关|打|带|交)|(?<![登标笔])记一下|备忘|(?:我|今天|明天|后天|下周.|这周.?)(?:都)?(?:有什么|的)"
+    r"(?:安排|日程|行程|会议)|购物清单")
+_DIARY_EN = re.compile(
+    r"\b(?:set|cancel|move|snooze|delete|change)\b.{0,12}\balarms?\b|\balarms? (?:for|at) \d|"
+    r"\bno alarm\b|\bwake me\b|\bset (?:a|the) timer\b|\btimer for\b|\bremind me (?:to|at|in|"
+    r"every|tomorrow|tonight)\b|\bmy (?:calendar|schedule|agenda|meetings?)\b|"
+    r"\b(?:shopping|grocery|to-?do) list\b|\bmeeting (?:to|at) \d",
+    re.IGNORECASE)
+# Reminders the community sends itself: events, appointments, fees, tickets.
+_COMMUNITY_DIARY = re.compile(
+    r"活动|报名|讲座|义诊|体检|疫苗|工单|缴费|物业费|交费|开会|课|"
+    r"\b(?:event|sign ?up|class|workshop|talk|ticket|repair|fee|committee|screening)\b",
+    re.IGNORECASE)
+
+# -- a call or a message to one's own people ------------------------------------------------------
+
+_KIN_ZH = (r"妈|爸|儿子|女儿|闺女|老伴|老公|老婆|媳妇|孙子|孙女|外孙|爷爷|奶奶|姥姥|姥爷|外婆|外公|"
+           r"哥|姐|弟|妹|小[王李张刘陈赵]|老[王李张刘陈赵]")
+_CALL_ZH = re.compile(
+    rf"^(?:帮我|给我|请)?(?:打电话|打个电话|拨个?电话|视频|发微信|发个微信|发消息|发短信|微信)(?:给|跟|和)?"
+    rf"我?(?:{_KIN_ZH})|^(?:帮我|请)?给我?(?:{_KIN_ZH})(?:打|发|拨)")
+_CALL_EN = re.compile(
+    r"^(?:please |pls |hey |ok )?(?:call|ring|phone|text|facetime|video ?call|message|whatsapp)"
+    r" (?:my )?(?:mom|mum|mother|dad|father|son|daughter|wife|husband|grandma|grandpa|granny|"
+    r"brother|sister|boss|friend)\b", re.IGNORECASE)
+
+# -- music and the radio --------------------------------------------------------------------------
+
+_MEDIA_ZH = re.compile(
+    r"放(?:一?首|个|点|几首|段)\S{0,8}(?:歌|音乐|曲子|戏|评书|相声)|放(?:歌|音乐)|下一首|上一首|切歌|暂停播放|继续播放|音量|"
+    r"^(?:暂停|继续)(?:一下)?$|^调大声|^声音调(?:大|小)点")
+_MEDIA_EN = re.compile(
+    r"\b(?:next|previous) (?:track|song)\b|\bskip (?:this|the) song\b|"
+    r"\bplay (?:some|me|my|a|the)? ?(?:music|songs?|playlist|podcast|radio|jazz)\b|"
+    r"^(?:pause|resume|louder|quieter|volume up|volume down|mute|unmute)\b|"
+    r"\bturn (?:it|the volume|the music|the tv) (?:up|down)\b", re.IGNORECASE)
+
+# -- the date, the time, a route ------------------------------------------------------------------
+
+_CLOCK_ZH = re.compile(
+    r"^(?:今天|明天|昨天|后天|下周.|这周.)?(?:是)?(?:几号|星期几|周几|礼拜几)(?:啊|呀|了)?$|^现在几点(?:了)?|"
+    r"导航(?:到|去)")
+_CLOCK_EN = re.compile(
+    r"^what(?:'s| is) (?:the )?(?:date|time)(?: (?:is it|today|now))?[?!. ]*$|"
+    r"^what time is it\b|\bwhat day is it\b|"
+    r"\bwhat day of the week\b|\bnavigate to\b|\bdirections to\b", re.IGNORECASE)
+
+# -- a language, asked about or translated --------------------------------------------------------
+
+_LANGUAGES = (r"英语|英文|日语|日文|韩语|韩文|法语|德语|俄语|西班牙语|意大利语|泰语|阿拉伯语|粤语|"
+              r"普通话|中文|汉语|方言|四川话|上海话")
+_TONGUE_ZH = re.compile(
+    rf"(?:{_LANGUAGES}).{{0,6}}(?:怎么说|怎么讲|咋说|咋讲|怎么念|怎么读|怎么写|难学|好学|难不难|"
+    rf"语法|发音|字母)|(?:怎么说|怎么讲|咋说|怎么念|怎么读).{{0,6}}(?:{_LANGUAGES})|"
+    rf"翻译|翻成|译成|的地得|成语|"
+    rf"(?:{_LANGUAGES}).{{0,8}}(?:意思|怎么用|咋用)|係咩意思|咩意思|乜嘢意思|"
+    rf"[a-z]{{2,}}[a-z ,'!?.]*(?:怎么念|怎么读|是啥意思|是什么意思|啥意思|什么意思|中文意思|"
+    rf"该怎么回)|"
+    rf"(?:是啥意思|是什么意思|啥意思|什么意思|怎么念|怎么读)\s*[a-z]{{2,}}", re.IGNORECASE)
+_TONGUE_EN = re.compile(
+    r"\bhow (?:do|would|to|can) (?:you |i |u |we )?say\b|\bhow to say\b|\btranslat\w*\b|"
+    r"^(?:what'?s|what is|how do you say|how to say) .{1,40} in (?:chinese|english|mandarin|"
+    r"cantonese)\b|\bteach (?:me|us) (?:some )?(?:basic )?(?:chinese|mandarin|english|cantonese)\b|"
+    r"\bwhat does [\w' ]{1,30} mean\b.*|\bmeaning of\b|\bgrammar\b|\bpronounc\w*|\bidiom\b|"
+    r"\b(?:in|into) (?:japanese|korean|french|german|spanish|russian|italian|cantonese|arabic|"
+    r"thai)\b|\btones\b|\blearn(?:ing)? (?:mandarin|chinese|english|cantonese)\b|"
+    r"\b(?:mandarin|cantonese|chinese|english) (?:is )?(?:hard|easy|harder|easier)\b",
+    re.IGNORECASE)
+# "what does ... mean" of a notice or a beep is the community's question, not a word's.
+_ABOUT_WORDS = re.compile(
+    r"\b(?:word|phrase|idiom|slang|character|expression|chinese|english|japanese|korean|french|"
+    r"say)\b", re.IGNORECASE)
+# The bot asked to speak another language: that is set_language, and the community's.
+_SWITCH = re.compile(
+    r"^(?:请|麻烦|能不能|可以)?(?:用|说|讲|换成?|切换(?:到|成)?|改成?)(?:英文|英语|中文|汉语|普通话)|"
+    r"(?:用|说|讲|换成?|切换(?:到|成)?|改成?)(?:英文|英语|中文|汉语|普通话)(?:回复|回答|跟我|和我|吧|模式)|"
+    r"^(?:please |pls )?(?:translate|switch|change) (?:it |this |that )?(?:in)?to "
+    r"(?:english|chinese)(?: please| pls)?[.!]*$|"
+    r"\b(?:reply|respond|answer|talk|speak|continue) (?:to me )?in (?:english|chinese|mandarin)\b|"
+    r"\bspeak (?:english|chinese|mandarin)\b", re.IGNORECASE)
+# A notice or a ticket to translate is the community's own text.
+_COMMUNITY_TEXT = re.compile(r"通知|公告|告示|工单|回复|\b[a-z]{2}-\d{8}|^thanks? (?:you )?for\b|"
+                             r"\b(?:notice|announcement|ticket|reply)\b", re.IGNORECASE)
+
+# -- the bot as a companion -----------------------------------------------------------------------
+
+_COMPANION_ZH = re.compile(
+    r"你(?:今年)?(?:多大|几岁)|你(?:吃饭?了?吗|吃了没)|你(?:晚上|平时)?(?:睡觉|睡不睡|吃饭)(?:吗|不|没)|你住(?:在)?哪|你(?:会不会|会)(?:累|做梦|睡觉|生气|哭|饿)|"
+    r"你(?:有没有|有)(?:感情|女朋友|男朋友|对象|身份证|家人|爸妈)|你(?:喜欢|爱)(?:什么|吃|猫|狗|看|我)|"
+    r"你爸妈|你(?:几点)?下班|当我(?:的)?(?:女|男)朋友|你是(?:哪个公司|谁)(?:做|开发|写|造)的|你的程序|"
+    r"你是用什么做|你住在电脑|你(?:在)?干嘛呢?$|^在干嘛|你猜|你(?:那边|那里)(?:下雨|天气|冷|热)")
+_COMPANION_EN = re.compile(
+    r"\bhow old are you\b|\bare you (?:single|married|dumb|stupid|smarter|cute|lonely|happy|"
+    r"sad|tired|alive)\b|\bdo you (?:ever )?(?:sleep|dream|eat|get tired|get bored|have feelings|"
+    r"have a (?:girlfriend|boyfriend)|love me|like me)\b|\bwhat(?:'s| is) your (?:favou?rite|"
+    r"star sign|age)\b|\bwho (?:made|built|created|programmed) you\b|\bbe my (?:girlfriend|"
+    r"boyfriend|friend)\b|\byou(?:'re| are) (?:kinda |so |really )?(?:cute|funny|smart|sweet)\b|"
+    r"\b(?:what do you do|what are you doing) for fun\b|\bwhere do you live\b|"
+    r"\bis it raining where you are\b|^wyd\b", re.IGNORECASE)
+
+# -- nobody: keys mashed, a vote, an advert, a chain message --------------------------------------
+
+_NOBODY = re.compile(
+    r"^(?:qwer|asdf|zxcv|jkjk|hjkl)\w*$|^(?:test|测试)(?:[\s,]*(?:test|测试))+$|"
+    r"撤回了一条消息|此消息已撤回|^\[(?:图片|语音|视频|表情|动画表情|文件|链接|位置|名片)\]$|"
+    r"帮.{0,4}投(?:个|一)?票|投(?:我|我家|我们)一?票|点(?:个)?赞吧|帮忙点赞|砍一刀|助力一下|转发好运|转发.{0,6}(?:平安|好运|发财)|"
+    r"加(?:我)?(?:微信|vx|v信)|（广告）|\(广告\)|\bvote for (?:my|our|me)\b|"
+    r"\blike (?:my|this) post\b|"
+    r"\bforward (?:this|to \d+)\b|\bclick (?:the|this) link\b", re.IGNORECASE)
+_MASHED = re.compile(r"^([a-z])\1{3,}$|^([a-z]{2})\2{2,}$", re.IGNORECASE)
+
+_KINDS: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = (
+    ("device", (_SWITCHED_ZH, _SWITCHED_EN)),
+    ("diary", (_DIARY_ZH, _DIARY_EN)),
+    ("call", (_CALL_ZH, _CALL_EN)),
+    ("media", (_MEDIA_ZH, _MEDIA_EN)),
+    ("clock", (_CLOCK_ZH, _CLOCK_EN)),
+    ("language", (_TONGUE_ZH, _TONGUE_EN)),
+    ("companion", (_COMPANION_ZH, _COMPANION_EN)),
+    ("nobody", (_NOBODY, _MASHED)),
+)
+
+
+def _vetoed(kind: str, text: str) -> bool:
+    """Whether what marks ``text`` as ``kind`` is the community's after all."""
+    if kind == "device":
+        return bool(_FAULT.search(text))
+    if kind == "nobody":  # told of, not sent: "群里天天有人发砍一刀链接"
+        return bool(re.search(r"有人|天天|老是|总是|群主|\bsomeone\b|\bpeople keep\b", text,
+                              re.IGNORECASE))
+    if kind == "diary":
+        return bool(_COMMUNITY_DIARY.search(text))
+    if kind == "language":
+        if _SWITCH.search(text) or _COMMUNITY_TEXT.search(text):
+            return True
+        meaning = re.search(r"\bwhat does\b.*\bmean\b", text, re.IGNORECASE)
+        return meaning is not None and not _ABOUT_WORDS.search(text) \
+            and not _TONGUE_EN.search(text[:meaning.start()] + text[meaning.end():])
+    return False
+
+
+def kind(text: str, place_given: bool = False) -> str | None:
+    """What kind of request for someone else ``text`` is, or None (``place_given``: a building
+    or flat was found in it, which makes it the community's)."""
+    said = text.strip()
+    if not said or place_given:
+        return None
+    ours = COMMUNITY.search(said) is not None
+    for name, patterns in _KINDS:
+        # a word asked about ("物业费 英文怎么说") or a vote wanted ("帮我家孩子投一票") may
+        # name the community; the request is still for someone else
+        if (not ours or name in ("language", "nobody")) and any(p.search(said) for p in patterns) \
+                and not _vetoed(name, said):
+            return name
+    return None
+
+
+def guard(text: str, ranking: Sequence[tuple[str, float]], *,
+          place_given: bool = False) -> list[tuple[str, float]]:
+    """``ranking`` with out of scope first when ``text`` is a request for someone else and the
+    leading reading is not an emergency; its confidence is the one the reading had."""
+    if not ranking or ranking[0][0] in (OUT_OF_SCOPE, "report_emergency") \
+            or kind(text, place_given) is None:
+        return list(ranking)
+    confidence = ranking[0][1]
+    return [(OUT_OF_SCOPE, confidence), *((n, p) for n, p in ranking if n != OUT_OF_SCOPE)]

@@ -1,0 +1,68 @@
+"""Requests meant for someone else (a phone's assistant, a language tutor, a companion) or for
+nobody are out of scope, while the community requests that share their words keep theirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlu import offtopic
+from nlu.intents import OUT_OF_SCOPE
+from nlu.pipeline import NluPipeline
+from nlu.text import clean
+from nlu.trainingdata import load
+
+DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
+
+
+@pytest.mark.parametrize(("said", "kind"), [
+    ("把客厅空调调到二十六度", "device"), ("卧室的灯关一下", "device"),
+    ("switch the desk lamp off", "device"), ("明早六点半叫醒我", "diary"),
+    ("半小时后提醒我关火", "diary"), ("set an alarm for 6", "diary"),
+    ("remind me to call the bank tomorrow", "diary"), ("给我闺女打个电话", "call"),
+    ("text my wife that i'm running late", "call"), ("放首邓丽君的歌", "media"),
+    ("next song", "media"), ("今天星期几", "clock"), ("导航到最近的加油站", "clock"),
+    ("早上好用日语怎么说", "language"), ("how do you say 'lift' in french", "language"),
+    ("物业费 英文怎么说", "language"), ("你几岁啦", "companion"),
+    ("do you ever get tired", "companion"),
+    ("帮我家孩子投一票 谢谢", "nobody"), ("asdfgh", "nobody"), ("[图片]", "nobody"),
+])
+def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
+    assert offtopic.kind(said) == kind
+
+
+@pytest.mark.parametrize("said", [
+    "楼道灯开关坏了 按了不亮", "the corridor light won't switch on", "空调外机装哪有规定吗",
+    "活动开始前提醒我一下", "remind me about the dumpling event", "让网格员给我打个电话",
+    "could someone call my grandpa, he doesn't text", "请用英文回复", "reply in english please",
+    "BX-20261201-0003 says pending, what does that mean", "群里天天有人发砍一刀链接 管管",
+    "what time does the tai chi group meet", "广场舞音响能不能小点声", "8号楼的灯关一下 一直亮着",
+    "什么意思 工单怎么还没处理", "燃气表显示欠压是什么意思",
+    "给我登记一下周六的书法班",
+])
+def test_community_requests_with_the_same_words_are_not(said: str) -> None:
+    assert offtopic.kind(said, place_given="8号楼" in said) is None
+
+
+def test_no_in_domain_training_or_test_message_is_taken_for_one() -> None:
+    """Thousands of residents' requests, and none is read as a request for someone else."""
+    examples = load(DATA).examples + load(DATA / "test").examples
+    inside = [e for e in examples if e.intent != OUT_OF_SCOPE]
+    assert len(inside) > 3000
+    taken = [e.text for e in inside if offtopic.kind(clean(e.text).text, any(
+        s.entity in ("building", "unit", "room") for s in e.spans))]
+    assert taken == []
+
+
+@pytest.mark.parametrize("said", [
+    "把阳台的灯打开", "十分钟后喊我起床", "call my mum on speaker", "用韩语说谢谢怎么说",
+    "你有没有男朋友", "qwerty", "pause",
+])
+def test_the_parse_sets_them_aside(pipeline: NluPipeline, said: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == OUT_OF_SCOPE
+
+
+def test_an_emergency_is_never_set_aside_for_one() -> None:
+    ranking = [("report_emergency", 0.9), ("out_of_scope", 0.05)]
+    assert offtopic.guard("救命 把灯关了也没用 烟越来越大", ranking)[0][0] == "report_emergency"
