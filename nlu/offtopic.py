@@ -152,11 +152,39 @@ _COMPANION_EN = re.compile(
 _NOBODY = re.compile(
     r"^(?:qwer|asdf|zxcv|jkjk|hjkl)\w*$|^(?:test|测试)(?:[\s,]*(?:test|测试))+$|"
     r"撤回了一条消息|此消息已撤回|^\[(?:图片|语音|视频|表情|动画表情|文件|链接|位置|名片)\]$|"
-    r"帮.{0,4}投(?:个|一)?票|投(?:我|我家|我们)一?票|点(?:个)?赞吧|帮忙点赞|砍一刀|助力一下|转发好运|转发.{0,6}(?:平安|好运|发财)|"
+    r"帮.{0,4}投(?:个|一)?票|投(?:我|我家|我们)一?票|点(?:个)?赞吧|帮.{0,6}点(?:个)?赞|砍一刀|助力一下|转发好运|转发.{0,6}(?:平安|好运|发财)|"
     r"加(?:我)?(?:微信|vx|v信)|（广告）|\(广告\)|\bvote for (?:my|our|me)\b|"
     r"\blike (?:my|this) post\b|"
     r"\bforward (?:this|to \d+)\b|\bclick (?:the|this) link\b", re.IGNORECASE)
-_MASHED = re.compile(r"^([a-z])\1{3,}$|^([a-z]{2})\2{2,}$", re.IGNORECASE)
+_MASHED = re.compile(r"^([a-z])\1{3,}$|^([a-z]{2})\2{2,}$|^[。.，,!！?？~～…、\s]+$|"
+                     r"^(?:[哈嘿呵嘻啊啦]{3,}|在{3,}|(?:ha){2,}h?|(?:he){2,}|lo+l+|lmf?a+o+)[!！~～。.]*$",
+                     re.IGNORECASE)
+# Meant for someone else's chat: "不好意思 发错群了", "sorry, that was for my husband", or a
+# family member addressed by name ("老公 家长会你去还是我去").
+_MISSENT = re.compile(
+    r"发错(?:了|人|群|地方)|撤回一下|\bwrong (?:group|thread|chat|person)\b|"
+    r"\bmeant (?:it |that )?for (?:my|the)\b|\b(?:was|is) for my (?:husband|wife|mum|mom|dad|son|"
+    r"daughter|boss|team)\b|\bignore (?:that|my) last\b|"
+    r"^(?:老公|老婆|媳妇|闺女|儿子|妈|爸|姥姥|奶奶|宝宝|亲爱的)[,，\s]|"
+    r"^(?:mum|mom|dad|honey|babe|hon|sweetie),", re.IGNORECASE)
+
+# -- another company's business: a courier, a carrier, a shop, an app -----------------------------
+
+_COMPANY = re.compile(
+    r"淘宝|天猫|京东|拼多多|顺丰|圆通|中通|申通|韵达|极兔|中国邮政|\bems\b|联通|中国移动|移动公司|电信|"
+    r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手|[bB]站|up主|\bqq\b|猫眼|淘票票|"
+    r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin)\b",
+    re.IGNORECASE)
+# Leisure elsewhere: a cinema, a theme park, a show to stream. Not the community's own film
+# night or an activity proposed ("能不能搞个剧本杀").
+_LEISURE = re.compile(
+    r"电影院|影院|电影票|影城|游乐园|主题公园|ktv|音乐节|演唱会|展览馆|密室|剧本杀|网飞|爱奇艺|优酷|"
+    r"腾讯视频|这部电影|那部电影|好看的(?:电影|剧|动漫|展览)|电影推荐|"
+    r"\b(?:cinema|movie theat\w+|box office|netflix|streaming service|music festivals?|"
+    r"escape rooms?|amusement park|theme park|marvel|good movies?|the movie|this movie|"
+    r"movies? out)\b", re.IGNORECASE)
+_OUR_LEISURE = re.compile(r"活动|搞个|组织|建议|报名|社区|小区|露天|放映|\bmovie night\b|"
+                          r"\bcommunity\b|\borgani[sz]e\b|\bsign\b", re.IGNORECASE)
 
 _KINDS: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = (
     ("device", (_SWITCHED_ZH, _SWITCHED_EN)),
@@ -166,7 +194,9 @@ _KINDS: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = (
     ("clock", (_CLOCK_ZH, _CLOCK_EN)),
     ("language", (_TONGUE_ZH, _TONGUE_EN)),
     ("companion", (_COMPANION_ZH, _COMPANION_EN)),
-    ("nobody", (_NOBODY, _MASHED)),
+    ("nobody", (_NOBODY, _MASHED, _MISSENT)),
+    ("company", (_COMPANY,)),
+    ("leisure", (_LEISURE,)),
 )
 
 
@@ -175,8 +205,13 @@ def _vetoed(kind: str, text: str) -> bool:
     if kind == "device":
         return bool(_FAULT.search(text))
     if kind == "nobody":  # told of, not sent: "群里天天有人发砍一刀链接"
-        return bool(re.search(r"有人|天天|老是|总是|群主|\bsomeone\b|\bpeople keep\b", text,
+        return bool(re.search(r"(?<!所)有人|天天|老是|总是|群主|\bsomeone\b|\bpeople keep\b",
+                              text, re.IGNORECASE))
+    if kind == "company":  # the compound's guard watching videos, its parcel lockers
+        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|\bguard\b|\blocker", text,
                               re.IGNORECASE))
+    if kind == "leisure":
+        return bool(_OUR_LEISURE.search(text))
     if kind == "diary":
         return bool(_COMMUNITY_DIARY.search(text))
     if kind == "language":

@@ -27,6 +27,11 @@ DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
     ("物业费 英文怎么说", "language"), ("你几岁啦", "companion"),
     ("do you ever get tired", "companion"),
     ("帮我家孩子投一票 谢谢", "nobody"), ("asdfgh", "nobody"), ("[图片]", "nobody"),
+    ("哈哈哈哈", "nobody"), ("。。。", "nobody"), ("不好意思 发错群了", "nobody"),
+    ("sorry, that was meant for my sister", "nobody"), ("老公 晚上你去接孩子", "nobody"),
+    ("顺丰的快递摔坏了 我要投诉", "company"), ("10086人工怎么转", "company"),
+    ("my phone carrier double charged me", "company"), ("附近电影院今晚放啥", "leisure"),
+    ("any good escape rooms around", "leisure"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -39,7 +44,9 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "BX-20261201-0003 says pending, what does that mean", "群里天天有人发砍一刀链接 管管",
     "what time does the tai chi group meet", "广场舞音响能不能小点声", "8号楼的灯关一下 一直亮着",
     "什么意思 工单怎么还没处理", "燃气表显示欠压是什么意思",
-    "给我登记一下周六的书法班",
+    "给我登记一下周六的书法班", "hello", "wrong number", "烟雾报警器一直滴滴叫",
+    "保安上班时间刷抖音", "能不能搞个剧本杀活动", "what time does movie night start",
+    "dad fell and can't get up",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None
