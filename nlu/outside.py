@@ -54,6 +54,25 @@ _CITY = re.compile(
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).
 CITY_READINGS = COMMUNITY_REQUESTS | {"ask_faq"}
+# Another compound: a relative's, a friend's, the one across the road ("我姑姑住的小区地下室积水",
+# "I don't live in your community"). Its committee and its property company are the ones to
+# ask; a matter of theirs that reaches here ("隔壁小区的人老来我们这停车") names this one too.
+_OTHER_COMPOUND = re.compile(
+    r"不是(?:你们|咱们|这个)小区|不住(?:在)?(?:你们|咱们|这个)小区|别的小区|另一个小区|其他小区|"
+    r"(?:隔壁|对面|马路对面)(?:那个)?(?:的)?小区|(?:她|他|她们|他们)(?:那边|那儿|那里)|"
+    r"(?:她|他|她们|他们)(?:住|租)的(?:那个)?(?:小区|房子|地方)|(?:她|他|她们|他们)的?小区|"
+    r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|"
+    r"(?:姑姑|姨妈?|舅舅|叔叔|伯伯|爸妈|父母|爷爷奶奶|外婆|姥姥|朋友|亲戚|同事|女儿|儿子|妹妹|姐姐|弟弟|"
+    r"哥哥|岳父岳母|公婆)家?(?:住|租)(?:在)?[^，,。]{0,10}(?:小区|宿舍|村)|"
+    r"\b(?:(?:do not|don'?t) live (?:in|at) (?:your|this)|not (?:in|from) (?:your|this) "
+    r"(?:community|compound|estate)|(?:a )?different compound|another compound|"
+    r"the compound next door|(?:her|his|their|my \w+'s) (?:compound|estate|building|landlord)|"
+    r"other side of (?:town|the city)|countryside)\b", re.IGNORECASE)
+#: ... unless this one is named too: "we" here, "our" compound, a building of ours.
+_OURS_TOO = re.compile(r"我们小区|咱们小区|这个小区|我们这(?:儿|里|边)?(?!.{0,2}远)|本小区|"
+                       r"来我们|到我们|\b(?:our|my) (?:compound|estate|building|community)\b|"
+                       r"\bhere\b",
+                       re.IGNORECASE)
 # Words that place a message in the community after all ("小区门口公交站", "our building's
 # lift"): then it is the community's, venue or not.
 COMMUNITY = re.compile(
@@ -79,6 +98,15 @@ def city(text: str, place_given: bool = False) -> str | None:
     return found.group(0) if found else None
 
 
+def other_compound(text: str, place_given: bool = False) -> str | None:
+    """Another compound (a relative's, the one across the road) ``text`` places its matter in,
+    unless it names this one or a building of it too."""
+    if place_given or _OURS_TOO.search(text):
+        return None
+    found = _OTHER_COMPOUND.search(text)
+    return found.group(0) if found else None
+
+
 def guard(text: str, ranking: Sequence[tuple[str, float]], *,
           place_given: bool = False) -> list[tuple[str, float]]:
     """``ranking`` with out of scope first when a community request's reading leads but the
@@ -86,7 +114,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     had."""
     if not ranking or not (
             (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
-            or (ranking[0][0] in CITY_READINGS and city(text, place_given) is not None)):
+            or (ranking[0][0] in CITY_READINGS and (city(text, place_given) is not None or
+                                                    other_compound(text, place_given)))):
         return list(ranking)
     confidence = ranking[0][1]
     rest = [(name, p) for name, p in ranking if name != OUT_OF_SCOPE]
@@ -100,4 +129,5 @@ def request_elsewhere(parse: Mapping[str, Any], text: str, place_given: bool = F
     best = next((r for r in ranking if r.get("name") != OUT_OF_SCOPE), None)
     return best is not None and best["name"] in COMMUNITY_REQUESTS \
         and float(best.get("confidence", 0.0)) >= REQUEST_AT_LEAST \
-        and (venue(text, place_given) is not None or city(text, place_given) is not None)
+        and (venue(text, place_given) is not None or city(text, place_given) is not None
+             or other_compound(text, place_given) is not None)

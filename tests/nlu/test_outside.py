@@ -63,3 +63,20 @@ def test_a_city_that_is_only_a_street_an_origin_or_a_trip_keeps_a_message_in() -
     assert outside.city("卫生太差了 比我老家还脏") is None
     assert outside.city("I'm flying to Shanghai tomorrow, can they fix it today") is None
     assert outside.city("上海的亲戚来了 车停哪") is None  # visitors, parking here
+
+
+@pytest.mark.parametrize("said", [
+    "我舅舅住在老城区的一个小区 楼道灯全坏了没人管",
+    "我不是你们小区的 我们那边的垃圾好几天没人收了",
+    "my brother's landlord hasn't fixed his boiler in weeks, who does he report it to",
+    "I don't live in your compound, but our gate has been broken for a month",
+])
+def test_a_matter_of_another_compound_is_out_of_scope(pipeline: NluPipeline, said: str) -> None:
+    assert pipeline.parse(said)["intent"]["name"] == "out_of_scope"
+
+
+def test_another_compound_named_beside_this_one_keeps_a_message_in() -> None:
+    assert outside.other_compound("隔壁小区的人老来我们小区停车") is None
+    assert outside.other_compound("我妈住在这个小区 她家漏水") is None
+    assert outside.other_compound("我妈住的小区漏水", place_given=True) is None  # "8号楼"
+    assert outside.other_compound("卫生太差了 比我老家农村还脏") is None
