@@ -137,15 +137,24 @@ _COMPANION_ZH = re.compile(
     r"你(?:今年)?(?:多大|几岁)|你(?:吃饭?了?吗|吃了没)|你(?:晚上|平时)?(?:睡觉|睡不睡|吃饭)(?:吗|不|没)|你住(?:在)?哪|你(?:会不会|会)(?:累|做梦|睡觉|生气|哭|饿)|"
     r"你(?:有没有|有)(?:感情|女朋友|男朋友|对象|身份证|家人|爸妈)|你(?:喜欢|爱)(?:什么|吃|猫|狗|看|我)|"
     r"你爸妈|你(?:几点)?下班|当我(?:的)?(?:女|男)朋友|你是(?:哪个公司|谁)(?:做|开发|写|造)的|你的程序|"
-    r"你是用什么做|你住在电脑|你(?:在)?干嘛呢?$|^在干嘛|你猜|你(?:那边|那里)(?:下雨|天气|冷|热)")
+    r"你是用什么做|你住在电脑|你(?:在)?干嘛呢?$|^在干嘛|你猜|你(?:那边|那里)(?:下雨|天气|冷|热)|"
+    # company wanted, not a service: boredom, loneliness, a game, a poem
+    r"好无聊|无聊死|陪我(?:聊|说)|跟我聊聊|说个秘密|你能看到我吗|如果你是人|玩个游戏|我们玩|"
+    r"(?:帮我|给我)写(?:情书|首诗|诗)|起个名字|我(?:胖|丑|帅|好看|漂亮)吗")
 _COMPANION_EN = re.compile(
-    r"\bhow old are you\b|\bare you (?:single|married|dumb|stupid|smarter|cute|lonely|happy|"
+    r"\bhow old are you\b|\bare you (?:single|married|smarter|cute|lonely|happy|"
     r"sad|tired|alive)\b|\bdo you (?:ever )?(?:sleep|dream|eat|get tired|get bored|have feelings|"
     r"have a (?:girlfriend|boyfriend)|love me|like me)\b|\bwhat(?:'s| is) your (?:favou?rite|"
     r"star sign|age)\b|\bwho (?:made|built|created|programmed) you\b|\bbe my (?:girlfriend|"
     r"boyfriend|friend)\b|\byou(?:'re| are) (?:kinda |so |really )?(?:cute|funny|smart|sweet)\b|"
     r"\b(?:what do you do|what are you doing) for fun\b|\bwhere do you live\b|"
-    r"\bis it raining where you are\b|^wyd\b", re.IGNORECASE)
+    r"\bis it raining where you are\b|^wyd\b|"
+    r"\b(?:i'?m|im) (?:so |really |kinda )?(?:bored|lonely)\b|"
+    r"(?:lonely|bored|can'?t sleep).{0,30}\btalk to me\b|\bjust talk to me\b|"
+    r"\bfeeling (?:kinda |so |a bit |really )?(?:down|sad|low|blue)\b|"
+    r"\bsay something nice\b|\bcan you see me\b|\bif you were (?:a )?human\b|\blet'?s play\b|"
+    r"\bwrite me a (?:poem|love letter|story|song)\b|\bsuggest a (?:baby )?name\b|"
+    r"\bdo you think i'?m\b", re.IGNORECASE)
 
 # -- nobody: keys mashed, a vote, an advert, a chain message --------------------------------------
 

@@ -25,7 +25,8 @@ DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
     ("next song", "media"), ("今天星期几", "clock"), ("导航到最近的加油站", "clock"),
     ("早上好用日语怎么说", "language"), ("how do you say 'lift' in french", "language"),
     ("物业费 英文怎么说", "language"), ("你几岁啦", "companion"),
-    ("do you ever get tired", "companion"),
+    ("do you ever get tired", "companion"), ("周末好无聊啊", "companion"),
+    ("can't sleep, just talk to me", "companion"),
     ("帮我家孩子投一票 谢谢", "nobody"), ("asdfgh", "nobody"), ("[图片]", "nobody"),
     ("哈哈哈哈", "nobody"), ("。。。", "nobody"), ("不好意思 发错群了", "nobody"),
     ("sorry, that was meant for my sister", "nobody"), ("老公 晚上你去接孩子", "nobody"),
@@ -46,7 +47,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "什么意思 工单怎么还没处理", "燃气表显示欠压是什么意思",
     "给我登记一下周六的书法班", "hello", "wrong number", "烟雾报警器一直滴滴叫",
     "保安上班时间刷抖音", "能不能搞个剧本杀活动", "what time does movie night start",
-    "dad fell and can't get up",
+    "dad fell and can't get up", "can someone talk to me about my ticket", "你是不是傻",
+    "can't sleep, the music upstairs is so loud",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None
