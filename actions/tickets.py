@@ -26,6 +26,7 @@ from actions.places import accused_in, report_kind, report_location, report_plac
 from actions.runtime import Runtime
 from nlu import danger
 from nlu.hedges import asks_what_to_do
+from nlu.mood import exasperated
 from nlu.text import clean
 from store.conflict import Accused
 from store.models import (
@@ -168,6 +169,8 @@ class OpenTicket(LinliAction):
         opened, accused = _report(turn, report_kind(turn))
         ticket = opened.ticket
         values = ticket_values(turn.runtime, ticket, turn.language)
+        # the report's words, not this turn's: "到底管不管" may have come before "12号楼"
+        _sorry_if_exasperated(turn, ticket.text)
         if opened.duplicate:
             if opened.joined:
                 _, _, room = report_location(turn)
@@ -688,6 +691,7 @@ class PassOnToHandler(LinliAction):
         if ticket is None or not words or not self.about(turn, ticket):
             return []
         pass_on(turn, ticket, words)
+        _sorry_if_exasperated(turn, words)
         turn.say("utter_passed_on", **ticket_values(turn.runtime, ticket, turn.language),
                  words=words)
         return [SlotSet("taken", True)]
@@ -829,11 +833,18 @@ class TicketStatusAction(LinliAction):
                                    limit=STATUS_SHOWN)
         if not mine:
             raise ActionRefusedError("utter_ticket_not_found" if number else "utter_no_tickets")
+        _sorry_if_exasperated(turn, str(turn.tracker.latest_message.get("text", "")))
         for ticket in mine:
             last = ticket.events[-1].at if ticket.events else ticket.created_at
             turn.say("utter_ticket_status", **ticket_values(turn.runtime, ticket, turn.language),
                      updated=turn.runtime.local(last).strftime("%m-%d %H:%M"))
         return []
+
+
+def _sorry_if_exasperated(turn: Turn, said: str) -> None:
+    """An apology first when the resident is fed up with how their matter goes ("到底管不管")."""
+    if exasperated(clean(said).text):
+        turn.say("utter_sorry_for_the_wait")
 
 
 def _own(turn: Turn, number: str | None) -> Ticket:

@@ -195,18 +195,23 @@ _LEISURE = re.compile(
 _OUR_LEISURE = re.compile(r"活动|搞个|组织|建议|报名|社区|小区|露天|放映|\bmovie night\b|"
                           r"\bcommunity\b|\borgani[sz]e\b|\bsign\b", re.IGNORECASE)
 
-_KINDS: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = (
-    ("device", (_SWITCHED_ZH, _SWITCHED_EN)),
-    ("diary", (_DIARY_ZH, _DIARY_EN)),
-    ("call", (_CALL_ZH, _CALL_EN)),
-    ("media", (_MEDIA_ZH, _MEDIA_EN)),
-    ("clock", (_CLOCK_ZH, _CLOCK_EN)),
-    ("language", (_TONGUE_ZH, _TONGUE_EN)),
-    ("companion", (_COMPANION_ZH, _COMPANION_EN)),
-    ("nobody", (_NOBODY, _MASHED, _MISSENT)),
-    ("company", (_COMPANY,)),
-    ("leisure", (_LEISURE,)),
+_Patterns = tuple[re.Pattern[str], ...]
+#: Each kind's patterns for text with Chinese characters, with Latin letters, and for any text:
+#: a message is searched only with those its script can match (every parse pays for this).
+_KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
+    ("device", (_SWITCHED_ZH,), (_SWITCHED_EN,), ()),
+    ("diary", (_DIARY_ZH,), (_DIARY_EN,), ()),
+    ("call", (_CALL_ZH,), (_CALL_EN,), ()),
+    ("media", (_MEDIA_ZH,), (_MEDIA_EN,), ()),
+    ("clock", (_CLOCK_ZH,), (_CLOCK_EN,), ()),
+    ("language", (_TONGUE_ZH,), (_TONGUE_EN,), ()),
+    ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), ()),
+    ("nobody", (), (), (_NOBODY, _MASHED, _MISSENT)),
+    ("company", (), (), (_COMPANY,)),
+    ("leisure", (), (), (_LEISURE,)),
 )
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def _vetoed(kind: str, text: str) -> bool:
@@ -239,11 +244,14 @@ def kind(text: str, place_given: bool = False) -> str | None:
     if not said or place_given:
         return None
     ours = COMMUNITY.search(said) is not None
-    for name, patterns in _KINDS:
+    han, latin = _HAN.search(said) is not None, _LATIN.search(said) is not None
+    for name, for_han, for_latin, for_any in _KINDS:
         # a word asked about ("物业费 英文怎么说") or a vote wanted ("帮我家孩子投一票") may
         # name the community; the request is still for someone else
-        if (not ours or name in ("language", "nobody")) and any(p.search(said) for p in patterns) \
-                and not _vetoed(name, said):
+        if ours and name not in ("language", "nobody"):
+            continue
+        patterns = (*(for_han if han else ()), *(for_latin if latin else ()), *for_any)
+        if any(p.search(said) for p in patterns) and not _vetoed(name, said):
             return name
     return None
 

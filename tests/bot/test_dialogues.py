@@ -1258,3 +1258,18 @@ def test_a_party_bigger_than_the_places_left_is_told_so_not_waitlisted_whole(
         ("sign me up for the clean-up with my 4 flatmates", ["only take 3 more", "for 5"]),
         ("ok 3 of us then", ["You're in", "for 3 people"]),
     ])
+
+
+def test_a_resident_fed_up_with_waiting_hears_sorry_before_the_answer(
+        service: ConversationService) -> None:
+    converse(talker(service, "li_shushu"), [
+        ("你们物业到底管不管 电梯坏了三天了 气死我了 12号楼", ["抱歉", "BX-20261121-0001"]),
+        ("都说了好几遍了 有没有人管啊", ["抱歉", "BX-20261121-0001"]),
+        ("我的报修到底修不修了", ["抱歉", "BX-20261121-0001"]),
+    ])
+    converse(talker(service, "wang_aiyi"), [
+        ("third time i'm reporting this!! the stairwell light in building 3 is still out",
+         ["Sorry this has dragged on", "BX-20261121-0002"]),
+    ])
+    said = talker(service, "walk_in")("8号楼电梯坏了")  # said calmly: no apology
+    assert not any("抱歉" in line for line in said)
