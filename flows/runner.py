@@ -161,6 +161,10 @@ _KEEP_ME_POSTED = re.compile(
     r"(?:告诉|通知)我一声|\blet me know when\b|\bkeep me (?:updated|posted|in the loop)\b|"
     r"\btell me when (?:it'?s|they'?re|its) (?:fixed|done|sorted)\b|"
     r"\b(?:update|notify|ping) me when\b", re.IGNORECASE)
+#: A pause asked for while a question waits ("等一下 我先给闺女打个电话", "hold on, one sec").
+_PAUSE = re.compile(r"^(?:你|您)?(?:先)?(?:等一下|等下|等一会儿?|等会儿?|稍等|等等|等我一下|别急)|"
+                    r"^(?:hold on|hang on|one sec|wait a (?:sec|second|moment|min|minute)|"
+                    r"give me a (?:sec|second|moment|min|minute)|brb)\b", re.IGNORECASE)
 #: Where and when to turn up ("where do we meet", "在哪集合", "几点到").
 _MEETING = re.compile(r"集合|在哪|几点到|几点开始|\bwhere do (?:we|i) (?:meet|go)\b|"
                       r"\bwhere is it\b|\bwhat time\b|\bwhen does it start\b", re.IGNORECASE)
@@ -582,6 +586,12 @@ class FlowRunner:
         if slots.get("faq_before") and follows_up(text) and asked is None and (
                 intent in _SMALL_TALK or not _sure(context.parse)):
             intent = "ask_faq"
+
+        # "等一下 我先给闺女打个电话" while a question waits: it waits, unasked again.
+        if asked is not None and intent != EMERGENCY and _PAUSE.search(clean(text).text) \
+                and not any(e["entity"] in ("building", "unit", "room")
+                            for e in context.parse.get("entities", [])):
+            return [self.say("utter_take_your_time", slots)]
 
         # "修好了告诉我一声", "let me know when it's fixed": they will be told; no status
         # asked, nothing withdrawn, nobody called over.

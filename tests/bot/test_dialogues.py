@@ -1273,3 +1273,19 @@ def test_a_resident_fed_up_with_waiting_hears_sorry_before_the_answer(
     ])
     said = talker(service, "walk_in")("8号楼电梯坏了")  # said calmly: no apology
     assert not any("抱歉" in line for line in said)
+
+
+def test_a_pause_asked_for_keeps_the_question_waiting_unasked(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "walk_in"), [
+        ("厨房水管漏水了", ["几号楼"]),
+        ("等一下 我先给我闺女打个电话", ["不急"]),
+        ("12号楼3单元502", ["BX-20261121-0001", "12号楼3单元502"]),
+    ])
+    converse(talker(service, "visitor"), [
+        ("the sink in my kitchen is leaking", ["Which building"]),
+        ("hold on, someone's at the door", ["no rush"]),
+        ("building 3", ["BX-20261121-0002"]),
+    ])
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 2
