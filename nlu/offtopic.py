@@ -160,6 +160,8 @@ _COMPANION_EN = re.compile(
 
 _NOBODY = re.compile(
     r"^(?:qwer|asdf|zxcv|jkjk|hjkl)\w*$|^(?:test|测试)(?:[\s,]*(?:test|测试))+$|"
+    r"^(?:bump|testing(?: \d+)?|test \d+|just (?:checking|testing)(?: if this works)?)[.!]*$|"
+    r"\bblessed (?:day|week|sunday|weekend)\b|转发.{0,8}(?:吉祥|如意)|"
     r"撤回了一条消息|此消息已撤回|^\[(?:图片|语音|视频|表情|动画表情|文件|链接|位置|名片)\]$|"
     r"帮.{0,4}投(?:个|一)?票|投(?:我|我家|我们)一?票|点(?:个)?赞吧|帮.{0,6}点(?:个)?赞|砍一刀|助力一下|转发好运|转发.{0,6}(?:平安|好运|发财)|"
     r"加(?:我)?(?:微信|vx|v信)|（广告）|\(广告\)|\bvote for (?:my|our|me)\b|"
@@ -184,6 +186,14 @@ _COMPANY = re.compile(
     r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手|[bB]站|up主|\bqq\b|猫眼|淘票票|"
     r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin)\b",
     re.IGNORECASE)
+# Trips and their bookings, and the traffic office: a train, a flight, a hotel room, a licence.
+_TRIPS = re.compile(
+    r"高铁|(?<!电)动车|火车票|机票|长途汽车|长途客车|汽车站|火车站|地铁卡|公交卡|"
+    r"(?:酒店|宾馆|民宿|电影票|演出票|门票|车票)(?:的)?(?:预订|订单)?.{0,6}(?:退|取消|改签)|退票|改签|"
+    r"驾照|驾驶证|车管所|违章(?!停车|搭建|建筑|建房)|罚单|(?:汽车|车辆)年检|限行|摇号|"
+    r"\b(?:night bus(?:es)?|subway|metro card|train tickets?|didi|ride.?hail\w*|"
+    r"uber|taxi|driving licen[cs]e|driver'?s licen[cs]e|traffic (?:ticket|fine)|"
+    r"speeding|(?:hotel|flight|train) (?:booking|reservation))\b", re.IGNORECASE)
 # Leisure elsewhere: a cinema, a theme park, a show to stream. Not the community's own film
 # night or an activity proposed ("能不能搞个剧本杀").
 _LEISURE = re.compile(
@@ -207,7 +217,7 @@ _KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
     ("language", (_TONGUE_ZH,), (_TONGUE_EN,), ()),
     ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), ()),
     ("nobody", (), (), (_NOBODY, _MASHED, _MISSENT)),
-    ("company", (), (), (_COMPANY,)),
+    ("company", (), (), (_COMPANY, _TRIPS)),
     ("leisure", (), (), (_LEISURE,)),
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -221,9 +231,11 @@ def _vetoed(kind: str, text: str) -> bool:
     if kind == "nobody":  # told of, not sent: "群里天天有人发砍一刀链接"
         return bool(re.search(r"(?<!所)有人|天天|老是|总是|群主|\bsomeone\b|\bpeople keep\b",
                               text, re.IGNORECASE))
-    if kind == "company":  # the compound's guard watching videos, its parcel lockers
-        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|\bguard\b|\blocker", text,
-                              re.IGNORECASE))
+    if kind == "company":  # the compound's guard watching videos, its parcel lockers; a
+        # train to catch, the reason a sign-up is withdrawn
+        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|去不了|来不了|参加不了|\bguard\b|"
+                              r"\blocker|\bcan'?t make\b|\bbail\b|\bwon'?t make\b", text,
+                              re.IGNORECASE) or _COMMUNITY_DIARY.search(text))
     if kind == "leisure":
         return bool(_OUR_LEISURE.search(text))
     if kind == "diary":

@@ -32,7 +32,9 @@ DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
     ("sorry, that was meant for my sister", "nobody"), ("老公 晚上你去接孩子", "nobody"),
     ("顺丰的快递摔坏了 我要投诉", "company"), ("10086人工怎么转", "company"),
     ("my phone carrier double charged me", "company"), ("附近电影院今晚放啥", "leisure"),
-    ("any good escape rooms around", "leisure"),
+    ("any good escape rooms around", "leisure"), ("高铁票退了钱多久到账", "company"),
+    ("驾照到期了去哪换", "company"), ("how do i get my train tickets refunded", "company"),
+    ("testing 123", "nobody"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -48,7 +50,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "给我登记一下周六的书法班", "hello", "wrong number", "烟雾报警器一直滴滴叫",
     "保安上班时间刷抖音", "能不能搞个剧本杀活动", "what time does movie night start",
     "dad fell and can't get up", "can someone talk to me about my ticket", "你是不是傻",
-    "can't sleep, the music upstairs is so loud",
+    "can't sleep, the music upstairs is so loud", "要坐高铁回老家 包饺子去不了了",
+    "电动车能推上楼充电吗", "电梯年检是哪天", "pls cancel, my flight got moved",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None
