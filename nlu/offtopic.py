@@ -186,14 +186,30 @@ _COMPANY = re.compile(
     r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手|[bB]站|up主|\bqq\b|猫眼|淘票票|"
     r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin)\b",
     re.IGNORECASE)
+# One's own gadgets and accounts: a phone, a laptop, a password, a bank card. Not a phone
+# number (one's contact for the grid member) nor an e-bike's charging.
+_GADGETS = re.compile(
+    r"(?:手机|电脑|笔记本|平板|打印机)(?:屏幕?|摔|碎|进水|中毒|蓝屏|开不了机|卡死|内存|电池不|充不进|"
+    r"怎么(?:修|连|设置)|哪里修|在哪修)|充电宝|qq密码|qq号|wifi密码|网银|银行卡|信用卡|借呗|花呗|微信钱包|"
+    r"95588|"
+    r"\b(?:(?:my |the )?(?:phone|laptop|printer|tablet|ipad|iphone)(?:'s)? (?:screen|died|is dead|"
+    r"battery|won'?t (?:turn on|charge|connect|print))|cracked (?:my|the) screen|bank card|"
+    r"credit card|wechat wallet|my (?:bank )?statement|charged twice)\b", re.IGNORECASE)
+# The news of the world, not of the compound.
+_NEWS = re.compile(
+    r"大新闻|新闻联播|两会|峰会|选举|北约|联合国|延迟退休|俄乌|中东|"
+    r"\b(?:g20|election|president|prime minister|ukraine|middle east|nato|congress|parliament|"
+    r"the news)\b", re.IGNORECASE)
 # Trips and their bookings, and the traffic office: a train, a flight, a hotel room, a licence.
 _TRIPS = re.compile(
     r"高铁|(?<!电)动车|火车票|机票|长途汽车|长途客车|汽车站|火车站|地铁卡|公交卡|"
     r"(?:酒店|宾馆|民宿|电影票|演出票|门票|车票)(?:的)?(?:预订|订单)?.{0,6}(?:退|取消|改签)|退票|改签|"
-    r"驾照|驾驶证|车管所|违章(?!停车|搭建|建筑|建房)|罚单|(?:汽车|车辆)年检|限行|摇号|"
+    r"驾照|驾驶证|车管所|违章(?!停车|搭建|建筑|建房)|罚单|(?:汽车|车辆)年检|限行|摇号|护照|签证|"
+    r"动物园|水上乐园|方特|欢乐谷|"
     r"\b(?:night bus(?:es)?|subway|metro card|train tickets?|didi|ride.?hail\w*|"
     r"uber|taxi|driving licen[cs]e|driver'?s licen[cs]e|traffic (?:ticket|fine)|"
-    r"speeding|(?:hotel|flight|train) (?:booking|reservation))\b", re.IGNORECASE)
+    r"speeding|(?:hotel|flight|train) (?:booking|reservation)|passport|zoo|water park|"
+    r"check-in|airbnb|trip\.com)\b", re.IGNORECASE)
 # Leisure elsewhere: a cinema, a theme park, a show to stream. Not the community's own film
 # night or an activity proposed ("能不能搞个剧本杀").
 _LEISURE = re.compile(
@@ -217,7 +233,8 @@ _KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
     ("language", (_TONGUE_ZH,), (_TONGUE_EN,), ()),
     ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), ()),
     ("nobody", (), (), (_NOBODY, _MASHED, _MISSENT)),
-    ("company", (), (), (_COMPANY, _TRIPS)),
+    ("company", (), (), (_COMPANY, _TRIPS, _GADGETS)),
+    ("news", (), (), (_NEWS,)),
     ("leisure", (), (), (_LEISURE,)),
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")

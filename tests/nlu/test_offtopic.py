@@ -34,7 +34,9 @@ DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
     ("my phone carrier double charged me", "company"), ("附近电影院今晚放啥", "leisure"),
     ("any good escape rooms around", "leisure"), ("高铁票退了钱多久到账", "company"),
     ("驾照到期了去哪换", "company"), ("how do i get my train tickets refunded", "company"),
-    ("testing 123", "nobody"),
+    ("testing 123", "nobody"), ("手机屏幕摔碎了 哪里修", "company"),
+    ("my laptop won't turn on", "company"), ("信用卡被盗刷了怎么办", "company"),
+    ("今天有啥大新闻", "news"), ("who won the election", "news"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -52,6 +54,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "dad fell and can't get up", "can someone talk to me about my ticket", "你是不是傻",
     "can't sleep, the music upstairs is so loud", "要坐高铁回老家 包饺子去不了了",
     "电动车能推上楼充电吗", "电梯年检是哪天", "pls cancel, my flight got moved",
+    "can someone phone me, typing too slow", "the ev charger in the garage is broken",
+    "我的手机号换了", "property management never answers the phone",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None
