@@ -51,7 +51,8 @@ _DIARY_ZH = re.compile(
     r"(?:安排|日程|行程|会议)|购物清单")
 _DIARY_EN = re.compile(
     r"\b(?:set|cancel|move|snooze|delete|change)\b.{0,12}\balarms?\b|\balarms? (?:for|at) \d|"
-    r"\bno alarm\b|\bwake me\b|\bset (?:a|the) timer\b|\btimer for\b|\bremind me (?:to|at|in|"
+    r"\bno alarm\b|\bwake me(?: up)? (?:at|in|tomorrow|tmrw)\b|\bset (?:a|the) timer\b|"
+    r"\btimer for\b|\bremind me (?:to|at|in|"
     r"every|tomorrow|tonight)\b|\bmy (?:calendar|schedule|agenda|meetings?)\b|"
     r"\b(?:shopping|grocery|to-?do) list\b|\bmeeting (?:to|at) \d",
     re.IGNORECASE)
@@ -183,7 +184,7 @@ _MISSENT = re.compile(
 
 _COMPANY = re.compile(
     r"淘宝|天猫|京东|拼多多|顺丰|圆通|中通|申通|韵达|极兔|中国邮政|\bems\b|联通|中国移动|移动公司|电信|"
-    r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手|[bB]站|up主|\bqq\b|猫眼|淘票票|"
+    r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手(?:上|app|直播|视频|号)|[bB]站|up主|\bqq\b|猫眼|淘票票|"
     r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin)\b",
     re.IGNORECASE)
 # One's own gadgets and accounts: a phone, a laptop, a password, a bank card. Not a phone
