@@ -93,7 +93,9 @@ def test_a_newcomer_reports_a_repair_in_the_browser(page: Page, tmp_path: Path) 
 
 def test_markup_is_shown_as_text_never_run(page: Page) -> None:
     send(page, "<img src=x onerror=\"document.title='pwned'\"> 3栋停水")
-    page.wait_for_selector(".bot >> text=BX-")
+    # filed ("已为您登记报修") or, the markup making the reading unsure, offered with the
+    # resident's words quoted ("要我帮您登记报修吗（“<img src=x …”）"): either way as text
+    page.wait_for_selector(".bot >> text=/登记报修/")
     assert page.title() != "pwned"
     assert "<img src=x" in page.inner_text(".me")
 
