@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from nlu.intents import OUT_OF_SCOPE
-from nlu.outside import COMMUNITY
+from nlu.outside import COMMUNITY, set_aside
 
 # -- a home's devices, switched or set, not broken ------------------------------------------------
 
@@ -293,5 +293,4 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if not ranking or ranking[0][0] in (OUT_OF_SCOPE, "report_emergency") \
             or kind(text, place_given) is None:
         return list(ranking)
-    confidence = ranking[0][1]
-    return [(OUT_OF_SCOPE, confidence), *((n, p) for n, p in ranking if n != OUT_OF_SCOPE)]
+    return set_aside(ranking)

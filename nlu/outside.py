@@ -117,9 +117,13 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
             or (ranking[0][0] in CITY_READINGS and (city(text, place_given) is not None or
                                                     other_compound(text, place_given)))):
         return list(ranking)
-    confidence = ranking[0][1]
+    return set_aside(ranking)
+
+
+def set_aside(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """``ranking`` with out of scope first, at the confidence the leading reading had."""
     rest = [(name, p) for name, p in ranking if name != OUT_OF_SCOPE]
-    return [(OUT_OF_SCOPE, confidence), *rest]
+    return [(OUT_OF_SCOPE, ranking[0][1]), *rest]
 
 
 def request_elsewhere(parse: Mapping[str, Any], text: str, place_given: bool = False) -> bool:
