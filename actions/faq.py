@@ -13,7 +13,7 @@ from actions.faq_index import FaqEntry
 from actions.help import asks_about_me
 from actions.names import person_name
 from actions.notify import notify
-from nlu import outside
+from nlu import danger, outside
 from nlu.danger import PLACE_ENTITIES
 from nlu.followups import follows_up, points_back
 from nlu.text import clean
@@ -155,6 +155,10 @@ class OutOfScope(LinliAction):
         text = str(turn.tracker.latest_message.get("text", ""))
         if asks_about_me(text):
             turn.say("utter_about_me")  # "who made you"
+            return []
+        # "我妈在别的区的房子漏气了": not for this community's staff; 119 / 120 / 110 there
+        if danger.away_now(clean(text).text):
+            turn.say("utter_danger_elsewhere")
             return []
         # "地铁站电梯坏了好几天了": not the community's, and the resident is told whose
         if outside.request_elsewhere(turn.tracker.latest_message, clean(text).text,

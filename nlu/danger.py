@@ -115,16 +115,36 @@ _HURT = _any(r"受伤|血|晕|摔", r"\b(?:hurt|injur\w*|blood|bleeding|fell|fal
 # is about a danger already dealt with or far away, not one here now.
 _REPORTED = _any(
     r"据报道|据悉|记者|通报|网传|热搜|所幸|(?:无|未造成)人员伤亡|已被?扑灭|某地|某市|某区|某小区|"
-    r"朋友圈|微博上|不是我们(?:这|小区|楼|家)|不在我们(?:这|小区)|群里(?:有人)?(?:发|说|转)|谣言|传谣|辟谣|"
-    r"(?:隔壁|别的|旁边|对面)小区",
-    r"\bbreaking\b|\breportedly\b|\blocal (?:man|woman|residents?|family)\b|"
+    r"朋友圈|微博上|群里(?:有人)?(?:发|说|转)|谣言|传谣|辟谣|纪录片|科普",
+    r"\bbreaking\b|\breportedly\b|\bdocumentary\b|\blocal (?:man|woman|residents?|family)\b|"
     r"\b(?:officials|authorities|police) (?:say|said|are investigating|investigate)\b|"
     r"\bfirefighters (?:battle|tackle|fight|put out|respond to)\b|\bheadline\b|\barticle\b|"
     r"\bno (?:one|injuries) (?:was |were )?(?:hurt|injured|reported)\b")
+# A danger at another place: another compound, district or town. Not this community's staff
+# to send; the resident is told to call 119 / 120 / 110 there (actions/faq.py).
+_AWAY = _any(
+    r"不是我们(?:这|小区|楼|家)|不在我们(?:这|小区)|(?:隔壁|别的|旁边|对面|另一个|其他)小区|"
+    r"(?:别的|另一个|其他)(?:区|街道)|外地|外省|老家",
+    r"\b(?:in|at) (?:another|a different|the next|a nearby|other) (?:district|city|town|"
+    r"compound|estate|neighbou?rhood|part of (?:town|the city))\b|\bacross town\b|"
+    r"\b(?:other|far) side of (?:town|the city)\b|\bnot (?:in|at) (?:our|this|your) "
+    r"(?:compound|estate|community|building)\b")
+# Words that sound like a hazard and name none: a stove that will not light (打不着火), a gas
+# account run dry (欠费没气了, not 没气了 as in not breathing). Blanked before any cue is read.
+_NO_HAZARD = _any(r"[打点]不[着燃]火?|"
+                  r"(?:燃气|煤气|天然气|液化气|气罐|罐子|欠费|充值|交费|缴费).{0,8}没气了?",
+                  r"\b(?:won'?t|doesn'?t|can'?t get (?:it|the \w+) to) (?:light|ignite)\b|"
+                  r"\bout of gas credit\b")
+_GAS_SMELL = _any(r"(?:煤气|燃气|天然气|液化气)味|有(?:股|点)?(?:煤气|燃气)",
+                  r"\bsmells? (?:of|like) gas\b|\bgas smell\b|\bsmell(?:ing)? gas\b")
+# Laughter and "just kidding": whatever the words, no one is in danger.
+_JEST = _any(r"哈哈|嘿嘿|呵呵|开玩笑|开个玩笑|逗你|😂|🤣|😆|😅",
+             r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|just kidding|kidding)\b|😂|🤣|😆|😅")
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
-    r"综艺|直播|哈哈|股票|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)",
+    r"综艺|直播|哈哈|股票|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
+    r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|公司|单位|路上|高速|车流|堵车)|代码|编程|程序(?!员)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"
     r"\bmy (?:mum|mom|dad|boss|wife|teacher)(?:'s| is)? (?:gonna|going to) kill me\b|"
@@ -136,7 +156,10 @@ _FIGURATIVE = _any(
     r"\bmy boss\b|\bpizza\b|\bon fire (?:this|tonight|today|lately)\b|\bscored\b|"
     r"\bmy (?:brain|head|heart|mouth) is on fire\b|\bstudying\b|"
     r"\b(?:booked|sold) out\b|\binbox\b|\bemails?\b|"
-    r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b")
+    r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b|"
+    r"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){0,4}(?:meeting|"
+    r"class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|conversation|"
+    r"loop|office)\b|\bcode\b|\bcoding\b|\bsoftware\b|\bprogramming\b|\bscript\b")
 # Sparks and fumes from work being done: a hazard to complain about, not an emergency.
 _WORKS = _any(r"电焊(?!似|一样)|焊接|切割|打磨",
               r"\bweld\w*|\bgrind\w*|\bcutting (?:metal|pipes?|steel)\b")
@@ -391,7 +414,8 @@ _OLD_OR_ALONE = _any(
 class Reading:
     """What a message says about when and whether a danger is happening."""
 
-    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative, reported, fiction
+    elsewhere: tuple[str, ...]  # past, supposed, feared, all_clear, figurative, reported,
+    # away, fiction
     loosely: tuple[str, ...]  # asking: not now unless the message places the danger here
     here_now: bool  # a call for help or a danger going on
     likely_now: bool  # something placing the danger here: intensity, "just now", "I'm stuck"
@@ -409,12 +433,14 @@ class Reading:
 
 _ELSEWHERE = (("past", _PAST), ("supposed", _SUPPOSED), ("feared", _FEARED),
               ("all_clear", _ALL_CLEAR), ("figurative", _FIGURATIVE), ("reported", _REPORTED),
+              ("away", _AWAY),
               ("fiction", _FICTION))
 _LOOSELY = (("asking", _ASKING),)
 
 
 def read(text: str) -> Reading:
     """The cues of ``text`` (clean text)."""
+    text = _NO_HAZARD.sub(" ", text)
     return Reading(tuple(_elsewhere(text)),
                    tuple(name for name, pattern in _LOOSELY if pattern.search(text)),
                    bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)),
@@ -453,9 +479,12 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     as out of scope."""
     if not ranking:
         return []
+    text = _NO_HAZARD.sub(" ", text)
     if ranking[0][0] == EMERGENCY:
         if _only_noise(text):
             return _as_complaint(ranking)
+        if _JEST.search(text) and not _harm_named(text):  # "stuck in this meeting, help lol"
+            return _demoted(ranking)
         if _empty_lift(text) or (_RISK.search(text) and not _HAZARD_NOW.search(text)):
             return _demoted(ranking)
         if _stated_now(text) or _unreachable(text):
@@ -464,11 +493,25 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
             return list(ranking) if _DANGER_SIGNS.search(text) else _capped(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
-            _stated_now(text) or _unreachable(text)):
+            _stated_now(text) or _unreachable(text) or _gas_smelt(text)):
         return _promoted(ranking)
     if _unseen_danger(text, ranking):
         return _promoted(ranking)
     return list(ranking)
+
+
+def away_now(text: str) -> bool:
+    """``text`` (clean text) tells of a danger at another place, going on or not over
+    ("my mum's flat in another district smells of gas"): for 119 / 120 / 110 there, not for
+    this community's staff."""
+    return _elsewhere(text) == ["away"] and (_harm_named(text) or bool(
+        _HAZARD_NOW.search(text) or _LIKELY_NOW.search(text)))
+
+
+def _harm_named(text: str) -> bool:
+    """Fire, gas, water, smoke, someone hurt or unwell, or a lift: a harm, whatever the tone."""
+    return bool(_ELEMENTS.search(text) or _HURT.search(text) or _UNWELL.search(text)
+                or _LIFT.search(text))
 
 
 def _unseen_danger(text: str, ranking: Sequence[tuple[str, float]]) -> bool:
@@ -488,6 +531,12 @@ def _stated_now(text: str) -> bool:
     return not _ASKING.search(text) or (
         not _ASKING.search(_WHAT_DO_I_DO.sub(" ", text))
         and bool(_OWN_PERSON.search(text)))
+
+
+def _gas_smelt(text: str) -> bool:
+    """A smell of gas now, beside a repair ("燃气灶点不着 厨房一股煤气味"): asked about first
+    (a lifted reading stays below the alert threshold unless the classifier was sure)."""
+    return bool(_GAS_SMELL.search(text)) and not _elsewhere(text) and not _ASKING.search(text)
 
 
 def _lift_with_someone(text: str) -> bool:

@@ -222,6 +222,37 @@ _LEISURE = re.compile(
 _OUR_LEISURE = re.compile(r"活动|搞个|组织|建议|报名|社区|小区|露天|放映|\bmovie night\b|"
                           r"\bcommunity\b|\borgani[sz]e\b|\bsign\b", re.IGNORECASE)
 
+# -- a doctor's, a teacher's or a calculator's question -------------------------------------------
+
+# One's own symptoms and what to take for them. Not the community's health services (a vaccine
+# drive, a check-up, the family doctor) nor a danger (the danger guard's).
+_HEALTH = re.compile(
+    r"(?:发烧|发热|咳嗽|感冒|嗓子疼|拉肚子|腹泻|便秘|失眠|血压|血糖|过敏|湿疹|痛风|痘痘|月经|姨妈|"
+    r"胃疼|牙疼|腰疼|膝盖|颈椎)\S{0,12}(?:吃什么|吃啥|吃点啥|怎么办|咋办|要不要|用不用|能不能|正常吗|"
+    r"怎么治|怎么调理|有啥办法|有什么办法|去医院|看医生|挂什么科|什么药)|吃什么药|挂什么科|"
+    r"要不要去医院|(?:最近|晚上|老是|总是)(?:老是|总是)?失眠|压力(?:好|很|太|特别)大|"
+    r"\b(?:fever|cough\w*|a cold|the flu|diarrh\w+|insomnia|blood pressure|blood sugar|rash|"
+    r"allerg\w+|migraine|sore throat|back pain|toothache|period)\b.{0,40}(?:\bwhat (?:should|can|"
+    r"do) i take\b|\bwhat (?:medicine|meds)\b|\bshould i (?:see|go to)\b|\bnormal\b|"
+    r"\bhow (?:do|can) i (?:treat|cure|get rid)\b)|\bwhat (?:medicine|meds|pills?) (?:should|can|"
+    r"do) i\b|\bshould i (?:see|go to) (?:a|the) (?:doctor|gp|hospital|dentist)\b|"
+    r"\bso (?:stressed|burnt out|burned out)\b", re.IGNORECASE)
+_COMMUNITY_HEALTH = re.compile(
+    r"疫苗|接种|体检|义诊|量血压|测血压|卫生服务|社区医院|家庭医生|签约|医保|报销|煤气|燃气|着火|冒烟|"
+    r"讲座|活动|报名|心理咨询|"
+    r"\b(?:vaccin\w*|jab|check-?up|free clinic|family doctor|gas|smoke|fire|talk|workshop|"
+    r"event|session|counsel\w*)\b", re.IGNORECASE)
+# Homework, exams and sums: a tutor's or a calculator's.
+_STUDY = re.compile(
+    r"高数|微积分|线代|考研|雅思|托福|四六级|论文|期末考|期中考|数学题|这道题|做作业|写作业|作业不会|"
+    r"(?<![\d号楼栋])\d+(?:\.\d+)?\s*(?:[x×*÷/+]|加|减|乘以?|除以)\s*\d+(?:\.\d+)?\s*(?:=|等于)|"
+    r"\b(?:my homework|calculus|algebra|thesis|dissertation|ielts|toefl|gre|gpa|my essay|"
+    r"math(?:s)? (?:problem|question|homework))\b|"
+    r"\bwhat(?:'?s| is)\s+\d+(?:\.\d+)?\s*(?:%\s*of|[x×*/÷+-]|plus|minus|times|divided by)\s*\d",
+    re.IGNORECASE)
+_OUR_STUDY = re.compile(
+    r"辅导|托管|课堂|四点半|班|\b(?:club|tutor\w*|after-?school|class(?:es)?)\b", re.IGNORECASE)
+
 _Patterns = tuple[re.Pattern[str], ...]
 #: Each kind's patterns for text with Chinese characters, with Latin letters, and for any text:
 #: a message is searched only with those its script can match (every parse pays for this).
@@ -237,6 +268,8 @@ _KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
     ("company", (), (), (_COMPANY, _TRIPS, _GADGETS)),
     ("news", (), (), (_NEWS,)),
     ("leisure", (), (), (_LEISURE,)),
+    ("health", (), (), (_HEALTH,)),
+    ("study", (), (), (_STUDY,)),
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
@@ -256,6 +289,10 @@ def _vetoed(kind: str, text: str) -> bool:
                               re.IGNORECASE) or _COMMUNITY_DIARY.search(text))
     if kind == "leisure":
         return bool(_OUR_LEISURE.search(text))
+    if kind == "health":
+        return bool(_COMMUNITY_HEALTH.search(text))
+    if kind == "study":
+        return bool(_OUR_STUDY.search(text))
     if kind == "diary":
         return bool(_COMMUNITY_DIARY.search(text))
     if kind == "language":

@@ -29,14 +29,25 @@ _VENUE = re.compile(
     r"(?<![号\d])\d{1,3}路(?:车|公交)?(?![\d号])|"
     r"酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
     r"外卖|网购|淘宝|京东|拼多多|退款|退货|订单|"
-    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|12345|"
+    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|(?<!\d)12345(?!\d)|"
+    # where one works or studies: an office's lift, a school's tap, a dorm's heater (not the
+    # committee's office, the senior university, the school gate by the compound)
+    r"(?<!物业)(?<!燃气)(?<!自来水)(?<!电力)(?<!热力)(?<!保洁)(?<!维修)(?<!装修)(?<!电梯)(?<!快递)"
+    r"(?<!家政)(?<!搬家)公司(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所)|(?:公司|单位|我们|我)的?办公室|"
+    r"写字楼|工位|单位(?:的|里|食堂|宿舍|门口)|宿舍|(?<!老年)大学|"
+    r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
+    r"医院(?:的|里)?(?:停车场|厕所|电梯|食堂)|步行街|景区|"
     r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
     r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
     r"(?:the )?\d{1,3} bus|(?:my|our) (?:employer|boss|company|bank)|employer|"
     r"overtime (?:pay|hours)|"
     r"(?:paid|pay) (?:me |my )?overtime|salary|paycheck|wages|my refund|"
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
-    r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall)\b",
+    r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall|"
+    r"(?:at|in) (?:my |our )?workplace|my office|office (?:building|lift|kitchen|toilets?)|"
+    r"(?:my|our|his|her) school|(?:son|daughter|kid|child)'?s (?:school|kindergarten|daycare)|"
+    r"uni|(?<!senior )university|college|campus|dorm|dormitory|concert hall|"
+    r"(?:city|public) library|hospital (?:car ?park|parking|toilets?|lifts?))\b",
     re.IGNORECASE)
 # Other cities, and one's home town: what is asked about there, or of a city as a whole
 # ("深圳人才补贴怎么申请", "the shanghai rules for foreigners"), is no community's. Not a
@@ -51,6 +62,14 @@ _CITY = re.compile(
     r"(?<!from )(?<!to )\b(?:shanghai|beijing|guangzhou|shenzhen|hangzhou|chengdu|wuhan|"
     r"nanjing|tianjin|chongqing|xi'?an|hong kong|macau|suzhou|my home ?town)\b",
     re.IGNORECASE)
+#: Events at an outside place (a company's outing, a concert hall's workshop) are not the
+#: community's to list or sign up for. (A withdrawal is the community's whatever the reason:
+#: "my flight got moved".)
+EVENT_READINGS = frozenset({"event_list", "event_signup"})
+_EVENT_VENUE = re.compile(
+    r"团建|年会|公司(?:的)?(?:活动|聚餐)|学校(?:的)?运动会|市图书馆|音乐厅|大剧院|体育馆|演唱会|"
+    r"\b(?:concert hall|city library|company (?:party|outing|retreat|dinner)|team ?building|"
+    r"office party|stadium)\b", re.IGNORECASE)
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).
 CITY_READINGS = COMMUNITY_REQUESTS | {"ask_faq"}
@@ -61,13 +80,14 @@ _OTHER_COMPOUND = re.compile(
     r"不是(?:你们|咱们|这个)小区|不住(?:在)?(?:你们|咱们|这个)小区|别的小区|另一个小区|其他小区|"
     r"(?:隔壁|对面|马路对面)(?:那个)?(?:的)?小区|(?:她|他|她们|他们)(?:那边|那儿|那里)|"
     r"(?:她|他|她们|他们)(?:住|租)的(?:那个)?(?:小区|房子|地方)|(?:她|他|她们|他们)的?小区|"
-    r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|"
+    r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|(?:别的|另一个|其他)区(?!域)|"
     r"(?:姑姑|姨妈?|舅舅|叔叔|伯伯|爸妈|父母|爷爷奶奶|外婆|姥姥|朋友|亲戚|同事|女儿|儿子|妹妹|姐姐|弟弟|"
     r"哥哥|岳父岳母|公婆)家?(?:住|租)(?:在)?[^，,。]{0,10}(?:小区|宿舍|村)|"
     r"\b(?:(?:do not|don'?t) live (?:in|at) (?:your|this)|not (?:in|from) (?:your|this) "
     r"(?:community|compound|estate)|(?:a )?different compound|another compound|"
     r"the compound next door|(?:her|his|their|my \w+'s) (?:compound|estate|building|landlord)|"
-    r"other side of (?:town|the city)|countryside)\b", re.IGNORECASE)
+    r"other side of (?:town|the city)|countryside|across town|"
+    r"(?:in|at) (?:another|a different) (?:district|town|neighbou?rhood))\b", re.IGNORECASE)
 #: ... unless this one is named too: "we" here, "our" compound, a building of ours.
 _OURS_TOO = re.compile(r"我们小区|咱们小区|这个小区|我们这(?:儿|里|边)?(?!.{0,2}远)|本小区|"
                        r"来我们|到我们|\b(?:our|my) (?:compound|estate|building|community)\b|"
@@ -85,10 +105,22 @@ COMMUNITY = re.compile(
 def venue(text: str, place_given: bool = False) -> str | None:
     """The outside place ``text`` names, when it names none of the community's (``place_given``:
     a building or flat was found in it)."""
-    if place_given or COMMUNITY.search(text):
+    return _named(_VENUE, text, place_given)
+
+
+def _named(places: re.Pattern[str], text: str, place_given: bool) -> str | None:
+    """The place of ``places`` that ``text`` names, when the rest of it names nothing of the
+    community ("公司那栋楼的电梯": the 栋 is the company's)."""
+    found = None if place_given else places.search(text)
+    if found is None or COMMUNITY.search(f"{text[:found.start()]} {text[found.end():]}"):
         return None
-    found = _VENUE.search(text)
-    return found.group(0) if found else None
+    return found.group(0)
+
+
+def event_venue(text: str, place_given: bool = False) -> str | None:
+    """The outside place of an event ``text`` asks about, when it names none of the
+    community's."""
+    return _named(_EVENT_VENUE, text, place_given)
 
 
 def city(text: str, place_given: bool = False) -> str | None:
@@ -114,6 +146,7 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     had."""
     if not ranking or not (
             (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
+            or (ranking[0][0] in EVENT_READINGS and event_venue(text, place_given) is not None)
             or (ranking[0][0] in CITY_READINGS and (city(text, place_given) is not None or
                                                     other_compound(text, place_given)))):
         return list(ranking)

@@ -1289,3 +1289,29 @@ def test_a_pause_asked_for_keeps_the_question_waiting_unasked(
     ])
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 2
+
+
+def test_a_joke_with_danger_words_wakes_no_one(service: ConversationService,
+                                               sessions: sessionmaker[Session]) -> None:
+    for who, said in [("anna", "im trapped in the most boring meeting of my life send help lol"),
+                      ("li_shushu", "困在会议室开了三个小时的会 救命啊 哈哈"),
+                      ("raj", "theres a bug in my code and i cant find it, can u look")]:
+        replied = "\n".join(talker(service, who)(said))
+        assert "119" not in replied and "JJ-" not in replied, f"{said!r} → {replied!r}"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_danger_somewhere_else_gets_the_emergency_numbers_not_our_staff(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    converse(talker(service, "anna"), [
+        ("my mum's flat in another district smells really strongly of gas, she's dizzy",
+         ["119", "120", "can't send anyone"]),
+    ])
+    converse(talker(service, "li_shushu"), [
+        ("我妈住别的区 她家厨房冒烟了 一股焦味", ["119", "派不了人"]),
+    ])
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -57,7 +57,7 @@ def test_a_safety_question_is_a_question(pipeline: NluPipeline, text: str) -> No
 @pytest.mark.parametrize("text", [
     "上个月那次煤气泄漏", "if there was ever a fire", "气得我要爆炸了", "this deal is fire",
     "我快被热死了", "好怕着火", "没有煤气味了", "no smoke now, false alarm",
-    "救命 这鬼天气热得要命"])
+    "救命 这鬼天气热得要命", "燃气灶打不着火 是不是欠费没气了", "the stove won't light"])
 def test_hazard_words_not_about_danger_now_are_no_emergency(pipeline: NluPipeline,
                                                             text: str) -> None:
     assert pipeline.parse(text)["intent"]["name"] != EMERGENCY
@@ -84,7 +84,10 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
                                   "false alarm, it was toast", "i'm scared of fires",
                                   "老人摔倒了能不能扶", "没人困在里面", "电梯里没人被关着",
                                   "碎玻璃还在地上 小孩容易扎到",
-                                  "the handrail is loose, someone could fall"])
+                                  "the handrail is loose, someone could fall",
+                                  "im trapped in the most boring meeting send help lol",
+                                  "this bug in my code is killing me",
+                                  "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
     assert ranking[0][0] == "ask_faq"
@@ -289,3 +292,23 @@ def test_a_general_question_a_rumour_or_a_risk_is_not_lifted(text: str) -> None:
     ("上个月我晕倒过一次", False), ("the smoke alarm keeps beeping", False)])
 def test_someone_unwell_now(text: str, unwell: bool) -> None:
     assert danger.someone_unwell(clean(text).text) is unwell
+
+
+@pytest.mark.parametrize("text", ["燃气灶点不着 厨房一股煤气味", "the stove won't light and i "
+                                  "can smell gas in the kitchen"])
+def test_a_smell_of_gas_beside_a_repair_is_asked_about_as_an_emergency(text: str) -> None:
+    ranking = danger.guard(clean(text).text, [("report_repair", 0.72), (EMERGENCY, 0.27),
+                                              ("ask_faq", 0.01)])
+    assert ranking[0] == (EMERGENCY, 0.72)  # first, and below the alert threshold: asked
+
+
+@pytest.mark.parametrize(("text", "away"), [
+    ("my mum's flat in another district smells strongly of gas", True),
+    ("我妈住别的区 她家厨房冒烟了", True),
+    ("隔壁小区着火了 好大的烟", True),
+    ("某区一小区发生火灾 所幸无人员伤亡", False),  # a headline: nothing to call about
+    ("我家厨房冒烟了", False),
+    ("another district had a fire last year", False),
+])
+def test_a_danger_at_another_place_is_told_apart(text: str, away: bool) -> None:
+    assert danger.away_now(clean(text).text) is away

@@ -39,6 +39,11 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     ("testing 123", "nobody"), ("手机屏幕摔碎了 哪里修", "company"),
     ("my laptop won't turn on", "company"), ("信用卡被盗刷了怎么办", "company"),
     ("今天有啥大新闻", "news"), ("who won the election", "news"),
+    ("孩子咳嗽一个礼拜了 吃什么药好", "health"), ("最近老是失眠 有啥办法", "health"),
+    ("i've had a fever since yesterday, what should i take", "health"),
+    ("should i see a doctor about this rash", "health"), ("高数作业一道题都不会", "study"),
+    ("whats 15% of 2380", "study"), ("37乘以48等于多少", "study"),
+    ("any tips for the ielts speaking test", "study"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -59,6 +64,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "can someone phone me, typing too slow", "the ev charger in the garage is broken",
     "我的手机号换了", "property management never answers the phone", "多谢哂 好快手",
     "what if the gas leaks while i'm asleep, would the detector wake me",
+    "社区打流感疫苗要带什么", "有没有心理讲座 最近压力好大", "is there a free blood pressure check",
+    "头晕恶心 是不是煤气", "小孩作业辅导班还能报名吗", "is the homework club on this week",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None

@@ -3,10 +3,17 @@ employer or the whole city is no community's to act on, however much it reads li
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nlu import outside
 from nlu.pipeline import NluPipeline
+from nlu.text import clean
+from nlu.trainingdata import load
+
+DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
+HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
 
 
 @pytest.mark.parametrize("said", [
@@ -19,6 +26,12 @@ from nlu.pipeline import NluPipeline
     "my boss keeps making us work weekends without overtime pay, I want to complain",
     "the airbnb I booked had no heating, who do I report that to",
     "route 27 bus never comes on time, please fix it",
+    "我们公司那栋楼电梯又坏了 爬了12层",
+    "宝宝幼儿园的水龙头坏了 老师说等维修",
+    "the lift at my office has been out since monday",
+    "my uni dorm heating is broken, how do i complain to the housing office",
+    "公司下周团建 我想报名烧烤那组",
+    "does the concert hall have anything on this weekend? wanna sign up",
 ])
 def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
                                                        said: str) -> None:
@@ -30,6 +43,10 @@ def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
     ("外卖小哥天天在楼道里乱扔餐盒", "file_complaint"),
     ("8号楼电梯跟地铁站的一样老 又坏了", "report_repair"),
     ("the lift in our building is broken again", "report_repair"),
+    ("值班的工作人员在办公室玩手机 我站那半天没人理", "file_complaint"),
+    ("老年大学书法班给我报上", "event_signup"),
+    ("pls cancel, my flight got moved", "event_cancel"),
+    ("报修 厨房水管漏了 电话13812345678", "report_repair"),
     ("delivery riders speed through the estate all day, someone will get hurt",
      "file_complaint"),
 ])
@@ -80,3 +97,17 @@ def test_another_compound_named_beside_this_one_keeps_a_message_in() -> None:
     assert outside.other_compound("我妈住在这个小区 她家漏水") is None
     assert outside.other_compound("我妈住的小区漏水", place_given=True) is None  # "8号楼"
     assert outside.other_compound("卫生太差了 比我老家农村还脏") is None
+
+
+def test_no_in_domain_request_or_event_is_taken_for_an_outside_one() -> None:
+    """The committee's own office, the senior university, the school gate by the compound:
+    none of the residents' requests in the data names a place outside."""
+    examples = load(DATA).examples + load(DATA / "test").examples + load(HELD_OUT).examples
+    taken = []
+    for example in examples:
+        placed = any(s.entity in ("building", "unit", "room") for s in example.spans)
+        text = clean(example.text).text
+        if (example.intent in outside.COMMUNITY_REQUESTS and outside.venue(text, placed)) or (
+                example.intent in outside.EVENT_READINGS and outside.event_venue(text, placed)):
+            taken.append(example.text)
+    assert len(examples) > 3000 and taken == []
