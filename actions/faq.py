@@ -62,11 +62,17 @@ def _faq_entry(turn: Turn) -> tuple[FaqEntry | None, Events]:
     # "What should I do if I smell gas? Only asking, we just moved in": the question asked,
     # before the whole; "我家小孩发烧了 社区医院几点开门": then its clauses, last first
     tried = [*([f"{before} {text}"] if follows else []), *_questions(text), text, *_clauses(text)]
+    # "tax office open on saturdays?": only an entry that speaks of that office answers
+    elsewhere = outside.office(clean(text).text)
     for asked in tried:
         found = faq.best(asked)
-        if found is not None:
+        if found is not None and (elsewhere is None or _speaks_of(found[0], elsewhere)):
             return found[0], [SlotSet("last_faq", asked[-200:])]
     return None, []
+
+
+def _speaks_of(entry: FaqEntry, place: str) -> bool:
+    return any(place in answer.lower() for answer in entry.answers.values())
 
 
 def _answer(turn: Turn, entry: FaqEntry) -> None:
@@ -104,6 +110,9 @@ class AnswerFaq(LinliAction):
         text = str(turn.tracker.latest_message.get("text", ""))
         if _in_passing(text, turn.tracker.latest_message):
             turn.say("utter_ack")  # "开吧开吧": nothing asked, nothing for staff to answer
+            return []
+        if outside.office(clean(text).text) is not None:
+            turn.say("utter_ask_that_office")  # staff know its hours no better than Linli
             return []
         keep_for_staff(turn, text)
         turn.say("utter_faq_no_answer")
@@ -170,6 +179,9 @@ class OutOfScope(LinliAction):
             _answer(turn, entry)
             return remembered
         # "关了关了", "开吧开吧": a word in passing the NLU could not place, not a request
+        if outside.office(clean(text).text) is not None:
+            turn.say("utter_ask_that_office")
+            return []
         turn.say("utter_ack" if _in_passing(text, turn.tracker.latest_message) else
                  "utter_out_of_scope")
         return []

@@ -102,6 +102,26 @@ COMMUNITY = re.compile(
     r"my flat|my apartment|stairwell|neighbou?rs?|grid)\b", re.IGNORECASE)
 
 
+# Offices and places with hours and rules of their own: a question about them is theirs (or the
+# 12345 hotline's) to answer, not the committee's, whatever FAQ entry shares its other words
+# ("tax office open on saturdays?" is no question about the committee's office hours).
+_OFFICE = re.compile(
+    r"税务局|税务大厅|社保局|社保中心|人社局|医保局|医保中心|公积金(?:管理)?中心|政务服务中心|政务大厅|"
+    r"行政服务中心|市民中心|车管所|交警队|出入境|法院|检察院|民政局|婚姻登记处|教育局|房管局|"
+    r"不动产登记中心|市场监管局|工商局|区政府|市政府|银行|商场|万达|购物中心|"
+    r"\b(?:tax (?:office|bureau)|social security (?:office|bureau|cent(?:re|er))|housing fund|"
+    r"immigration office|exit-entry|entry-exit|dmv|traffic police|court(?:house)?|"
+    r"civil affairs bureau|marriage registry|city hall|district (?:office|government)|"
+    r"government service cent(?:re|er)|bank|mall|city cent(?:re|er)|downtown)\b",
+    re.IGNORECASE)
+
+
+def office(text: str) -> str | None:
+    """The outside office or place ``text`` asks about (a tax office, a bank, a mall), if any."""
+    found = _OFFICE.search(text)
+    return found.group(0).lower() if found else None
+
+
 def venue(text: str, place_given: bool = False) -> str | None:
     """The outside place ``text`` names, when it names none of the community's (``place_given``:
     a building or flat was found in it)."""

@@ -1315,3 +1315,17 @@ def test_a_danger_somewhere_else_gets_the_emergency_numbers_not_our_staff(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 0
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_another_offices_hours_are_not_answered_with_the_committees(
+        service: ConversationService, sessions: sessionmaker[Session]) -> None:
+    for who, said in [("anna", "tax office open on saturdays?"),
+                      ("li_shushu", "区政务服务中心周六上班不"),
+                      ("raj", "where do i get a city centre parking permit, the downtown one")]:
+        replied = "\n".join(talker(service, who)(said))
+        assert "12345" in replied and "8:30" not in replied and "Building 2" not in replied, \
+            f"{said!r} → {replied!r}"
+    converse(talker(service, "wang_aiyi"), [("居委会几点上班", ["8:30"]),
+                                            ("医保在哪交", ["税务App"])])
+    with sessions() as session:  # nothing kept for staff, who know those hours no better
+        assert session.scalar(select(func.count()).select_from(Question)) == 0
