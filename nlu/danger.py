@@ -55,10 +55,13 @@ _PAST = _any(
     r"\bmy report\b|\bticket\b|\brumou?rs?\b|"
     r"(?<!since )(?<!from )\blast night\b(?!.{0,25}\b(?:still|now|keeps?|won'?t stop)\b)")
 _SUPPOSED = _any(
-    r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天|迟早|早晚|下次|下回|隐患",
+    r"万一|如果|要是|假如|假设|假若|倘若|一旦|哪天|迟早|早晚|下次|下回|隐患|"
+    # a drill is a danger rehearsed ("电梯困人演练几点开始")
+    r"演练|演习",
     r"\bif\b|\bin case\b|\bsuppos(?:e|ing)\b|\bhypothetically\b|\bever\b|\bsay my\b|"
     r"\bnext (?:storm|time|rain|winter|typhoon)\b|\bone day\b|\bsooner or later\b|"
-    r"\b(?:fire|safety) (?:hazard|risk|trap)\b|\baccident waiting to happen\b")
+    r"\b(?:fire|safety) (?:hazard|risk|trap)\b|\baccident waiting to happen\b|"
+    r"\b(?:fire|evacuation|safety|earthquake|emergency|lift|elevator) drills?\b")
 _FEARED = _any(
     r"担心|恐惧|噩梦|梦见|梦到|做梦|后怕|敏感|[总老特别一直]怕|怕哪天|"
     r"[好很]?(?:害)?怕(?:着火|失火|起火|漏气|煤气|燃气|被困|困在|电梯|地震|摔|[会被])",
@@ -143,7 +146,7 @@ _JEST = _any(r"哈哈|嘿嘿|呵呵|开玩笑|开个玩笑|逗你|😂|🤣|😆
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
-    r"综艺|直播|哈哈|股票|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
+    r"综艺|直播|哈哈|股票|股市|基金|吃了?枪药|火药味|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
     r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|公司|单位|路上|高速|车流|堵车)|代码|编程|程序(?!员)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"

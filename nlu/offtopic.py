@@ -103,7 +103,8 @@ _TONGUE_ZH = re.compile(
     rf"(?:{_LANGUAGES}).{{0,6}}(?:怎么说|怎么讲|咋说|咋讲|怎么念|怎么读|怎么写|难学|好学|难不难|"
     rf"语法|发音|字母)|(?:怎么说|怎么讲|咋说|怎么念|怎么读).{{0,6}}(?:{_LANGUAGES})|"
     rf"翻译|翻成|译成|的地得|成语|"
-    rf"(?:{_LANGUAGES}).{{0,8}}(?:意思|怎么用|咋用)|係咩意思|咩意思|乜嘢意思|"
+    rf"(?:{_LANGUAGES}).{{0,8}}(?:意思|怎么用|咋用)|(?:{_LANGUAGES}).{{0,12}}(?:区别|分别)|"
+    rf"係咩意思|咩意思|乜嘢意思|"
     rf"[a-z]{{2,}}[a-z ,'!?.]*(?:怎么念|怎么读|是啥意思|是什么意思|啥意思|什么意思|中文意思|"
     rf"该怎么回)|"
     rf"(?:是啥意思|是什么意思|啥意思|什么意思|怎么念|怎么读)\s*[a-z]{{2,}}", re.IGNORECASE)
@@ -114,8 +115,8 @@ _TONGUE_EN = re.compile(
     r"\bwhat does [\w' ]{1,30} mean\b.*|\bmeaning of\b|\bgrammar\b|\bpronounc\w*|\bidiom\b|"
     r"\b(?:in|into) (?:japanese|korean|french|german|spanish|russian|italian|cantonese|arabic|"
     r"thai)\b|\btones\b|\blearn(?:ing)? (?:mandarin|chinese|english|cantonese)\b|"
-    r"\b(?:mandarin|cantonese|chinese|english) (?:is )?(?:hard|easy|harder|easier)\b",
-    re.IGNORECASE)
+    r"\b(?:mandarin|cantonese|chinese|english) (?:is )?(?:hard|easy|harder|easier)\b|"
+    r"\bcorrect my (?:chinese|english|grammar|sentence)\b", re.IGNORECASE)
 # "what does ... mean" of a notice or a beep is the community's question, not a word's.
 _ABOUT_WORDS = re.compile(
     r"\b(?:word|phrase|idiom|slang|character|expression|chinese|english|japanese|korean|french|"
@@ -192,10 +193,12 @@ _COMPANY = re.compile(
 _GADGETS = re.compile(
     r"(?:手机|电脑|笔记本|平板|打印机)(?:屏幕?|摔|碎|进水|中毒|蓝屏|开不了机|卡死|内存|电池不|充不进|"
     r"怎么(?:修|连|设置)|哪里修|在哪修)|充电宝|qq密码|qq号|wifi密码|网银|银行卡|信用卡|借呗|花呗|微信钱包|"
-    r"95588|"
+    r"95588|路由器|主板|电源键|光猫|(?:家里|家里的|我家)wifi|保温杯|车没电|电瓶没电|搭电|"
     r"\b(?:(?:my |the )?(?:phone|laptop|printer|tablet|ipad|iphone)(?:'s)? (?:screen|died|is dead|"
     r"battery|won'?t (?:turn on|charge|connect|print))|cracked (?:my|the) screen|bank card|"
-    r"credit card|wechat wallet|my (?:bank )?statement|charged twice)\b", re.IGNORECASE)
+    r"credit card|wechat wallet|my (?:bank )?statement|charged twice|power ?bank|router|"
+    r"motherboard|(?:home|my) wi-?fi|no (?:phone )?service|phone signal|jump ?start|"
+    r"car battery)\b", re.IGNORECASE)
 # The news of the world, not of the compound.
 _NEWS = re.compile(
     r"大新闻|新闻联播|两会|峰会|选举|北约|联合国|延迟退休|俄乌|中东|"
@@ -209,7 +212,7 @@ _TRIPS = re.compile(
     r"动物园|水上乐园|方特|欢乐谷|"
     r"\b(?:night bus(?:es)?|subway|metro card|train tickets?|didi|ride.?hail\w*|"
     r"uber|taxi|driving licen[cs]e|driver'?s licen[cs]e|traffic (?:ticket|fine)|"
-    r"speeding|(?:hotel|flight|train) (?:booking|reservation)|passport|zoo|water park|"
+    r"speeding|(?:hotel|flight|train) (?:booking|reservation)|passport|visas?|zoo|water park|"
     r"check-in|airbnb|trip\.com)\b", re.IGNORECASE)
 # Leisure elsewhere: a cinema, a theme park, a show to stream. Not the community's own film
 # night or an activity proposed ("能不能搞个剧本杀").
@@ -229,7 +232,7 @@ _OUR_LEISURE = re.compile(r"活动|搞个|组织|建议|报名|社区|小区|露
 _HEALTH = re.compile(
     r"(?:发烧|发热|咳嗽|感冒|嗓子疼|拉肚子|腹泻|便秘|失眠|血压|血糖|过敏|湿疹|痛风|痘痘|月经|姨妈|"
     r"胃疼|牙疼|腰疼|膝盖|颈椎)\S{0,12}(?:吃什么|吃啥|吃点啥|怎么办|咋办|要不要|用不用|能不能|正常吗|"
-    r"怎么治|怎么调理|有啥办法|有什么办法|去医院|看医生|挂什么科|什么药)|吃什么药|挂什么科|"
+    r"怎么治|怎么调理|有啥办法|有什么办法|去医院|看医生|挂什么科|什么药|咋回事|怎么回事|什么原因)|吃什么药|挂什么科|"
     r"要不要去医院|(?:最近|晚上|老是|总是)(?:老是|总是)?失眠|压力(?:好|很|太|特别)大|"
     r"\b(?:fever|cough\w*|a cold|the flu|diarrh\w+|insomnia|blood pressure|blood sugar|rash|"
     r"allerg\w+|migraine|sore throat|back pain|toothache|period)\b.{0,40}(?:\bwhat (?:should|can|"
@@ -244,7 +247,7 @@ _COMMUNITY_HEALTH = re.compile(
     r"event|session|counsel\w*)\b", re.IGNORECASE)
 # Homework, exams and sums: a tutor's or a calculator's.
 _STUDY = re.compile(
-    r"高数|微积分|线代|考研|雅思|托福|四六级|论文|期末考|期中考|数学题|这道题|做作业|写作业|作业不会|"
+    r"高数|微积分|线代|考研|雅思|托福|四六级|论文|作文|期末考|期中考|数学题|这道题|做作业|写作业|作业不会|"
     r"(?<![\d号楼栋])\d+(?:\.\d+)?\s*(?:[x×*÷/+]|加|减|乘以?|除以)\s*\d+(?:\.\d+)?\s*(?:=|等于)|"
     r"\b(?:my homework|calculus|algebra|thesis|dissertation|ielts|toefl|gre|gpa|my essay|"
     r"math(?:s)? (?:problem|question|homework))\b|"
@@ -252,6 +255,14 @@ _STUDY = re.compile(
     re.IGNORECASE)
 _OUR_STUDY = re.compile(
     r"辅导|托管|课堂|四点半|班|\b(?:club|tutor\w*|after-?school|class(?:es)?)\b", re.IGNORECASE)
+
+# A heart, a life or a mood to mend: a figure of speech, not a repair ("我心里的灯灭了 谁来修一修").
+_FIGURE = re.compile(
+    r"(?:心里|内心|心灵|心情|心)(?:的)?(?:灯|门|窗|天)\S{0,4}(?:修一修|修修|维修|修好|坏了|灭了|塌了)|"
+    r"人生.{0,6}(?:维修|修理|师傅)|心碎|心里堵|心里难受|心情(?:不好|很差|糟)|"
+    r"\bmy (?:heart|life|brain|soul|mood)\b.{0,25}\b(?:broken|repair|fix|ticket|mend)\w*|"
+    r"\b(?:repair|fix|mend)\w* (?:my )?(?:heart|life|brain|soul)\b|\bheartbroken\b",
+    re.IGNORECASE)
 
 _Patterns = tuple[re.Pattern[str], ...]
 #: Each kind's patterns for text with Chinese characters, with Latin letters, and for any text:
@@ -263,7 +274,7 @@ _KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
     ("media", (_MEDIA_ZH,), (_MEDIA_EN,), ()),
     ("clock", (_CLOCK_ZH,), (_CLOCK_EN,), ()),
     ("language", (_TONGUE_ZH,), (_TONGUE_EN,), ()),
-    ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), ()),
+    ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), (_FIGURE,)),
     ("nobody", (), (), (_NOBODY, _MASHED, _MISSENT)),
     ("company", (), (), (_COMPANY, _TRIPS, _GADGETS)),
     ("news", (), (), (_NEWS,)),
@@ -284,8 +295,9 @@ def _vetoed(kind: str, text: str) -> bool:
                               text, re.IGNORECASE))
     if kind == "company":  # the compound's guard watching videos, its parcel lockers; a
         # train to catch, the reason a sign-up is withdrawn
-        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|去不了|来不了|参加不了|\bguard\b|"
-                              r"\blocker|\bcan'?t make\b|\bbail\b|\bwon'?t make\b", text,
+        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|去不了|来不了|参加不了|停电|断电|跳闸|"
+                              r"\bguard\b|\blocker|\bcan'?t make\b|\bbail\b|\bwon'?t make\b|"
+                              r"\bpower (?:cut|out|outage)\b|\belectrician\b|\blights?\b", text,
                               re.IGNORECASE) or _COMMUNITY_DIARY.search(text))
     if kind == "leisure":
         return bool(_OUR_LEISURE.search(text))

@@ -68,8 +68,10 @@ _CITY = re.compile(
 EVENT_READINGS = frozenset({"event_list", "event_signup"})
 _EVENT_VENUE = re.compile(
     r"团建|年会|公司(?:的)?(?:活动|聚餐)|学校(?:的)?运动会|市图书馆|音乐厅|大剧院|体育馆|演唱会|"
-    r"\b(?:concert hall|city library|company (?:party|outing|retreat|dinner)|team ?building|"
-    r"office party|stadium)\b", re.IGNORECASE)
+    r"瑜伽馆|舞蹈室|"
+    r"\b(?:concert hall|city library|company (?:\w+ )?(?:party|outing|retreat|dinner)|"
+    r"team ?building|office party|annual party|stadium|(?:yoga|dance|pilates) studio)\b",
+    re.IGNORECASE)
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).
 CITY_READINGS = COMMUNITY_REQUESTS | {"ask_faq"}
@@ -82,12 +84,13 @@ _OTHER_COMPOUND = re.compile(
     r"(?:她|他|她们|他们)(?:住|租)的(?:那个)?(?:小区|房子|地方)|(?:她|他|她们|他们)的?小区|"
     r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|(?:别的|另一个|其他)区(?!域)|"
     r"(?:姑姑|姨妈?|舅舅|叔叔|伯伯|爸妈|父母|爷爷奶奶|外婆|姥姥|朋友|亲戚|同事|女儿|儿子|妹妹|姐姐|弟弟|"
-    r"哥哥|岳父岳母|公婆)家?(?:住|租)(?:在)?[^，,。]{0,10}(?:小区|宿舍|村)|"
+    r"哥哥|岳父岳母|公婆|我妈|我爸|老妈|老爸)家?(?:住|租)(?:在)?[^，,。]{0,10}(?:小区|宿舍|村)|"
     r"\b(?:(?:do not|don'?t) live (?:in|at) (?:your|this)|not (?:in|from) (?:your|this) "
     r"(?:community|compound|estate)|(?:a )?different compound|another compound|"
-    r"the compound next door|(?:her|his|their|my \w+'s) (?:compound|estate|building|landlord)|"
+    r"the compound next door|(?:her|his|their|my \w+'s|my \w+s') (?:compound|estate|building|"
+    r"landlord)|"
     r"other side of (?:town|the city)|countryside|across town|"
-    r"(?:in|at) (?:another|a different) (?:district|town|neighbou?rhood))\b", re.IGNORECASE)
+    r"(?:in|at) (?:another|a different) (?:district|town|city|neighbou?rhood))\b", re.IGNORECASE)
 #: ... unless this one is named too: "we" here, "our" compound, a building of ours.
 _OURS_TOO = re.compile(r"我们小区|咱们小区|这个小区|我们这(?:儿|里|边)?(?!.{0,2}远)|本小区|"
                        r"来我们|到我们|\b(?:our|my) (?:compound|estate|building|community)\b|"
@@ -167,8 +170,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if not ranking or not (
             (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
             or (ranking[0][0] in EVENT_READINGS and event_venue(text, place_given) is not None)
-            or (ranking[0][0] in CITY_READINGS and (city(text, place_given) is not None or
-                                                    other_compound(text, place_given)))):
+            or (ranking[0][0] in CITY_READINGS | EVENT_READINGS and (
+                city(text, place_given) is not None or other_compound(text, place_given)))):
         return list(ranking)
     return set_aside(ranking)
 

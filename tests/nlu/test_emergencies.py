@@ -86,7 +86,8 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
                                   "碎玻璃还在地上 小孩容易扎到",
                                   "the handrail is loose, someone could fall",
                                   "im trapped in the most boring meeting send help lol",
-                                  "this bug in my code is killing me",
+                                  "this bug in my code is killing me", "电梯困人演练几点开始呀",
+                                  "what time is the fire drill", "股市又崩了 我血压都上来了",
                                   "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)

@@ -44,6 +44,9 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     ("should i see a doctor about this rash", "health"), ("高数作业一道题都不会", "study"),
     ("whats 15% of 2380", "study"), ("37乘以48等于多少", "study"),
     ("any tips for the ielts speaking test", "study"),
+    ("我心里的灯灭了 谁来修一修", "companion"), ("my heart is broken can you fix it", "companion"),
+    ("power bank won't charge, is it the cable", "company"),
+    ("粤语 唔该 同 多谢 有咩分别", "language"), ("can you correct my english", "language"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -66,6 +69,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "what if the gas leaks while i'm asleep, would the detector wake me",
     "社区打流感疫苗要带什么", "有没有心理讲座 最近压力好大", "is there a free blood pressure check",
     "头晕恶心 是不是煤气", "小孩作业辅导班还能报名吗", "is the homework club on this week",
+    "我的维修单号BX202612020007 现在啥情况", "不用修了 我老伴修好了",
+    "router dead, lights dead, send an electrician",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None

@@ -32,6 +32,8 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     "my uni dorm heating is broken, how do i complain to the housing office",
     "公司下周团建 我想报名烧烤那组",
     "does the concert hall have anything on this weekend? wanna sign up",
+    "my parents' compound in another city has free health checks, how do they sign up",
+    "我妈住的那个小区停水了 她们那物业电话是多少",
 ])
 def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
                                                        said: str) -> None:
