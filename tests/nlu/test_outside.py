@@ -34,6 +34,11 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     "does the concert hall have anything on this weekend? wanna sign up",
     "my parents' compound in another city has free health checks, how do they sign up",
     "我妈住的那个小区停水了 她们那物业电话是多少",
+    "我住在翠湖苑小区，小区门口那条市政道路东风路上的路灯一直不亮，请相关部门尽快维修",
+    "人民公园的健身器材很多都坏了，请园林部门尽快更换",
+    "投诉江南大道两侧正在修的地下管廊工程，围挡占了两条车道",
+    "there's a dangerous pothole on riverside avenue near 5th street, please send a road crew",
+    "a pack of stray dogs near riverside park has bitten two joggers, please send animal control",
 ])
 def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
                                                        said: str) -> None:
@@ -49,6 +54,10 @@ def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
     ("老年大学书法班给我报上", "event_signup"),
     ("pls cancel, my flight got moved", "event_cancel"),
     ("报修 厨房水管漏了 电话13812345678", "report_repair"),
+    ("物业说转给市政了 市政那边有结果没", "ticket_status"),
+    ("东门进来那段路上有个坑 电动车过去颠得厉害", "report_repair"),
+    ("Two street lamps near the playground are out.", "report_repair"),
+    ("people park on the pavement so strollers can't get past", "file_complaint"),
     ("delivery riders speed through the estate all day, someone will get hurt",
      "file_complaint"),
 ])
