@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nlu import outside
+
 EMERGENCY = "report_emergency"
 COMPLAINT = "file_complaint"
 OUT_OF_SCOPE = "out_of_scope"
@@ -146,7 +148,7 @@ _JEST = _any(r"哈哈|嘿嘿|呵呵|开玩笑|开个玩笑|逗你|😂|🤣|😆
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
-    r"综艺|直播|哈哈|股票|股市|基金|吃了?枪药|火药味|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
+    r"综艺|直播|哈哈|股票|股市|基金|吃了?枪药|火药味|天都塌了|天塌了|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
     r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|公司|单位|路上|高速|车流|堵车)|代码|编程|程序(?!员)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"
@@ -191,7 +193,7 @@ _WHAT_DO_I_DO = _any(r"(?:怎么办|怎么弄|咋办|咋整)[?？!！]*",
 
 # --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
 _HAZARD_NOW = _any(
-    r"困在电梯|关在电梯|电梯里出不来|被关电梯|"
+    r"困在电梯|关在电梯|电梯里出不来|被关电梯|(?:正在|还在|在)撬(?:门|锁|我|我们|单元|楼)|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
     # one's own turn, told as it happens: "我头好晕 站不住了"
     r"(?<![累笑困饿]得)(?:站不住了|站不稳了)|(?:要|快)晕倒了|眼前发黑|"
@@ -570,6 +572,9 @@ def _empty_lift(text: str) -> bool:
 def _elsewhere(text: str) -> list[str]:
     text = _PASTIME.sub(" ", text)
     found = [name for name, pattern in _ELSEWHERE if pattern.search(text)]
+    # a metro station, a factory, a named road: the city's to send help to (119 / 120 / 110)
+    if "away" not in found and (outside.venue(text) or outside.city(text)):
+        found.append("away")
     if "all_clear" not in found and _NO_ONE_HURT.search(text) and not _ELEMENTS.search(text):
         found.append("all_clear")
     if _TOBACCO.search(text) and not _FIRE.search(text):

@@ -186,18 +186,21 @@ _MISSENT = re.compile(
 _COMPANY = re.compile(
     r"淘宝|天猫|京东|拼多多|顺丰|圆通|中通|申通|韵达|极兔|中国邮政|\bems\b|联通|中国移动|移动公司|电信|"
     r"10010|10086|12306|12315|美团|饿了么|滴滴(?:打车|出行|司机|快车|专车|客服)|打个?滴滴|携程|抖音|快手(?:上|app|直播|视频|号)|[bB]站|up主|\bqq\b|猫眼|淘票票|"
-    r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin)\b",
+    r"\b(?:sf express|jd\.com|taobao|didi|meituan|ctrip|my (?:phone )?carrier|tiktok|douyin|dhl|"
+    r"fedex)\b",
     re.IGNORECASE)
 # One's own gadgets and accounts: a phone, a laptop, a password, a bank card. Not a phone
 # number (one's contact for the grid member) nor an e-bike's charging.
 _GADGETS = re.compile(
     r"(?:手机|电脑|笔记本|平板|打印机)(?:屏幕?|摔|碎|进水|中毒|蓝屏|开不了机|卡死|内存|电池不|充不进|"
     r"怎么(?:修|连|设置)|哪里修|在哪修)|充电宝|qq密码|qq号|wifi密码|网银|银行卡|信用卡|借呗|花呗|微信钱包|"
-    r"95588|路由器|主板|电源键|光猫|(?:家里|家里的|我家)wifi|保温杯|车没电|电瓶没电|搭电|"
+    r"95588|路由器|主板|电源键|光猫|(?:家里|家里的|我家)wifi|保温杯|车没电|电瓶没电|搭电|发动机|故障灯|"
+    r"(?:电脑|笔记本|手机)(?:风扇|键盘|屏幕|电池|充电口)|"
     r"\b(?:(?:my |the )?(?:phone|laptop|printer|tablet|ipad|iphone)(?:'s)? (?:screen|died|is dead|"
     r"battery|won'?t (?:turn on|charge|connect|print))|cracked (?:my|the) screen|bank card|"
     r"credit card|wechat wallet|my (?:bank )?statement|charged twice|power ?bank|router|"
     r"motherboard|(?:home|my) wi-?fi|no (?:phone )?service|phone signal|jump ?start|"
+    r"laptop (?:keyboard|fan|screen|battery)|check engine|engine light|"
     r"car battery)\b", re.IGNORECASE)
 # The news of the world, not of the compound.
 _NEWS = re.compile(
@@ -239,7 +242,8 @@ _HEALTH = re.compile(
     r"do) i take\b|\bwhat (?:medicine|meds)\b|\bshould i (?:see|go to)\b|\bnormal\b|"
     r"\bhow (?:do|can) i (?:treat|cure|get rid)\b)|\bwhat (?:medicine|meds|pills?) (?:should|can|"
     r"do) i\b|\bshould i (?:see|go to) (?:a|the) (?:doctor|gp|hospital|dentist)\b|"
-    r"\bso (?:stressed|burnt out|burned out)\b", re.IGNORECASE)
+    r"\bso (?:stressed|burnt out|burned out)\b|\bmy back\b.{0,15}\b(?:broken|killing|hurts?)\b|"
+    r"腰(?:又)?(?:坏了|疼|痛|酸)", re.IGNORECASE)
 _COMMUNITY_HEALTH = re.compile(
     r"疫苗|接种|体检|义诊|量血压|测血压|卫生服务|社区医院|家庭医生|签约|医保|报销|煤气|燃气|着火|冒烟|"
     r"讲座|活动|报名|心理咨询|"
@@ -263,6 +267,10 @@ _FIGURE = re.compile(
     r"\bmy (?:heart|life|brain|soul|mood)\b.{0,25}\b(?:broken|repair|fix|ticket|mend)\w*|"
     r"\b(?:repair|fix|mend)\w* (?:my )?(?:heart|life|brain|soul)\b|\bheartbroken\b",
     re.IGNORECASE)
+
+# A reason given for withdrawing from an event: the withdrawal is the community's.
+_WITHDRAWN = re.compile(r"去不了|来不了|参加不了|\bcan'?t make\b|\bbail\b|\bwon'?t make\b|"
+                        r"\bskip\b|\bwithdraw", re.IGNORECASE)
 
 _Patterns = tuple[re.Pattern[str], ...]
 #: Each kind's patterns for text with Chinese characters, with Latin letters, and for any text:
@@ -295,14 +303,14 @@ def _vetoed(kind: str, text: str) -> bool:
                               text, re.IGNORECASE))
     if kind == "company":  # the compound's guard watching videos, its parcel lockers; a
         # train to catch, the reason a sign-up is withdrawn
-        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|去不了|来不了|参加不了|停电|断电|跳闸|"
-                              r"\bguard\b|\blocker|\bcan'?t make\b|\bbail\b|\bwon'?t make\b|"
+        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|停电|断电|跳闸|\bguard\b|\blocker|"
                               r"\bpower (?:cut|out|outage)\b|\belectrician\b|\blights?\b", text,
-                              re.IGNORECASE) or _COMMUNITY_DIARY.search(text))
+                              re.IGNORECASE) or _WITHDRAWN.search(text)
+                    or _COMMUNITY_DIARY.search(text))
     if kind == "leisure":
         return bool(_OUR_LEISURE.search(text))
-    if kind == "health":
-        return bool(_COMMUNITY_HEALTH.search(text))
+    if kind == "health":  # a check-up, a vaccine; a bad back as the reason to withdraw
+        return bool(_COMMUNITY_HEALTH.search(text) or _WITHDRAWN.search(text))
     if kind == "study":
         return bool(_OUR_STUDY.search(text))
     if kind == "diary":

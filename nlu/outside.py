@@ -29,14 +29,15 @@ _VENUE = re.compile(
     r"(?<![号\d])\d{1,3}路(?:车|公交)?(?![\d号])|"
     r"酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
     r"外卖|网购|淘宝|京东|拼多多|退款|退货|订单|"
-    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|(?<!\d)12345(?!\d)|"
+    r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|(?<![\da-z])12345(?!\d)|"
     # where one works or studies: an office's lift, a school's tap, a dorm's heater (not the
     # committee's office, the senior university, the school gate by the compound)
     r"(?<!物业)(?<!燃气)(?<!自来水)(?<!电力)(?<!热力)(?<!保洁)(?<!维修)(?<!装修)(?<!电梯)(?<!快递)"
-    r"(?<!家政)(?<!搬家)公司(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所)|(?:公司|单位|我们|我)的?办公室|"
-    r"写字楼|工位|单位(?:的|里|食堂|宿舍|门口)|宿舍|(?<!老年)大学|"
+    r"(?<!家政)(?<!搬家)公司(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导)|(?:公司|单位|我们|我)的?办公室|"
+    r"写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|(?<!老年)大学|"
     r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
-    r"医院(?:的|里)?(?:停车场|厕所|电梯|食堂)|步行街|景区|"
+    r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂)|步行街|景区|"
+    r"咖啡店|咖啡馆|网吧|体育场|演唱会|(?:火车|高铁|动车|地铁|公交车?|飞机)上|万达广场|购物广场|会员卡|预付卡|"
     r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
     r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
     r"(?:the )?\d{1,3} bus|(?:my|our) (?:employer|boss|company|bank)|employer|"
@@ -44,7 +45,8 @@ _VENUE = re.compile(
     r"(?:paid|pay) (?:me |my )?overtime|salary|paycheck|wages|my refund|"
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
     r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall|"
-    r"(?:at|in) (?:my |our )?workplace|my office|office (?:building|lift|kitchen|toilets?)|"
+    r"(?:at|in) (?:my |our )?workplace|(?:my|our) office|office (?:building|lift|kitchen|toilets?)|"
+    r"starbucks|stadium|concert|on the (?:train|bus|subway|metro|plane|flight)|"
     r"(?:my|our|his|her) school|(?:son|daughter|kid|child)'?s (?:school|kindergarten|daycare)|"
     r"uni|(?<!senior )university|college|campus|dorm|dormitory|concert hall|"
     r"(?:city|public) library|hospital (?:car ?park|parking|toilets?|lifts?))\b",
@@ -70,7 +72,8 @@ _EVENT_VENUE = re.compile(
     r"团建|年会|公司(?:的)?(?:活动|聚餐)|学校(?:的)?运动会|市图书馆|音乐厅|大剧院|体育馆|演唱会|"
     r"瑜伽馆|舞蹈室|"
     r"\b(?:concert hall|city library|company (?:\w+ )?(?:party|outing|retreat|dinner)|"
-    r"team ?building|office party|annual party|stadium|(?:yoga|dance|pilates) studio)\b",
+    r"team ?building|office party|annual party|stadium|(?:yoga|dance|pilates) studio|"
+    r"(?:my|the) gym)\b",
     re.IGNORECASE)
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).
@@ -84,7 +87,8 @@ _OTHER_COMPOUND = re.compile(
     r"(?:她|他|她们|他们)(?:住|租)的(?:那个)?(?:小区|房子|地方)|(?:她|他|她们|他们)的?小区|"
     r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|(?:别的|另一个|其他)区(?!域)|"
     r"(?:姑姑|姨妈?|舅舅|叔叔|伯伯|爸妈|父母|爷爷奶奶|外婆|姥姥|朋友|亲戚|同事|女儿|儿子|妹妹|姐姐|弟弟|"
-    r"哥哥|岳父岳母|公婆|我妈|我爸|老妈|老爸)家?(?:住|租)(?:在)?[^，,。]{0,10}(?:小区|宿舍|村)|"
+    r"哥哥|岳父岳母|公婆|我妈|我爸|老妈|老爸|我姐|我哥|我弟|我妹)家?(?:住|租)(?:在)?[^，,。]{0,10}"
+    r"(?:小区|宿舍|村)|不是(?:一个|同一个)小区|"
     r"\b(?:(?:do not|don'?t) live (?:in|at) (?:your|this)|not (?:in|from) (?:your|this) "
     r"(?:community|compound|estate)|(?:a )?different compound|another compound|"
     r"the compound next door|(?:her|his|their|my \w+'s|my \w+s') (?:compound|estate|building|"
@@ -132,7 +136,8 @@ def office(text: str) -> str | None:
 _CITY_BODY = re.compile(
     r"市政|城管|交警|园林(?:部门|局)|排水部门|环保(?:局|部门)|生态环境局|卫健委|教育(?:局|部门)|"
     r"文旅(?:局|部门)|市场监管|住建(?:局|部门)|交通(?:局|部门)|(?<![小社])区政府|市政府|市民来电|"
-    r"\b(?:animal control|road crew|city council|city government|the government|"
+    r"市长热线|河长|"
+    r"\b(?:animal control|road crew|city council|city government|the government|mayor'?s hotline|"
     r"food safety inspectors?|traffic police|public security bureau|who regulates)\b",
     re.IGNORECASE)
 # ... and a named road or park, a flyover, a factory: the city's when nothing of the community is
@@ -142,14 +147,15 @@ _CITY_PLACE = re.compile(
     r"在到往向从沿顺段雨米进来去回])(?:路|大道|大街)(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口)|"
     r"(?!小区|社区|区里|楼下|旁边|门口|附近|对面|后面|前面|里的|边的|口的|宠物|儿童|口袋|街心|个)"
     r"[\u4e00-\u9fff]{2}公园|"
-    r"立交桥|高架桥|过街天桥|收费站|污水处理厂|工业园|市区|本市|城区|夜市|"
+    r"立交桥|高架桥|过街天桥|地下通道|收费站|污水处理厂|工业园|市区|本市|城区|夜市|人民广场|"
     r"\b(?:(?!our\b|the\b|main\b|this\b|that\b|a\b|private\b|side\b|back\b|access\b|"
     r"service\b|one\b|two\b|same\b|inner\b|broken\b|internal\b|estate\b|compound\b|fire\b|"
     r"dark\b|busy\b|narrow\b|little\b|small\b|whole\b|every\b|each\b)[a-z]+ (?:road|avenue|"
     r"boulevard|street)(?! ?(?:lamps?|lights?|lighting|sweep\w*|food|parking|vendors?|signs?))|"
     r"(?:riverside|city|central|forest|wetland|national|people'?s|memorial|sunset|sunrise|lake|"
     r"river|century|olympic|science|industrial|sports|ocean|zoo) park|night market|"
-    r"traffic lights?|zebra crossing|toll (?:gate|station)|ring road|factory)\b", re.IGNORECASE)
+    r"traffic lights?|zebra crossing|toll (?:gate|station)|ring road|factory|people'?s square|"
+    r"industrial (?:zone|estate)|underpass)\b", re.IGNORECASE)
 #: Words that place a matter inside the compound, or in its hands already (a ticket passed on
 #: to the city), whatever department is named.
 _INSIDE = re.compile(
@@ -176,11 +182,23 @@ def city_matter(text: str, place_given: bool = False) -> str | None:
 
 def _named(places: re.Pattern[str], text: str, place_given: bool) -> str | None:
     """The place of ``places`` that ``text`` names, when the rest of it names nothing of the
-    community ("公司那栋楼的电梯": the 栋 is the company's)."""
+    community ("公司那栋楼的电梯": the 栋 is the company's; "酒店隔壁半夜吵架": a hotel has
+    neighbours too)."""
     found = None if place_given else places.search(text)
-    if found is None or COMMUNITY.search(f"{text[:found.start()]} {text[found.end():]}"):
+    if found is None:
         return None
-    return found.group(0)
+    rest = f"{text[:found.start()]} {text[found.end():]}"
+    if _STAY.fullmatch(found.group(0)):
+        rest = _RELATIVE.sub(" ", rest)
+    return None if COMMUNITY.search(rest) else found.group(0)
+
+
+#: Places one stays or sits in among strangers, who are neighbours there ("酒店隔壁半夜吵架",
+#: "hotel neighbours partying"), and the words for them.
+_STAY = re.compile(r"酒店|宾馆|旅馆|民宿|网吧|(?:火车|高铁|动车|地铁|公交车?|飞机)上|"
+                   r"hotel|hostel|motel|airbnb|on the (?:train|bus|subway|metro|plane|flight)",
+                   re.IGNORECASE)
+_RELATIVE = re.compile(r"隔壁|楼上|楼下|邻居|\bneighbou?rs?\b|\bnext door\b", re.IGNORECASE)
 
 
 def event_venue(text: str, place_given: bool = False) -> str | None:

@@ -88,6 +88,7 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
                                   "im trapped in the most boring meeting send help lol",
                                   "this bug in my code is killing me", "电梯困人演练几点开始呀",
                                   "what time is the fire drill", "股市又崩了 我血压都上来了",
+                                  "考试考砸了，感觉天都塌了",
                                   "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
@@ -307,9 +308,18 @@ def test_a_smell_of_gas_beside_a_repair_is_asked_about_as_an_emergency(text: str
     ("my mum's flat in another district smells strongly of gas", True),
     ("我妈住别的区 她家厨房冒烟了", True),
     ("隔壁小区着火了 好大的烟", True),
+    ("地铁站着火了 好多烟", True),
+    ("a factory in the industrial zone releases black smoke every night", True),
+    ("a man collapsed at the bus stop outside our gate", False),
     ("某区一小区发生火灾 所幸无人员伤亡", False),  # a headline: nothing to call about
     ("我家厨房冒烟了", False),
     ("another district had a fire last year", False),
 ])
 def test_a_danger_at_another_place_is_told_apart(text: str, away: bool) -> None:
     assert danger.away_now(clean(text).text) is away
+
+
+def test_a_break_in_going_on_is_stated_danger_now() -> None:
+    ranking = danger.guard(clean("有陌生人正在撬我们楼的单元门，现在还在").text,
+                           [(EMERGENCY, 0.8), ("file_complaint", 0.15), ("ask_faq", 0.05)])
+    assert ranking[0] == (EMERGENCY, 0.9)  # an alert, not a question first

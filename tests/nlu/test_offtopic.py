@@ -47,6 +47,9 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     ("我心里的灯灭了 谁来修一修", "companion"), ("my heart is broken can you fix it", "companion"),
     ("power bank won't charge, is it the cable", "company"),
     ("粤语 唔该 同 多谢 有咩分别", "language"), ("can you correct my english", "language"),
+    ("my laptop keyboard is broken, half the keys don't work", "company"),
+    ("我的车发动机故障灯亮了", "company"), ("腰又坏了，在办公室坐了一整天", "health"),
+    ("can you check the status of my dhl parcel", "company"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -71,6 +74,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "头晕恶心 是不是煤气", "小孩作业辅导班还能报名吗", "is the homework club on this week",
     "我的维修单号BX202612020007 现在啥情况", "不用修了 我老伴修好了",
     "router dead, lights dead, send an electrician",
+    "i'll have to skip the cleanup, my back is killing me",
+    "could volunteers help carry heavy stuff upstairs for elderly residents in the walk-ups?",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None

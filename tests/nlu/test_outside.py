@@ -39,6 +39,11 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     "投诉江南大道两侧正在修的地下管廊工程，围挡占了两条车道",
     "there's a dangerous pothole on riverside avenue near 5th street, please send a road crew",
     "a pack of stray dogs near riverside park has bitten two joggers, please send animal control",
+    "hotel neighbours partying at 2am, so annoying", "住的酒店隔壁半夜吵架，我能投诉谁",
+    "The toilet in our office on the 12th floor is leaking again, who do I even tell",
+    "the guy behind me on the train won't stop playing videos out loud",
+    "我姐住的那个小区停电了，在城西那边",
+    "Dear Mayor's Hotline, the demolition dust covers the street",
 ])
 def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
                                                        said: str) -> None:
@@ -58,6 +63,9 @@ def test_reports_about_outside_places_are_out_of_scope(pipeline: NluPipeline,
     ("东门进来那段路上有个坑 电动车过去颠得厉害", "report_repair"),
     ("Two street lamps near the playground are out.", "report_repair"),
     ("people park on the pavement so strollers can't get past", "file_complaint"),
+    ("restaurant downstairs vents its cooking fumes right into my window", "file_complaint"),
+    ("能不能在门口搞个外卖柜 送上楼太费时间了", "make_suggestion"),
+    ("有人占了我的固定车位，车牌苏A12345", "file_complaint"),
     ("delivery riders speed through the estate all day, someone will get hurt",
      "file_complaint"),
 ])
