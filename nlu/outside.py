@@ -32,9 +32,11 @@ _VENUE = re.compile(
     r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|(?<![\da-z])12345(?!\d)|"
     # where one works or studies: an office's lift, a school's tap, a dorm's heater (not the
     # committee's office, the senior university, the school gate by the compound)
-    r"(?<!物业)(?<!燃气)(?<!自来水)(?<!电力)(?<!热力)(?<!保洁)(?<!维修)(?<!装修)(?<!电梯)(?<!快递)"
-    r"(?<!家政)(?<!搬家)公司(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导)|(?:公司|单位|我们|我)的?办公室|"
-    r"写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|(?<!老年)大学|"
+    # (each literal first, what may not precede it after: a lookbehind tried at every position
+    # costs more than the rest of the pattern)
+    r"公司(?<!物业公司|燃气公司|电力公司|热力公司|保洁公司|维修公司|装修公司|电梯公司|快递公司|家政公司|"
+    r"搬家公司)(?<!自来水公司)(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导)|"
+    r"(?:公司|单位|我们|我)的?办公室|写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|大学(?<!老年大学)|"
     r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
     r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂)|步行街|景区|"
     r"咖啡店|咖啡馆|网吧|体育场|演唱会|(?:火车|高铁|动车|地铁|公交车?|飞机)上|万达广场|购物广场|会员卡|预付卡|"
@@ -142,11 +144,15 @@ _CITY_BODY = re.compile(
     re.IGNORECASE)
 # ... and a named road or park, a flyover, a factory: the city's when nothing of the community is
 # named. Not 电路, 马路, 小路 or a road by the compound without a name ("门口那条路").
+#: The last character of a road's name: a Han character, not one of a road said without a name
+#: (电路, 马路, 门口那条路, 走到路上).
+_NAMED = (r"[^\W\d_a-z条个的边面马小道公山水铁电线网思套一半走迷带领让堵"
+          r"修挡占过出门里外上下前后左右这那在到往向从沿顺段雨米进来去回]")
 _CITY_PLACE = re.compile(
-    r"[\u4e00-\u9fff]{1,3}(?<![条个的边面马小道公山水铁电线网思套一半走迷带领让堵修挡占过出门里外上下前后左右这那"
-    r"在到往向从沿顺段雨米进来去回])(?:路|大道|大街)(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口)|"
-    r"(?!小区|社区|区里|楼下|旁边|门口|附近|对面|后面|前面|里的|边的|口的|宠物|儿童|口袋|街心|个)"
-    r"[\u4e00-\u9fff]{2}公园|"
+    rf"(?:路(?<={_NAMED}路)|大道(?<={_NAMED}大道)|大街(?<={_NAMED}大街))"
+    r"(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口)|"
+    r"公园(?<=[\u4e00-\u9fff]{2}公园)(?<!小区公园|社区公园|区里公园|楼下公园|旁边公园|门口公园|附近公园|"
+    r"对面公园|后面公园|前面公园|里的公园|边的公园|口的公园|宠物公园|儿童公园|口袋公园|街心公园)(?<!个.公园)|"
     r"立交桥|高架桥|过街天桥|地下通道|收费站|污水处理厂|工业园|市区|本市|城区|夜市|人民广场|"
     r"\b(?:(?!our\b|the\b|main\b|this\b|that\b|a\b|private\b|side\b|back\b|access\b|"
     r"service\b|one\b|two\b|same\b|inner\b|broken\b|internal\b|estate\b|compound\b|fire\b|"
