@@ -76,7 +76,8 @@ _ALL_CLEAR = _any(
 
     r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|(?<![不没])(?:我|俺|她|他|孩子|老人)(?:已经|终于)?出来了|(?:^|(?<=[\s，,。!！]))出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
     r"自己(?:站|爬)?起来了|不用来了|不漏了|"
-    r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|"
+    r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|没出事|没出什么事|拦下来了|拦住了|"
+    r"(?:我|他|她|孩子|老人|人)?没有?被?(?:困住|被困|困在里面|卡住|关住)|是(?:放)?鞭炮|放炮|大家别慌|"
     r"(?:是|在搞|搞|在做|做)(?:消防)?(?:演练|演习)|(?:演练|演习)(?:而已|罢了)|(?:在)?(?:测试|试)警报",
     r"\bfalse alarm\b|\b(?:just|only) a (?:fire )?drill\b|"
     r"\b(?:it'?s|its|it was) a (?:fire )?drill\b|"
@@ -91,7 +92,8 @@ _ALL_CLEAR = _any(
     r"\bwe(?:'re| are) (?:all )?out\b|\bwe (?:all )?got out\b|\bdoors? (?:opened|(?:is |are )?open "
     r"now)\b|\b(?:lift|elevator) (?:is )?moving (?:again|now)\b|"
     r"\bgot (?:him|her|them|us|everyone|everybody) out\b|"
-    r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b")
+    r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
+    r"\b(?:i'?m|i am|we'?re|we are) not (?:stuck|trapped|locked in)\b|\bnobody got hurt\b")
 # A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
 _FICTION = _any(
     r"(?:小说|电影|电视剧|剧|动画|动漫|漫画|游戏|视频|短视频|梦|书|故事)(?:里|中|里面)|男主|女主|主角|剧情",
@@ -142,13 +144,19 @@ _NO_HAZARD = _any(r"[打点]不[着燃]火?|"
                   r"\bout of gas credit\b")
 _GAS_SMELL = _any(r"(?:煤气|燃气|天然气|液化气)味|有(?:股|点)?(?:煤气|燃气)",
                   r"\bsmells? (?:of|like) gas\b|\bgas smell\b|\bsmell(?:ing)? gas\b")
+# Trapped in a meeting, a class or a queue: a figure of speech, whatever cry for help follows.
+_TRAPPED_IN_A_FIGURE = _any(
+    r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|路上|高速|车流|堵车)",
+    r"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){0,4}(?:meeting|"
+    r"class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|conversation|"
+    r"loop)\b")
 # Laughter and "just kidding": whatever the words, no one is in danger.
 _JEST = _any(r"哈哈|嘿嘿|呵呵|开玩笑|开个玩笑|逗你|😂|🤣|😆|😅",
              r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|just kidding|kidding)\b|😂|🤣|😆|😅")
 _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
-    r"综艺|直播|哈哈|股票|股市|基金|吃了?枪药|火药味|天都塌了|天塌了|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
+    r"综艺|直播|哈哈|开玩笑|逗你|股票|股市|基金|吃了?枪药|火药味|天都塌了|天塌了|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
     r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|公司|单位|路上|高速|车流|堵车)|代码|编程|程序(?!员)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"
@@ -162,6 +170,9 @@ _FIGURATIVE = _any(
     r"\bmy (?:brain|head|heart|mouth) is on fire\b|\bstudying\b|"
     r"\b(?:booked|sold) out\b|\binbox\b|\bemails?\b|"
     r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b|"
+    r"\bin a good way\b|\bjust kidding\b|\bjk\b|\bmy heart (?:exploded|melted|burst|stopped)\b|"
+    r"\bburning through\b|"
+    r"\b(?:project|team|startup|business|sales|career|playlist|feed)(?:'s| is)? on fire\b|"
     r"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){0,4}(?:meeting|"
     r"class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|conversation|"
     r"loop|office)\b|\bcode\b|\bcoding\b|\bsoftware\b|\bprogramming\b|\bscript\b")
@@ -194,6 +205,7 @@ _WHAT_DO_I_DO = _any(r"(?:怎么办|怎么弄|咋办|咋整)[?？!！]*",
 # --- a danger stated, not asked about: enough for an alarm when the classifier hesitates ------
 _HAZARD_NOW = _any(
     r"困在电梯|关在电梯|电梯里出不来|被关电梯|(?:正在|还在|在)撬(?:门|锁|我|我们|单元|楼)|"
+    r"(?:天台|楼顶|窗台|阳台)\S{0,12}(?:要跳|想跳|准备跳)|(?:看着|好像|像是|看着像|好像是)要跳|"
     r"冒火花|打火花|冒火星|在打火|晕倒|昏倒|晕过去|昏过去|昏迷|没呼吸|没气了|叫不醒|喊不醒|"
     # one's own turn, told as it happens: "我头好晕 站不住了"
     r"(?<![累笑困饿]得)(?:站不住了|站不稳了)|(?:要|快)晕倒了|眼前发黑|"
@@ -488,8 +500,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if ranking[0][0] == EMERGENCY:
         if _only_noise(text):
             return _as_complaint(ranking)
-        if _JEST.search(text) and not _harm_named(text):  # "stuck in this meeting, help lol"
-            return _demoted(ranking)
+        if (_JEST.search(text) or _TRAPPED_IN_A_FIGURE.search(text)) and not _harm_named(text):
+            return _demoted(ranking)  # "stuck in this meeting, send help (lol)"
         if _empty_lift(text) or (_RISK.search(text) and not _HAZARD_NOW.search(text)):
             return _demoted(ranking)
         if _stated_now(text) or _unreachable(text):

@@ -89,6 +89,12 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
                                   "this bug in my code is killing me", "电梯困人演练几点开始呀",
                                   "what time is the fire drill", "股市又崩了 我血压都上来了",
                                   "考试考砸了，感觉天都塌了",
+                                  "有小孩在玩消防栓，被我拦下来了，没出事",
+                                  "我没被困住，就是门锁有点涩",
+                                  "my heart exploded when she said it",
+                                  "my team's project is on fire, in a good way",
+                                  "i'm trapped in a meeting that won't end, send help",
+                                  "救命，这个表格也太难填了（开玩笑的）",
                                   "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
@@ -323,3 +329,11 @@ def test_a_break_in_going_on_is_stated_danger_now() -> None:
     ranking = danger.guard(clean("有陌生人正在撬我们楼的单元门，现在还在").text,
                            [(EMERGENCY, 0.8), ("file_complaint", 0.15), ("ask_faq", 0.05)])
     assert ranking[0] == (EMERGENCY, 0.9)  # an alert, not a question first
+
+
+@pytest.mark.parametrize("text", ["我们楼天台边上坐着一个人，看着像要跳",
+                                  "有人站在楼顶边上好像要跳"])
+def test_someone_about_to_jump_is_stated_danger_now(text: str) -> None:
+    ranking = danger.guard(clean(text).text,
+                           [(EMERGENCY, 0.63), ("file_complaint", 0.3), ("ask_faq", 0.07)])
+    assert ranking[0] == (EMERGENCY, 0.9)
