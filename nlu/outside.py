@@ -36,9 +36,9 @@ _VENUE = re.compile(
     # costs more than the rest of the pattern)
     r"公司(?<!物业公司|燃气公司|电力公司|热力公司|保洁公司|维修公司|装修公司|电梯公司|快递公司|家政公司|"
     r"搬家公司)(?<!自来水公司)(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导)|"
-    r"(?:公司|单位|我们|我)的?办公室|写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|大学(?<!老年大学)|"
+    r"(?:公司|单位|我们|我)的?办公室|办公室(?:楼上|楼下|隔壁)|写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|大学(?<!老年大学)|"
     r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
-    r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂)|步行街|景区|"
+    r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂|走廊|住院部|饮水机)|茶水间|同事|步行街|景区|"
     r"咖啡店|咖啡馆|网吧|体育场|演唱会|(?:火车|高铁|动车|地铁|公交车?|飞机)上|万达广场|购物广场|会员卡|预付卡|"
     r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
     r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
@@ -48,7 +48,7 @@ _VENUE = re.compile(
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
     r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall|"
     r"(?:at|in) (?:my |our )?workplace|(?:my|our) office|office (?:building|lift|kitchen|toilets?)|"
-    r"starbucks|stadium|concert|on the (?:train|bus|subway|metro|plane|flight)|"
+    r"starbucks|stadium|concert|my gym|train toilet|on the (?:train|bus|subway|metro|plane|flight)|"
     r"(?:my|our|his|her) school|(?:son|daughter|kid|child)'?s (?:school|kindergarten|daycare)|"
     r"uni|(?<!senior )university|college|campus|dorm|dormitory|concert hall|"
     r"(?:city|public) library|hospital (?:car ?park|parking|toilets?|lifts?))\b",
@@ -75,7 +75,7 @@ _EVENT_VENUE = re.compile(
     r"瑜伽馆|舞蹈室|"
     r"\b(?:concert hall|city library|company (?:\w+ )?(?:party|outing|retreat|dinner)|"
     r"team ?building|office party|annual party|stadium|(?:yoga|dance|pilates) studio|"
-    r"(?:my|the) gym)\b",
+    r"(?:my|the) gym|(?:my|our) (?:university|uni|school|company|office)'s)\b",
     re.IGNORECASE)
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).
@@ -150,10 +150,11 @@ _NAMED = (r"[^\W\d_a-z条个的边面马小道公山水铁电线网思套一半�
           r"修挡占过出门里外上下前后左右这那在到往向从沿顺段雨米进来去回]")
 _CITY_PLACE = re.compile(
     rf"(?:路(?<={_NAMED}路)|大道(?<={_NAMED}大道)|大街(?<={_NAMED}大街))"
-    r"(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口)|"
+    r"(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口|从|大桥|桥)|"
     r"公园(?<=[\u4e00-\u9fff]{2}公园)(?<!小区公园|社区公园|区里公园|楼下公园|旁边公园|门口公园|附近公园|"
     r"对面公园|后面公园|前面公园|里的公园|边的公园|口的公园|宠物公园|儿童公园|口袋公园|街心公园)(?<!个.公园)|"
-    r"立交桥|高架桥|过街天桥|地下通道|收费站|污水处理厂|工业园|市区|本市|城区|夜市|人民广场|"
+    r"立交桥|高架桥|过街天桥|地下通道|收费站|污水处理厂|工业园|工业区|市区|本市|城区|夜市|人民广场|"
+    r"大桥|桥洞|长途汽车站|物价部门|"
     r"\b(?:(?!our\b|the\b|main\b|this\b|that\b|a\b|private\b|side\b|back\b|access\b|"
     r"service\b|one\b|two\b|same\b|inner\b|broken\b|internal\b|estate\b|compound\b|fire\b|"
     r"dark\b|busy\b|narrow\b|little\b|small\b|whole\b|every\b|each\b)[a-z]+ (?:road|avenue|"
@@ -165,7 +166,7 @@ _CITY_PLACE = re.compile(
 #: Words that place a matter inside the compound, or in its hands already (a ticket passed on
 #: to the city), whatever department is named.
 _INSIDE = re.compile(
-    r"小区里|小区内|院里|院子里|楼道|楼里|单元|家里|我家|号楼|栋|车库|地库|物业|居委|网格|工单|单号|"
+    r"小区里|小区内|院里|院子里|楼道|楼里|单元|家里|我家|号楼|(?<![几多])栋|车库|地库|物业|居委|网格|工单|单号|"
     r"报修|转给|\b(?:ticket|property (?:management|office)|committee|reported)\b|"
     r"\b(?:in|inside) (?:our|the) (?:compound|estate)\b|\bstairwell\b|\bour building\b|"
     r"\bmy (?:flat|apartment)\b", re.IGNORECASE)
@@ -236,7 +237,8 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     had."""
     if not ranking or not (
             (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
-            or (ranking[0][0] in EVENT_READINGS and event_venue(text, place_given) is not None)
+            or (ranking[0][0] in EVENT_READINGS | {"event_cancel"}
+                and event_venue(text, place_given) is not None)
             or (ranking[0][0] in CITY_READINGS | EVENT_READINGS and (
                 city(text, place_given) is not None or other_compound(text, place_given)))):
         return list(ranking)
