@@ -13,6 +13,7 @@ Texts here are clean text (nlu.text.clean: NFKC-folded and lower-cased).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,11 +146,20 @@ _NO_HAZARD = _any(r"[打点]不[着燃]火?|"
 _GAS_SMELL = _any(r"(?:煤气|燃气|天然气|液化气)味|有(?:股|点)?(?:煤气|燃气)",
                   r"\bsmells? (?:of|like) gas\b|\bgas smell\b|\bsmell(?:ing)? gas\b")
 # Trapped in a meeting, a class or a queue: a figure of speech, whatever cry for help follows.
-_TRAPPED_IN_A_FIGURE = _any(
-    r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|路上|高速|车流|堵车)",
-    r"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){0,4}(?:meeting|"
-    r"class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|conversation|"
-    r"loop)\b")
+# (An office or a company one is "stuck at" is one too, but only where nothing cries for help:
+# someone can be locked in an office.)
+_TRAPS_ZH = "会议|会上|会里|开会|课上|课堂|教室|路上|高速|车流|堵车"
+_TRAPS_EN = ("meeting|class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|"
+             "conversation|loop")
+
+
+def _trapped_in(zh: str, en: str) -> tuple[str, str]:
+    return (rf"(?:困|卡|关)在(?:{zh})",
+            rf"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){{0,4}}"
+            rf"(?:{en})\b")
+
+
+_TRAPPED_IN_A_FIGURE = _any(*_trapped_in(_TRAPS_ZH, _TRAPS_EN))
 # Laughter and "just kidding": whatever the words, no one is in danger.
 _JEST = _any(r"哈哈|嘿嘿|呵呵|开玩笑|开个玩笑|逗你|😂|🤣|😆|😅",
              r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|just kidding|kidding)\b|😂|🤣|😆|😅")
@@ -157,7 +167,7 @@ _FIGURATIVE = _any(
     r"差点(?:晕|吓)|得.{0,3}(?:要|快)?(?:着火|爆炸|炸了|冒烟|烧起来)|气[得死晕炸]|笑[死晕]|(?:热|累|饿|困|冻|烦|尴尬|虐|辣|忙|无聊)死|(?<!炭)火锅|火爆|[很太好超]火(?![灾苗势光星焰])|"
     r"火起来|炸裂|炸锅|爆肝|心态|死机|上火|火冒三丈|人气|流量|游戏|作业|加班|恐怖片|电影|电视剧|"
     r"综艺|直播|哈哈|开玩笑|逗你|股票|股市|基金|吃了?枪药|火药味|天都塌了|天塌了|救命[啊呀哦~！!，,\s]*(?:这|今天|这个)?(?:鬼)?(?:天|天气)|"
-    r"(?:困|卡|关)在(?:会议|会上|会里|开会|课上|课堂|教室|公司|单位|路上|高速|车流|堵车)|代码|编程|程序(?!员)",
+    rf"{_trapped_in(f'{_TRAPS_ZH}|公司|单位', _TRAPS_EN)[0]}|代码|编程|程序(?!员)",
     r"\b(?:is|was|so|straight|totally|pure) fire\b|\blit\b|\bdying of\b|\bkilling me\b|"
     r"\bkilled (?:it|me)\b|"
     r"\bmy (?:mum|mom|dad|boss|wife|teacher)(?:'s| is)? (?:gonna|going to) kill me\b|"
@@ -173,9 +183,8 @@ _FIGURATIVE = _any(
     r"\bin a good way\b|\bjust kidding\b|\bjk\b|\bmy heart (?:exploded|melted|burst|stopped)\b|"
     r"\bburning through\b|"
     r"\b(?:project|team|startup|business|sales|career|playlist|feed)(?:'s| is)? on fire\b|"
-    r"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){0,4}(?:meeting|"
-    r"class|lecture|seminar|call|zoom|queue|traffic|job|relationship|marriage|conversation|"
-    r"loop|office)\b|\bcode\b|\bcoding\b|\bsoftware\b|\bprogramming\b|\bscript\b")
+    rf"{_trapped_in(_TRAPS_ZH, f'{_TRAPS_EN}|office')[1]}|"
+    r"\bcode\b|\bcoding\b|\bsoftware\b|\bprogramming\b|\bscript\b")
 # Sparks and fumes from work being done: a hazard to complain about, not an emergency.
 _WORKS = _any(r"电焊(?!似|一样)|焊接|切割|打磨",
               r"\bweld\w*|\bgrind\w*|\bcutting (?:metal|pipes?|steel)\b")
@@ -458,7 +467,7 @@ _LOOSELY = (("asking", _ASKING),)
 def read(text: str) -> Reading:
     """The cues of ``text`` (clean text)."""
     text = _NO_HAZARD.sub(" ", text)
-    return Reading(tuple(_elsewhere(text)),
+    return Reading(_elsewhere(text),
                    tuple(name for name, pattern in _LOOSELY if pattern.search(text)),
                    bool(_HERE_NOW.search(text)), bool(_LIKELY_NOW.search(text)),
                    bool(_HAZARD_NOW.search(text)))
@@ -521,7 +530,7 @@ def away_now(text: str) -> bool:
     """``text`` (clean text) tells of a danger at another place, going on or not over
     ("my mum's flat in another district smells of gas"): for 119 / 120 / 110 there, not for
     this community's staff."""
-    return _elsewhere(text) == ["away"] and (_harm_named(text) or bool(
+    return _elsewhere(text) == ("away",) and (_harm_named(text) or bool(
         _HAZARD_NOW.search(text) or _LIKELY_NOW.search(text)))
 
 
@@ -581,7 +590,9 @@ def _empty_lift(text: str) -> bool:
         and not _HURT.search(text)
 
 
-def _elsewhere(text: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _elsewhere(text: str) -> tuple[str, ...]:
+    """The cues placing the danger of ``text`` elsewhere; one guard asks several times."""
     text = _PASTIME.sub(" ", text)
     found = [name for name, pattern in _ELSEWHERE if pattern.search(text)]
     # a metro station, a factory, a named road: the city's to send help to (119 / 120 / 110)
@@ -596,7 +607,7 @@ def _elsewhere(text: str) -> list[str]:
     if _empty_lift(text) or (_MACHINE_ONLY.search(text) and (
             _NOBODY_INSIDE.search(text) or not _SOMEONE_INSIDE.search(text))):
         found.append("machine_only")
-    return found
+    return tuple(found)
 
 
 def _danger_placed(text: str, place_given: bool) -> bool:

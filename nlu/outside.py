@@ -70,6 +70,8 @@ _CITY = re.compile(
 #: community's to list or sign up for. (A withdrawal is the community's whatever the reason:
 #: "my flight got moved".)
 EVENT_READINGS = frozenset({"event_list", "event_signup"})
+#: ... and withdrawing from an event held there (a company outing, a school's sports day).
+EVENT_VENUE_READINGS = EVENT_READINGS | {"event_cancel"}
 _EVENT_VENUE = re.compile(
     r"团建|年会|公司(?:的)?(?:活动|聚餐)|学校(?:的)?运动会|市图书馆|音乐厅|大剧院|体育馆|演唱会|"
     r"瑜伽馆|舞蹈室|"
@@ -237,7 +239,7 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     had."""
     if not ranking or not (
             (ranking[0][0] in COMMUNITY_REQUESTS and venue(text, place_given) is not None)
-            or (ranking[0][0] in EVENT_READINGS | {"event_cancel"}
+            or (ranking[0][0] in EVENT_VENUE_READINGS
                 and event_venue(text, place_given) is not None)
             or (ranking[0][0] in CITY_READINGS | EVENT_READINGS and (
                 city(text, place_given) is not None or other_compound(text, place_given)))):

@@ -131,7 +131,7 @@ def test_no_in_domain_request_or_event_is_taken_for_an_outside_one() -> None:
         placed = any(s.entity in ("building", "unit", "room") for s in example.spans)
         text = clean(example.text).text
         if (example.intent in outside.COMMUNITY_REQUESTS and outside.venue(text, placed)) or (
-                example.intent in outside.EVENT_READINGS | {"event_cancel"}
+                example.intent in outside.EVENT_VENUE_READINGS
                 and outside.event_venue(text, placed)):
             taken.append(example.text)
     assert len(examples) > 3000 and taken == []
