@@ -15,7 +15,7 @@ from nlu.intents import OUT_OF_SCOPE
 #: How likely the best community reading must be for an outside matter to count as a request
 #: of the community ("12路公交能不能加密班次"), not a question of another world ("帮我查下去广州
 #: 的高铁票", whose best community reading is near nothing).
-REQUEST_AT_LEAST = 0.2
+REQUEST_AT_LEAST = 0.1
 #: Readings that ask the community to act: what an outside place takes out of its hands.
 #: (Emergencies are the danger guard's to judge; FAQ questions the FAQ's.)
 COMMUNITY_REQUESTS = frozenset({"report_repair", "file_complaint", "make_suggestion",
@@ -27,7 +27,7 @@ COMMUNITY_REQUESTS = frozenset({"report_repair", "file_complaint", "make_suggest
 _VENUE = re.compile(
     r"地铁|轻轨|高铁|火车站|汽车站|长途站|机场|航班|航空|公交(?:车|站|线|公司)|"
     r"(?<![号\d])\d{1,3}路(?:车|公交)?(?![\d号])|"
-    r"酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
+    r"扶梯|酒店|宾馆|旅馆|民宿|4S店|商场|购物中心|专卖店|营业厅|银行|"
     r"外卖|网购|淘宝|京东|拼多多|退款|退货|订单|"
     r"老板|工资|加班费|劳动合同|开发区|工业园|全市|市里|全区|全国|高架|高速|国道|省道|(?<![\da-z])12345(?!\d)|"
     # where one works or studies: an office's lift, a school's tap, a dorm's heater (not the
@@ -40,8 +40,9 @@ _VENUE = re.compile(
     r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
     r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂|走廊|住院部|饮水机)|茶水间|同事|步行街|景区|"
     r"咖啡店|咖啡馆|网吧|体育场|演唱会|(?:火车|高铁|动车|地铁|公交车?|飞机)上|万达广场|购物广场|会员卡|预付卡|"
-    r"\b(?:subway|metro|train station|railway|airport|flight|airline|bus (?:route|line|driver|"
-    r"company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|dealership|"
+    r"\b(?:escalators?|subway|metro|train station|railway|airport|flight|airline|"
+    r"bus (?:route|line|driver|company)|route \d+|line \d+|hotel|hostel|motel|airbnb|mall|"
+    r"dealership|"
     r"(?:the )?\d{1,3} bus|(?:my|our) (?:employer|boss|company|bank)|employer|"
     r"overtime (?:pay|hours)|"
     r"(?:paid|pay) (?:me |my )?overtime|salary|paycheck|wages|my refund|"
@@ -104,11 +105,14 @@ _OURS_TOO = re.compile(r"我们小区|咱们小区|这个小区|我们这(?:儿|
                        r"来我们|到我们|\b(?:our|my) (?:compound|estate|building|community)\b|"
                        r"\bhere\b",
                        re.IGNORECASE)
+# "我家"/"家里" before a person is one's family, not one's flat ("我家孩子", "家里老人").
+_HOME = (r"(?:我家|家里)(?!人|的?(?:老人|孩子|小孩|宝宝|娃|老公|老婆|闺女|儿子|女儿|父母|爸妈|"
+         r"老母亲|老父亲|经济|条件|困难))")
 # Words that place a message in the community after all ("小区门口公交站", "our building's
 # lift"): then it is the community's, venue or not.
 COMMUNITY = re.compile(
-    r"小区|社区|居委|物业|业委会|网格|楼道|单元|号楼|栋|幢|我家|家里|家门|楼下|楼上|隔壁|邻居|"
-    r"院里|院子|车棚|车库|地库|楼前|楼后|楼梯|门口|"
+    rf"小区|社区|居委|物业|业委会|网格|楼道|单元|号楼|栋|幢|{_HOME}|家门|楼下|楼上|隔壁|邻居|"
+    r"院里|院子|车棚|车库|地库|楼前|楼后|楼梯(?<!爬楼梯)(?<!走楼梯)|门口|"
     r"\b(?:estate|compound|community|committee|block \d|building \d|our building|my building|"
     r"my flat|my apartment|stairwell|neighbou?rs?|grid)\b", re.IGNORECASE)
 
@@ -160,7 +164,8 @@ _CITY_PLACE = re.compile(
     r"\b(?:(?!our\b|the\b|main\b|this\b|that\b|a\b|private\b|side\b|back\b|access\b|"
     r"service\b|one\b|two\b|same\b|inner\b|broken\b|internal\b|estate\b|compound\b|fire\b|"
     r"dark\b|busy\b|narrow\b|little\b|small\b|whole\b|every\b|each\b)[a-z]+ (?:road|avenue|"
-    r"boulevard|street)(?! ?(?:lamps?|lights?|lighting|sweep\w*|food|parking|vendors?|signs?))|"
+    r"boulevard|street|rd|ave)"
+    r"(?! ?(?:lamps?|lights?|lighting|sweep\w*|food|parking|vendors?|signs?))|"
     r"(?:riverside|city|central|forest|wetland|national|people'?s|memorial|sunset|sunrise|lake|"
     r"river|century|olympic|science|industrial|sports|ocean|zoo) park|night market|"
     r"traffic lights?|zebra crossing|toll (?:gate|station)|ring road|factory|people'?s square|"
@@ -168,7 +173,7 @@ _CITY_PLACE = re.compile(
 #: Words that place a matter inside the compound, or in its hands already (a ticket passed on
 #: to the city), whatever department is named.
 _INSIDE = re.compile(
-    r"小区里|小区内|院里|院子里|楼道|楼里|单元|家里|我家|号楼|(?<![几多])栋|车库|地库|物业|居委|网格|工单|单号|"
+    rf"小区里|小区内|院里|院子里|楼道|楼里|单元|{_HOME}|号楼|(?<![几多])栋|车库|地库|物业|居委|网格|工单|单号|"
     r"报修|转给|\b(?:ticket|property (?:management|office)|committee|reported)\b|"
     r"\b(?:in|inside) (?:our|the) (?:compound|estate)\b|\bstairwell\b|\bour building\b|"
     r"\bmy (?:flat|apartment)\b", re.IGNORECASE)
@@ -196,12 +201,17 @@ def _named(places: re.Pattern[str], text: str, place_given: bool) -> str | None:
     found = None if place_given else places.search(text)
     if found is None:
         return None
-    rest = f"{text[:found.start()]} {text[found.end():]}"
+    # what is attached to the place is the place's own ("宿舍楼下", "地铁站的电梯")
+    after = _ATTACHED.sub("", text[found.end():], count=1)
+    rest = f"{text[:found.start()]} {after}"
     if _STAY.fullmatch(found.group(0)):
         rest = _RELATIVE.sub(" ", rest)
     return None if COMMUNITY.search(rest) else found.group(0)
 
 
+#: A part of a place, said right after it: the place's, not the community's.
+_ATTACHED = re.compile(
+    r"^(?:站|楼)?(?:的|里的?)?(?:楼下|楼上|门口|大门|楼梯|电梯|停车场|车库|地库|隔壁)")
 #: Places one stays or sits in among strangers, who are neighbours there ("酒店隔壁半夜吵架",
 #: "hotel neighbours partying"), and the words for them.
 _STAY = re.compile(r"酒店|宾馆|旅馆|民宿|网吧|(?:火车|高铁|动车|地铁|公交车?|飞机)上|"

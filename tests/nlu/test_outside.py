@@ -85,6 +85,17 @@ def test_a_place_in_the_community_keeps_a_message_in() -> None:
     assert outside.venue("北京路12号") is None  # a street, not bus route 12
 
 
+def test_what_belongs_to_an_outside_place_does_not_bring_it_into_the_community() -> None:
+    """Climbing stairs, a dorm's ground floor, one's family in a wage letter: none of them is a
+    place of the community."""
+    assert outside.venue("商场的扶梯停了 只能爬楼梯上去") == "商场"
+    assert outside.venue("宿舍楼下的路灯坏了好几天") == "宿舍"
+    assert outside.venue("包工头拖欠工资三个月，家里孩子等着交学费") == "工资"
+    assert outside.venue("the escalator at the station has stopped again") == "escalator"
+    assert outside.venue("我家楼下超市的扶梯坏了") is None  # "我家楼下": here after all
+    assert outside.venue("家里漏水 工资都拿去修了") is None
+
+
 @pytest.mark.parametrize("said", [
     "成都的小区物业也归居委会管吗 我爸住那边",
     "广州那边的居住证到期了咋续",
