@@ -75,6 +75,7 @@ _ALL_CLEAR = _any(
     r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来|断电)|"
 
+    r"(?:散|灭)(?:掉|完|干净|出去)了|(?:搞|弄|说)错了|"
     r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|(?<![不没])(?:我|俺|她|他|孩子|老人)(?:已经|终于)?出来了|(?:^|(?<=[\s，,。!！]))出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
     r"自己(?:站|爬)?起来了|不用来了|不漏了|"
     r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|没出事|没出什么事|拦下来了|拦住了|"
@@ -87,7 +88,8 @@ _ALL_CLEAR = _any(
     r"\bnot (?:a |an )?(?:fire|gas|sparks|burglar|explosion|leak)\b|"
     r"\b(?:wasn't|isn't|was not|is not) (?:a |an )?(?:fire|gas|sparks|smoke)\b|\bwas just\b|"
     r"\bmy (?:bad|mistake)\b|\ball (?:good|fine|clear|ok)\b|\bsorted\b|"
-    r"\b(?:is|are|'s|got up|seems) (?:fine|ok|okay|alright)\b|\b(?:he|she|they)'s (?:fine|ok)\b|"
+    r"\b(?:is|are|'s|got up|seems) (?:totally |perfectly |completely |all )?(?:fine|ok|okay|"
+    r"alright)\b|"
     r"\b(?:smell|smoke|fire|leak|alarm|water)(?:'s| is| has)? (?:gone|out|stopped|cleared|"
     r"receded|shut off|off now)\b|\bgot out (?:fine|ok)\b|\bno need to come\b|"
     r"\bwe(?:'re| are) (?:all )?out\b|\bwe (?:all )?got out\b|\bdoors? (?:opened|(?:is |are )?open "
@@ -154,7 +156,7 @@ _TRAPS_EN = ("meeting|class|lecture|seminar|call|zoom|queue|traffic|job|relation
 
 
 def _trapped_in(zh: str, en: str) -> tuple[str, str]:
-    return (rf"(?:困|卡|关)在(?:{zh})",
+    return (rf"(?:困|卡|关)在(?:这个?|那个?)?[破烂鬼]?(?:{zh})",
             rf"\b(?:trapped|stuck) (?:in|at) (?:an?|the|this|my|our|another) (?:\w+ ){{0,4}}"
             rf"(?:{en})\b")
 
@@ -181,7 +183,7 @@ _FIGURATIVE = _any(
     r"\b(?:booked|sold) out\b|\binbox\b|\bemails?\b|"
     r"\b(?:nearly|almost) (?:fainted|died|passed out|had a heart attack)\b|\bthe price\b|"
     r"\bin a good way\b|\bjust kidding\b|\bjk\b|\bmy heart (?:exploded|melted|burst|stopped)\b|"
-    r"\bburning through\b|"
+    r"\bburning through\b|\b(?:explosion|party|fireworks?|bomb) in my mouth\b|\bflavou?rs?\b|"
     r"\b(?:project|team|startup|business|sales|career|playlist|feed)(?:'s| is)? on fire\b|"
     rf"{_trapped_in(_TRAPS_ZH, f'{_TRAPS_EN}|office')[1]}|"
     r"\bcode\b|\bcoding\b|\bsoftware\b|\bprogramming\b|\bscript\b")

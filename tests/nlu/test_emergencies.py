@@ -95,7 +95,13 @@ SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
                                   "my team's project is on fire, in a good way",
                                   "i'm trapped in a meeting that won't end, send help",
                                   "救命，这个表格也太难填了（开玩笑的）",
-                                  "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯"])
+                                  "刚看了个纪录片讲高层火灾 原来着火了不能坐电梯",
+                                  "炒辣椒呛得满屋烟 开了窗已经散完了",
+                                  "不好意思 刚才说的烟味是我弄错了 是楼下烧烤",
+                                  "she burned her hand a little on the pan, she's perfectly "
+                                  "fine now",
+                                  "that curry was a fireworks in my mouth situation",
+                                  "卡在那个鬼会议里出不来 救命"])
 def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) -> None:
     ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
     assert ranking[0][0] == "ask_faq"
@@ -108,7 +114,9 @@ def test_a_message_about_no_danger_now_loses_the_emergency_reading(text: str) ->
                                   "my kitchen is burning what should i do", "我爸突然倒了 怎么办",
                                   "grandma fell and cant get up what do i do",
                                   "煤气还在漏 容易爆炸", "停电了 我妈在用呼吸机 马上要没电了",
-                                  "power's out and dad is on a ventilator, battery is dying"])
+                                  "power's out and dad is on a ventilator, battery is dying",
+                                  "厨房烟太大了散不出去 老人一直咳",
+                                  "开窗了烟还是散不掉 柜子里还在冒烟"])
 def test_a_danger_going_on_keeps_the_emergency_reading(text: str) -> None:
     assert danger.guard(clean(text).text, SURE_EMERGENCY) == SURE_EMERGENCY
 
