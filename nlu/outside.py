@@ -156,7 +156,13 @@ _NAMED = (r"[^\W\d_a-z条个的边面马小道公山水铁电线网思套一半�
           r"修挡占过出门里外上下前后左右这那在到往向从沿顺段雨米进来去回]")
 _CITY_PLACE = re.compile(
     rf"(?:路(?<={_NAMED}路)|大道(?<={_NAMED}大道)|大街(?<={_NAMED}大街))"
-    r"(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口|从|大桥|桥)|"
+    r"(?=上|两侧|与|和|交叉口|路口|段|附近|[(（]|的路|小学|中学|口|从|大桥|桥|辅路|辅道|那段|这段|"
+    r"靠近|一带|沿线)|"
+    # the city's waters and ring roads, and the countryside's roads (not the compound's own
+    # pond, 人工湖, 景观湖, nor a bench by a stream through it, 河边那张椅子)
+    r"护城河|河道|运河|排洪渠|水库|绿道|滨江|滨河|河里|湖面|"
+    r"湖(?<=[\u4e00-\u9fff]湖)(?<!人工湖|景观湖)(?:里|的水|水)|[一二三四五东南西北]环(?:路|线|内|外|上|那段|附近)?(?<!环环)|"
+    r"乡道|镇上|医院急诊|"
     r"公园(?<=[\u4e00-\u9fff]{2}公园)(?<!小区公园|社区公园|区里公园|楼下公园|旁边公园|门口公园|附近公园|"
     r"对面公园|后面公园|前面公园|里的公园|边的公园|口的公园|宠物公园|儿童公园|口袋公园|街心公园)(?<!个.公园)|"
     r"立交桥|高架桥|过街天桥|地下通道|收费站|污水处理厂|工业园|工业区|市区|本市|城区|夜市|人民广场|"
@@ -167,7 +173,9 @@ _CITY_PLACE = re.compile(
     r"boulevard|street|rd|ave)"
     r"(?! ?(?:lamps?|lights?|lighting|sweep\w*|food|parking|vendors?|signs?))|"
     r"(?:riverside|city|central|forest|wetland|national|people'?s|memorial|sunset|sunrise|lake|"
-    r"river|century|olympic|science|industrial|sports|ocean|zoo) park|night market|"
+    r"river|century|olympic|science|industrial|sports|ocean|zoo|public) park|night market|"
+    r"public square|rivers?|creek|canal|waterfront|greenway|"
+    r"emergency room|"
     r"traffic lights?|zebra crossing|toll (?:gate|station)|ring road|factory|people'?s square|"
     r"industrial (?:zone|estate)|underpass)\b", re.IGNORECASE)
 #: Words that place a matter inside the compound, or in its hands already (a ticket passed on

@@ -96,6 +96,14 @@ def test_what_belongs_to_an_outside_place_does_not_bring_it_into_the_community()
     assert outside.venue("家里漏水 工资都拿去修了") is None
 
 
+def test_the_citys_waters_and_ring_roads_are_the_citys() -> None:
+    assert outside.venue("护城河上漂了好多垃圾 没人捞") == "护城河"
+    assert outside.venue("北二环辅路上那个坑补了又坏") == "二环"
+    assert outside.venue("someone keeps dumping oil into the creek behind the market") == "creek"
+    assert outside.venue("人工湖里的鱼死了好多") is None  # the compound's own pond
+    assert outside.venue("河边那张长椅少了条腿") is None
+
+
 @pytest.mark.parametrize("said", [
     "成都的小区物业也归居委会管吗 我爸住那边",
     "广州那边的居住证到期了咋续",
