@@ -202,6 +202,14 @@ _GADGETS = re.compile(
     r"motherboard|(?:home|my) wi-?fi|no (?:phone )?service|phone signal|jump ?start|"
     r"laptop (?:keyboard|fan|screen|battery)|check engine|engine light|"
     r"car battery)\b", re.IGNORECASE)
+# One's own appliances, car and gadgets by their maker, their after-sales and fault codes: the
+# maker's to fix ("美的洗衣机显示E4", "Haier fridge stopped cooling").
+_MAKERS = re.compile(
+    r"美的|海尔|格力|小米(?!粥)|华为|方太|万和|万家乐|西门子|松下|戴森|科沃斯|九阳|苏泊尔|小天鹅|奥克斯|"
+    r"海信|创维|比亚迪|特斯拉|蔚来|售后|(?:显示|报|出现|跳)\s?[ef]\d{1,2}\b|故障码|错误码|"
+    r"\b(?:midea|haier|gree|xiaomi|huawei|samsung|dyson|little swan|thinkpad|lenovo|dell|kindle|"
+    r"tesla|byd|toyota|honda|bmw|after-?sales|warranty|error code|fault code|"
+    r"(?:shows?|showing|says) e\d{1,2})\b", re.IGNORECASE)
 # The news of the world, not of the compound.
 _NEWS = re.compile(
     r"大新闻|新闻联播|两会|峰会|选举|北约|联合国|延迟退休|俄乌|中东|"
@@ -284,7 +292,7 @@ _KINDS: tuple[tuple[str, _Patterns, _Patterns, _Patterns], ...] = (
     ("language", (_TONGUE_ZH,), (_TONGUE_EN,), ()),
     ("companion", (_COMPANION_ZH,), (_COMPANION_EN,), (_FIGURE,)),
     ("nobody", (), (), (_NOBODY, _MASHED, _MISSENT)),
-    ("company", (), (), (_COMPANY, _TRIPS, _GADGETS)),
+    ("company", (), (), (_COMPANY, _TRIPS, _GADGETS, _MAKERS)),
     ("news", (), (), (_NEWS,)),
     ("leisure", (), (), (_LEISURE,)),
     ("health", (), (), (_HEALTH,)),
@@ -301,9 +309,10 @@ def _vetoed(kind: str, text: str) -> bool:
     if kind == "nobody":  # told of, not sent: "群里天天有人发砍一刀链接"
         return bool(re.search(r"(?<!所)有人|天天|老是|总是|群主|\bsomeone\b|\bpeople keep\b",
                               text, re.IGNORECASE))
-    if kind == "company":  # the compound's guard watching videos, its parcel lockers; a
-        # train to catch, the reason a sign-up is withdrawn
-        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|停电|断电|跳闸|\bguard\b|\blocker|"
+    if kind == "company":  # the compound's guard watching videos, its parcel lockers, its
+        # meters and lifts; a train to catch, the reason a sign-up is withdrawn
+        return bool(re.search(r"保安|门卫|快递柜|丰巢|保洁|停电|断电|跳闸|燃气表|水表|电表|气表|"
+                              r"电梯|门禁|\bguard\b|\blocker|\bmeter\b|\blift\b|\belevator\b|"
                               r"\bpower (?:cut|out|outage)\b|\belectrician\b|\blights?\b", text,
                               re.IGNORECASE) or _WITHDRAWN.search(text)
                     or _COMMUNITY_DIARY.search(text))
