@@ -175,7 +175,9 @@ _MASHED = re.compile(r"^([a-z])\1{3,}$|^([a-z]{2})\2{2,}$|^[。.，,!！?？~～
 # Meant for someone else's chat: "不好意思 发错群了", "sorry, that was for my husband", or a
 # family member addressed by name ("老公 家长会你去还是我去").
 _MISSENT = re.compile(
-    r"发错(?:了|人|群|地方)|撤回一下|\bwrong (?:group|thread|chat|person)\b|"
+    r"发错(?:了|人|群|地方)|撤回一下|(?:刚才|上面|那条|这条|前面)[^，,。]{0,6}(?:是)?(?:要)?发给"
+    r"(?!物业|居委|网格|社区|管家|保安|工作人员|你们)[^，,。\s]{1,6}的(?=$|[\s，,。!！~～])|"
+    r"\bwrong (?:group|thread|chat|person)\b|"
     r"\bmeant (?:it |that )?for (?:my|the)\b|\b(?:was|is) for my (?:husband|wife|mum|mom|dad|son|"
     r"daughter|boss|team)\b|\bignore (?:that|my) last\b|"
     r"^(?:老公|老婆|媳妇|闺女|儿子|妈|爸|姥姥|奶奶|宝宝|亲爱的)[,，\s]|"

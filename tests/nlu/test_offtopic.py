@@ -53,6 +53,7 @@ HELD_OUT = Path(__file__).resolve().parents[2] / "bench" / "data"
     ("格力空调显示E5 打售后一直占线", "company"),
     ("my dyson stopped sucking, is it the filter", "company"),
     ("洗碗机报f3 是不是进水阀的问题", "company"),
+    ("不好意思 上面那条是发给我闺女的", "nobody"),
 ])
 def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     assert offtopic.kind(said) == kind
@@ -79,7 +80,8 @@ def test_requests_for_someone_else_are_named(said: str, kind: str) -> None:
     "router dead, lights dead, send an electrician",
     "i'll have to skip the cleanup, my back is killing me",
     "could volunteers help carry heavy stuff upstairs for elderly residents in the walk-ups?",
-    "电梯屏幕显示E2 停在五楼不动了", "the water meter outside my door shows e1, no water",
+    "电梯屏幕显示E2 停在五楼不动了", "刚才发给物业的报修有回复吗", "刚才那条是发给网格员的",
+    "the water meter outside my door shows e1, no water",
 ])
 def test_community_requests_with_the_same_words_are_not(said: str) -> None:
     assert offtopic.kind(said, place_given="8号楼" in said) is None
