@@ -75,7 +75,8 @@ _ALL_CLEAR = _any(
     r"(?<!是)不是(?:着火|火灾|失火|煤气|燃气|漏|爆炸|小偷|坏人|打架)|虚惊|误报|误会|[看闻听]错|"
     r"(?:火|烟|味道?|水)(?:已经)?(?:灭|散|没|停|退|关住)了|已经(?:灭|散|停|退|好|走|关住|出来|救出来|断电)|"
 
-    r"(?:散|灭)(?:掉|完|干净|出去)了|(?:搞|弄|说)错了|"
+    r"(?:散|灭)(?:掉|完|干净|出去)了|(?:搞|弄|说)错了|(?:问|看|确认|核实)过了?.{0,4}没事|"
+    r"是电视(?:里|上)?的|"
     r"救出来了|都出来了|人出来了|我们(?:已经)?出来了|(?<![不没])(?:我|俺|她|他|孩子|老人)(?:已经|终于)?出来了|(?:^|(?<=[\s，,。!！]))出来了|电梯(?:门)?(?:打)?开了|电梯(?:又)?(?:能)?动了|"
     r"自己(?:站|爬)?起来了|不用来了|不漏了|"
     r"找到了|接走了|挺好的|都好好的|没什么事|没啥事|啥事没有|什么事都没有|没出事|没出什么事|拦下来了|拦住了|"
@@ -98,6 +99,8 @@ _ALL_CLEAR = _any(
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:i'?m|i am|we'?re|we are) not (?:stuck|trapped|locked in)\b|\bnobody got hurt\b")
 # A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
+# "火灭了 但是还在冒烟": what follows a "but" outweighs the all-clear before it.
+_BUT = _any(r"但|可是|不过|然而|就是", r"\bbut\b|\bhowever\b|\bthough\b")
 _FICTION = _any(
     r"(?:小说|电影|电视剧|剧|动画|动漫|漫画|游戏|视频|短视频|梦|书|故事)(?:里|中|里面)|男主|女主|主角|剧情",
     r"\bin (?:the|a|this|that|my) (?:novel|book|film|movie|show|series|game|story|dream|"
@@ -518,7 +521,13 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
         if _stated_now(text) or _unreachable(text):
             return _assured(ranking)
         if _HERE_NOW.search(text) or _danger_placed(text, place_given):
-            return list(ranking) if _DANGER_SIGNS.search(text) else _capped(ranking)
+            # a cry heard and then found harmless ("喊救命的是电视 问过了 没事"): asked about,
+            # not alerted on, since "火灭了 但还在冒烟 快来" is all-clear words too
+            if _DANGER_SIGNS.search(text) and (
+                    "all_clear" not in _elsewhere(text) or _HAZARD_NOW.search(text)
+                    or _BUT.search(text)):
+                return list(ranking)
+            return _capped(ranking)
         return _demoted(ranking)
     if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
             _stated_now(text) or _unreachable(text) or _gas_smelt(text)):

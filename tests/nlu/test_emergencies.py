@@ -345,3 +345,17 @@ def test_someone_about_to_jump_is_stated_danger_now(text: str) -> None:
     ranking = danger.guard(clean(text).text,
                            [(EMERGENCY, 0.63), ("file_complaint", 0.3), ("ask_faq", 0.07)])
     assert ranking[0] == (EMERGENCY, 0.9)
+
+
+@pytest.mark.parametrize("text", ["隔壁有人喊救命 我过去看了 是电视的声音 没事",
+                                  "楼上一直喊救命 物业上去核实过了没事 是孩子闹着玩"])
+def test_a_cry_for_help_found_harmless_is_asked_about_not_alerted_on(text: str) -> None:
+    ranking = danger.guard(clean(text).text, SURE_EMERGENCY)
+    assert ranking[0][0] == EMERGENCY and ranking[0][1] < 0.85
+
+
+@pytest.mark.parametrize("text", ["火灭了 但是柜子里还在冒烟 快来人",
+                                  "人出来了 可是我爸还在里面 快来",
+                                  "smoke is gone but now i smell gas, help"])
+def test_an_all_clear_followed_by_but_keeps_the_alert(text: str) -> None:
+    assert danger.guard(clean(text).text, SURE_EMERGENCY)[0] == SURE_EMERGENCY[0]
