@@ -75,10 +75,15 @@ EVENT_READINGS = frozenset({"event_list", "event_signup"})
 EVENT_VENUE_READINGS = EVENT_READINGS | {"event_cancel"}
 _EVENT_VENUE = re.compile(
     r"团建|年会|公司(?:的)?(?:活动|聚餐)|学校(?:的)?运动会|市图书馆|音乐厅|大剧院|体育馆|演唱会|"
+    r"(?:幼儿园|学校|班里|班级|家长群)(?:的|里)?(?:亲子)?(?:活动|运动会|义卖|开放日|演出|比赛|家长会)|"
+    r"家长会|"
     r"瑜伽馆|舞蹈室|"
     r"\b(?:concert hall|city library|company (?:\w+ )?(?:party|outing|retreat|dinner)|"
     r"team ?building|office party|annual party|stadium|(?:yoga|dance|pilates) studio|"
-    r"(?:my|the) gym|(?:my|our) (?:university|uni|school|company|office)'s)\b",
+    r"(?:my|the) gym|(?:my|our) (?:university|uni|school|company|office)'s|"
+    r"(?:kid'?s|son'?s|daughter'?s|child'?s) (?:school|kindergarten|daycare)\b.{0,40}"
+    r"\b(?:sports day|event|fair|trip|play|concert|volunteer\w*)|"
+    r"(?:school|kindergarten) (?:sports day|fair|trip|play|concert))\b",
     re.IGNORECASE)
 #: Readings a city named takes out of the community's hands: its requests, and questions for
 #: its FAQ (which answers for this community only).

@@ -154,3 +154,10 @@ def test_no_in_domain_request_or_event_is_taken_for_an_outside_one() -> None:
                 and outside.event_venue(text, placed)):
             taken.append(example.text)
     assert len(examples) > 3000 and taken == []
+
+
+def test_a_school_or_kindergarten_event_is_the_schools() -> None:
+    assert outside.event_venue("幼儿园的亲子运动会在哪报名") is not None
+    assert outside.event_venue("my son's kindergarten is doing a spring fair, how do i sign up")
+    assert outside.event_venue("小区的亲子活动还能报名吗") is None
+    assert outside.event_venue("can my daughter join the kids painting event") is None
