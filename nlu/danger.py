@@ -100,7 +100,7 @@ _ALL_CLEAR = _any(
     r"\b(?:i'?m|i am|we'?re|we are) not (?:stuck|trapped|locked in)\b|\bnobody got hurt\b")
 # A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
 # "火灭了 但是还在冒烟": what follows a "but" outweighs the all-clear before it.
-_BUT = _any(r"但|可是|不过|然而|就是", r"\bbut\b|\bhowever\b|\bthough\b")
+_BUT = _any(r"但|可是|不过|然而", r"\bbut\b|\bhowever\b|\bthough\b")
 _FICTION = _any(
     r"(?:小说|电影|电视剧|剧|动画|动漫|漫画|游戏|视频|短视频|梦|书|故事)(?:里|中|里面)|男主|女主|主角|剧情",
     r"\bin (?:the|a|this|that|my) (?:novel|book|film|movie|show|series|game|story|dream|"
