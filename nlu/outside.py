@@ -35,8 +35,9 @@ _VENUE = re.compile(
     # (each literal first, what may not precede it after: a lookbehind tried at every position
     # costs more than the rest of the pattern)
     r"公司(?<!物业公司|燃气公司|电力公司|热力公司|保洁公司|维修公司|装修公司|电梯公司|快递公司|家政公司|"
-    r"搬家公司)(?<!自来水公司)(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导)|"
-    r"(?:公司|单位|我们|我)的?办公室|办公室(?:楼上|楼下|隔壁)|写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|大学(?<!老年大学)|"
+    r"搬家公司)(?<!自来水公司)(?:的|那栋楼?|楼|大楼|里|门口|食堂|厕所|保洁|停车|同事|领导|保安|前台|"
+    r"行政|新来的)|"
+    r"(?:公司|单位|我们|我)的?办公室|(?:他们|她们|我们|我|他|她)单位|(?:我们|我|他们)(?:工)?厂(?!家)|车间|厂里|办公室(?:楼上|楼下|隔壁)|写字楼|工位|单位(?:的|里|食堂|宿舍|门口|停车)|宿舍|大学(?<!老年大学)|"
     r"(?:孩子|宝宝|儿子|女儿|娃|闺女)(?:的)?(?:幼儿园|学校)|学校(?:里|的)|市图书馆|健身房|"
     r"医院(?:的|里|里的)?(?:停车场|厕所|电梯|食堂|走廊|住院部|饮水机)|茶水间|同事|步行街|景区|"
     r"咖啡店|咖啡馆|网吧|体育场|演唱会|(?:火车|高铁|动车|地铁|公交车?|飞机)上|万达广场|购物广场|会员卡|预付卡|"
@@ -49,7 +50,8 @@ _VENUE = re.compile(
     r"(?:my|an|the) (?:online )?order|amazon|taobao|delivery (?:driver|app)|uber|taxi|"
     r"downtown|citywide|city-wide|the (?:whole )?city|across the city|city council|city hall|"
     r"(?:at|in) (?:my |our )?workplace|(?:my|our) office|office (?:building|lift|kitchen|toilets?)|"
-    r"starbucks|stadium|concert|my gym|train toilet|on the (?:train|bus|subway|metro|plane|flight)|"
+    r"starbucks|coffee shop|near work|co-?workers?|colleagues?|the school'?s|"
+    r"stadium|concert|my gym|train toilet|on the (?:train|bus|subway|metro|plane|flight)|"
     r"(?:my|our|his|her) school|(?:son|daughter|kid|child)'?s (?:school|kindergarten|daycare)|"
     r"uni|(?<!senior )university|college|campus|dorm|dormitory|concert hall|"
     r"(?:city|public) library|hospital (?:car ?park|parking|toilets?|lifts?))\b",
@@ -98,11 +100,12 @@ _OTHER_COMPOUND = re.compile(
     r"离我们这(?:挺|很|太)?远|城中村|(?:在|住)(?:乡下|农村)|外省|(?:别的|另一个|其他)区(?!域)|"
     r"(?:姑姑|姨妈?|舅舅|叔叔|伯伯|爸妈|父母|爷爷奶奶|外婆|姥姥|朋友|亲戚|同事|女儿|儿子|妹妹|姐姐|弟弟|"
     r"哥哥|岳父岳母|公婆|我妈|我爸|老妈|老爸|我姐|我哥|我弟|我妹)家?(?:住|租)(?:在)?[^，,。]{0,10}"
-    r"(?:小区|宿舍|村)|不是(?:一个|同一个)小区|"
+    r"(?:小区|宿舍|村)|不是(?:一个|同一个)小区|(?:朋友|同事|亲戚|同学|闺蜜)家(?:的|里|楼上|楼下|那边|那儿)|"
     r"\b(?:(?:do not|don'?t) live (?:in|at) (?:your|this)|not (?:in|from) (?:your|this) "
     r"(?:community|compound|estate)|(?:a )?different compound|another compound|"
     r"the compound next door|(?:her|his|their|my \w+'s|my \w+s') (?:compound|estate|building|"
-    r"landlord)|"
+    r"landlord)|(?:her|his|their|my (?!neighbou?r)\w+'s|my (?!neighbou?r)\w+s') (?:block|flat|"
+    r"apartment|place|neighbou?rs?)|back home|"
     r"other side of (?:town|the city)|countryside|across town|"
     r"(?:in|at) (?:another|a different) (?:district|town|city|neighbou?rhood))\b", re.IGNORECASE)
 #: ... unless this one is named too: "we" here, "our" compound, a building of ours.
@@ -128,7 +131,7 @@ COMMUNITY = re.compile(
 _OFFICE = re.compile(
     r"税务局|税务大厅|社保局|社保中心|人社局|医保局|医保中心|公积金(?:管理)?中心|政务服务中心|政务大厅|"
     r"行政服务中心|市民中心|车管所|交警队|出入境|法院|检察院|民政局|婚姻登记处|教育局|房管局|"
-    r"不动产登记中心|市场监管局|工商局|区政府|市政府|银行|商场|万达|购物中心|"
+    r"不动产登记中心|市场监管局|工商局|区政府|市政府|银行|商场|万达|购物中心|写字楼|办公楼|"
     r"\b(?:tax (?:office|bureau)|social security (?:office|bureau|cent(?:re|er))|housing fund|"
     r"immigration office|exit-entry|entry-exit|dmv|traffic police|court(?:house)?|"
     r"civil affairs bureau|marriage registry|city hall|district (?:office|government)|"
@@ -224,7 +227,7 @@ def _named(places: re.Pattern[str], text: str, place_given: bool) -> str | None:
 
 #: A part of a place, said right after it: the place's, not the community's.
 _ATTACHED = re.compile(
-    r"^(?:站|楼)?(?:的|里的?)?(?:楼下|楼上|门口|大门|楼梯|电梯|停车场|车库|地库|隔壁)")
+    r"^(?:站|楼)?(?:的|里的?)?(?:楼下|楼上|门口|大门|楼梯|电梯|停车场|地下车库|车库|地库|隔壁)")
 #: Places one stays or sits in among strangers, who are neighbours there ("酒店隔壁半夜吵架",
 #: "hotel neighbours partying"), and the words for them.
 _STAY = re.compile(r"酒店|宾馆|旅馆|民宿|网吧|(?:火车|高铁|动车|地铁|公交车?|飞机)上|"

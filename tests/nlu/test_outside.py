@@ -161,3 +161,14 @@ def test_a_school_or_kindergarten_event_is_the_schools() -> None:
     assert outside.event_venue("my son's kindergarten is doing a spring fair, how do i sign up")
     assert outside.event_venue("小区的亲子活动还能报名吗") is None
     assert outside.event_venue("can my daughter join the kids painting event") is None
+
+
+def test_a_workplace_or_someone_elses_home_named_in_passing_is_theirs() -> None:
+    assert outside.venue("商场地下车库的灯一半不亮") == "商场"
+    assert outside.venue("他们单位又停电了 电脑全黑") == "他们单位"
+    assert outside.venue("我们厂的厕所堵了三天") == "我们厂"
+    assert outside.venue("the coffee shop near work blasts music all day") is not None
+    assert outside.other_compound("同事家楼上天天往下漏水 他问怎么办") is not None
+    assert outside.other_compound("my sister's flat back in chengdu has no heating") is not None
+    assert outside.other_compound("my neighbour's flat is leaking into mine") is None
+    assert outside.venue("proposing a repair cafe once a month") is None
