@@ -23,6 +23,10 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff]")
 # 就是 fills a pause anywhere but at the start, where it means "exactly" (就是就是 = yes).
+# Markup pasted or typed into a message ("<img src=x onerror=…> 3栋停水") says nothing a
+# resident means: its attribute words would outvote the request beside it.
+_MARKUP = re.compile(r"</?[a-z][a-z0-9-]{0,20}(?:\s[^<>]{0,300}=[^<>]{0,300})?\s*/?>|"
+                     r"<!--.{0,300}?-->")
 _JIUSHI = re.compile(r"(?<=.)就是(?!说)")
 # Shorter words are too often real words one slip from another (seek/week, bike/like).
 _MIN_TYPO_LENGTH = 4
@@ -135,6 +139,9 @@ class Normaliser:
         text = cleaned.text
         if not text:
             return cleaned
+        if "<" in text:
+            cleaned = _drop_markup(cleaned)
+            text = cleaned.text
         converted = simplified(text, self.converter)
         if converted != text:
             cleaned = CleanText(converted, cleaned.offsets, cleaned.original_length)
@@ -171,6 +178,12 @@ class Normaliser:
         dropped = rewrite(cleaned, ((start, end, "") for start, end in spans))
         # A message of fillers only (嗯嗯, "um") is itself the answer: keep it.
         return dropped if _LETTER.search(dropped.text) else cleaned
+
+
+def _drop_markup(cleaned: CleanText) -> CleanText:
+    """``cleaned`` without its tags, unless nothing else is left ("<3" and "<b>" alone stay)."""
+    dropped = rewrite(cleaned, ((*m.span(), "") for m in _MARKUP.finditer(cleaned.text)))
+    return dropped if _LETTER.search(dropped.text) else cleaned
 
 
 def _disjoint(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

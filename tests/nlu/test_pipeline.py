@@ -98,6 +98,16 @@ def test_bad_input_gets_a_sensible_parse(pipeline: NluPipeline, said: str) -> No
     assert 0.0 <= result["intent"]["confidence"] <= 1.0
 
 
+@pytest.mark.parametrize("said", ["<img src=x onerror=\"document.title='pwned'\"> 3栋停水",
+                                  "<a href='http://example.com/x?y=1'>链接</a> 5号楼电梯坏了",
+                                  "<div class=\"msg\">the lift in block 3 is broken</div>"])
+def test_markup_beside_a_request_does_not_hide_it(pipeline: NluPipeline, said: str) -> None:
+    result = pipeline.parse(said)
+    assert result["intent"]["name"] == "report_repair"
+    building = next(e for e in result["entities"] if e["entity"] == "building")
+    assert said[building["start"]:building["end"]] in ("3栋", "5号楼", "block 3")
+
+
 def test_empty_text_is_out_of_scope(pipeline: NluPipeline) -> None:
     assert pipeline.parse("  ")["intent"] == {"name": "out_of_scope", "confidence": 1.0}
 
