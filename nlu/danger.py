@@ -98,9 +98,9 @@ _ALL_CLEAR = _any(
     r"\bgot (?:him|her|them|us|everyone|everybody) out\b|"
     r"\bbeen found\b|\bpicked (?:him|her|them) up\b|\bbroke up\b|"
     r"\b(?:i'?m|i am|we'?re|we are) not (?:stuck|trapped|locked in)\b|\bnobody got hurt\b")
-# A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
 # "火灭了 但是还在冒烟": what follows a "but" outweighs the all-clear before it.
 _BUT = _any(r"但|可是|不过|然而", r"\bbut\b|\bhowever\b|\bthough\b")
+# A story: a novel, a film, a game or a dream, where the danger happens to someone in it.
 _FICTION = _any(
     r"(?:小说|电影|电视剧|剧|动画|动漫|漫画|游戏|视频|短视频|梦|书|故事)(?:里|中|里面)|男主|女主|主角|剧情",
     r"\bin (?:the|a|this|that|my) (?:novel|book|film|movie|show|series|game|story|dream|"
@@ -524,7 +524,7 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
             # a cry heard and then found harmless ("喊救命的是电视 问过了 没事"): asked about,
             # not alerted on, since "火灭了 但还在冒烟 快来" is all-clear words too
             if _DANGER_SIGNS.search(text) and (
-                    "all_clear" not in _elsewhere(text) or _HAZARD_NOW.search(text)
+                    not all_clear(text) or _HAZARD_NOW.search(text)
                     or _BUT.search(text)):
                 return list(ranking)
             return _capped(ranking)

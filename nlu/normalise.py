@@ -22,11 +22,11 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff]")
-# 就是 fills a pause anywhere but at the start, where it means "exactly" (就是就是 = yes).
 # Markup pasted or typed into a message ("<img src=x onerror=…> 3栋停水") says nothing a
 # resident means: its attribute words would outvote the request beside it.
 _MARKUP = re.compile(r"</?[a-z][a-z0-9-]{0,20}(?:\s[^<>]{0,300}=[^<>]{0,300})?\s*/?>|"
                      r"<!--.{0,300}?-->")
+# 就是 fills a pause anywhere but at the start, where it means "exactly" (就是就是 = yes).
 _JIUSHI = re.compile(r"(?<=.)就是(?!说)")
 # Shorter words are too often real words one slip from another (seek/week, bike/like).
 _MIN_TYPO_LENGTH = 4
@@ -175,14 +175,18 @@ class Normaliser:
         if not spans:
             return cleaned
         spans = _disjoint(spans)
-        dropped = rewrite(cleaned, ((start, end, "") for start, end in spans))
         # A message of fillers only (嗯嗯, "um") is itself the answer: keep it.
-        return dropped if _LETTER.search(dropped.text) else cleaned
+        return _dropped(cleaned, spans)
 
 
 def _drop_markup(cleaned: CleanText) -> CleanText:
-    """``cleaned`` without its tags, unless nothing else is left ("<3" and "<b>" alone stay)."""
-    dropped = rewrite(cleaned, ((*m.span(), "") for m in _MARKUP.finditer(cleaned.text)))
+    """``cleaned`` without its tags, unless nothing else is left ("<b>" alone stays)."""
+    return _dropped(cleaned, (m.span() for m in _MARKUP.finditer(cleaned.text)))
+
+
+def _dropped(cleaned: CleanText, spans: Iterable[tuple[int, int]]) -> CleanText:
+    """``cleaned`` without ``spans`` (disjoint), unless that leaves no letter at all."""
+    dropped = rewrite(cleaned, ((start, end, "") for start, end in spans))
     return dropped if _LETTER.search(dropped.text) else cleaned
 
 
