@@ -272,7 +272,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port for the REST channel and web chat")] = 5005,
     workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
     threads: Annotated[int | None, typer.Option(
-        min=0, max=64, help="turn threads per worker (default: 1 on SQLite, 4 on "
+        min=0, max=64, help="turn threads per worker (default: 1 on SQLite, 2 on "
                             "PostgreSQL; 0: turns on the event loop)")]
     = None,
 ) -> None:

@@ -51,9 +51,11 @@ T = TypeVar("T")
 #: Environment variable for the number of turn threads per process (``linli serve --threads``
 #: sets it, so that every worker process reads the same).
 THREADS_VARIABLE = "LINLI_TURN_THREADS"
-#: PostgreSQL: enough to overlap round trips and commits; Python code holds the GIL, so more
-#: buys nothing (measured: 8 no better than 4).
-DEFAULT_THREADS = 4
+#: PostgreSQL: two overlap one turn's round trips with another's Python work; Python code
+#: holds the GIL, so more only fight over it (measured with two workers: 2 threads 217–227
+#: messages/s at 100 senders and 0.5–1.5 ms less CPU a message than 4, which gave 169; 1
+#: thread 187).
+DEFAULT_THREADS = 2
 #: SQLite takes one writer at a time, and a waiting writer sleeps in steps of up to 100 ms:
 #: with more threads turns mostly wait on each other (measured: 4 threads 60–73 messages/s
 #: against 83 with one, at 20 and 100 senders).

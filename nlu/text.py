@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 
 #: The model only ever sees this many characters; longer text is truncated, never rejected.
 MAX_MODEL_CHARS = 1000
+#: Texts up to this long are cleaned once and remembered (see :func:`clean`).
+_REMEMBERED_UP_TO = 400
 
 # Zero-width and bidi controls are invisible but break tokenisation and regexes.
 _INVISIBLE = frozenset(
@@ -41,6 +44,15 @@ def clean(raw: str, limit: int | None = None) -> CleanText:
     Full-width digits and letters become ASCII (３栋 → 3栋), line breaks and tabs become spaces,
     runs of spaces collapse to one. ``limit`` truncates the *clean* text.
     """
+    # One turn cleans its message about seven times (the featurizer, the runner's checks, the
+    # actions): short texts, nearly all, are cleaned once. Long ones are not kept, so the
+    # cache stays small.
+    if len(raw) <= _REMEMBERED_UP_TO:
+        return _remembered(raw, limit)
+    return _clean(raw, limit)
+
+
+def _clean(raw: str, limit: int | None) -> CleanText:
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(raw):
@@ -65,6 +77,9 @@ def clean(raw: str, limit: int | None = None) -> CleanText:
         chars.pop()
         offsets.pop()
     return CleanText("".join(chars), tuple(offsets), len(raw))
+
+
+_remembered = functools.lru_cache(maxsize=2048)(_clean)
 
 
 def rewrite(cleaned: CleanText, edits: Iterable[tuple[int, int, str]]) -> CleanText:
