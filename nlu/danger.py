@@ -121,7 +121,11 @@ _NO_ONE_HURT = _any(r"没有?人(?:被困|困在|困住|被关|关在|受伤|在
                     r"(?:孩子|小孩|娃|老人|大家|人)(?:都|也)?没(?:事|大碍)(?![吧吗?？])",
                     r"\b(?:nobody|no one|no-one)(?:'s| is| was| got)? (?:stuck|hurt|inside|trapped|"
                     r"injured)\b")
-_ELEMENTS = _any(r"火|烧|烟|焦|煤气|燃气|天然气|漏气|漏电|淹|水漫",
+# Not in words that only look like them: a train, a hotpot, a fever's 上火, a temper's 发火,
+# 红烧 and 叉烧, 焦虑 (火星 stays: sparks flying, 火星四溅).
+_ELEMENTS = _any(r"(?<![上发恼红])火(?!车|锅|腿|龙果|箭|候|爆|热|红|速)|"
+                 r"(?<![红叉])烧(?!烤|饼|麦|卖|鹅)|烟|(?<!聚)焦(?!虑|点|急)|"
+                 r"煤气|燃气|天然气|漏气|漏电|淹|水漫",
                  r"\b(?:fire|flames?|smoke|smoking|burn\w*|gas|sparks?|sparking|flood\w*)\b")
 _HURT = _any(r"受伤|血|晕|摔", r"\b(?:hurt|injur\w*|blood|bleeding|fell|fallen)\b")
 # A news item or a report of somewhere else, as residents paste them into a group: a headline

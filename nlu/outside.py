@@ -281,12 +281,26 @@ def set_aside(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(OUT_OF_SCOPE, ranking[0][1]), *rest]
 
 
+#: What a letter asking the city to act says, however sure the classifier is that it is none
+#: of the community's business ("希望政府好好治理一下", "请城管管一管", "please get them fixed");
+#: not what an assistant is asked ("帮我订个酒店", "can you check my flight").
+_ASKS_TO_ACT = re.compile(
+    r"希望|建议|反映|投诉|举报|整治|治理|管一管|管管|(?:有没有|没)人管|有关部门|相关部门|市长|市领导|"
+    r"太(?:脏|臭|吵|乱|挤|危险)|坏了|"
+    r"\b(?:fix(?:ed)?|repair(?:ed)?|complain\w*|been out|broken|dangerous|potholes?|"
+    r"do something about|look into|dear mayor|to whom it may concern)\b",
+    re.IGNORECASE)
+
+
 def request_elsewhere(parse: Mapping[str, Any], text: str, place_given: bool = False) -> bool:
-    """Whether ``parse`` (out of scope) is a report or a proposal, made to the community, of a
-    matter at an outside place: one to send to the city's hotline."""
+    """Whether ``parse`` (out of scope) is a report or a proposal of a matter at an outside
+    place, made to the community or written as a letter to the city: one to send to the
+    city's hotline."""
+    if venue(text, place_given) is None and city(text, place_given) is None \
+            and other_compound(text, place_given) is None:
+        return False
     ranking = parse.get("intent_ranking") or []
     best = next((r for r in ranking if r.get("name") != OUT_OF_SCOPE), None)
-    return best is not None and best["name"] in COMMUNITY_REQUESTS \
-        and float(best.get("confidence", 0.0)) >= REQUEST_AT_LEAST \
-        and (venue(text, place_given) is not None or city(text, place_given) is not None
-             or other_compound(text, place_given) is not None)
+    return (best is not None and best["name"] in COMMUNITY_REQUESTS
+            and float(best.get("confidence", 0.0)) >= REQUEST_AT_LEAST) \
+        or _ASKS_TO_ACT.search(text) is not None

@@ -328,6 +328,11 @@ def test_a_smell_of_gas_beside_a_repair_is_asked_about_as_an_emergency(text: str
     ("某区一小区发生火灾 所幸无人员伤亡", False),  # a headline: nothing to call about
     ("我家厨房冒烟了", False),
     ("another district had a fire last year", False),
+    ("火车站那边着火了 好多烟", True),
+    # a train, a hotpot, a temper: words that only look like fire
+    ("市政府能不能在火车站多加几班公交", False),
+    ("火车站人太多了", False),
+    ("朋友家楼下那家火锅店排队排到马路上", False),
 ])
 def test_a_danger_at_another_place_is_told_apart(text: str, away: bool) -> None:
     assert danger.away_now(clean(text).text) is away
