@@ -245,11 +245,12 @@ class Emergency(LinliAction):
         return "action_emergency"
 
     def act(self, turn: Turn) -> Events:
-        category = turn.tracker.get_slot("category") or "other"
-        carried = self._place_just_reported(turn, category)
-        near_home, said_back = ([], None) if carried else _place_near_home(turn)
         said = str(turn.tracker.get_slot("report_text") or
                    turn.tracker.latest_message.get("text", ""))
+        category = _kind_of_danger(turn.tracker.get_slot("category") or "other", said)
+        turn.tracker.slots["category"] = category  # the ticket's too
+        carried = self._place_just_reported(turn, category)
+        near_home, said_back = ([], None) if carried else _place_near_home(turn)
         turn.say("utter_emergency_safety", advice=_advice(turn, category, said))
         ticket = _open(turn, TicketKind.EMERGENCY).ticket
         grid = ticket.building.grid if ticket.building else None
@@ -265,7 +266,7 @@ class Emergency(LinliAction):
             # wrong: "不对，是5号楼" corrects the emergency then (``CorrectPlace``)
             carried = [*carried, *near_home, SlotSet("last_ticket", ticket.number),
                        SlotSet("place_assumed", bool(near_home))]
-        return [*carried, SlotSet("emergency_ticket", ticket.number),
+        return [*carried, SlotSet("category", category), SlotSet("emergency_ticket", ticket.number),
                 SlotSet("live_emergency", ticket.number), SlotSet("attachments", None)]
 
     @staticmethod
@@ -300,6 +301,19 @@ class SafetyAdvice(LinliAction):
         if not answer_from_faq(turn):
             turn.say("utter_safety_precaution")
         return []
+
+
+#: Smoke or flames, named: what makes a danger a fire whatever else the place suggests.
+_SMOKE_OR_FLAMES = re.compile(r"冒烟|着火|起火|失火|烟雾|浓烟|黑烟|火苗|火星|火光|明火|烧起来|"
+                              r"\b(?:on fire|fire|smok(?:e|ing)|flames?|sparks?)\b", re.IGNORECASE)
+#: Kinds of danger that smoke or flames named beside them make a fire: "地下车库有个电动车在
+#: 冒烟" read as a flooded garage got advice to move the car to higher ground.
+_FIRE_OUTRANKS = frozenset({"water", "drainage", "other"})
+
+
+def _kind_of_danger(category: str, said: str) -> str:
+    """The kind of danger ``said`` tells of, given the classifier's ``category``."""
+    return "fire" if category in _FIRE_OUTRANKS and _SMOKE_OR_FLAMES.search(said) else category
 
 
 def _advice(turn: Turn, category: str, said: str) -> str:
