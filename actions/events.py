@@ -184,6 +184,9 @@ class SignUp(LinliAction):
             last = find(turn.session, turn.person.community_id, now,
                         str(turn.tracker.get_slot("last_event")))
             found = [last] if last is not None else []
+        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
+        count_text = turn.entity("count") or str(party_in_sign_up(said) or 1)
+        count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
         if not found:
             events = upcoming(turn.session, turn.person.community_id, now)
             if len(events) != 1 or names:
@@ -191,14 +194,14 @@ class SignUp(LinliAction):
                     raise ActionRefusedError("utter_events_none")
                 if names:  # "报名打羽毛球": no such activity
                     turn.say("utter_event_not_found", event=_as_said(turn, names[0]))
+                # "2个人" before the activity: the party goes with the one chosen next
+                party = f', "count": "{count}"' if count > 1 else ""
                 turn.dispatcher.utter_message(response="utter_event_which", buttons=[
                     {"title": e.title(turn.language),
-                     "payload": f'/event_signup{{"event": "{e.key}"}}'} for e in events[:6]])
+                     "payload": f'/event_signup{{"event": "{e.key}"{party}}}'}
+                    for e in events[:6]])
                 return []
             found = list(events)
-        said = clean(str(turn.tracker.latest_message.get("text", ""))).text
-        count_text = turn.entity("count") or str(party_in_sign_up(said) or 1)
-        count = min(max(int(count_text), 1), 10) if count_text.isdigit() else 1
         days = days_asked(said, turn.runtime.local(now).date())
         for event in dict.fromkeys(found):  # "报名包饺子和看电影": each of them
             self._sign_up(turn, event, count, now)

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nlu import danger
 from nlu.numerals import chinese_to_int
+from nlu.text import clean
 
 #: Choices older than this are not answered by a number (the runner forgets a conversation
 #: after the same time).
@@ -77,7 +79,8 @@ def choose(state: dict[str, Any], text: str, now: dt.datetime) -> str | OutOfRan
     said = _TRAILING.sub("", unicodedata.normalize("NFKC", text).strip()).lower()
     if not said or any(said == b["payload"].lower() for b in buttons):
         return None  # already a payload, or a number that is itself a choice (a building)
-    by_title = _by_title(buttons, said) or _by_number_in_title(buttons, said)
+    by_title = _by_title(buttons, said) or _by_number_in_title(buttons, said) \
+        or _by_part_of_title(buttons, said)
     if by_title is not None or all(b["payload"] in _YES_NO for b in buttons):
         return by_title  # a yes-or-no question is no list: "7" there answers something else
     position = ordinal(said, numbers_are_values=any(b["payload"].isdigit() for b in buttons))
@@ -118,6 +121,26 @@ def _by_number_in_title(buttons: list[dict[str, str]], said: str) -> str | None:
     number = re.compile(rf"(?<!\d){bare.group(1)}(?!\d)")
     found = {b["payload"] for b in buttons
              if number.search(unicodedata.normalize("NFKC", b["title"]))}
+    return found.pop() if len(found) == 1 else None
+
+
+#: Han characters: two of them name a choice ("义诊"); Latin letters take four ("movie").
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _by_part_of_title(buttons: list[dict[str, str]], said: str) -> str | None:
+    """Words that only one button's title holds, typed short ("包饺子" for "邻里包饺子", "义诊",
+    "movie night"): that button. Never words of a danger, which answer no list ("着火了" while
+    the FAQ offers "着火了怎么办")."""
+    words = _NOT_WORDS.sub("", said)
+    if len(words) < (2 if _HAN.search(words) else 4):
+        return None
+    text = clean(said).text
+    reading = danger.read(text)
+    if reading.here_now or reading.hazard_now or danger.someone_unwell(text):
+        return None
+    found = {b["payload"] for b in buttons
+             if words in _NOT_WORDS.sub("", unicodedata.normalize("NFKC", b["title"]).lower())}
     return found.pop() if len(found) == 1 else None
 
 

@@ -97,3 +97,25 @@ def test_a_number_a_poll_button_shows_picks_that_button_not_that_position() -> N
     assert choose(state, "5", NOW) == '/rate{"rating": "5"}'
     assert choose(state, "1", NOW) == '/rate{"rating": "1"}'
     assert choose(state, "最后一个", NOW) == '/rate{"rating": "0"}'
+
+
+def test_words_only_one_title_holds_pick_that_button() -> None:
+    events = shown([{"title": title, "payload": f"/event_signup{{{i}}}"} for i, title in
+                    enumerate(["邻里包饺子", "社区义诊（量血压、测血糖）", "露天电影之夜",
+                               "Outdoor movie night", "Volunteer clean-up"])])
+    assert choose(events, "包饺子", NOW) == "/event_signup{0}"
+    assert choose(events, "义诊", NOW) == "/event_signup{1}"
+    assert choose(events, "电影", NOW) == "/event_signup{2}"
+    assert choose(events, "movie night", NOW) == "/event_signup{3}"
+    assert choose(events, "clean-up", NOW) == "/event_signup{4}"
+    assert choose(events, "饺", NOW) is None  # one character names nothing
+    assert choose(events, "on", NOW) is None  # nor two letters
+    assert choose(shown([{"title": "😀 5 很满意", "payload": "/5"},
+                         {"title": "🙁 2 不满意", "payload": "/2"}]), "满意", NOW) is None
+
+
+def test_words_of_a_danger_answer_no_list() -> None:
+    faq = shown([{"title": "着火了怎么办", "payload": "/faq{0}"},
+                 {"title": "电梯困人了怎么办", "payload": "/faq{1}"}])
+    assert choose(faq, "着火了", NOW) is None
+    assert choose(faq, "电梯困人了", NOW) is None
