@@ -634,6 +634,14 @@ class FlowRunner:
         #     NLU cannot place ("when is it") is about that event (actions/events.py answers
         #     it, or lists what is on).
         said = clean(text).text
+        if slots.get("last_event") and not slots.get("last_ticket") and asked is None \
+                and intent == "ticket_cancel" and not any(
+                    e["entity"] == "ticket_id" for e in context.parse.get("entities", [])):
+            # "cancel it" with no report made in this conversation: the sign-up (asked first)
+            intent = "event_cancel"
+            context = dataclasses.replace(context, parse={
+                **context.parse, "intent": {"name": intent, "confidence": 1.0},
+                "entities": [{"entity": "event", "value": slots["last_event"]}]})
         if slots.get("last_event") and asked is None and (
                 party_said(said) or party_added(said)) and (
                 intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)
