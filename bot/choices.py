@@ -133,8 +133,8 @@ def _by_part_of_title(buttons: list[dict[str, str]], said: str) -> str | None:
     "movie night"): that button. Never words of a danger, which answer no list ("着火了" while
     the FAQ offers "着火了怎么办")."""
     words = _NOT_WORDS.sub("", said)
-    if len(words) < (2 if _HAN.search(words) else 4):
-        return None
+    if said.startswith("/") or len(words) < (2 if _HAN.search(words) else 4):
+        return None  # a command (/queue) names itself
     text = clean(said).text
     reading = danger.read(text)
     if reading.here_now or reading.hazard_now or danger.someone_unwell(text):

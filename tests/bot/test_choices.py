@@ -110,6 +110,8 @@ def test_words_only_one_title_holds_pick_that_button() -> None:
     assert choose(events, "clean-up", NOW) == "/event_signup{4}"
     assert choose(events, "饺", NOW) is None  # one character names nothing
     assert choose(events, "on", NOW) is None  # nor two letters
+    assert choose(shown([{"title": "My queue", "payload": "/queue{}"}]), "/queue",
+                  NOW) is None  # a command is itself
     assert choose(shown([{"title": "😀 5 很满意", "payload": "/5"},
                          {"title": "🙁 2 不满意", "payload": "/2"}]), "满意", NOW) is None
 
