@@ -304,6 +304,8 @@ class SafetyAdvice(LinliAction):
 
 
 #: Smoke or flames, named: what makes a danger a fire whatever else the place suggests.
+#: Narrower than ``_NAMED``'s fire cue, which only keeps advice from going beyond the words:
+#: 抽烟 or 焦急 beside a flood make no fire.
 _SMOKE_OR_FLAMES = re.compile(r"冒烟|着火|起火|失火|烟雾|浓烟|黑烟|火苗|火星|火光|明火|烧起来|"
                               r"\b(?:on fire|fire|smok(?:e|ing)|flames?|sparks?)\b", re.IGNORECASE)
 #: Kinds of danger that smoke or flames named beside them make a fire: "地下车库有个电动车在

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nlu import danger
+from nlu.language import HAN
 from nlu.numerals import chinese_to_int
 from nlu.text import clean
 
@@ -124,23 +125,19 @@ def _by_number_in_title(buttons: list[dict[str, str]], said: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-#: Han characters: two of them name a choice ("义诊"); Latin letters take four ("movie").
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
 def _by_part_of_title(buttons: list[dict[str, str]], said: str) -> str | None:
     """Words that only one button's title holds, typed short ("包饺子" for "邻里包饺子", "义诊",
     "movie night"): that button. Never words of a danger, which answer no list ("着火了" while
     the FAQ offers "着火了怎么办")."""
     words = _NOT_WORDS.sub("", said)
-    if said.startswith("/") or len(words) < (2 if _HAN.search(words) else 4):
+    # two Han characters name a choice ("义诊"); Latin letters take four ("movie")
+    if said.startswith("/") or len(words) < (2 if HAN.search(words) else 4):
         return None  # a command (/queue) names itself
     text = clean(said).text
     reading = danger.read(text)
     if reading.here_now or reading.hazard_now or danger.someone_unwell(text):
         return None
-    found = {b["payload"] for b in buttons
-             if words in _NOT_WORDS.sub("", unicodedata.normalize("NFKC", b["title"]).lower())}
+    found = {b["payload"] for b in buttons if words in _words_of(b["title"])}
     return found.pop() if len(found) == 1 else None
 
 
@@ -150,9 +147,12 @@ def _by_title(buttons: list[dict[str, str]], said: str) -> str | None:
     words = _NOT_WORDS.sub("", said)
     if not words:
         return None
-    found = set()
-    for button in buttons:
-        title = unicodedata.normalize("NFKC", button["title"]).lower()
-        if words in (_NOT_WORDS.sub("", title), _NOT_WORDS.sub("", _BRACKET.sub("", title))):
-            found.add(button["payload"])
+    found = {b["payload"] for b in buttons
+             if words in (_words_of(b["title"]), _words_of(_BRACKET.sub("", b["title"])))}
     return found.pop() if len(found) == 1 else None
+
+
+def _words_of(title: str) -> str:
+    """A button title as typed words are compared with it: folded, lower case, its emoji,
+    spaces and punctuation aside."""
+    return _NOT_WORDS.sub("", unicodedata.normalize("NFKC", title).lower())

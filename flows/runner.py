@@ -420,6 +420,13 @@ def _all_clear(parse: Mapping[str, Any]) -> bool:
     return danger.all_clear(clean(str(parse.get("text", ""))).text)
 
 
+def _read_as(parse: Mapping[str, Any], intent: str,
+             entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``parse`` as the conversation reads it: surely ``intent``, about ``entities`` if given."""
+    return {**parse, "intent": {"name": intent, "confidence": 1.0},
+            **({"entities": entities} if entities is not None else {})}
+
+
 def _quote(text: str) -> str:
     """A resident's words repeated back to them, cut short when long."""
     return text if len(text) <= 30 else text[:29] + "…"
@@ -499,8 +506,8 @@ class FlowRunner:
         if wanted is not None and f"data_{wanted}" in self.flows:
             slots["last_data"] = wanted
             intent = f"data_{wanted}"
-            context = dataclasses.replace(context, in_handoff=False, parse={
-                **context.parse, "intent": {"name": intent, "confidence": 1.0}})
+            context = dataclasses.replace(context, in_handoff=False,
+                                          parse=_read_as(context.parse, intent))
         # "你把他家电话给我", "1号楼住户名单发我一份": never given, whoever asks; a report
         # made with it is still taken
         if asks_for_others(text) and (asked is None or not asked.from_text) \
@@ -547,9 +554,8 @@ class FlowRunner:
             if _DROPS_REPORT.search(text) and not any(  # "义诊那个先不报了": the sign-up
                     e["entity"] == "event" for e in context.parse["entities"]):
                 intent = "ticket_cancel"
-                context = dataclasses.replace(context, parse={
-                    **context.parse, "intent": {"name": intent, "confidence": 1.0},
-                    "entities": [{"entity": "ticket_id", "value": slots["last_ticket"]}]})
+                context = dataclasses.replace(context, parse=_read_as(context.parse, intent, [
+                    {"entity": "ticket_id", "value": slots["last_ticket"]}]))
             elif (_ABOUT_THE_VISIT.search(text) or _HOW_TO_VISIT.search(text)) \
                     and await self._taken(
                     "action_pass_on", dict(slots), context, replies):
@@ -639,9 +645,8 @@ class FlowRunner:
                     e["entity"] == "ticket_id" for e in context.parse.get("entities", [])):
             # "cancel it" with no report made in this conversation: the sign-up (asked first)
             intent = "event_cancel"
-            context = dataclasses.replace(context, parse={
-                **context.parse, "intent": {"name": intent, "confidence": 1.0},
-                "entities": [{"entity": "event", "value": slots["last_event"]}]})
+            context = dataclasses.replace(context, parse=_read_as(
+                context.parse, intent, [{"entity": "event", "value": slots["last_event"]}]))
         if slots.get("last_event") and asked is None and (
                 party_said(said) or party_added(said)) and (
                 intent not in (*_ABOUT_REPORTS, "event_cancel") or not _sure(context.parse)
@@ -916,8 +921,7 @@ class FlowRunner:
         else:
             return None
         del state["emergency_check"]
-        return {**parse, "text": words, "entities": found,
-                "intent": {"name": EMERGENCY, "confidence": 1.0}}
+        return {**_read_as(parse, EMERGENCY, found), "text": words}
 
     def _about_the_live_emergency(self, state: dict[str, Any], context: Context) -> bool:
         """Once an emergency was raised and placed (its flow done, nothing asked about it): a

@@ -15,7 +15,8 @@ from typing import Any
 SUPPORTED = ("zh", "en")
 UNDETERMINED = "und"
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+#: A Han character (CJK ideographs, extensions and compatibility forms included).
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _TIBETAN = re.compile(r"[\u0f00-\u0fff]")
@@ -54,7 +55,7 @@ oops sorry nice good
 def says_no_language(text: str) -> bool:
     """Whether ``text`` (cleaned) is only words typed in Chinese and English chats alike."""
     words = _LATIN_WORD.findall(text)
-    return bool(words) and all(w in _SHARED_WORDS for w in words) and not _HAN.search(text) \
+    return bool(words) and all(w in _SHARED_WORDS for w in words) and not HAN.search(text) \
         and not _OTHER_LETTER.search(_LATIN_WORD.sub(" ", text))
 
 
@@ -92,10 +93,10 @@ class LanguageDetector:
 
     def detect(self, text: str) -> str:
         """Language of ``text``, which should already be cleaned (lower-case, NFKC)."""
-        if _HAN.search(text):
+        if HAN.search(text):
             if _KANA.search(text):
                 return "ja"
-            han = len(_HAN.findall(text))
+            han = len(HAN.findall(text))
             if len(_HANGUL.findall(text)) > han:
                 return "ko"
             # An English sentence with a Chinese word in it ("the 物业 never answers") is English.
