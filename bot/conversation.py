@@ -14,21 +14,32 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
+    ARRAY,
     Insert,
+    Integer,
     Select,
+    String,
     Table,
+    Text,
     Update,
     bindparam,
+    cast,
+    false,
+    func,
     insert,
+    literal,
     or_,
     select,
+    true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
@@ -40,7 +51,7 @@ from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED, says_no_language
 from nlu.text import clean
 from store.community import home, nearest_building
-from store.database import transaction, unit_of_work
+from store.database import one_statement_engine, transaction, unit_of_work, untouched
 from store.handoffs import open_handoff_id
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
@@ -60,9 +71,11 @@ from store.outbox import (
     buttons_of,
     enqueue_chat,
     late_key,
+    mail_waiting,
     mark_sent,
     pending_for,
     photo_of,
+    queued_unflushed,
     settle_late,
 )
 from store.people import placeholder_name
@@ -170,6 +183,12 @@ class _Statements:
 
     # person id, language, community's default language, open handoff, conversation state
     person: Select[Any]
+    # PostgreSQL: the same, and the message stored for a known sender (its id last), at once
+    person_and_inbound: Select[Any]
+    # PostgreSQL: a turn's end in one statement, if nothing waits in the chat's outbox: the
+    # message answered (once), the first language, the state, the replies. Gives how many
+    # messages it answered (0: another worker had) and whether the mailbox stopped it.
+    answer_all: Select[Any]
     state: Select[ConversationState]
     state_only: Select[Any]
     inbound: ReturningInsert[Any]
@@ -179,6 +198,11 @@ class _Statements:
     answered_with_parse: Update
     claim: Update
     first_language: Update
+
+
+#: What a turn stores of an incoming message, besides who sent it (the person).
+_INBOUND_COLUMNS = ("channel", "chat_id", "sender", "external_id", "direction", "text", "at",
+                    "answered", "claimed_at", "parse")
 
 
 def _table(model: type[Any]) -> Table:
@@ -196,24 +220,34 @@ def _statements() -> _Statements:
     same_chat = (states.c.channel == bindparam("b_channel"),
                  states.c.chat_id == bindparam("b_chat_id"),
                  states.c.person_key == bindparam("b_key"))
+    person = (
+        select(people.c.id, people.c.language, communities.c.default_language,
+               select(handoffs.c.id).where(handoffs.c.resident_id == people.c.id,
+                                           handoffs.c.ended_at.is_(None))
+               .limit(1).scalar_subquery(),
+               select(states.c.state).where(
+                   states.c.channel == bindparam("channel"),
+                   states.c.chat_id == bindparam("chat_id"),
+                   states.c.person_key == bindparam("sender")).scalar_subquery())
+        .select_from(identities.join(people, people.c.id == identities.c.person_id)
+                     .join(communities, communities.c.id == people.c.community_id))
+        .where(identities.c.channel == bindparam("channel"),
+               identities.c.external_id == bindparam("sender")))
+    sender = person.cte("sender")
+    stored = insert(transcript).from_select(
+        [*_INBOUND_COLUMNS, "person_id"],
+        select(*(bindparam(name, type_=transcript.c[name].type) for name in _INBOUND_COLUMNS),
+               sender.c.id)).returning(transcript.c.id).cte("stored")
     inbound = update(transcript).where(transcript.c.id == bindparam("b_id"))
     # Answered once: a turn whose claim lapsed finds it answered by the worker that took over.
     answer = inbound.where(transcript.c.answered.is_(False))
     return _Statements(
         # One round trip for all a turn reads before it runs. The handoff is open_handoff_id's
         # (store/handoffs.py), correlated to the person here.
-        person=select(people.c.id, people.c.language, communities.c.default_language,
-                      select(handoffs.c.id).where(handoffs.c.resident_id == people.c.id,
-                                                  handoffs.c.ended_at.is_(None))
-                      .limit(1).scalar_subquery(),
-                      select(states.c.state).where(
-                          states.c.channel == bindparam("channel"),
-                          states.c.chat_id == bindparam("chat_id"),
-                          states.c.person_key == bindparam("sender")).scalar_subquery())
-        .select_from(identities.join(people, people.c.id == identities.c.person_id)
-                     .join(communities, communities.c.id == people.c.community_id))
-        .where(identities.c.channel == bindparam("channel"),
-               identities.c.external_id == bindparam("sender")),
+        person=person,
+        # Nothing is stored for an unknown sender: no row, and they are registered first.
+        person_and_inbound=select(*sender.c, stored.c.id).select_from(sender.join(stored, true())),
+        answer_all=_answer_all(transcript, people, states),
         state=select(ConversationState).where(
             ConversationState.channel == bindparam("b_channel"),
             ConversationState.chat_id == bindparam("b_chat_id"),
@@ -236,6 +270,48 @@ def _statements() -> _Statements:
             language=bindparam("b_language")))
 
 
+def _answer_all(transcript: Table, people: Table, states: Table) -> Select[Any]:
+    """PostgreSQL: the statement that ends a turn (see _Statements.answer_all). Every write
+    waits on ``answered``, whose own condition is that nothing waits in the outbox."""
+    waiting = mail_waiting()
+    answered = (update(transcript)
+                .where(transcript.c.id == bindparam("b_id"), transcript.c.answered.is_(False),
+                       ~waiting)
+                .values(answered=True, claimed_at=None, parse=bindparam("b_parse"),
+                        language=bindparam("b_language"))
+                .returning(transcript.c.id).cte("answered"))
+    done = select(answered.c.id).exists()
+    first_language = (update(people)
+                      .where(people.c.id == bindparam("b_person"), people.c.language.is_(None),
+                             bindparam("b_first_language", type_=String).is_not(None), done)
+                      .values(language=bindparam("b_first_language"))
+                      .returning(people.c.id).cte("first_language"))
+    state = pg_insert(states).from_select(
+        ["channel", "chat_id", "person_key", "state", "updated_at"],
+        select(*(bindparam(name, type_=states.c[column].type) for name, column in (
+            ("b_channel", "channel"), ("b_chat_id", "chat_id"), ("b_sender", "person_key"),
+            ("b_state", "state"), ("b_at", "updated_at")))).where(done))
+    state = state.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "person_key"],
+        set_={"state": state.excluded.state, "updated_at": state.excluded.updated_at})
+    saved = state.returning(states.c.id).cte("saved")
+    # The replies in the order given, their ids in that order: the order they are shown in.
+    given = func.unnest(bindparam("b_texts", type_=ARRAY(Text)),
+                        bindparam("b_parses", type_=ARRAY(Text))).table_valued(
+        "text", "parse", with_ordinality="n").render_derived()
+    said = insert(transcript).from_select(
+        ["channel", "chat_id", "person_id", "direction", "text", "parse", "answered",
+         "reply_to_id", "at"],
+        select(bindparam("b_channel", type_=String), bindparam("b_chat_id", type_=String),
+               bindparam("b_person", type_=Integer),
+               literal(Direction.OUT, transcript.c.direction.type), given.c.text,
+               cast(given.c.parse, transcript.c.parse.type), false(), bindparam("b_id"),
+               bindparam("b_at", type_=transcript.c.at.type))
+        .where(done).order_by(given.c.n)).returning(transcript.c.id).cte("said")
+    return select(select(func.count()).select_from(answered).scalar_subquery(), waiting) \
+        .add_cte(first_language, saved, said)
+
+
 @dataclass(frozen=True, slots=True)
 class _Sender:
     """Who wrote, as a turn needs them: their person, saved language and community's default."""
@@ -245,6 +321,11 @@ class _Sender:
     default_language: str
     #: Read with the person: their conversation state, and whether a handoff is open.
     known: tuple[dict[str, Any] | None, bool] | None = None
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> _Sender:
+        """From a row of the ``person`` statement's columns."""
+        return cls(row[0], row[1], row[2] or "zh", known=(row[4], row[3] is not None))
 
 
 @dataclass(slots=True)
@@ -287,6 +368,15 @@ class ConversationService:
         self.clock = clock
         self.spool = spool
         self.lease = lease
+        self._one_statement_for: tuple[sessionmaker[Session], Engine | None] | None = None
+
+    @property
+    def _one_statement(self) -> Engine | None:
+        """The engine for work done in one statement (PostgreSQL), else None; follows
+        ``sessions`` should it be replaced."""
+        if self._one_statement_for is None or self._one_statement_for[0] is not self.sessions:
+            self._one_statement_for = (self.sessions, one_statement_engine(self.sessions))
+        return self._one_statement_for[1]
 
     async def handle(self, incoming: Incoming) -> list[dict[str, Any]]:
         """Answer one message; the replies are plain dicts ``{"text", "buttons"?}``."""
@@ -448,20 +538,27 @@ class ConversationService:
         they were. A message id seen before is that message's: its answer if it was answered,
         None while another worker answers it, or the turn if that worker died."""
         for attempt in range(3):
+            stored = {"channel": incoming.channel, "chat_id": incoming.chat_id,
+                      "sender": incoming.sender, "external_id": incoming.message_id,
+                      "direction": Direction.IN, "text": text, "at": now, "answered": False,
+                      "claimed_at": wall_clock(),
+                      "parse": {"attachments": list(incoming.attachments)}
+                      if incoming.attachments else None}
             try:
+                if self._one_statement is not None:  # a known sender: one round trip
+                    with self._one_statement.connect() as connection:
+                        row = connection.execute(_statements().person_and_inbound,
+                                                 stored).first()
+                    if row is not None:
+                        return self._turn(None, incoming, row[-1], _Sender.of(row))
                 with transaction(self.sessions) as session:
                     person = self._person(session, incoming, now)
                     # Read before the insert: on SQLite the write lock, which other workers
                     # wait for, is then held for the insert and the commit alone.
                     turn = self._turn(session, incoming, 0, person)
-                    turn.inbound_id = session.connection().execute(_statements().inbound, {
-                        "channel": incoming.channel, "chat_id": incoming.chat_id,
-                        "sender": incoming.sender, "external_id": incoming.message_id,
-                        "person_id": person.person_id, "direction": Direction.IN,
-                        "text": text, "at": now, "answered": False,
-                        "claimed_at": wall_clock(),
-                        "parse": {"attachments": list(incoming.attachments)}
-                        if incoming.attachments else None}).scalar_one()
+                    turn.inbound_id = session.connection().execute(
+                        _statements().inbound,
+                        {**stored, "person_id": person.person_id}).scalar_one()
                     return turn
             except IntegrityError:
                 # The same message id again, or a first message of a new sender racing
@@ -492,11 +589,12 @@ class ConversationService:
         return self._turn(session, incoming, inbound_id,
                           self._person(session, incoming, self.clock()))
 
-    def _turn(self, session: Session, incoming: Incoming, inbound_id: int,
+    def _turn(self, session: Session | None, incoming: Incoming, inbound_id: int,
               person: _Sender) -> _Turn:
         if person.known is not None:
             state, in_handoff = person.known
         else:
+            assert session is not None, "a sender read without their state needs a session"
             state = session.connection().execute(_statements().state_only, {
                 "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
                 "b_key": incoming.sender}).scalar()
@@ -515,8 +613,7 @@ class ConversationService:
             "channel": incoming.channel, "chat_id": incoming.chat_id,
             "sender": incoming.sender}).first()
         if found is not None:
-            return _Sender(found[0], found[1], found[2] or "zh",
-                           known=(found[4], found[3] is not None))
+            return _Sender.of(found)
         community = home(session)
         if community is None:
             raise RuntimeError("no community is loaded: run `linli demo` or "
@@ -610,6 +707,8 @@ class ConversationService:
         out = [r.as_dict() for r in replies]
         # The turn's unit of work: its last part, so an error here undoes the whole turn.
         with transaction(self.sessions, savepoint=False) as session:
+            if self._answered_at_once(session, incoming, turn, out, now, late):
+                return out
             statements = _statements()
             connection = session.connection()
             waiting = [] if late else self._mailbox(session, incoming, now)
@@ -650,6 +749,40 @@ class ConversationService:
             if late:
                 self._queue_late(session, incoming, turn, out, now)
         return [*out, *waiting]
+
+    def _answered_at_once(self, session: Session, incoming: Incoming, turn: _Turn,
+                          replies: list[dict[str, Any]], now: dt.datetime, late: bool) -> bool:
+        """The end of an ordinary turn in one statement (PostgreSQL); False when it is not
+        one (the slow way then does the same in parts): late, no parse or state, or mail
+        waiting for the chat, which then goes with the replies."""
+        if self._one_statement is None or late or turn.parse is None or turn.state is None \
+                or queued_unflushed(session):
+            return False
+        if not turn.keep_choices:
+            remember(turn.state, replies, now)
+        parse = {**turn.parse, "attachments": list(incoming.attachments)} \
+            if incoming.attachments else turn.parse
+        language = turn.parse["language"]
+        values = {
+            "b_id": turn.inbound_id,
+            "b_parse": {**parse, "flow": dict(turn.flow) if turn.flow is not None else None},
+            "b_language": language, "b_person": turn.person_id,
+            "b_first_language": language if not turn.known_language and
+            language in SUPPORTED else None,
+            "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
+            "b_sender": incoming.sender, "b_state": turn.state, "b_at": now,
+            "b_texts": [reply["text"] for reply in replies],
+            "b_parses": [json.dumps({"buttons": reply["buttons"]}) if "buttons" in reply
+                         else None for reply in replies]}
+        if untouched(session):  # nothing to commit with it: autocommit, one round trip
+            with self._one_statement.connect() as connection:
+                answered, mail = connection.execute(_statements().answer_all, values).one()
+        else:
+            answered, mail = session.connection().execute(_statements().answer_all,
+                                                          values).one()
+        if not answered and not mail:
+            raise _AnsweredElsewhereError
+        return bool(answered)
 
     @staticmethod
     def _queue_late(session: Session, incoming: Incoming, turn: _Turn,

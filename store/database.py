@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from store.sqlite_writer import WriterLockedConnection
 
@@ -43,7 +43,15 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
     _ping_when_idle(engine)
+    # A savepoint ends with the transaction it is in anyway, and rolling back to an earlier
+    # one undoes it too: released early, each costs a round trip, to the server as much CPU
+    # as a small statement. (Turns open one or more for their actions.)
+    engine.dialect.do_release_savepoint = _kept  # type: ignore[method-assign,assignment]
     return engine
+
+
+def _kept(_connection: Any, _name: str) -> None:
+    """A savepoint's release, left to the end of its transaction."""
 
 
 #: Seconds a pooled connection is taken as alive after its last use, without a ping
@@ -112,6 +120,17 @@ def transaction(sessions: sessionmaker[Session], savepoint: bool = True) -> Iter
             yield unit.session
 
 
+def one_statement_engine(sessions: sessionmaker[Session]) -> Engine | None:
+    """PostgreSQL: the engine of ``sessions`` in autocommit, for work that is one statement.
+    A transaction costs two round trips more (BEGIN and COMMIT), and a round trip costs the
+    server as much CPU as a small statement. None on SQLite, where a statement that writes
+    in a CTE is not to be had."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return None
+    return bind.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _savepoints_hold(sessions: sessionmaker[Session]) -> bool:
     """SQLite's SAVEPOINT, with no transaction open, begins a deferred one whose read snapshot
     cannot become a write once another connection has written (SQLITE_BUSY_SNAPSHOT, no busy
@@ -146,6 +165,25 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
             held.clear()
 
 
+def untouched(session: Session) -> bool:
+    """Whether ``session`` has neither begun a transaction in the database nor holds changes
+    to write: work done now elsewhere (one statement in autocommit) is all there is to it."""
+    return not session.info.get(_BEGUN) and not (session.new or session.dirty or session.deleted)
+
+
+@event.listens_for(Session, "after_begin")
+def _begun(session: Session, _transaction: object, _connection: object) -> None:
+    session.info[_BEGUN] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost: the next one begins afresh
+        session.info.pop(_BEGUN, None)
+
+
+#: Key in ``Session.info``: the session's transaction has begun in the database.
+_BEGUN = "linli_begun"
 #: Key in a unit's ``Session.info`` of the objects it keeps while the unit lasts.
 _HELD = "linli_unit_held"
 #: Key in a unit's ``Session.info`` of what :func:`remembered` looked up.

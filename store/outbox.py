@@ -11,7 +11,7 @@ import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Exists, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import ChatIdentity, OutboxMessage, OutboxStatus, Person
@@ -86,6 +86,22 @@ def due(session: Session, channel: str, now: dt.datetime, limit: int = 100,
     return session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
 
 
+def queued_unflushed(session: Session) -> bool:
+    """Whether ``session`` holds messages for the outbox that it has yet to write."""
+    return any(isinstance(row, OutboxMessage) for row in session.new)
+
+
+def mail_waiting() -> Exists:
+    """Whether anything waits in the outbox for the chat of the bound ``b_channel`` and
+    ``b_chat_id`` (the condition of :func:`pending_for`, for use inside a statement; the
+    names are not columns', which an UPDATE in the same statement would take as its values)."""
+    outbox = OutboxMessage.__table__
+    assert isinstance(outbox, Table)
+    return select(outbox.c.id).where(
+        outbox.c.channel == bindparam("b_channel"), outbox.c.chat_id == bindparam("b_chat_id"),
+        outbox.c.status == OutboxStatus.PENDING).exists()
+
+
 @functools.cache
 def _pending_ids() -> Select[Any]:
     outbox = OutboxMessage.__table__
@@ -100,9 +116,8 @@ def pending_for(session: Session, channel: str, chat_id: str) -> Sequence[Outbox
     # Asked on every turn, and mostly nothing waits: a plain query on the table says so for
     # a fraction of what loading entities through the ORM costs. (It does not flush: rows
     # this session has yet to write go the ORM's way.)
-    if not any(isinstance(row, OutboxMessage) for row in session.new) and \
-            session.connection().execute(_pending_ids(), {
-                "channel": channel, "chat_id": chat_id}).first() is None:
+    if not queued_unflushed(session) and session.connection().execute(_pending_ids(), {
+            "channel": channel, "chat_id": chat_id}).first() is None:
         return []
     return session.scalars(select(OutboxMessage).where(
         OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -67,7 +67,13 @@ def _postgres_engine(schema: str) -> Engine:
             raise  # CI has a PostgreSQL server; not reaching it is a failure, not a skip
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
     engine.dispose()
-    return _in_schema(schema)
+    return _made_in_schema(schema)
+
+
+def _made_in_schema(schema: str) -> Engine:
+    """An engine in ``schema`` as ``linli serve`` makes one for PostgreSQL (make_engine)."""
+    return make_engine(make_url(POSTGRES_URL).update_query_dict(
+        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False))
 
 
 def _in_schema(schema: str, **options: Any) -> Engine:
@@ -115,7 +121,7 @@ class _PostgresSchemas:
     def take(self) -> tuple[Engine, Callable[[], bool]]:
         if self.free:
             schema = self.free.pop()
-            engine = _in_schema(schema)
+            engine = _made_in_schema(schema)
         else:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             engine = _postgres_engine(schema)

@@ -48,3 +48,12 @@ def test_telegram_ids_are_per_chat(service: ConversationService,  # noqa: F811
         assert session.scalar(select(func.count()).select_from(TranscriptMessage).where(
             TranscriptMessage.direction == Direction.IN,
             TranscriptMessage.external_id == "5")) == 2
+
+
+def test_a_retry_gets_every_reply_again_in_order_with_its_buttons(
+        service: ConversationService) -> None:  # noqa: F811
+    """Stored as given: a client that lost the answer to a list of events gets that list."""
+    message = Incoming("rest", "carol", "carol", "最近有什么活动", message_id="7")
+    first = asyncio.run(service.handle(message))
+    assert len(first) >= 2 and sum("buttons" in reply for reply in first) >= 2
+    assert asyncio.run(service.handle(message)) == first

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import database
@@ -67,6 +67,50 @@ def test_each_unit_and_work_outside_any_unit_reads_afresh(
         _lookup(session, "north"), _lookup(session, "north")
     assert found is not None and found.code == "north"
     assert sum("FROM community" in statement for statement in seen) == 3
+
+
+def _codes(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
+        return set(session.scalars(select(Community.code)))
+
+
+def test_a_part_that_fails_is_undone_alone_and_the_unit_keeps_the_rest(
+        sessions: sessionmaker[Session]) -> None:
+    """A turn whose second action fails keeps what its first did and what it does after."""
+    with unit_of_work(sessions):
+        _community(sessions, "kept-before")
+        with pytest.raises(RuntimeError), transaction(sessions) as session:
+            session.add(Community(code="undone", name="undone", timezone="Asia/Shanghai",
+                                  default_language="zh"))
+            session.flush()  # written, then the part fails
+            raise RuntimeError("the action failed")
+        _community(sessions, "kept-after")
+    assert _codes(sessions) == {"kept-before", "kept-after"}
+
+
+def test_a_part_that_fails_undoes_the_parts_it_holds_that_succeeded(
+        engine: Engine, sessions: sessionmaker[Session]) -> None:
+    """A part's inner parts go with it when it fails, even those that had finished: their
+    savepoints end with the transaction, not before."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite the parts of a unit commit one by one and do not nest")
+    with unit_of_work(sessions):
+        with pytest.raises(RuntimeError), transaction(sessions):
+            _community(sessions, "inner")
+            raise RuntimeError("the outer part failed")
+        _community(sessions, "after")
+    assert _codes(sessions) == {"after"}
+
+
+def test_a_part_whose_statement_the_database_refuses_is_undone_alone(
+        sessions: sessionmaker[Session]) -> None:
+    """On PostgreSQL a refused statement aborts the transaction: only the part is undone."""
+    with unit_of_work(sessions):
+        _community(sessions, "first")
+        with pytest.raises(IntegrityError):
+            _community(sessions, "first")  # the code is taken
+        _community(sessions, "second")
+    assert _codes(sessions) == {"first", "second"}
 
 
 @pytest.fixture
