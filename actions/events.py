@@ -22,6 +22,7 @@ from store.events import (
     find,
     resize,
     seats_taken,
+    seats_taken_of,
     sign_up,
     signups_of,
     upcoming,
@@ -52,12 +53,15 @@ def _when(runtime: Runtime, event: Event, language: str) -> str:
     return f"{local.month}月{local.day}日（周{WEEKDAYS['zh'][local.weekday()]}）{local:%H:%M}"
 
 
-def event_values(runtime: Runtime, session: Session, event: Event,
-                 language: str) -> dict[str, Any]:
-    """An event's fields as response placeholders, in ``language``."""
+def event_values(runtime: Runtime, session: Session, event: Event, language: str,
+                 taken: int | None = None) -> dict[str, Any]:
+    """An event's fields as response placeholders, in ``language``; ``taken``: its seats
+    taken, if already counted."""
+    if taken is None:
+        taken = seats_taken(session, event)
     return {"title": event.title(language), "when": _when(runtime, event, language),
             "place": event.place_in(language), "key": event.key,
-            "left": str(max(event.capacity - seats_taken(session, event), 0))}
+            "left": str(max(event.capacity - taken, 0))}
 
 
 def _values(turn: Turn, event: Event, language: str) -> dict[str, Any]:
@@ -98,8 +102,11 @@ class ListEvents(LinliAction):
             events = on_days or soon
         if not events:
             raise ActionRefusedError("utter_events_none")
-        for event in events[:6]:
-            turn.say("utter_event_item", **_values(turn, event, turn.language))
+        shown = events[:6]
+        taken = seats_taken_of(turn.session, shown)
+        for event in shown:
+            turn.say("utter_event_item", **event_values(turn.runtime, turn.session, event,
+                                                         turn.language, taken[event.id]))
         # "put me down, 4 of us" next is for the one asked about
         return [SlotSet("last_event", named.key)] if named is not None else []
 

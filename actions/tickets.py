@@ -53,6 +53,7 @@ from store.tickets import (
     open_ticket,
     subscribers,
 )
+from store.tickets import card as ticket_card
 from store.tickets import reported_by as tickets_reported_by
 
 KIND_NAMES = {TicketKind.REPAIR: {"zh": "报修", "en": "repair request"},
@@ -846,7 +847,7 @@ class TicketStatusAction(LinliAction):
     def act(self, turn: Turn) -> Events:
         number = turn.entity("ticket_id")
         mine = tickets_reported_by(turn.session, turn.person, number=number or None,
-                                   limit=STATUS_SHOWN)
+                                   limit=STATUS_SHOWN, options=ticket_card())
         if not mine:
             raise ActionRefusedError("utter_ticket_not_found" if number else "utter_no_tickets")
         _sorry_if_exasperated(turn, str(turn.tracker.latest_message.get("text", "")))

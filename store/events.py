@@ -54,8 +54,19 @@ def find(session: Session, community_id: int, now: dt.datetime, name: str) -> Ev
 
 
 def seats_taken(session: Session, event: Event) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(EventSignup.count), 0)).where(
-        EventSignup.event_id == event.id, EventSignup.status == SignupStatus.CONFIRMED)) or 0)
+    return seats_taken_of(session, [event])[event.id]
+
+
+def seats_taken_of(session: Session, events: Sequence[Event]) -> dict[int, int]:
+    """Confirmed seats of each of ``events`` by id, in one query (a list of events)."""
+    taken = dict.fromkeys((event.id for event in events), 0)
+    for event_id, seats in session.execute(
+            select(EventSignup.event_id, func.sum(EventSignup.count))
+            .where(EventSignup.event_id.in_(list(taken)),
+                   EventSignup.status == SignupStatus.CONFIRMED)
+            .group_by(EventSignup.event_id)):
+        taken[event_id] = int(seats)
+    return taken
 
 
 def sign_up(session: Session, event: Event, person: Person, count: int,
