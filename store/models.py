@@ -327,7 +327,8 @@ class TranscriptMessage(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     parse: Mapped[dict[str, Any] | None]
     answered: Mapped[bool] = mapped_column(default=False)
-    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("transcript.id"))
+    # A retried message is answered with its replies, found by this (an index, not a scan).
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("transcript.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # While an incoming message is being answered: when its process began (wall clock). One
     # left unanswered for long had its process die mid-turn, and another process answers it.
