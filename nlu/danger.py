@@ -404,7 +404,9 @@ _LIFT_STOPPED = _any(r"卡|停|不动|困|关|掉|坠|冲顶|打不开",
                      r"\b(?:stuck|stopped|stopping|jammed|won'?t (?:move|open)|dropped|"
                      r"not moving|between floors)\b")
 _INSIDE_SOMEONE = _any(r"(?:里面|里头|里边)(?:还)?有(?:个|两个|几个)?\S{0,3}"
-                       r"(?:人|老人|小孩|孩子|孕妇|老太|大爷)|我(?:们)?在(?:里面|里头|电梯里)|(?:我|我们|孩子|老人).{0,4}在电梯里",
+                       r"(?:人|老人|小孩|孩子|孕妇|老太|大爷)|我(?:们)?在(?:里面|里头|电梯里)|(?:我|我们|孩子|老人).{0,4}在电梯里|"
+                       # "电梯坏了，困在里面出不来": whoever writes is the one inside
+                       r"(?:困|关|卡|锁)在(?:里面|里头|里边|中间)|(?:门)?(?:打不开|开不了)?.{0,2}出不来",
                        r"\bwith (?:me|us|my \w+|a (?:kid|child|baby|pregnant))\b.{0,20}"
                        r"\b(?:inside|in it|in there)\b|\b(?:i'?m|we'?re|i am|we are) (?:inside|"
                        r"in it|in there|stuck|trapped)\b|\bwith (?:me|us) and\b|"

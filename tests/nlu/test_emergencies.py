@@ -74,6 +74,22 @@ def test_danger_now_is_an_emergency_even_with_a_question_in_it(pipeline: NluPipe
     assert pipeline.parse(text)["intent"]["name"] == EMERGENCY
 
 
+@pytest.mark.parametrize("text", ["3号楼电梯坏了，困在里面出不来", "3号楼电梯坏了我困在里面",
+                                  "8栋电梯停了 我们卡在中间了"])
+def test_trapped_in_a_broken_lift_said_in_two_clauses_alerts_at_once(pipeline: NluPipeline,
+                                                                     text: str) -> None:
+    """Whoever writes "困在里面" after "电梯坏了" is the one inside: no question first."""
+    intent = pipeline.parse(text)["intent"]
+    assert intent["name"] == EMERGENCY and intent["confidence"] >= ALERT
+
+
+@pytest.mark.parametrize("text", ["电梯坏了好几天了 怕困在里面", "电梯门打不开 车子开不出来",
+                                  "3号楼电梯坏了 快递送不上来"])
+def test_a_broken_lift_no_one_is_inside_is_no_emergency(pipeline: NluPipeline,
+                                                        text: str) -> None:
+    assert pipeline.parse(text)["intent"]["name"] != EMERGENCY
+
+
 # --- the guard on its own, on rankings as the classifier gives them --------------------------
 
 SURE_EMERGENCY = [(EMERGENCY, 0.97), ("ask_faq", 0.02), ("out_of_scope", 0.01)]
