@@ -49,6 +49,7 @@ from store.tickets import (
     assign,
     by_number,
     change_status,
+    last_changed,
     locate,
     open_ticket,
     subscribers,
@@ -851,10 +852,10 @@ class TicketStatusAction(LinliAction):
         if not mine:
             raise ActionRefusedError("utter_ticket_not_found" if number else "utter_no_tickets")
         _sorry_if_exasperated(turn, str(turn.tracker.latest_message.get("text", "")))
+        changed = last_changed(turn.session, mine)
         for ticket in mine:
-            last = ticket.events[-1].at if ticket.events else ticket.created_at
             turn.say("utter_ticket_status", **ticket_values(turn.runtime, ticket, turn.language),
-                     updated=turn.runtime.local(last).strftime("%m-%d %H:%M"))
+                     updated=turn.runtime.local(changed[ticket.id]).strftime("%m-%d %H:%M"))
         return []
 
 
