@@ -26,6 +26,7 @@ from actions.places import accused_in, report_kind, report_location, report_plac
 from actions.runtime import Runtime
 from nlu import danger
 from nlu.hedges import asks_what_to_do
+from nlu.language import HAN
 from nlu.mood import exasperated
 from nlu.text import clean
 from store.conflict import Accused
@@ -268,6 +269,11 @@ class Emergency(LinliAction):
             # wrong: "不对，是5号楼" corrects the emergency then (``CorrectPlace``)
             carried = [*carried, *near_home, SlotSet("last_ticket", ticket.number),
                        SlotSet("place_assumed", bool(near_home))]
+        elif ticket.building is None and (spot := _spot_in(said)):
+            # "北门口有人晕倒了": where it is, in the words those alerted were sent; "where is
+            # it?" again would only cost the resident time
+            turn.say("utter_emergency_spot_passed_on", words=spot)
+            carried = [SlotSet("emergency_spot", spot)]
         return [*carried, SlotSet("category", category), SlotSet("emergency_ticket", ticket.number),
                 SlotSet("live_emergency", ticket.number), SlotSet("attachments", None)]
 
@@ -573,6 +579,16 @@ LIVE = dt.timedelta(minutes=20)
 _SURE = 0.6
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
+#: Clauses of a message: split at punctuation, and at spaces beside Chinese.
+_CLAUSES = re.compile(r"[，,。.！!？?；;]+|(?<=[\u4e00-\u9fff])\s+|\s+(?=[\u4e00-\u9fff])")
+#: What completes a place word: "车库" + "B区", "北门" + "口", "花园" + "里".
+_SPOT_AFTER = re.compile(r"(?:[A-Za-z0-9一二三四五六七八九十]{1,3}[区号栋排层座])?口?"
+                         r"(?:旁边|附近|那边|这边|边上|里面|里头|里|外面|外|前面|后面)?")
+#: Who or what comes before the place in a clause ("有人在南门"): not part of it.
+_SPOT_LEAD = re.compile(r"^(?:有人|有个人|有个|有位|我们?在|就在|在)+")
+#: Where an English place begins ("collapsed by the north gate").
+_SPOT_PREPOSITION = re.compile(r"\b(?:by|at|near|in|inside|outside|behind|next to|in front of|"
+                               r"on)\b", re.IGNORECASE)
 #: A place in the community that is no building ("小区门口", "地库", "by the north gate"): where
 #: the danger is, as far as the resident can tell; its words are on the ticket.
 _SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地库|广场|花园|绿地|草坪|健身|游乐场|"
@@ -609,6 +625,27 @@ _SOMEONE_HURT = re.compile(
     r"seizure|fell|broken|bitten|burn(?:ed|t)|hurt|injur\w*)\b", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
+
+
+def _spot_in(said: str) -> str | None:
+    """The words of ``said`` that name a place in the community that is no building
+    ("北门口有人晕倒了": "北门口"; "地下车库B区…": "地下车库B区"; "someone fell by the north
+    gate": "by the north gate"); None if it names none."""
+    if asks_what_to_do(said):
+        return None
+    for clause in _CLAUSES.split(said):
+        matches = list(_SPOT.finditer(clause))
+        if not matches:
+            continue
+        found = matches[-1]  # the last: "小区花园里" ends at 花园
+        after = _SPOT_AFTER.match(clause, found.end())
+        spot = clause[:after.end() if after else found.end()]
+        if HAN.search(spot):  # "有个老人在小区门口": from where it says 在
+            spot = _SPOT_LEAD.sub("", spot.rpartition("在")[2])
+        elif (leads := list(_SPOT_PREPOSITION.finditer(spot))):
+            spot = spot[leads[-1].start():]
+        return spot.strip()[:40] or None
+    return None
 
 
 def _advise(turn: Turn, ticket: Ticket, said: str) -> None:

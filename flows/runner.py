@@ -275,7 +275,7 @@ _NOT_ABOUT_THE_EMERGENCY = frozenset({"thank", "affirm", "deny", "goodbye", "req
                                       "event_signup"})
 #: Slots that belong to the flow in progress: kept aside while an emergency interrupts it.
 FLOW_SLOTS = (*ENTITY_SLOTS, *FREE_TEXT_SLOTS, "flow_intent", "report_text", "signup",
-              "move_ok", "place_nagged")
+              "move_ok", "place_nagged", "emergency_spot")
 
 
 class Position(TypedDict):
@@ -1257,6 +1257,9 @@ class FlowRunner:
                 await self._ask(step, slots, context, replies)
                 return ran
             if step.kind == "collect":
+                if step.unless and slots.get(step.unless) is not None:
+                    frame["step"] += 1  # answered another way ("北门口有人晕倒了": a place)
+                    continue
                 if slots.get(step.name) is None:
                     frame["asked"] = True
                     await self._ask(step, slots, context, replies)
