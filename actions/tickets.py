@@ -580,12 +580,12 @@ _SURE = 0.6
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
 #: Clauses of a message: split at punctuation, and at spaces beside Chinese.
-_CLAUSES = re.compile(r"[，,。.！!？?；;]+|(?<=[\u4e00-\u9fff])\s+|\s+(?=[\u4e00-\u9fff])")
+_CLAUSES = re.compile(rf"[，,。.！!？?；;]+|(?<={HAN.pattern})\s+|\s+(?={HAN.pattern})")
 #: What completes a place word: "车库" + "B区", "北门" + "口", "花园" + "里".
 _SPOT_AFTER = re.compile(r"(?:[A-Za-z0-9一二三四五六七八九十]{1,3}[区号栋排层座])?口?"
                          r"(?:旁边|附近|那边|这边|边上|里面|里头|里|外面|外|前面|后面)?")
-#: Who or what comes before the place in a clause ("有人在南门"): not part of it.
-_SPOT_LEAD = re.compile(r"^(?:有人|有个人|有个|有位|我们?在|就在|在)+")
+#: Who comes before the place in a clause, once what precedes its 在 is gone: not part of it.
+_SPOT_LEAD = re.compile(r"^(?:有人|有个人|有个|有位)+")
 #: Where an English place begins ("collapsed by the north gate").
 _SPOT_PREPOSITION = re.compile(r"\b(?:by|at|near|in|inside|outside|behind|next to|in front of|"
                                r"on)\b", re.IGNORECASE)

@@ -342,6 +342,24 @@ class _Turn:
     keep_choices: bool = False  # a number past the choices: they stay for the next try
     flow: Position | None = None  # where the runner left the conversation, for the console
 
+    def stored_parse(self, incoming: Incoming) -> dict[str, Any]:
+        """The parse as the message keeps it: with its photos, and what the turn did (for the
+        console's timeline; None: no flow ran)."""
+        assert self.parse is not None
+        parse = {**self.parse, "attachments": list(incoming.attachments)} \
+            if incoming.attachments else self.parse
+        return {**parse, "flow": dict(self.flow) if self.flow is not None else None}
+
+    def first_language(self) -> str | None:
+        """The language to save as the person's, when they had none and wrote in one."""
+        language = self.parse["language"] if self.parse is not None else None
+        return language if not self.known_language and language in SUPPORTED else None
+
+
+def _reply_parse(reply: dict[str, Any]) -> dict[str, Any] | None:
+    """What a reply keeps beside its text: its buttons."""
+    return {"buttons": reply["buttons"]} if "buttons" in reply else None
+
 
 @dataclass(frozen=True, slots=True)
 class _Answered:
@@ -716,21 +734,16 @@ class ConversationService:
                 # with what the mailbox delivers: "5" next answers a poll that came with it
                 remember(turn.state, [*out, *waiting], now)
             if turn.parse is not None:
-                parse = {**turn.parse, "attachments": list(incoming.attachments)} \
-                    if incoming.attachments else turn.parse
-                # What the turn did, for the console timeline; None: no flow ran.
-                parse = {**parse, "flow": dict(turn.flow) if turn.flow is not None else None}
                 answered = connection.execute(statements.answered_with_parse, {
-                    "b_id": turn.inbound_id, "b_parse": parse,
+                    "b_id": turn.inbound_id, "b_parse": turn.stored_parse(incoming),
                     "b_language": turn.parse["language"]})
             else:
                 answered = connection.execute(statements.answered, {"b_id": turn.inbound_id})
             if not answered.rowcount:
                 raise _AnsweredElsewhereError
-            if turn.parse is not None and not turn.known_language and \
-                    turn.parse["language"] in SUPPORTED:
+            if (first_language := turn.first_language()) is not None:
                 connection.execute(statements.first_language, {
-                    "b_id": turn.person_id, "b_language": turn.parse["language"]})
+                    "b_id": turn.person_id, "b_language": first_language})
             if turn.state is not None and not connection.execute(statements.save_state, {
                     "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
                     "b_key": incoming.sender, "b_state": turn.state,
@@ -743,8 +756,7 @@ class ConversationService:
                     {"channel": incoming.channel, "chat_id": incoming.chat_id,
                      "person_id": turn.person_id, "direction": Direction.OUT,
                      "text": reply["text"], "reply_to_id": turn.inbound_id, "at": now,
-                     "answered": False,
-                     "parse": {"buttons": reply["buttons"]} if "buttons" in reply else None}
+                     "answered": False, "parse": _reply_parse(reply)}
                     for reply in out])
             if late:
                 self._queue_late(session, incoming, turn, out, now)
@@ -760,19 +772,14 @@ class ConversationService:
             return False
         if not turn.keep_choices:
             remember(turn.state, replies, now)
-        parse = {**turn.parse, "attachments": list(incoming.attachments)} \
-            if incoming.attachments else turn.parse
-        language = turn.parse["language"]
         values = {
-            "b_id": turn.inbound_id,
-            "b_parse": {**parse, "flow": dict(turn.flow) if turn.flow is not None else None},
-            "b_language": language, "b_person": turn.person_id,
-            "b_first_language": language if not turn.known_language and
-            language in SUPPORTED else None,
+            "b_id": turn.inbound_id, "b_parse": turn.stored_parse(incoming),
+            "b_language": turn.parse["language"], "b_person": turn.person_id,
+            "b_first_language": turn.first_language(),
             "b_channel": incoming.channel, "b_chat_id": incoming.chat_id,
             "b_sender": incoming.sender, "b_state": turn.state, "b_at": now,
             "b_texts": [reply["text"] for reply in replies],
-            "b_parses": [json.dumps({"buttons": reply["buttons"]}) if "buttons" in reply
+            "b_parses": [json.dumps(parse) if (parse := _reply_parse(reply)) is not None
                          else None for reply in replies]}
         if untouched(session):  # nothing to commit with it: autocommit, one round trip
             with self._one_statement.connect() as connection:

@@ -95,19 +95,16 @@ def mail_waiting() -> Exists:
     """Whether anything waits in the outbox for the chat of the bound ``b_channel`` and
     ``b_chat_id`` (the condition of :func:`pending_for`, for use inside a statement; the
     names are not columns', which an UPDATE in the same statement would take as its values)."""
-    outbox = OutboxMessage.__table__
-    assert isinstance(outbox, Table)
-    return select(outbox.c.id).where(
-        outbox.c.channel == bindparam("b_channel"), outbox.c.chat_id == bindparam("b_chat_id"),
-        outbox.c.status == OutboxStatus.PENDING).exists()
+    return _pending_ids("b_channel", "b_chat_id").exists()
 
 
 @functools.cache
-def _pending_ids() -> Select[Any]:
+def _pending_ids(channel: str = "channel", chat_id: str = "chat_id") -> Select[Any]:
+    """Ids of what waits for the chat bound as ``channel`` and ``chat_id``."""
     outbox = OutboxMessage.__table__
     assert isinstance(outbox, Table)
     return select(outbox.c.id).where(
-        outbox.c.channel == bindparam("channel"), outbox.c.chat_id == bindparam("chat_id"),
+        outbox.c.channel == bindparam(channel), outbox.c.chat_id == bindparam(chat_id),
         outbox.c.status == OutboxStatus.PENDING)
 
 
