@@ -51,7 +51,7 @@ from nlu.intents import INTENTS
 from nlu.language import SUPPORTED, UNDETERMINED, says_no_language
 from nlu.text import clean
 from store.community import home, nearest_building
-from store.database import one_statement_engine, transaction, unit_of_work, untouched
+from store.database import adopt, one_statement_engine, transaction, unit_of_work, untouched
 from store.handoffs import open_handoff_id
 from store.media import PREFIX as MEDIA_PREFIX
 from store.models import (
@@ -228,7 +228,8 @@ def _statements() -> _Statements:
                select(states.c.state).where(
                    states.c.channel == bindparam("channel"),
                    states.c.chat_id == bindparam("chat_id"),
-                   states.c.person_key == bindparam("sender")).scalar_subquery())
+                   states.c.person_key == bindparam("sender")).scalar_subquery(),
+               *(people.c[name] for name in _PERSON_REST))
         .select_from(identities.join(people, people.c.id == identities.c.person_id)
                      .join(communities, communities.c.id == people.c.community_id))
         .where(identities.c.channel == bindparam("channel"),
@@ -312,6 +313,11 @@ def _answer_all(transcript: Table, people: Table, states: Table) -> Select[Any]:
         .add_cte(first_language, saved, said)
 
 
+#: The person's columns the ``person`` statement reads besides its id and language.
+_PERSON_REST = ("community_id", "name", "phone", "household_id", "on_duty", "unreachable",
+                "created_at")
+
+
 @dataclass(frozen=True, slots=True)
 class _Sender:
     """Who wrote, as a turn needs them: their person, saved language and community's default."""
@@ -321,11 +327,15 @@ class _Sender:
     default_language: str
     #: Read with the person: their conversation state, and whether a handoff is open.
     known: tuple[dict[str, Any] | None, bool] | None = None
+    #: Their whole row, for the turn's actions (read in the same round trip).
+    row: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> _Sender:
         """From a row of the ``person`` statement's columns."""
-        return cls(row[0], row[1], row[2] or "zh", known=(row[4], row[3] is not None))
+        return cls(row[0], row[1], row[2] or "zh", known=(row[4], row[3] is not None),
+                   row={"id": row[0], "language": row[1],
+                        **dict(zip(_PERSON_REST, row[5:5 + len(_PERSON_REST)], strict=True))})
 
 
 @dataclass(slots=True)
@@ -341,6 +351,7 @@ class _Turn:
     parse: dict[str, Any] | None = None
     keep_choices: bool = False  # a number past the choices: they stay for the next try
     flow: Position | None = None  # where the runner left the conversation, for the console
+    person_row: dict[str, Any] | None = None  # the sender's person, as read with the message
 
     def stored_parse(self, incoming: Incoming) -> dict[str, Any]:
         """The parse as the message keeps it: with its photos, and what the turn did (for the
@@ -443,6 +454,8 @@ class ConversationService:
         committed with the answer, or not at all)."""
         try:
             with unit_of_work(self.sessions):
+                if turn.person_row is not None:
+                    adopt(self.sessions, Person(**turn.person_row))
                 try:
                     replies = await self._answer(incoming, text, turn, now)
                 except Exception as error:
@@ -619,7 +632,7 @@ class ConversationService:
             in_handoff = open_handoff_id(session, person.person_id) is not None
         return _Turn(inbound_id, person.person_id, person.language or person.default_language,
                      dict(state) if state else {}, known_language=person.language is not None,
-                     in_handoff=in_handoff)
+                     in_handoff=in_handoff, person_row=person.row)
 
     def _state_of(self, session: Session, incoming: Incoming) -> ConversationState | None:
         return session.scalar(_statements().state, {

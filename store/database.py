@@ -47,7 +47,15 @@ def make_engine(url: str) -> Engine:
     # one undoes it too: released early, each costs a round trip, to the server as much CPU
     # as a small statement. (Turns open one or more for their actions.)
     engine.dialect.do_release_savepoint = _kept  # type: ignore[method-assign,assignment]
+    engine.dialect.do_savepoint = _savepoint  # type: ignore[method-assign]
     return engine
+
+
+def _savepoint(connection: Any, name: str) -> None:
+    """A savepoint, sent to the driver as it is: SQLAlchemy's statement path (a clause
+    compiled, looked up in the cache, wrapped in a result) nearly doubled its CPU, measured at
+    97 µs against 55 µs a savepoint. Turns open one or more."""
+    connection.connection.dbapi_connection.execute(f"SAVEPOINT {name}")
 
 
 def _kept(_connection: Any, _name: str) -> None:
