@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 
 from store.sqlite_writer import WriterLockedConnection
 
@@ -173,6 +173,17 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[None]:
             held.clear()
 
 
+def adopt(sessions: sessionmaker[Session], instance: object) -> None:
+    """Into the unit of work on ``sessions``, if one is under way: an object whose row was
+    read just before it began, outside it, as if loaded there; a part's ``session.get`` finds
+    it without a round trip. Outside a unit, nothing."""
+    unit = _unit.get()
+    if unit is None or unit.sessions is not sessions:
+        return
+    make_transient_to_detached(instance)
+    unit.session.add(instance)
+
+
 def untouched(session: Session) -> bool:
     """Whether ``session`` has neither begun a transaction in the database nor holds changes
     to write: work done now elsewhere (one statement in autocommit) is all there is to it."""
@@ -212,6 +223,7 @@ def remembered(session: Session, key: Hashable, load: Callable[[], T]) -> T:
 
 @event.listens_for(Session, "loaded_as_persistent")
 @event.listens_for(Session, "pending_to_persistent")
+@event.listens_for(Session, "detached_to_persistent")
 def _hold(session: Session, instance: object) -> None:
     """SQLAlchemy's recipe for a strongly referencing session, for a unit's session only:
     what one part of a turn loaded (the person, their building, a ticket) is there for the
