@@ -20,6 +20,14 @@ from store.people import placeholder_name
 log = logging.getLogger(__name__)
 RASA_CHANNEL = "rasa"
 Events = list[dict[str, Any]]
+#: How sure the NLU must be of a reading for an action to act on it unasked (and for the
+#: flow runner to let it steer the conversation: flows/runner.py, INTERRUPT_CONFIDENCE).
+SURE = 0.6
+
+
+def sure(reading: dict[str, Any]) -> bool:
+    """Whether the NLU was sure of ``reading`` (a parse's ``intent``); a button's always is."""
+    return float(reading.get("confidence", 0.0)) >= SURE
 
 
 class ActionRefusedError(Exception):
@@ -73,6 +81,10 @@ class Turn:
         # The language travels with the message: an action may answer in another language
         # than the slot's (a bilingual notice's author gets their own language back).
         self.dispatcher.utter_message(response=response, language=self.language, **values)
+
+    def sure(self) -> bool:
+        """Whether the NLU was sure of what this message asks."""
+        return sure((self.tracker.latest_message or {}).get("intent") or {})
 
     def entity(self, name: str) -> str | None:
         value = next(self.tracker.get_latest_entity_values(name), None)

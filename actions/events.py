@@ -209,6 +209,15 @@ class SignUp(LinliAction):
                     for e in events[:6]])
                 return []
             found = list(events)
+        if not turn.sure():
+            # "推荐一部电影" read, without conviction, as a sign-up for the movie night: shown,
+            # with its button, never booked unasked
+            shown = list(dict.fromkeys(found))
+            taken = seats_taken_of(turn.session, shown)
+            for event in shown:
+                turn.say("utter_event_item", **event_values(
+                    turn.runtime, turn.session, event, turn.language, taken[event.id]))
+            return [SlotSet("last_event", found[-1].key)]
         days = days_asked(said, turn.runtime.local(now).date())
         for event in dict.fromkeys(found):  # "报名包饺子和看电影": each of them
             self._sign_up(turn, event, count, now)

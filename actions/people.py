@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from rasa_sdk.events import Restarted, SlotSet
 from sqlalchemy.orm import Session
 
-from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.base import ActionRefusedError, Events, LinliAction, Turn, sure
 from actions.help import asks_about_me
 from actions.location import place_text
 from actions.names import person_name
@@ -202,8 +202,6 @@ class RequestHuman(LinliAction):
 
 #: Readings that ask nothing of Linli: in a handoff they stay the staff's.
 _SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope"})
-#: How sure a reading must be to take a request back from a handoff.
-_SURE = 0.6
 
 
 class RelayToStaff(LinliAction):
@@ -223,7 +221,7 @@ class RelayToStaff(LinliAction):
         return bool(turn.tracker.get_slot("foreign_handoff")) and handoff.staff is None \
             and message.get("language") in ("zh", "en") \
             and reading.get("name") not in _SMALL_TALK \
-            and float(reading.get("confidence", 0.0)) >= _SURE
+            and sure(reading)
 
     def act(self, turn: Turn) -> Events:
         handoff = handoffs.open_handoff(turn.session, turn.person)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rasa_sdk.events import SlotSet
 
-from actions.base import Events, LinliAction, Turn
+from actions.base import Events, LinliAction, Turn, sure
 from actions.notify import notify
 from actions.tickets import ticket_values
 from nlu.rating import read_rating
@@ -22,7 +22,6 @@ from store.tickets import change_status
 OTHER_BUSINESS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "event_list", "event_signup", "event_cancel", "ticket_cancel",
                             "make_suggestion", "register_household", "set_language", "ask_faq"})
-CONFIDENT = 0.6
 #: At most this many tickets are offered as buttons.
 CHOICES = 5
 
@@ -81,7 +80,7 @@ class RateInWords(LinliAction):
             return [SlotSet("taken", False)]
         intent = message.get("intent") or {}
         if not reading.stands_alone and intent.get("name") in OTHER_BUSINESS \
-                and float(intent.get("confidence", 0.0)) >= CONFIDENT:
+                and sure(intent):
             return [SlotSet("taken", False)]
         building = turn.entity("building")
         polls = [t for t in open_polls(turn.session, turn.person)

@@ -9,7 +9,7 @@ from typing import Any
 
 from rasa_sdk.events import SlotSet
 
-from actions.base import ActionRefusedError, Events, LinliAction, Turn
+from actions.base import ActionRefusedError, Events, LinliAction, Turn, sure
 from actions.contact import handlers_of, needs_contact, was_asked
 from actions.faq import SAFETY_ENTRIES, answer_from_faq
 from actions.location import (
@@ -555,8 +555,8 @@ class EmergencyUpdate(LinliAction):
             # while the water still pours is news of this one)
             return []
         if intent not in (danger.EMERGENCY, danger.OUT_OF_SCOPE, danger.COMPLAINT,
-                          "report_repair") and float(reading.get("confidence", 0.0)) >= \
-                _SURE and not danger.all_clear(clean(said).text) \
+                          "report_repair") and sure(reading) \
+                and not danger.all_clear(clean(said).text) \
                 and turn.runtime.now() - _aware(ticket.created_at) > LIVE:
             return []  # a while later, a question is a question ("最近有什么活动")
         if _ANOTHER_MATTER.search(said) and intent != danger.EMERGENCY \
@@ -575,8 +575,6 @@ class EmergencyUpdate(LinliAction):
 #: How long after it was raised anything said is taken for news of an emergency ("should I
 #: knock on doors?", "police are here now", however the NLU reads it).
 LIVE = dt.timedelta(minutes=20)
-#: A reading this sure is what the message is, once that time is past.
-_SURE = 0.6
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
 #: Clauses of a message: split at punctuation, and at spaces beside Chinese.

@@ -145,6 +145,11 @@ _SIGNUP_CHECKED = re.compile(r"报上了?吗|报上没|报名成功了?吗|报�
 #: 不" reads as a withdrawal): it is about the event.
 _EVENT_ASIDES = frozenset({"event_cancel", "event_list", "ticket_cancel", "ticket_status",
                            "out_of_scope", "bot_help", "set_language", "register_household"})
+#: A question to Linli about itself ("你是机器人吗", "what can you do"), which no event's
+#: details answer, whatever was just shown.
+_TO_THE_BOT = re.compile(r"^(?:请问)?(?:你|您)(?:是|能|会|可以|叫|到底|都)|机器人|真人|"
+                         r"\b(?:are|r) (?:you|u)\b|\bwhat (?:can|do) (?:you|u) do\b|"
+                         r"\bwho (?:are|r) (?:you|u)\b|\bbot\b", re.IGNORECASE)
 #: Words that withdraw from an event.
 _WITHDRAWS = re.compile(r"取消|不去|去不了|退|撤|\bcancel|\bwithdraw|\bcan'?t (?:make|come|go)|"
                         r"\bdrop out|\bnot (?:coming|going)\b", re.IGNORECASE)
@@ -658,6 +663,7 @@ class FlowRunner:
         if slots.get("last_event") and asked is None and intent != EMERGENCY \
                 and (intent in _EVENT_ASIDES or not _sure(context.parse)
                      or (intent == "ask_faq" and _MEETING.search(text))) \
+                and not (intent == "bot_help" and _TO_THE_BOT.search(text)) \
                 and (_QUESTION.search(text) or _ASKS.search(text) or _A_NOT_A.search(text)) \
                 and not (_SIGNS_UP.search(text) or _WITHDRAWS.search(text)
                          or _SIGNUP_CHECKED.search(text)) \
