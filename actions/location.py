@@ -115,6 +115,16 @@ _LIVES = re.compile(r"我住|住在|我家在|我家是|家住|搬|新家|新地
                     re.IGNORECASE)
 
 
+#: Words that say the home is someone else's, or was once theirs: "我朋友住8号楼", "我女儿家是
+#: 7号楼", "去年我住过9号楼", "my friend lives in building 4". Asked about, never registered.
+_SOMEONE_ELSES = re.compile(
+    r"(?:朋友|同学|同事|亲戚|邻居|女儿|儿子|闺女|孙子|孙女|外孙|爸|妈|爹|娘|父母|老人|公公|婆婆|"
+    r"岳父|岳母|丈母娘|姐|哥|弟|妹|舅|姨|姑|叔|伯|他|她|别人|人家)们?(?:的)?(?:家|住)|"
+    r"以前|之前|原来|曾经|去年|住过|老家|"
+    r"\b(?:my|our) (?:friend|daughter|son|mum|mom|mother|dad|father|parents|sister|brother|"
+    r"aunt|uncle|neighbou?r|colleague|grand(?:ma|pa|mother|father|son|daughter)|kids?)'?s?\b|"
+    r"\b(?:he|she|they) lives?\b|\b(?:his|her|their) (?:home|flat|place|address|apartment)\b|"
+    r"\bused to live\b|\bpreviously\b|\blast year\b", re.IGNORECASE)
 #: Words that say a place is not where one lives: near it, outside it, something lost there.
 _NOT_A_HOME = re.compile(r"附近|旁边|门口|那边|对面|楼下|丢|看到|看见|捡到|\bnear\b|\bnext to\b|"
                          r"\boutside\b|\bopposite\b|\blost\b|\bfound\b|\bsaw\b",
@@ -137,7 +147,11 @@ class CheckMove(LinliAction):
         home = turn.person.household
         said = str(turn.tracker.latest_message.get("text", ""))
         building, unit, room = _new_home(turn)
-        if _LIVES.search(said) or said.startswith("/"):
+        if said.startswith("/"):
+            return [SlotSet("move_ok", True)]
+        if _SOMEONE_ELSES.search(said):
+            return []
+        if _LIVES.search(said):
             return [SlotSet("move_ok", True)]
         if home is None:  # a first home, unless the words point elsewhere ("在11号楼附近丢的")
             return [] if _NOT_A_HOME.search(said) else [SlotSet("move_ok", True)]
