@@ -119,6 +119,14 @@ _PRICE_ASKED = re.compile(r"多少钱|要钱吗|收费吗|收不收(?:费|钱)|�
                           r"\bhow much\b|\bis (?:it|that|this|the \w+) free\b|"
                           r"\bdo (?:i|we) (?:have to |need to )?pay\b|\bwill i be charged\b|"
                           r"\bcost(?:s)?\?", re.IGNORECASE)
+#: When a supply is to be cut, asked ahead ("什么时候停水", "会不会停电", "when will the power
+#: be off"): a question for the FAQ, no report of one cut now ("停水了", "什么时候来水").
+_CUT_ASKED = re.compile(r"(?:什么时候|啥时候|几点|哪天|几号|会不会|是不是|要不要|会|要)(?:开始)?"
+                        r"停(?:水|电|气)(?!了)|停(?:水|电|气)(?:吗|么|不)|"
+                        r"\bwhen (?:is|will|are) (?:the )?(?:water|power|electricity|gas)\b"
+                        r"(?!.*\b(?:back|on again)\b)|"
+                        r"\b(?:planned|scheduled) (?:water|power|gas) (?:cut|outage|shut ?down)",
+                        re.IGNORECASE)
 #: The topic a cost question just after a report is asked with (actions/faq.py).
 _REPAIR_TOPIC = {"zh": "报修维修", "en": "the repair"}
 #: Said of the thing just reported ("it's between floor 3 and 4", "在3楼和4楼中间", "就是车棚
@@ -705,6 +713,13 @@ class FlowRunner:
             replies.append(self.say(
                 "utter_report_offer", slots, report=_quote(text),
                 flow_name=self.responses.label("flow", intent, context.language)))
+            return replies
+
+        # "什么时候停水": when a supply is to be cut, answered from the FAQ; nothing is cut now
+        # (and the question is no stranger's: "这周会不会停电").
+        if intent in (*REPORTS, "out_of_scope") and asked is None and not stack and _CUT_ASKED.search(text) \
+                and "interrupted" not in state:
+            await self.run_action("action_answer_faq", slots, context, replies)
             return replies
 
         # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
