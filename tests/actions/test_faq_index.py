@@ -74,6 +74,10 @@ def test_questions_from_other_domains_get_no_answer(index: FaqIndex, question: s
     ("what time can I put the rubbish out", "waste_drop_off_times"),  # put/putting, bin/bins
     ("where are e-bikes charged", "ebike_charging"),
     ("recyling bins colours", "waste_sorting"),  # a typo
+    ("what time is garbage collected", "waste_drop_off_times"),  # collected, not put out
+    ("when do they pick up the trash", "waste_drop_off_times"),
+    ("垃圾什么时候收走", "waste_drop_off_times"),
+    ("where do I collect my parcel", "parcel_station"),  # and a parcel is still a parcel
 ])
 def test_residents_own_words_find_the_entry(index: FaqIndex, question: str, entry: str) -> None:
     assert answer(index, question) == entry
