@@ -326,7 +326,9 @@ class ChooseSignupToCancel(LinliAction):
             event = find(turn.session, turn.person.community_id, now, name)
             mine = [s for s in mine if event is not None and s.event_id == event.id]
         if not mine:
-            turn.say("utter_event_not_signed")
+            # "I'm moving out next month" read, without conviction, as a withdrawal: not
+            # understood, rather than told of sign-ups nobody asked about
+            turn.say("utter_event_not_signed" if turn.sure() else "utter_default")
             return [SlotSet("signup", None)]
         if len(mine) > 1:
             events = [turn.session.get(Event, s.event_id) for s in mine]

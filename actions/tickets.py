@@ -937,7 +937,7 @@ class ChooseTicketToCancel(LinliAction):
                 return [SlotSet("ticket_id", None)]
             own_open = [t for t in own_open if t.kind != TicketKind.EMERGENCY]
             if not own_open:
-                turn.say("utter_no_tickets")
+                turn.say("utter_no_tickets" if turn.sure() else "utter_default")
                 return [SlotSet("ticket_id", None)]
             if len(own_open) > 1:
                 turn.dispatcher.utter_message(
