@@ -535,9 +535,14 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
                 return list(ranking)
             return _capped(ranking)
         return _demoted(ranking)
-    if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]) and (
-            _stated_now(text) or _unreachable(text) or _gas_smelt(text)):
-        return _promoted(ranking)
+    if EMERGENCY in (name for name, _ in ranking[:_PROMOTE_WITHIN]):
+        # Someone inside a stopped lift, in so many words, is alerted on whichever reading
+        # the classifier put first ("3号楼电梯坏了，困在里面出不来" reads half a repair);
+        # another danger it hesitated over is lifted but asked about first.
+        if _lift_with_someone(text) and _stated_now(text):
+            return _assured(_promoted(ranking))
+        if _stated_now(text) or _unreachable(text) or _gas_smelt(text):
+            return _promoted(ranking)
     if _unseen_danger(text, ranking):
         return _promoted(ranking)
     return list(ranking)

@@ -83,6 +83,15 @@ def test_trapped_in_a_broken_lift_said_in_two_clauses_alerts_at_once(pipeline: N
     assert intent["name"] == EMERGENCY and intent["confidence"] >= ALERT
 
 
+@pytest.mark.parametrize("text", ["3号楼电梯坏了,困在里面出不来", "8栋电梯停了 我们卡在中间了",
+                                  "lift stopped between floors, we're stuck inside"])
+def test_someone_in_a_stopped_lift_alerts_whichever_reading_came_first(text: str) -> None:
+    """The classifier may read it half a repair; the words say someone is inside now."""
+    hesitant = [("report_repair", 0.51), (EMERGENCY, 0.48), ("ask_faq", 0.01)]
+    lifted = danger.guard(clean(text).text, hesitant, place_given=True)
+    assert lifted[0][0] == EMERGENCY and lifted[0][1] >= ALERT
+
+
 @pytest.mark.parametrize("text", ["电梯坏了好几天了 怕困在里面", "电梯门打不开 车子开不出来",
                                   "3号楼电梯坏了 快递送不上来"])
 def test_a_broken_lift_no_one_is_inside_is_no_emergency(pipeline: NluPipeline,
