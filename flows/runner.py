@@ -226,8 +226,11 @@ _PLATE = re.compile(r"[京沪津渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘
 #: Readings that are about reports themselves: never taken for a word about the last one.
 _ABOUT_REPORTS = frozenset({"report_repair", "file_complaint", "report_emergency",
                             "ticket_status", "ticket_cancel"})
-_BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?s|好吧|好的|"
-                          r"嗯+|那|就|是)[\s,，.。!！]*)*(\d{1,3})\s*(号楼|栋|幢|号)?[\s.。!！]*$",
+_BARE_NUMBER = re.compile(r"^\s*(?:(?:ok(?:ay)?|fine|sure|well|yes|yeah|um+|it'?s|its|i think|"
+                          r"i guess|i believe|probably|maybe|which building\??|好吧|好的|嗯+|那|就|"
+                          r"是|应该|大概|可能|好像|估计|我觉得|我记得|几号楼[?？]?)[\s,，.。!！]*)*"
+                          r"(\d{1,3})\s*(号楼|栋|幢|号)?(?:[\s,，]*(?:吧|啊|呀|哦|呢|好像|我记得|"
+                          r"i think|i guess|i believe|probably|maybe))*[\s.。!！?？]*$",
                           re.IGNORECASE)
 #: Readings of a message that only says where ("就在3号楼", "in block 5").
 _PLACE_ONLY = frozenset({"register_household", "out_of_scope", "affirm"})
@@ -717,8 +720,8 @@ class FlowRunner:
 
         # "什么时候停水": when a supply is to be cut, answered from the FAQ; nothing is cut now
         # (and the question is no stranger's: "这周会不会停电").
-        if intent in (*REPORTS, "out_of_scope") and asked is None and not stack and _CUT_ASKED.search(text) \
-                and "interrupted" not in state:
+        if intent in (*REPORTS, "out_of_scope") and asked is None and not stack \
+                and _CUT_ASKED.search(text) and "interrupted" not in state:
             await self.run_action("action_answer_faq", slots, context, replies)
             return replies
 
