@@ -191,8 +191,13 @@ _CHASES = re.compile(r"管不管|有没有人管|没人管|能(?:不能)?快点|
                      r"还没(?:来|修|人)|等了?好几天|好几天了|\bhurry\b|\basap\b|"
                      r"\bany(?: chance)? (?:faster|sooner)\b|\bnobody (?:came|has come)\b|"
                      r"\bstill (?:not|waiting)\b|\bwill anyone\b|"
-                     r"\bis anyone (?:going|coming)\b", re.IGNORECASE)
-#: How short a chase is: longer, it tells of a problem of its own.
+                     r"\bis anyone (?:going|coming)\b|"
+                     # "让他别吵了", "pls make him stop": the handler is to act on it
+                     r"(?:让|叫|请)(?:他|她|他们|她们|楼上|隔壁|对门)(?:别|停|不要|不许)|管管|"
+                     r"\b(?:make|get|tell) (?:him|her|them|it) (?:to )?stop\b|"
+                     r"\bdo something\b|\bsort (?:it|this) out\b", re.IGNORECASE)
+#: How short a chase is: longer, it tells of a problem of its own (in Latin letters, twice
+#: as long: a word takes several).
 _CHASE_AT_MOST = 16
 #: "别说是我投诉的", "please don't tell them it was me": for the handler, whatever it reads as
 #: (no withdrawal).
@@ -392,7 +397,8 @@ def _about_the_report(parse: Mapping[str, Any], nothing_asked: bool) -> bool:
     intent = parse["intent"]["name"]
     unplaced = not any(e["entity"] in danger.PLACE_ENTITIES for e in parse["entities"])
     if _KEEP_ME_OUT.search(text) or (
-            _CHASES.search(text) and len(text) <= _CHASE_AT_MOST and unplaced):
+            _CHASES.search(text) and len(text) <= _CHASE_AT_MOST * (2 if text.isascii() else 1)
+            and unplaced):
         return True
     if _PLATE.search(text) and not _sure_other_request(parse):
         return True  # "车是白色的 京A·12345", "plate 沪A 12345": which car, for the handler
