@@ -340,6 +340,8 @@ def _advice(turn: Turn, category: str, said: str) -> str:
         name = "utter_emergency_advice_person_at_risk"  # not "lock your door"
     elif _LOCKED_IN.search(said):
         name = "utter_emergency_advice_locked_in"  # nor this
+    elif _MISSING.search(said):
+        name = "utter_emergency_advice_missing"  # search and call 110, not "lock your door"
     elif _CARBON_MONOXIDE.search(said) or (
             _HEATER.search(said) and danger.someone_unwell(clean(said).text)):
         name = "utter_emergency_advice_carbon_monoxide"  # air, and who feels unwell
@@ -435,6 +437,15 @@ _AT_RISK = re.compile(r"跳楼|要跳|想跳|轻生|自杀|寻死|不想活|割�
 _LOCKED_IN = re.compile(r"反锁|(?:锁|关)(?:在)?.{0,4}(?:车|屋|家|卫生间|房间|厕所|浴室)里|"
                         r"\blocked (?:himself|herself|themselves|in|inside)\b|"
                         r"\bshut (?:in|inside)\b", re.IGNORECASE)
+#: Someone missing ("孩子走丢了", "我妈出去买菜一直没回来", "my son is missing").
+_PERSON = (r"(?:孩子|小孩|娃|儿子|女儿|闺女|孙子|孙女|外孙|老人|老太太|老爷子|老伴|我妈|我爸|"
+           r"我爷爷|我奶奶)")
+_MISSING = re.compile(r"走丢|走失|" + _PERSON + r".{0,8}(?:不见了|找不到|丢了|没回来|联系不上)|"
+                      r"(?:找不到|不见了).{0,4}" + _PERSON + "|"
+                      r"\b(?:is|has gone|went) missing\b|\bwandered off\b|"
+                      r"\bcan'?t find (?:my |our )?(?:child|kid|son|daughter|mum|mom|dad|"
+                      r"grand\w+|husband|wife)\b|\blost (?:my |our )?(?:child|kid|son|daughter)\b",
+                      re.IGNORECASE)
 #: A neighbour's home ("隔壁", "对门", "楼上那家", "next door"): in the resident's building.
 _NEXT_DOOR = re.compile(r"隔壁|对门|对面那?[户家]|楼上|楼下那?[户家]|邻居家|"
                         r"\bnext door\b|\bupstairs\b|\bacross the (?:hall|landing)\b|"

@@ -836,6 +836,18 @@ def test_someone_who_may_jump_gets_advice_to_stay_with_them_not_to_lock_a_door(
     assert "锁好门" not in replied and "lock the door" not in replied
 
 
+@pytest.mark.parametrize("said", ["我家孩子走丢了 穿红衣服 5岁 6号楼",
+                                  "我家老人不见了 找了一圈都没找到 3号楼"])
+def test_someone_missing_gets_advice_to_search_and_call_110_not_to_lock_a_door(
+        service: ConversationService, said: str) -> None:
+    talk = talker(service, "walk_in")
+    replied = "\n".join(talk(said))
+    if "正在发生的危险吗" in replied:  # asked first: yes
+        replied = "\n".join(talk("是，很紧急"))
+    assert "JJ-" in replied and "110" in replied and "分头找" in replied
+    assert "锁好门" not in replied and "别独自上前" not in replied
+
+
 @pytest.mark.parametrize("said", ["孩子把自己反锁在卫生间里了 叫不开门 6号楼",
                                   "help my toddler locked herself in the bathroom and can't "
                                   "open it, building 6"])
