@@ -4,6 +4,7 @@ promotes the waitlist. Functions take a session and never commit."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,9 +44,14 @@ def upcoming(session: Session, community_id: int, now: dt.datetime,
         Event.starts_at >= now, Event.starts_at <= now + within).order_by(Event.starts_at)).all()
 
 
+#: What names any event, around the words that name one: "志愿者活动" is the volunteers' one.
+_ANY_EVENT = re.compile(r"(?:的)?(?:活动|那个|这个)$|^(?:有没有|那个|这个|报名|参加)|"
+                        r"^(?:the|that|this)\s+|\s+(?:event|activity|thing)s?$", re.IGNORECASE)
+
+
 def find(session: Session, community_id: int, now: dt.datetime, name: str) -> Event | None:
     """The next event whose key or title matches ``name`` (an NLU event value or words)."""
-    lowered = name.lower()
+    lowered = _ANY_EVENT.sub("", name.lower()).strip() or name.lower()
     for event in upcoming(session, community_id, now, dt.timedelta(days=365)):
         if lowered in (event.key.lower(), event.title_zh.lower(), event.title_en.lower()) or (
                 lowered in event.title_zh.lower() or lowered in event.title_en.lower()):

@@ -48,3 +48,16 @@ def test_a_waiting_party_made_small_enough_gets_in(sessions: sessionmaker[Sessio
         assert status(family) == SignupStatus.WAITLISTED
         assert resize(session, family, 3, NOW)  # "那先报3个行不行"
         assert status(family) == SignupStatus.CONFIRMED
+
+
+def test_an_event_asked_about_as_some_activity_is_found_by_the_words_that_name_it(
+        sessions: sessionmaker[Session]) -> None:
+    """"有没有志愿者活动" is the volunteers' clean-up, not "no such activity"."""
+    demo.load_community(sessions, NOW.date())
+    with transaction(sessions) as session:
+        community = session.scalars(select(Person.community_id)).first()
+        assert community is not None
+        for asked in ("有没有志愿者活动", "志愿者的活动", "那个志愿者", "the volunteer thing"):
+            event = find(session, community, NOW, asked)
+            assert event is not None and event.key == "cleanup", asked
+        assert find(session, community, NOW, "书法活动") is None
