@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.runtime import Runtime, current
+from nlu.intents import sure
 from store.community import home
 from store.database import transaction
 from store.models import ChatIdentity, Person, PersonRole, Role
@@ -20,14 +21,6 @@ from store.people import placeholder_name
 log = logging.getLogger(__name__)
 RASA_CHANNEL = "rasa"
 Events = list[dict[str, Any]]
-#: How sure the NLU must be of a reading for an action to act on it unasked (and for the
-#: flow runner to let it steer the conversation: flows/runner.py, INTERRUPT_CONFIDENCE).
-SURE = 0.6
-
-
-def sure(reading: dict[str, Any]) -> bool:
-    """Whether the NLU was sure of ``reading`` (a parse's ``intent``); a button's always is."""
-    return float(reading.get("confidence", 0.0)) >= SURE
 
 
 class ActionRefusedError(Exception):

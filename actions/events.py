@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk.events import SlotSet
@@ -64,6 +65,14 @@ def event_values(runtime: Runtime, session: Session, event: Event, language: str
             "left": str(max(event.capacity - taken, 0))}
 
 
+def _show(turn: Turn, events: Sequence[Event]) -> None:
+    """Each of ``events`` as a card with its sign-up button (their seats counted at once)."""
+    taken = seats_taken_of(turn.session, events)
+    for event in events:
+        turn.say("utter_event_item", **event_values(turn.runtime, turn.session, event,
+                                                     turn.language, taken[event.id]))
+
+
 def _values(turn: Turn, event: Event, language: str) -> dict[str, Any]:
     return event_values(turn.runtime, turn.session, event, language)
 
@@ -102,11 +111,7 @@ class ListEvents(LinliAction):
             events = on_days or soon
         if not events:
             raise ActionRefusedError("utter_events_none")
-        shown = events[:6]
-        taken = seats_taken_of(turn.session, shown)
-        for event in shown:
-            turn.say("utter_event_item", **event_values(turn.runtime, turn.session, event,
-                                                         turn.language, taken[event.id]))
+        _show(turn, events[:6])
         # "put me down, 4 of us" next is for the one asked about
         return [SlotSet("last_event", named.key)] if named is not None else []
 
@@ -212,11 +217,7 @@ class SignUp(LinliAction):
         if not turn.sure():
             # "推荐一部电影" read, without conviction, as a sign-up for the movie night: shown,
             # with its button, never booked unasked
-            shown = list(dict.fromkeys(found))
-            taken = seats_taken_of(turn.session, shown)
-            for event in shown:
-                turn.say("utter_event_item", **event_values(
-                    turn.runtime, turn.session, event, turn.language, taken[event.id]))
+            _show(turn, list(dict.fromkeys(found)))
             return [SlotSet("last_event", found[-1].key)]
         days = days_asked(said, turn.runtime.local(now).date())
         for event in dict.fromkeys(found):  # "报名包饺子和看电影": each of them

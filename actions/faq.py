@@ -16,6 +16,7 @@ from actions.notify import notify
 from nlu import danger, outside
 from nlu.danger import PLACE_ENTITIES
 from nlu.followups import follows_up, points_back
+from nlu.intents import SURE
 from nlu.text import clean
 from store.models import Question
 from store.people import on_duty_staff
@@ -135,8 +136,6 @@ def keep_for_staff(turn: Turn, text: str) -> None:
 #: How short a message said in passing is (characters, emoji and punctuation left out).
 _IN_PASSING_AT_MOST = 6
 _WORDY = re.compile(r"[\w']+")
-#: An out-of-scope reading below this is no conviction that the message is about elsewhere.
-_NOT_SURE = 0.6
 
 
 def _in_passing(text: str, parse: Mapping[str, Any]) -> bool:
@@ -144,7 +143,7 @@ def _in_passing(text: str, parse: Mapping[str, Any]) -> bool:
     an exclamation in a conversation ("关了关了", "吓我一跳", "oh wow ok")."""
     said = "".join(_WORDY.findall(clean(text).text))
     return len(said) <= _IN_PASSING_AT_MOST * (2 if said.isascii() else 1) \
-        and float(parse.get("intent", {}).get("confidence", 1.0)) < _NOT_SURE \
+        and float(parse.get("intent", {}).get("confidence", 1.0)) < SURE \
         and not re.search(r"[?？吗呢]", text)
 
 

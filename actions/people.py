@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from rasa_sdk.events import Restarted, SlotSet
 from sqlalchemy.orm import Session
 
-from actions.base import ActionRefusedError, Events, LinliAction, Turn, sure
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.help import asks_about_me
 from actions.location import place_text
 from actions.names import person_name
 from actions.notify import notify, notify_person
 from actions.runtime import Runtime
+from nlu.intents import sure
 from nlu.text import clean
 from store import handoffs
 from store.masking import mask_sensitive

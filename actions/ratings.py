@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from rasa_sdk.events import SlotSet
 
-from actions.base import Events, LinliAction, Turn, sure
+from actions.base import Events, LinliAction, Turn
 from actions.notify import notify
 from actions.tickets import ticket_values
+from nlu.intents import sure
 from nlu.rating import read_rating
 from store.conflict import may_know
 from store.models import Ticket, TicketStatus

@@ -9,7 +9,7 @@ from typing import Any
 
 from rasa_sdk.events import SlotSet
 
-from actions.base import ActionRefusedError, Events, LinliAction, Turn, sure
+from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.contact import handlers_of, needs_contact, was_asked
 from actions.faq import SAFETY_ENTRIES, answer_from_faq
 from actions.location import (
@@ -26,6 +26,7 @@ from actions.places import accused_in, report_kind, report_location, report_plac
 from actions.runtime import Runtime
 from nlu import danger
 from nlu.hedges import asks_what_to_do
+from nlu.intents import sure
 from nlu.language import HAN
 from nlu.mood import exasperated
 from nlu.text import clean

@@ -25,6 +25,7 @@ from nlu.data_rights import (
 from nlu.entities import party_added, party_said, resized_to
 from nlu.followups import follows_up
 from nlu.hedges import after_hedge, asks_what_to_do, unsure
+from nlu.intents import sure
 from nlu.openers import says_what_is_wrong
 from nlu.rating import read_rating
 from nlu.segments import as_parse
@@ -264,7 +265,6 @@ STALE_AFTER = dt.timedelta(minutes=30)
 _A_DETAIL_AT_LEAST = 6
 #: Characters after "不知道" that say more than "算不算": a detail worth keeping.
 _A_FEW_WORDS = 4
-INTERRUPT_CONFIDENCE = 0.6
 #: The step that files a report: a doubtful reading that got there without a question is
 #: offered, not filed.
 OPENS_TICKET = "action_open_ticket"
@@ -335,7 +335,7 @@ class Context:
 
 def _sure(parse: Mapping[str, Any]) -> bool:
     """The NLU is sure enough of its reading for the reading to steer the conversation."""
-    return float(parse["intent"].get("confidence", 0.0)) >= INTERRUPT_CONFIDENCE
+    return sure(parse["intent"])
 
 
 def _confirms(parse: Mapping[str, Any]) -> bool:
