@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.search import MessageFilter, search
@@ -35,3 +36,17 @@ def test_a_search_finds_what_holds_the_text(messages: sessionmaker[Session], q: 
     with messages() as session:
         rows, _ = search(session, MessageFilter(q=q))
         assert [row.text for row in rows] == found
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("said", ["今天吃火锅吗", "OK 好的 ok", "哈哈哈哈", "12号楼电梯又坏了!!",
+                                  "🔥火警🔥", "ab", "火", ""])
+def test_the_pair_index_holds_each_pair_of_the_text(engine: Engine, said: str) -> None:
+    """The pairs PostgreSQL indexes for a message are exactly its lower-cased character
+    pairs (a text shorter than two characters is its own), so a 2-character search finds
+    every message holding it and no other."""
+    lowered = said.lower()
+    expected = {lowered[i:i + 2] for i in range(len(lowered) - 1)} or {lowered}
+    with engine.connect() as connection:
+        pairs = connection.execute(text("SELECT linli_bigrams(:t)"), {"t": said}).scalar_one()
+    assert set(pairs) == expected
