@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -185,10 +185,15 @@ def find_open_duplicate(session: Session, building: Building | None, category: s
     ``place`` in ``building`` is part of (see ``same_place``)."""
     if building is None:
         return None
-    candidates = session.scalars(
-        select(Ticket).where(Ticket.building_id == building.id, Ticket.category == category,
-                             Ticket.status.in_(OPEN), Ticket.created_at >= since)
-        .order_by(Ticket.created_at, Ticket.id))
+    query = select(Ticket).where(Ticket.building_id == building.id, Ticket.category == category,
+                                 Ticket.status.in_(OPEN), Ticket.created_at >= since,
+                                 Ticket.accused_id.is_(None))
+    if not place.shared:
+        # Only the same flat, or else the same reporter, can match (see ``same_place``): left
+        # to Python, every open report of the kind in the building was loaded, one per flat.
+        query = query.where(or_(Ticket.reporter_id == reporter.id, Ticket.room == room)
+                            if room else Ticket.reporter_id == reporter.id)
+    candidates = session.scalars(query.order_by(Ticket.created_at, Ticket.id))
     return next((t for t in candidates if same_place(parts, t, place, unit, room, reporter)),
                 None)
 
