@@ -21,6 +21,9 @@ SECTIONS = ((Role.GRID_MEMBER, "utter_help_grid_member"),
 _ABOUT_ME = re.compile(
     r"你是(?:不是)?(?:真人|真的人|机器人|人工智能|ai|人还是机器|谁)|你是人吗|是(?:不是)?机器人|"
     r"我(?:是)?在跟(?:真人|机器人|机器)(?:聊|说)|谁(?:开发|做|写|造|编)的你|你是谁(?:开发|做|写|造)的|"
+    r"你(?:叫|的名字(?:是|叫)?|名字(?:是|叫)?)(?:什么|啥|神马)|(?:怎么|咋)称呼你|"
+    r"\bwhat(?:'?s| is) (?:ur|your) name\b|\bwhat (?:are|r) (?:u|you) called\b|"
+    r"\bdo (?:u|you) have a name\b|"
     r"\b(?:r|are) (?:u|you) (?:a |an )?(?:real|human|person|bot|robot|ai|machine)\b|"
     r"\bwho (?:made|built|created|programmed|wrote|designed) (?:u|you)\b|"
     r"\bis (?:this|it) a (?:bot|robot|real person|human)\b|\bwho are (?:u|you)\b|"
@@ -30,6 +33,7 @@ _ABOUT_ME = re.compile(
 
 #: A person asked for in so many words ("are you real? I want a person"): called over.
 _WANTS_A_PERSON = re.compile(r"转人工|人工客服|找(?:个)?(?:真)?人|要(?:找|跟)?(?:真人|人工)|"
+                             r"找(?:一下)?(?:你们)?(?:的)?(?:主任|书记|领导|负责人|工作人员|网格员)|"
                              r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |some)(?:one|body|person|"
                              r"human|real)|\b(?:want|need) (?:a |an )?(?:human|person|real)\b",
                              re.IGNORECASE)
@@ -76,7 +80,11 @@ class Help(LinliAction):
         if str(turn.tracker.latest_message.get("text", "")).startswith("/") \
                 or roles - {Role.RESIDENT}:  # a resident's words say their language
             turn.language = turn.person.language or turn.language
-        if _FED_UP.search(str(turn.tracker.latest_message.get("text", ""))):
+        said = str(turn.tracker.latest_message.get("text", ""))
+        if asks_about_me(said) and not roles - {Role.RESIDENT}:
+            turn.say("utter_about_me")  # "你是机器人吗", "你叫啥": who, and what to ask
+            return []
+        if _FED_UP.search(said):
             turn.say("utter_sorry_not_helped")  # "这破机器人有什么用": sorry first
         for response in help_responses(roles):
             turn.say(response)
