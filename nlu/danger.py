@@ -279,8 +279,11 @@ _HAZARD_NOW = _any(
     r"\b(?:socket|plug|outlet|wire|cable|switch|charger|extension (?:lead|cord)|fuse box|meter)s?"
     r"\b.{0,30}\b(?:smoking|smoke|crackl\w*|melt\w*|popping)\b|"
     r"\b(?:can'?t|cannot) find my (?:son|daughter|kid|child|boy|girl|grand\w+|mum|mom|dad|"
-    r"father|mother|little one)\b|\b(?:kid|child|son|daughter|boy|girl|toddler)\b.{0,30}"
-    r"\b(?:is missing|went missing|wandered off|got lost)\b|"
+    r"father|mother|little one)\b|"
+    # the person is what is missing ("my dad's wallet went missing" is not)
+    r"\b(?:kid|child|son|daughter|boy|girl|toddler|baby|grand\w+|mum|mom|dad|father|mother|"
+    r"husband|wife)\b(?:'s| is| has| have| just| been| now| still)*"
+    r" (?:missing|went missing|gone missing|wandered off|got lost|lost)\b|"
     r"\b(?:dementia|alzheimer'?s)\b.{0,40}\b(?:wandered|missing|gone|hasn'?t come back|"
     r"not back|lost)\b|\b(?:swallowed|drank|ate|got into|bit into)\b.{0,25}"
     r"\b(?:batter\w+|magnets?|pills?|bleach|poison|detergent|pods?|cleaner|tablets)\b|"
