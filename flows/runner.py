@@ -182,6 +182,11 @@ _PAUSE = re.compile(r"^(?:你|您)?(?:先)?(?:等一下|等下|等一会儿?|等
 #: Where and when to turn up ("where do we meet", "在哪集合", "几点到").
 _MEETING = re.compile(r"集合|在哪|几点到|几点开始|\bwhere do (?:we|i) (?:meet|go)\b|"
                       r"\bwhere is it\b|\bwhat time\b|\bwhen does it start\b", re.IGNORECASE)
+#: Whether someone may come along ("能带俺外孙去不", "can my sister come too?"): a question the
+#: event's organisers answer, however sure the NLU is that it is one for the FAQ.
+_COMPANION = re.compile(r"带.{0,6}(?:去|来|参加|一起)|"
+                        r"\b(?:come|join) (?:too|along|with (?:me|us))\b|"
+                        r"\bbring (?:my|a|our|the)\b", re.IGNORECASE)
 #: Another problem, not more of the one just reported ("还有个事", "also the lift").
 _ANOTHER = re.compile(r"另外|还有|又|也|另一|第二|别的|其他|顺便|"
                       r"\b(?:another|also|too|second|other|plus|as well|separate)\b",
@@ -679,7 +684,8 @@ class FlowRunner:
             return replies
         if slots.get("last_event") and asked is None and intent != EMERGENCY \
                 and (intent in _EVENT_ASIDES or not _sure(context.parse)
-                     or (intent == "ask_faq" and _MEETING.search(text))) \
+                     or (intent == "ask_faq" and (_MEETING.search(text)
+                                                  or _COMPANION.search(text)))) \
                 and not (intent == "bot_help" and _TO_THE_BOT.search(text)) \
                 and (_QUESTION.search(text) or _ASKS.search(text) or _A_NOT_A.search(text)) \
                 and not (_SIGNS_UP.search(text) or _WITHDRAWS.search(text)

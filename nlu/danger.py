@@ -149,9 +149,14 @@ _AWAY = _any(
 # Words that sound like a hazard and name none: a stove that will not light (打不着火), a gas
 # account run dry (欠费没气了, not 没气了 as in not breathing). Blanked before any cue is read.
 _NO_HAZARD = _any(r"[打点]不[着燃]火?|"
-                  r"(?:燃气|煤气|天然气|液化气|气罐|罐子|欠费|充值|交费|缴费).{0,8}没气了?",
+                  r"(?:燃气|煤气|天然气|液化气|气罐|罐子|欠费|充值|交费|缴费).{0,8}没气了?|"
+                  # keys locked in: only someone locked in with them is a danger
+                  r"(?:钥匙|手机|包)(?:被)?(?:反)?(?:锁|关)(?:在)?(?:车|屋|家|门|房间)里"
+                  r"(?!.{0,12}(?:孩子|小孩|娃|宝宝|老人|人))",
                   r"\b(?:won'?t|doesn'?t|can'?t get (?:it|the \w+) to) (?:light|ignite)\b|"
-                  r"\bout of gas credit\b")
+                  r"\bout of gas credit\b|"
+                  r"\blocked (?:my |the )?keys (?:in|inside)\b(?!.{0,30}\b(?:baby|child|kid|son|"
+                  r"daughter|toddler|mum|mom|dad|grand\w+|someone|dog)\b)")
 _GAS_SMELL = _any(r"(?:煤气|燃气|天然气|液化气)味|有(?:股|点)?(?:煤气|燃气)",
                   r"\bsmells? (?:of|like) gas\b|\bgas smell\b|\bsmell(?:ing)? gas\b")
 # Trapped in a meeting, a class or a queue: a figure of speech, whatever cry for help follows.
@@ -375,12 +380,13 @@ _UNSIGNED_AT_MOST = _LIFTED_AT_LEAST
 
 # Ongoing noise is a nuisance to complain about ("楼下一直在吵"), not a danger, unless something
 # in the message is one: violence, a cry for help, fire, gas, someone hurt or stuck.
-_NUISANCE = _any(r"吵|闹|噪音|噪声|喧哗|大声|音响|音乐|广场舞|狗叫|装修声|电钻|打呼噜?|打鼾",
+_NUISANCE = _any(r"吵|闹|噪音|噪声|喧哗|大声|音响|音乐|广场舞|狗叫|装修声|电钻|打呼噜?|打鼾|"
+                 r"(?:车|汽车|电动车|摩托车)(?:的)?(?:防盗)?(?:报警器|警报器?)|防盗器",
                  r"\bnois(?:e|y)\b|\bloud\b|\bshouting\b|\byelling\b|\barguing\b|"
-                 r"\bmusic\b|\bparty\b|\bbarking\b|\bdrilling\b")
+                 r"\bmusic\b|\bparty\b|\bbarking\b|\bdrilling\b|\bcar alarms?\b")
 _NOT_ONLY_NOISE = _any(
     r"打人|打起来|打架|动手|砍|刀|杀|救命|救|喊人|尖叫|惨叫|哭喊|血|伤|威胁|砸|火|烟|煤气|燃气|"
-    r"天然气|漏|晕|摔|倒|困|报警|110|120|119|孩子哭|小孩哭|家暴",
+    r"天然气|漏|晕|摔|倒|困|报警(?!器)|110|120|119|孩子哭|小孩哭|家暴",
     r"\bhit(?:ting)?\b|\bfight\w*|\bhurt\w*|\bkill\w*|\bkni(?:fe|ves)\b|\bcleaver\b|\baxe\b|"
     r"\bmachete\b|\bchop\w*|\bstab\w*|\bscream\w*|\bhelp\b|"
     r"\bblood\w*|\bfire\b|\bflames?\b|\bsmoke\b|\bgas\b|\bbang\b|\bexplo\w+|"

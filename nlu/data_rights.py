@@ -42,7 +42,9 @@ _ZH_ERASE_VERB = (r"(?:删除|删掉|删了|删去|删光|删干净|删|清除|�
 _ZH_STOP_KEEPING = r"(?:不要|别|不许|不准|停止)再?(?:保存|存|保留|留着|记录|收集)"
 _ZH_EXPORT_VERB = (r"(?:导出|下载|拷贝|复制|打包|调取|索取|查阅|查看|看看|看一下|要一份|"
                    r"给我一份|发我一份|发给我|发我)")
-_ZH_NEGATION = re.compile(r"(?:不要|别|不用|不想|不必|没有?|不是要?|并不)$")
+#: ... or whoever else may look ("谁能查看我的信息" asks about privacy, not for a copy).
+_ZH_NEGATION = re.compile(r"(?:不要|别|不用|不想|不必|没有?|不是要?|并不)$|"
+                          r"谁(?:都)?(?:能|可以|会|有权|能够)$")
 _ZH_ERASE = [
     re.compile(rf"(?P<verb>{_ZH_ERASE_VERB}){_ZH_GAP}{_ZH_OWN_OR_NUMBER}"),
     re.compile(rf"{_ZH_OWN_OR_NUMBER}{_ZH_LEAD}(?P<verb>{_ZH_ERASE_VERB})"),
@@ -70,7 +72,9 @@ _EN_DATA = (r"(?:personal\s+)?(?:data|info|information|details|records|account|m
             r"chat\s+history|history|conversations?|profile|phone\s+number|number)"
             r"(?!\s+(?:plan|cable|usage|roaming|package|bundle|card))")
 _EN_OWN = rf"(?:my|all\s+my|all\s+of\s+my|our)\s+(?:(?:own|stored|saved|private)\s+)?{_EN_DATA}"
-_EN_NEGATION = re.compile(r"(?:don'?t|do not|never|not|no need to|won'?t)\s+(?:\w+\s+)?$")
+_EN_NEGATION = re.compile(r"(?:don'?t|do not|never|not|no need to|won'?t)\s+(?:\w+\s+)?$|"
+                          r"\bwho\s+(?:else\s+)?(?:can|could|will|would|gets?\s+to|is\s+able\s+to)"
+                          r"\s+$")
 _EN_ERASE = [
     re.compile(rf"\b(?P<verb>{_EN_ERASE_VERB})\s+(?:(?:all|everything)\s+(?:of\s+)?)?{_EN_OWN}\b"),
     re.compile(rf"\b(?P<verb>{_EN_ERASE_VERB}|forget)\s+(?:everything|all)\s+(?:you\s+"
@@ -98,7 +102,8 @@ _EN_EXPORT = [
                r"(?:do|did|does)\s+(?:you|linli|the\s+bot)\s+(?:have|hold|keep|store|collect|"
                r"save)\s+(?:on|about|of|from)\s+me\b"),
     re.compile(r"\b(?P<verb>what)\s+do\s+you\s+(?:know|have|hold|keep|store)\s+(?:on|about)\s+me\b"),
-    re.compile(r"\b(?P<verb>see|view|access|get|want|request)\s+(?:all\s+)?the\s+(?:personal\s+)?"
+    re.compile(r"\b(?P<verb>see|view|access|get|want|request)\s+(?:a\s+copy\s+of\s+)?"
+               r"(?:all\s+)?the\s+(?:personal\s+)?"
                r"(?:data|info|information|details|records)\s+(?:that\s+)?you\s+(?:have|hold|keep|"
                r"store|stored|collected|saved)\b(?!\s+(?:on|about)\s+(?!me\b))"),
     re.compile(r"\b(?P<verb>data)\s+(?:export|download)\b"),

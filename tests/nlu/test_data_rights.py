@@ -22,6 +22,7 @@ EXPORT = [
     "I want to see the data you have", "data export", "give me my info",
     "能把我的数据给我一份吗", "can I get my data?",
     "could I see all my personal information please",
+    "I want a copy of all the data you have on me",
 ]
 ERASE = [
     "删除我的个人信息", "请删除我的个人信息", "把我的信息都删了", "删掉我的资料",
@@ -48,6 +49,8 @@ NEITHER = [
     "can I get my data plan changed?", "get my details updated please", "我的信息可以改一下吗",
     "remove me from the waitlist", "I have my details ready", "remove me from the group",
     "I have my details.",
+    # who else sees it: a question about privacy, answered from the FAQ
+    "who can see my phone number", "who else can access my details", "谁能查看我的信息",
 ]
 
 
