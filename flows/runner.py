@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from actions.help import wants_a_person
+from actions.location import place_text
 from actions.people import is_nod
 from actions.responses import Responses
 from flows.definitions import Flow, Step
@@ -379,6 +380,17 @@ def _declines(parse: Mapping[str, Any]) -> bool:
         parse["intent"]["name"] == "deny" and _sure(parse))
 
 
+def _place_told(parse: Mapping[str, Any]) -> dict[str, str]:
+    """The place a message gives when that is all it says ("3号楼", "unit 2 flat 501", a
+    bare "3" for a building); empty when it says anything else."""
+    text = str(parse.get("text", ""))
+    if _only_a_place(parse):
+        return {e["entity"]: str(e["value"]) for e in parse.get("entities", [])
+                if e["entity"] in danger.PLACE_ENTITIES}
+    bare = _BARE_NUMBER.match(text)
+    return {"building": bare.group(1)} if bare and not says_what_is_wrong(text) else {}
+
+
 def _only_a_place(parse: Mapping[str, Any]) -> bool:
     """The message says where and nothing else ("2单元", "是3号楼的", "unit 2 flat 501")."""
     text = str(parse.get("text", ""))
@@ -740,12 +752,22 @@ class FlowRunner:
         # 5. After "我要报修": what is wrong, told now, is that report (unless it is a request
         #    of its own, small talk, or cancel words).
         announced = state.pop("announced", None)
+        placed = state.pop("announced_place", None) or {}  # where, told before what
         if announced is not None and not stack:
             if _declines(context.parse):
                 return [self.say("utter_flow_cancelled", slots)]
             if intent not in _NOT_A_DESCRIPTION and not (
                     intent in INTERRUPTING and _sure(context.parse)):
                 intent = announced
+                if where := _place_told(context.parse):
+                    # "3号楼": kept for the report, and what is wrong is asked again; never
+                    # a report filed with nothing in it
+                    placed |= where
+                    state["announced"], state["announced_place"] = announced, placed
+                    place = place_text(placed.get("building"), placed.get("unit"),
+                                       placed.get("room"), context.language)
+                    return [self.say("utter_ask_problem_there", slots, place=place) if place
+                            else self.say("utter_ask_problem", slots)]  # "2单元": which building?
 
         waiting = self.waiting_step(stack)
         if waiting is not None and waiting.kind == "confirm":
@@ -845,6 +867,9 @@ class FlowRunner:
         elif intent in self.flows and (intent not in _YES_OR_NO or _sure(context.parse)):
             self._start(intent, context.parse, slots, stack,
                         unsure=announced is None and not _sure(context.parse))
+            for key, value in placed.items():  # "3号楼", then "电梯坏了"
+                if slots.get(key) is None:
+                    slots[key] = value
         else:
             return [self.say("utter_default", slots)]
         state["ran"] = await self._advance(stack, slots, context, replies)

@@ -41,6 +41,7 @@ ALWAYS = {
 ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
              "utter_emergency_place_carried": {"place"}, "utter_notify_detail_added": {"words"},
              "utter_same_place": {"place"}, "utter_passed_on": {"words"},
+             "utter_ask_problem_there": {"place"},  # said only once a building is known
              "utter_emergency_words_passed": {"words"},
              "utter_emergency_update_passed": {"words"},
              "utter_emergency_spot_noted": {"words"},
