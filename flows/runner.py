@@ -127,6 +127,10 @@ _CUT_ASKED = re.compile(r"(?:什么时候|啥时候|几点|哪天|几号|会不�
                         r"停(?:水|电|气)(?!了)|停(?:水|电|气)(?:吗|么|不)|"
                         r"\bwhen (?:is|will|are) (?:the )?(?:water|power|electricity|gas)\b"
                         r"(?!.*\b(?:back|on again)\b)|"
+                        r"\b(?:is|will|are|r) (?:the |our )?(?:water|power|electricity|gas|heating)"
+                        r" (?:gonna |going to |going |to )?(?:be )?(?:off|cut|shut off)\b|"
+                        r"\b(?:water|power|electricity|gas) (?:off|cut)\b.{0,20}"
+                        r"\b(?:tomorrow|tomorow|tmrw|tmr|tonight|this week|next week)\b|"
                         r"\b(?:planned|scheduled) (?:water|power|gas) (?:cut|outage|shut ?down)",
                         re.IGNORECASE)
 #: The topic a cost question just after a report is asked with (actions/faq.py).
@@ -743,8 +747,9 @@ class FlowRunner:
             return replies
 
         # "什么时候停水": when a supply is to be cut, answered from the FAQ; nothing is cut now
-        # (and the question is no stranger's: "这周会不会停电").
-        if intent in (*REPORTS, "out_of_scope") and asked is None and not stack \
+        # (and the question is no stranger's: "这周会不会停电"), and "is the water gonna be off
+        # tomorow?" is no goodbye, whatever the reading.
+        if intent not in (EMERGENCY, "ask_faq") and asked is None and not stack \
                 and _CUT_ASKED.search(text) and "interrupted" not in state:
             await self.run_action("action_answer_faq", slots, context, replies)
             return replies
