@@ -248,7 +248,9 @@ _HAZARD_NOW = _any(
     r"(?:锁|关)(?:在)?(?:车|屋|家|卫生间|房间|厕所)里|反锁在|(?<![不没出])火苗|明火|烧着了|"
     r"(?:插头|插座|插排|电线|锅|被子|窗帘|沙发|电饭煲|电瓶)着了|"
     r"(?:插座|插头|插排|插线板|电线|开关|充电器|电表).{0,8}(?:冒烟|发黑|焦|噼里啪啦|烫手)|"
-    r"(?:孩子|小孩|娃|儿子|女儿|孙子|孙女|外孙|闺女).{0,6}(?:不见了|找不到了|走丢了|丢了|没影了)|"
+    # the child is what is lost ("孩子的自行车丢了" is not)
+    r"(?:孩子|小孩|娃|儿子|女儿|孙子|孙女|外孙|闺女)(?:(?!的)[^，。,.!！?？\s]){0,6}"
+    r"(?:不见了|找不到了|走丢了|丢了|没影了)|"
     r"(?:老年痴呆|痴呆|糊涂|脑子不清楚).{0,20}(?:没回来|走丢|不见|找不到|没影)|"
     r"(?:吞|吃|喝|咬|误食)了?.{0,8}(?:电池|磁|药片|一把药|农药|老鼠药|消毒|洗洁精|漂白|凝珠|硬币|洗衣液)|"
     r"(?:电池|磁\S?珠|磁铁|药片|硬币|农药|老鼠药|消毒水|洗洁精).{0,6}(?:吞|吃|喝)(?:下去|进去)?了|"
@@ -526,6 +528,11 @@ def guard(text: str, ranking: Sequence[tuple[str, float]], *,
     if not ranking:
         return []
     text = _NO_HAZARD.sub(" ", text)
+    if ranking[0][0] != OUT_OF_SCOPE and not place_given and away_now(text):
+        # A danger now at another place, with no place here named ("孩子在公园走丢了", whose
+        # next reading was a goodbye): out of scope, where the advice to call 110 / 119 / 120
+        # there is given.
+        return outside.set_aside(ranking)
     if ranking[0][0] == EMERGENCY:
         if _only_noise(text):
             return _as_complaint(ranking)
