@@ -392,7 +392,7 @@ def _place_told(parse: Mapping[str, Any]) -> dict[str, str]:
         return {e["entity"]: str(e["value"]) for e in parse.get("entities", [])
                 if e["entity"] in danger.PLACE_ENTITIES}
     bare = _BARE_NUMBER.match(text)
-    return {"building": bare.group(1)} if bare and not says_what_is_wrong(text) else {}
+    return {"building": bare.group(1)} if bare else {}
 
 
 def _only_a_place(parse: Mapping[str, Any]) -> bool:
@@ -761,18 +761,18 @@ class FlowRunner:
         if announced is not None and not stack:
             if _declines(context.parse):
                 return [self.say("utter_flow_cancelled", slots)]
+            if where := _place_told(context.parse):
+                # "3号楼", "应该是12吧", whatever they read as: kept for the report, and what
+                # is wrong is asked again; never a report filed with nothing in it
+                placed |= where
+                state["announced"], state["announced_place"] = announced, placed
+                place = place_text(placed.get("building"), placed.get("unit"),
+                                   placed.get("room"), context.language)
+                return [self.say("utter_ask_problem_there", slots, place=place) if place
+                        else self.say("utter_ask_problem", slots)]  # "2单元": which building?
             if intent not in _NOT_A_DESCRIPTION and not (
                     intent in INTERRUPTING and _sure(context.parse)):
                 intent = announced
-                if where := _place_told(context.parse):
-                    # "3号楼": kept for the report, and what is wrong is asked again; never
-                    # a report filed with nothing in it
-                    placed |= where
-                    state["announced"], state["announced_place"] = announced, placed
-                    place = place_text(placed.get("building"), placed.get("unit"),
-                                       placed.get("room"), context.language)
-                    return [self.say("utter_ask_problem_there", slots, place=place) if place
-                            else self.say("utter_ask_problem", slots)]  # "2单元": which building?
 
         waiting = self.waiting_step(stack)
         if waiting is not None and waiting.kind == "confirm":
