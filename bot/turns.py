@@ -54,7 +54,8 @@ THREADS_VARIABLE = "LINLI_TURN_THREADS"
 #: PostgreSQL: two overlap one turn's round trips with another's Python work; Python code
 #: holds the GIL, so more only fight over it (measured with two workers: 2 threads 217–227
 #: messages/s at 100 senders and 0.5–1.5 ms less CPU a message than 4, which gave 169; 1
-#: thread 187).
+#: thread 187). With several workers ``linli serve`` gives each one: the other workers
+#: overlap its round trips.
 DEFAULT_THREADS = 2
 #: SQLite takes one writer at a time, and a waiting writer sleeps in steps of up to 100 ms:
 #: with more threads turns mostly wait on each other (measured: 4 threads 60–73 messages/s
