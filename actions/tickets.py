@@ -316,15 +316,32 @@ class SafetyAdvice(LinliAction):
 #: Narrower than ``_NAMED``'s fire cue, which only keeps advice from going beyond the words:
 #: 抽烟 or 焦急 beside a flood make no fire.
 _SMOKE_OR_FLAMES = re.compile(r"冒烟|着火|起火|失火|烟雾|浓烟|黑烟|火苗|火星|火光|明火|烧起来|"
-                              r"\b(?:on fire|fire|smok(?:e|ing)|flames?|sparks?)\b", re.IGNORECASE)
+                              r"焦糊味|焦味|糊味|烧焦|"
+                              r"\b(?:on fire|fire|smok(?:e|ing)|flames?|sparks?|burning smell|"
+                              r"smell(?:s|ing)? (?:of )?burning)\b", re.IGNORECASE)
 #: Kinds of danger that smoke or flames named beside them make a fire: "地下车库有个电动车在
-#: 冒烟" read as a flooded garage got advice to move the car to higher ground.
-_FIRE_OUTRANKS = frozenset({"water", "drainage", "other"})
+#: 冒烟" read as a flooded garage got advice to move the car to higher ground, and "电梯里有股
+#: 焦糊味" was told what to do when trapped.
+_FIRE_OUTRANKS = frozenset({"water", "drainage", "other", "elevator"})
+#: Someone shut in: then a lift's own advice (the alarm button, don't force the doors) leads.
+_SHUT_IN = re.compile(r"困|卡在|关在|出不来|里面有人|"
+                      r"\b(?:trapped|stuck (?:in|inside)|can'?t get out|"
+                      r"(?:someone|somebody|people) (?:is |are )?inside)\b", re.IGNORECASE)
+
+
+#: What makes smoke an electrical fault's ("配电箱冒烟"), whose advice is to keep off the wires.
+_ELECTRICAL = re.compile(r"电|灯|插座|插头|开关|火花|\b(?:electric\w*|power|sockets?|plugs?|"
+                         r"wir(?:e|es|ing)|fuse|switch|outlet|sparks?|lights?|lamp)\b",
+                         re.IGNORECASE)
 
 
 def _kind_of_danger(category: str, said: str) -> str:
     """The kind of danger ``said`` tells of, given the classifier's ``category``."""
-    return "fire" if category in _FIRE_OUTRANKS and _SMOKE_OR_FLAMES.search(said) else category
+    if category == "elevator" and _SHUT_IN.search(said):
+        return category
+    outranked = category in _FIRE_OUTRANKS or (  # "厨房里一股焦糊味 锅烧干了": no wires in it
+        category == "electricity" and not _ELECTRICAL.search(said))
+    return "fire" if outranked and _SMOKE_OR_FLAMES.search(said) else category
 
 
 def _advice(turn: Turn, category: str, said: str) -> str:
