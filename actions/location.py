@@ -15,7 +15,7 @@ from actions.notify import notify
 from store.claims import holders, register
 from store.community import household
 from store.database import remembered
-from store.models import Building, Person, Ticket
+from store.models import Building, Person, Ticket, TicketSubscriber
 from store.people import on_duty_staff
 from store.tickets import OPEN, by_number
 
@@ -49,11 +49,14 @@ def place_text(building: str | None, unit: str | None, room: str | None, languag
 
 def last_report(turn: Turn) -> Ticket | None:
     """The resident's own open report made earlier in this conversation (``last_ticket``,
-    which goes when the conversation goes stale), if it says where."""
+    which goes when the conversation goes stale), if it says where; one they joined, a
+    neighbour having reported it first, is theirs too."""
     number = turn.tracker.get_slot("last_ticket")
     ticket = by_number(turn.session, number) if number else None
-    if ticket is None or ticket.building is None or ticket.reporter_id != turn.person.id \
-            or ticket.status not in OPEN:
+    if ticket is None or ticket.building is None or ticket.status not in OPEN:
+        return None
+    if ticket.reporter_id != turn.person.id and turn.session.get(
+            TicketSubscriber, (ticket.id, turn.person.id)) is None:
         return None
     return ticket
 

@@ -78,6 +78,12 @@ _ELSEWHERE = re.compile(r"邻居|隔壁|对门|对面|楼上|楼下|楼道|走�
                         r"\bneighbou?r|\bnext door\b|\bupstairs\b|\bdownstairs\b|\bstair|"
                         r"\bcorridor\b|\bhallway\b|\bgarage\b|\bcar ?park\b|\bbasement\b|"
                         r"\boutside\b|\bgate\b", re.IGNORECASE)
+#: "Also" beside a danger after a report ("电梯坏了", then "对了 楼道里也有股煤气味"): in the
+#: same building, unless it is said to be out of it.
+_ALSO = re.compile(r"也|\balso\b|\btoo\b|\bas well\b", re.IGNORECASE)
+_OUT_OF_BUILDING = re.compile(r"楼下|车库|地下室|门口|小区|路上|院里|\bgarage\b|\bcar ?park\b|"
+                              r"\bbasement\b|\boutside\b|\bgate\b|\bdownstairs\b",
+                              re.IGNORECASE)
 
 
 def _open(turn: Turn, kind: TicketKind) -> Opened:
@@ -286,10 +292,13 @@ class Emergency(LinliAction):
         slots = turn.tracker.slots
         earlier = last_report(turn) if slots.get("building") is None else None
         said = str(turn.tracker.latest_message.get("text", ""))
-        if earlier is None or not (_BACK_THERE.search(said) or (
+        also = _ALSO.search(said) is not None and not _OUT_OF_BUILDING.search(said)
+        if earlier is None or not (_BACK_THERE.search(said) or also or (
                 earlier.category == category and not _ELSEWHERE.search(said))):
             return []
         place = place_of(earlier)
+        if also and _ELSEWHERE.search(said):  # the stairwell or next door: not the same flat
+            place["room"] = None
         slots.update(place)
         text = slots.get("report_text") or said
         quoted = f"{earlier.number}: {earlier.text[:100]}"
