@@ -369,6 +369,8 @@ def _advice(turn: Turn, category: str, said: str) -> str:
         name = "utter_emergency_advice_locked_in"  # nor this
     elif _MISSING.search(said):
         name = "utter_emergency_advice_missing"  # search and call 110, not "lock your door"
+    elif category == "medical" and _WOUND.search(said) and not _UNRESPONSIVE.search(said):
+        name = "utter_emergency_advice_wound"  # not "roll them onto their side"
     elif _CARBON_MONOXIDE.search(said) or (
             _HEATER.search(said) and danger.someone_unwell(clean(said).text)):
         name = "utter_emergency_advice_carbon_monoxide"  # air, and who feels unwell
@@ -483,6 +485,14 @@ _MYSELF_UNWELL = re.compile(
     r"我(?:的)?(?:头|心口|胸口|肚子)?(?:好|很|有点|特别|突然)?(?:晕|疼|难受|喘不上)|我站不住|我站不稳|"
     r"\bi(?:'m| am)? (?:feel(?:ing)? )?(?:so |really |very )?(?:dizzy|faint|lightheaded)\b|"
     r"\bi can'?t (?:stand|breathe)\b", re.IGNORECASE)
+#: A wound or a bite: press on it, wash a bite, and 120 if it will not stop ("狗把我咬了 流血了").
+_WOUND = re.compile(r"流血|出血|血止不住|伤口|咬伤|咬了|划破|割破|割伤|划伤|"
+                    r"\b(?:bleed\w*|bitten|bit (?:me|my|him|her)|(?:a |the )?wound|"
+                    r"cut (?:myself|himself|herself|my|his|her))\b", re.IGNORECASE)
+#: Someone who does not respond: breathing and 120 come before any wound.
+_UNRESPONSIVE = re.compile(r"叫不醒|没反应|不省人事|昏迷|晕倒|晕过去|昏过去|没呼吸|没气了|不喘气|"
+                           r"\b(?:unconscious|unresponsive|not breathing|won'?t wake|passed out|"
+                           r"collapsed|fainted)\b", re.IGNORECASE)
 #: Electrics that water has reached ("水顺着吊灯往下滴", "water through the ceiling light").
 _WET_ELECTRICS = re.compile(r"灯|电线|插座|插头|电箱|电闸|配电|开关|电表|电器|滋滋|火花|"
                             r"\b(?:light|lamp|socket|plug|wiring|wires?|fuse|switch|electric\w*|"
