@@ -51,6 +51,13 @@ _CUT = re.compile(rf"[；;\n]+|{_PAUSE}*(?:{_ANYWHERE})|(?<={_PAUSE})\s*(?:{_AFT
 _LANGUAGE_NAMED = re.compile(r"中文|汉语|普通话|英文|英语|english|chinese|mandarin", re.IGNORECASE)
 _CLAUSE_CUT = re.compile(r"[,，.。!！?？;；\n]+")
 _FILLER = re.compile(rf"^(?:{_PAUSE}|[:：]|呢|啊|就是|我|i)*$", re.IGNORECASE)
+#: Greetings and "anyone there?" that open a message, one or several, with what follows them.
+GREET = "greet"
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi+|hello+|hey+|hiya|yo|morning|good (?:morning|afternoon|evening)|"
+    r"(?:is )?(?:any|some)(?:one|body) (?:there|around|here|home)|hello anyone there|"
+    r"喂+|你好|您好|大家好|在吗|在不在|有人吗|有人在吗|有没有人在?)"
+    r"(?![a-z])[\s,，.。!！?？~～]*)+", re.IGNORECASE)
 
 Parse = Callable[[str], dict[str, Any]]
 
@@ -119,10 +126,33 @@ def _requests(text: str, parse: Parse) -> list[dict[str, Any]] | None:
     return found
 
 
+def _after_greeting(text: str, parse: Parse) -> dict[str, Any] | None:
+    """The request after a greeting that opens ``text`` ("hi is anyone there, my neighbour is
+    shouting for help", "有人在吗 我要报修") as a segment: an emergency however sure the NLU
+    is of it (the flow asks whether it is one now), another request when it is sure."""
+    opener = _GREETING.match(text)
+    if opener is None or not (rest := text[opener.end():].strip()):
+        return None
+    start = text.index(rest, opener.end())
+    result = parse(rest)
+    intent = result["intent"]
+    if intent["name"] != EMERGENCY and (intent["name"] not in REQUESTS
+                                        or float(intent["confidence"]) < CONFIDENCE):
+        return None
+    return {"text": rest, "start": start, "end": start + len(rest), "intent": intent["name"],
+            "confidence": intent["confidence"], "language": result["language"],
+            "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
+                         if "start" in e else dict(e) for e in result["entities"]]}
+
+
 def add_segments(result: dict[str, Any], parse: Parse) -> None:
     """Add the ``segments`` of a parse result's text, if it holds two requests. An emergency
     in one of them makes the whole message an emergency (safety first: a group chat, which
     reads only the whole, must raise the alarm for "着火了！另外我想报名包饺子" too)."""
+    if result["intent"]["name"] == GREET and (
+            request := _after_greeting(str(result["text"]), parse)) is not None:
+        _adopt(result, request)  # the greeting only opened it
+        return
     found = _requests(str(result["text"]), parse)
     if found is not None and len(found) == 1 and result["intent"]["name"] == OUT_OF_SCOPE \
             and found[0]["intent"] != EMERGENCY:

@@ -97,3 +97,25 @@ def test_a_request_beside_something_out_of_scope_is_what_the_message_is(
     result = pipeline.parse(text)
     assert result["intent"]["name"] == intent
     assert "segments" not in result  # one request, the rest part of it
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("hello anyone there? the lift is broken", "report_repair"),
+    ("hi is anyone there, my neighbour is shouting for help", "report_emergency"),
+    ("有人在吗 我要报修", "report_repair"),
+    ("在吗？想报名包饺子", "event_signup"),
+    ("喂喂 5号楼好大的煤气味", "report_emergency"),
+])
+def test_a_greeting_that_opens_a_request_is_no_greeting(
+        pipeline: NluPipeline, text: str, intent: str) -> None:
+    result = pipeline.parse(text)
+    assert result["intent"]["name"] == intent
+    buildings = [text[e["start"]:e["end"]] for e in result["entities"]
+                 if e["entity"] == "building"]
+    assert buildings in ([], ["5号楼"])  # offsets into the whole message
+
+
+@pytest.mark.parametrize("text", ["你好", "hello? anyone there?", "hey how are you", "有人吗",
+                                  "hi there, good morning"])
+def test_a_greeting_alone_stays_one(pipeline: NluPipeline, text: str) -> None:
+    assert pipeline.parse(text)["intent"]["name"] == "greet"
