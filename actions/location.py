@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from actions.base import ActionRefusedError, Events, LinliAction, Turn
 from actions.names import person_name
 from actions.notify import notify
+from actions.spots import shared_spot_in
 from store.claims import holders, register
 from store.community import household
 from store.database import remembered
@@ -230,6 +231,14 @@ class AskBuilding(LinliAction):
 
     def act(self, turn: Turn) -> Events:
         buttons = building_buttons(turn.session, turn.person, turn.language)
+        # "北门的道闸坏了", or "中心花园" when asked: no building, so the nearest one (its grid
+        # member looks after it), never the same question again
+        said = str(turn.tracker.latest_message.get("text", ""))
+        report = str(turn.tracker.get_slot("report_text") or "")
+        spot = shared_spot_in(said) or shared_spot_in(report)
+        # the place said in answer goes on the report, for whoever goes there
+        noted = [SlotSet("report_text", f"{report} {said}")] \
+            if report and spot and spot in said and said not in report else []
         earlier = last_report(turn)
         if earlier is not None:  # a second report just after one: the same place, one tap
             place = place_of(earlier)
@@ -240,8 +249,11 @@ class AskBuilding(LinliAction):
                                      turn.language)).text,
                 "payload": "/choose" + json.dumps({k: v for k, v in place.items() if v},
                                                   ensure_ascii=False)})
-        turn.dispatcher.utter_message(response="utter_ask_building", buttons=buttons)
-        return []
+        if spot is not None:
+            turn.say("utter_ask_building_near", spot=spot, buttons=buttons)
+        else:
+            turn.dispatcher.utter_message(response="utter_ask_building", buttons=buttons)
+        return noted
 
 
 def building_buttons(session: Session, person: Person, language: str) -> list[dict[str, str]]:

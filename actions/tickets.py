@@ -24,10 +24,10 @@ from actions.notify import notify
 from actions.people import is_nod
 from actions.places import accused_in, report_kind, report_location, report_place
 from actions.runtime import Runtime
+from actions.spots import SPOT, spot_in
 from nlu import danger
 from nlu.hedges import asks_what_to_do
 from nlu.intents import sure
-from nlu.language import HAN
 from nlu.mood import exasperated
 from nlu.text import clean
 from store.conflict import Accused
@@ -276,7 +276,7 @@ class Emergency(LinliAction):
             # wrong: "不对，是5号楼" corrects the emergency then (``CorrectPlace``)
             carried = [*carried, *near_home, SlotSet("last_ticket", ticket.number),
                        SlotSet("place_assumed", bool(near_home))]
-        elif ticket.building is None and (spot := _spot_in(said)):
+        elif ticket.building is None and (spot := spot_in(said)):
             # "北门口有人晕倒了": where it is, in the words those alerted were sent; "where is
             # it?" again would only cost the resident time
             turn.say("utter_emergency_spot_passed_on", words=spot)
@@ -549,7 +549,7 @@ class EmergencyWords(LinliAction):
         if _hear(turn, ticket, said):
             return [SlotSet("taken", True), SlotSet("place_settled", True),
                     SlotSet("live_emergency", None)]
-        if _SPOT.search(said) and not asks_what_to_do(said):  # "就在小区门口": where, after all
+        if SPOT.search(said) and not asks_what_to_do(said):  # "就在小区门口": where, after all
             turn.say("utter_emergency_spot_noted", words=said)
             return [SlotSet("taken", True), SlotSet("place_settled", True)]
         # the building asked for once in so many words, not at every line ("我好怕")
@@ -625,23 +625,6 @@ class EmergencyUpdate(LinliAction):
 LIVE = dt.timedelta(minutes=20)
 #: "she is ok but scared", "人没事 但是还关在里面": not over yet.
 _BUT = re.compile(r"\bbut\b|但是|不过|可是|就是还", re.IGNORECASE)
-#: Clauses of a message: split at punctuation, and at spaces beside Chinese.
-_CLAUSES = re.compile(rf"[，,。.！!？?；;]+|(?<={HAN.pattern})\s+|\s+(?={HAN.pattern})")
-#: What completes a place word: "车库" + "B区", "北门" + "口", "花园" + "里".
-_SPOT_AFTER = re.compile(r"(?:[A-Za-z0-9一二三四五六七八九十]{1,3}[区号栋排层座])?口?"
-                         r"(?:旁边|附近|那边|这边|边上|里面|里头|里|外面|外|前面|后面)?")
-#: Who comes before the place in a clause, once what precedes its 在 is gone: not part of it.
-_SPOT_LEAD = re.compile(r"^(?:有人|有个人|有个|有位)+")
-#: Where an English place begins ("collapsed by the north gate").
-_SPOT_PREPOSITION = re.compile(r"\b(?:by|at|near|in|inside|outside|behind|next to|in front of|"
-                               r"on)\b", re.IGNORECASE)
-#: A place in the community that is no building ("小区门口", "地库", "by the north gate"): where
-#: the danger is, as far as the resident can tell; its words are on the ticket.
-_SPOT = re.compile(r"门口|[东南西北正后侧大]门|停车场|车库|地库|广场|花园|绿地|草坪|健身|游乐场|"
-                   r"滑梯|篮球场|垃圾站|垃圾房|快递柜|菜市场|小区里|主路|路口|马路|路边|凉亭|"
-                   r"\bgate\b|\bentrance\b|\bcar ?park\b|\bparking\b|\bgarage\b|"
-                   r"\bplayground\b|\bsquare\b|\bgarden\b|\blawn\b|\bcourt\b|\broad\b|"
-                   r"\bstreet\b|\bbin (?:room|area|station)\b", re.IGNORECASE)
 #: Words that bring up something besides ("btw", "另外", "还有个事").
 _BESIDES = re.compile(r"另外|还有个|还有一|顺便|对了|\bbtw\b|\bby the way\b|\balso\b|"
                       r"\banother\b|\bseparate(?:ly)?\b", re.IGNORECASE)
@@ -671,27 +654,6 @@ _SOMEONE_HURT = re.compile(
     r"seizure|fell|broken|bitten|burn(?:ed|t)|hurt|injur\w*)\b", re.IGNORECASE)
 #: Sorry for the fuss, once it is over ("不好意思", "sorry false alarm").
 _SORRY = re.compile(r"不好意思|抱歉|对不起|打扰了|\bsorry\b|\bmy bad\b|\bapologi", re.IGNORECASE)
-
-
-def _spot_in(said: str) -> str | None:
-    """The words of ``said`` that name a place in the community that is no building
-    ("北门口有人晕倒了": "北门口"; "地下车库B区…": "地下车库B区"; "someone fell by the north
-    gate": "by the north gate"); None if it names none."""
-    if asks_what_to_do(said):
-        return None
-    for clause in _CLAUSES.split(said):
-        matches = list(_SPOT.finditer(clause))
-        if not matches:
-            continue
-        found = matches[-1]  # the last: "小区花园里" ends at 花园
-        after = _SPOT_AFTER.match(clause, found.end())
-        spot = clause[:after.end() if after else found.end()]
-        if HAN.search(spot):  # "有个老人在小区门口": from where it says 在
-            spot = _SPOT_LEAD.sub("", spot.rpartition("在")[2])
-        elif (leads := list(_SPOT_PREPOSITION.finditer(spot))):
-            spot = spot[leads[-1].start():]
-        return spot.strip()[:40] or None
-    return None
 
 
 def _advise(turn: Turn, ticket: Ticket, said: str) -> None:

@@ -39,6 +39,7 @@ ALWAYS = {
 #: Placeholders always filled in particular responses, though missing elsewhere: an
 #: emergency's place is said once it is known.
 ALWAYS_IN = {"utter_emergency_place_noted": {"place"}, "utter_notify_emergency_place": {"place"},
+             "utter_ask_building_near": {"spot"},  # asked only when a place is named
              "utter_emergency_place_carried": {"place"}, "utter_notify_detail_added": {"words"},
              "utter_same_place": {"place"}, "utter_passed_on": {"words"},
              "utter_ask_problem_there": {"place"},  # said only once a building is known

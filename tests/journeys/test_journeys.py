@@ -134,6 +134,7 @@ def _check(step: dict[str, Any], texts: list[str], where: str) -> None:
 _FIELDS: dict[str, Callable[[Session, Ticket], Any]] = {
     "status": lambda _, t: t.status.value,
     "kind": lambda _, t: t.kind.value,
+    "text": lambda _, t: t.text,
     "category": lambda _, t: t.category,
     "building": lambda _, t: t.building.number if t.building else None,
     "unit": lambda _, t: t.unit,
