@@ -41,8 +41,9 @@ _ABOUT_IT = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地�
                        re.IGNORECASE)
 
 #: When and where an event is: what its card says.
-_WHEN_WHERE = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地点|集合|\bwhen\b|\bwhat time\b|"
-                         r"\bwhere\b|\bwhich room\b|\bwhat day\b", re.IGNORECASE)
+_WHEN_WHERE = re.compile(r"几点|什么时候|啥时候|哪天|几号|在哪|地点|地址|怎么走|集合|\bwhens?\b|"
+                         r"\bwhat time\b|\bwheres?\b|\bwhich room\b|\bwhat day\b|\baddress\b|"
+                         r"\bvenue\b|\bhow do i get there\b", re.IGNORECASE)
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 

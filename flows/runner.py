@@ -185,8 +185,9 @@ _PAUSE = re.compile(r"^(?:你|您)?(?:先)?(?:等一下|等下|等一会儿?|等
                     r"^(?:hold on|hang on|one sec|wait a (?:sec|second|moment|min|minute)|"
                     r"give me a (?:sec|second|moment|min|minute)|brb)\b", re.IGNORECASE)
 #: Where and when to turn up ("where do we meet", "在哪集合", "几点到").
-_MEETING = re.compile(r"集合|在哪|几点到|几点开始|\bwhere do (?:we|i) (?:meet|go)\b|"
-                      r"\bwhere is it\b|\bwhat time\b|\bwhen does it start\b", re.IGNORECASE)
+_MEETING = re.compile(r"集合|在哪|几点到|几点开始|地址|怎么走|\bwhere do (?:we|i) (?:meet|go)\b|"
+                      r"\bwhere(?:'s| is) it\b|\bwhat time\b|\bwhen does it start\b|\baddress\b|"
+                      r"\bvenue\b|\bhow do i get there\b", re.IGNORECASE)
 #: Whether someone may come along ("能带俺外孙去不", "can my sister come too?"): a question the
 #: event's organisers answer, however sure the NLU is that it is one for the FAQ.
 _COMPANION = re.compile(r"带.{0,6}(?:去|来|参加|一起)|"
@@ -292,11 +293,12 @@ EMERGENCY_CONFIDENCE = 0.85
 #: Readings that undo something, each asked about first.
 _UNDOING = frozenset({"ticket_cancel", "event_cancel", "data_erase"})
 #: A question, by its mark or its last word.
-_QUESTION = re.compile(r"[?？]\s*$|[吗呢么]\s*$|^(?:will|would|does|do|is|are|can|what|how)\b",
-                       re.IGNORECASE)
+_QUESTION = re.compile(r"[?？]\s*$|[吗呢么]\s*$|^(?:will|would|does|do|is|are|can|what|whats|"
+                       r"how|hows)\b", re.IGNORECASE)
 #: A question without its mark ("多少钱", "how long").
 _ASKS = re.compile(r"多少|多久|几[天点时号个]|怎么|什么|为什么|哪|谁|要钱|收费|"
-                   r"\b(?:how|what|when|why|who|where|which)\b", re.IGNORECASE)
+                   r"\b(?:how|hows|what|whats|when|whens|why|who|whos|where|wheres|which)\b",
+                   re.IGNORECASE)
 #: Words that withdraw something in so many words ("取消", "撤销", "cancel my repair").
 _CANCEL_SAID = re.compile(r"取消|撤销|撤回|撤了|不报了|不修了|\bcancel|\bwithdraw", re.IGNORECASE)
 #: Readings that, when sure, are no word about an emergency going on: small talk, and requests
