@@ -52,7 +52,6 @@ _LANGUAGE_NAMED = re.compile(r"中文|汉语|普通话|英文|英语|english|chi
 _CLAUSE_CUT = re.compile(r"[,，.。!！?？;；\n]+")
 _FILLER = re.compile(rf"^(?:{_PAUSE}|[:：]|呢|啊|就是|我|i)*$", re.IGNORECASE)
 #: Greetings and "anyone there?" that open a message, one or several, with what follows them.
-GREET = "greet"
 _GREETING = re.compile(
     r"^\s*(?:(?:hi+|hello+|hey+|hiya|yo|morning|good (?:morning|afternoon|evening)|"
     r"(?:is )?(?:any|some)(?:one|body) (?:there|around|here|home)|hello anyone there|"
@@ -118,12 +117,18 @@ def _requests(text: str, parse: Parse) -> list[dict[str, Any]] | None:
         if key in keys:  # the same request said twice, or its two halves
             continue
         keys.add(key)
-        found.append({
-            "text": text[start:end], "start": start, "end": end, "intent": intent["name"],
+        found.append(_segment(text, start, end, result))
+    return found
+
+
+def _segment(text: str, start: int, end: int, result: dict[str, Any]) -> dict[str, Any]:
+    """The part ``text[start:end]``, whose own parse is ``result``, as a segment: its entities'
+    offsets into the whole message."""
+    intent = result["intent"]
+    return {"text": text[start:end], "start": start, "end": end, "intent": intent["name"],
             "confidence": intent["confidence"], "language": result["language"],
             "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
-                         if "start" in e else dict(e) for e in result["entities"]]})
-    return found
+                         if "start" in e else dict(e) for e in result["entities"]]}
 
 
 def _after_greeting(text: str, parse: Parse) -> dict[str, Any] | None:
@@ -139,17 +144,14 @@ def _after_greeting(text: str, parse: Parse) -> dict[str, Any] | None:
     if intent["name"] != EMERGENCY and (intent["name"] not in REQUESTS
                                         or float(intent["confidence"]) < CONFIDENCE):
         return None
-    return {"text": rest, "start": start, "end": start + len(rest), "intent": intent["name"],
-            "confidence": intent["confidence"], "language": result["language"],
-            "entities": [{**e, "start": e["start"] + start, "end": e["end"] + start}
-                         if "start" in e else dict(e) for e in result["entities"]]}
+    return _segment(text, start, start + len(rest), result)
 
 
 def add_segments(result: dict[str, Any], parse: Parse) -> None:
     """Add the ``segments`` of a parse result's text, if it holds two requests. An emergency
     in one of them makes the whole message an emergency (safety first: a group chat, which
     reads only the whole, must raise the alarm for "着火了！另外我想报名包饺子" too)."""
-    if result["intent"]["name"] == GREET and (
+    if result["intent"]["name"] == "greet" and (
             request := _after_greeting(str(result["text"]), parse)) is not None:
         _adopt(result, request)  # the greeting only opened it
         return
