@@ -338,12 +338,6 @@ _SHUT_IN = re.compile(r"困|卡在|关在|出不来|里面有人|"
                       r"(?:someone|somebody|people) (?:is |are )?inside)\b", re.IGNORECASE)
 
 
-#: What makes smoke an electrical fault's ("配电箱冒烟"), whose advice is to keep off the wires.
-_ELECTRICAL = re.compile(r"电|灯|插座|插头|开关|火花|\b(?:electric\w*|power|sockets?|plugs?|"
-                         r"wir(?:e|es|ing)|fuse|switch|outlet|sparks?|lights?|lamp)\b",
-                         re.IGNORECASE)
-
-
 def _kind_of_danger(category: str, said: str) -> str:
     """The kind of danger ``said`` tells of, given the classifier's ``category``."""
     if category == "elevator" and _SHUT_IN.search(said):
@@ -495,8 +489,11 @@ _UNRESPONSIVE = re.compile(r"叫不醒|没反应|不省人事|昏迷|晕倒|晕�
                            r"collapsed|fainted)\b", re.IGNORECASE)
 #: Electrics that water has reached ("水顺着吊灯往下滴", "water through the ceiling light").
 _WET_ELECTRICS = re.compile(r"灯|电线|插座|插头|电箱|电闸|配电|开关|电表|电器|滋滋|火花|"
-                            r"\b(?:light|lamp|socket|plug|wiring|wires?|fuse|switch|electric\w*|"
-                            r"sparks?|sizzl\w*|outlet)\b", re.IGNORECASE)
+                            r"\b(?:lights?|lamps?|sockets?|plugs?|wiring|wires?|fuse|switch|"
+                            r"electric\w*|sparks?|sizzl\w*|outlets?)\b", re.IGNORECASE)
+#: Electrics named at all: what makes smoke an electrical fault's ("配电箱冒烟"), whose advice
+#: is to keep off the wires.
+_ELECTRICAL = re.compile(rf"{_WET_ELECTRICS.pattern}|电|\bpower\b", re.IGNORECASE)
 #: Words that name a kind of danger whose advice is to get out.
 _NAMED = {"fire": re.compile(r"火|烟|烧|焦|着了|\bfire|\bsmok|\bburn|\bflame|\bspark|\balarm",
                              re.IGNORECASE),
